@@ -1,0 +1,71 @@
+#include "runtime/core/dtype.h"
+
+namespace onnx_mini {
+
+size_t dtype_size(DataType t) {
+  switch (t) {
+    case DataType::kFloat: case DataType::kInt32: case DataType::kUInt32: return 4;
+    case DataType::kDouble: case DataType::kInt64: case DataType::kUInt64: case DataType::kComplex64: return 8;
+    case DataType::kInt16: case DataType::kUInt16: case DataType::kFloat16: case DataType::kBFloat16: return 2;
+    case DataType::kInt8: case DataType::kUInt8: case DataType::kBool: return 1;
+    case DataType::kComplex128: return 16;
+    default: return 0;
+  }
+}
+
+bool dtype_is_supported(DataType t) {
+  switch (t) {
+    case DataType::kFloat: case DataType::kDouble: case DataType::kInt64: case DataType::kInt32:
+    case DataType::kInt16: case DataType::kInt8: case DataType::kUInt8: case DataType::kUInt16:
+    case DataType::kUInt32: case DataType::kUInt64: case DataType::kBool:
+    case DataType::kFloat16: case DataType::kBFloat16:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool dtype_is_float(DataType t) {
+  return t == DataType::kFloat || t == DataType::kDouble || t == DataType::kFloat16 ||
+         t == DataType::kBFloat16;
+}
+
+bool dtype_is_integer(DataType t) {
+  switch (t) {
+    case DataType::kInt64: case DataType::kInt32: case DataType::kInt16: case DataType::kInt8:
+    case DataType::kUInt8: case DataType::kUInt16: case DataType::kUInt32: case DataType::kUInt64:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string dtype_name(DataType t) {
+  switch (t) {
+    case DataType::kUndefined: return "undefined";
+    case DataType::kFloat: return "float";
+    case DataType::kUInt8: return "uint8";
+    case DataType::kInt8: return "int8";
+    case DataType::kUInt16: return "uint16";
+    case DataType::kInt16: return "int16";
+    case DataType::kInt32: return "int32";
+    case DataType::kInt64: return "int64";
+    case DataType::kString: return "string";
+    case DataType::kBool: return "bool";
+    case DataType::kFloat16: return "float16";
+    case DataType::kDouble: return "double";
+    case DataType::kUInt32: return "uint32";
+    case DataType::kUInt64: return "uint64";
+    case DataType::kComplex64: return "complex64";
+    case DataType::kComplex128: return "complex128";
+    case DataType::kBFloat16: return "bfloat16";
+  }
+  return "dtype(" + std::to_string(static_cast<int>(t)) + ")";
+}
+
+DataType dtype_from_onnx(int32_t v) {
+  if (v < 0 || v > 16) return DataType::kUndefined;
+  return static_cast<DataType>(v);
+}
+
+}  // namespace onnx_mini

@@ -1,0 +1,74 @@
+// Element types. Values equal ONNX's TensorProto.DataType so conversion is a cast
+// after a range check.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace onnx_mini {
+
+enum class DataType : int32_t {
+  kUndefined = 0,
+  kFloat = 1,
+  kUInt8 = 2,
+  kInt8 = 3,
+  kUInt16 = 4,
+  kInt16 = 5,
+  kInt32 = 6,
+  kInt64 = 7,
+  kString = 8,
+  kBool = 9,
+  kFloat16 = 10,
+  kDouble = 11,
+  kUInt32 = 12,
+  kUInt64 = 13,
+  kComplex64 = 14,
+  kComplex128 = 15,
+  kBFloat16 = 16,
+};
+
+// Element size in bytes; 0 for types without a fixed-size numeric layout (string, undefined).
+size_t dtype_size(DataType t);
+// Numeric types plus bool: the ones tensors in onnx-mini can hold.
+bool dtype_is_supported(DataType t);
+bool dtype_is_float(DataType t);  // float16, bfloat16, float, double
+bool dtype_is_integer(DataType t);
+std::string dtype_name(DataType t);  // "float", "int64", ... (ONNX spelling)
+// From an ONNX enum value read from a file; kUndefined when out of range.
+DataType dtype_from_onnx(int32_t v);
+
+template <typename T> constexpr DataType dtype_of();
+template <> constexpr DataType dtype_of<float>() { return DataType::kFloat; }
+template <> constexpr DataType dtype_of<double>() { return DataType::kDouble; }
+template <> constexpr DataType dtype_of<int64_t>() { return DataType::kInt64; }
+template <> constexpr DataType dtype_of<int32_t>() { return DataType::kInt32; }
+template <> constexpr DataType dtype_of<int16_t>() { return DataType::kInt16; }
+template <> constexpr DataType dtype_of<int8_t>() { return DataType::kInt8; }
+template <> constexpr DataType dtype_of<uint8_t>() { return DataType::kUInt8; }
+template <> constexpr DataType dtype_of<uint16_t>() { return DataType::kUInt16; }
+template <> constexpr DataType dtype_of<uint32_t>() { return DataType::kUInt32; }
+template <> constexpr DataType dtype_of<uint64_t>() { return DataType::kUInt64; }
+template <> constexpr DataType dtype_of<bool>() { return DataType::kBool; }
+
+// Calls f(T{}) with the C++ type of a numeric dtype (float16/bfloat16 excluded).
+// Returns false when the dtype has no C++ mapping.
+template <typename F>
+bool dispatch_dtype(DataType t, F&& f) {
+  switch (t) {
+    case DataType::kFloat: f(float{}); return true;
+    case DataType::kDouble: f(double{}); return true;
+    case DataType::kInt64: f(int64_t{}); return true;
+    case DataType::kInt32: f(int32_t{}); return true;
+    case DataType::kInt16: f(int16_t{}); return true;
+    case DataType::kInt8: f(int8_t{}); return true;
+    case DataType::kUInt8: f(uint8_t{}); return true;
+    case DataType::kUInt16: f(uint16_t{}); return true;
+    case DataType::kUInt32: f(uint32_t{}); return true;
+    case DataType::kUInt64: f(uint64_t{}); return true;
+    case DataType::kBool: f(bool{}); return true;
+    default: return false;
+  }
+}
+
+}  // namespace onnx_mini

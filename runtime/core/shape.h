@@ -1,0 +1,39 @@
+// Shapes and the checked arithmetic every number read from a file goes through:
+// an overflow is an error, never a wrap.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/core/status.h"
+
+namespace onnx_mini {
+
+using Shape = std::vector<int64_t>;
+
+// Largest element count a single tensor may have (2^40: 4 TiB of float),
+// far above any real model and far below int64 overflow in byte arithmetic.
+inline constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
+
+std::optional<int64_t> checked_mul(int64_t a, int64_t b);
+std::optional<int64_t> checked_add(int64_t a, int64_t b);
+
+// Product of dims; error on a negative dim or a product above kMaxTensorElements.
+Result<int64_t> checked_num_elements(const Shape& shape);
+// Product of dims for shapes already validated (tensors in memory).
+int64_t num_elements(const Shape& shape);
+
+std::string shape_to_string(const Shape& shape);  // "[2, 3, 4]"
+
+// Normalises a possibly negative axis against rank; error when out of [-rank, rank).
+Result<int64_t> normalize_axis(int64_t axis, int64_t rank);
+
+// Numpy-style broadcast of two shapes; error when incompatible.
+Result<Shape> broadcast_shapes(const Shape& a, const Shape& b);
+
+// Row-major strides in elements.
+std::vector<int64_t> strides_of(const Shape& shape);
+
+}  // namespace onnx_mini

@@ -1,0 +1,70 @@
+#include "runtime/core/tensor.h"
+
+#include <cstdlib>
+#include <new>
+
+namespace onnx_mini {
+namespace {
+
+constexpr size_t kAlignment = 64;  // a cache line; also what AVX-512 loads prefer
+
+void* aligned_alloc_bytes(size_t bytes) {
+  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  if (rounded == 0) rounded = kAlignment;
+  void* p = std::aligned_alloc(kAlignment, rounded);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+Tensor Tensor::allocate(DataType dtype, Shape shape) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.num_elements_ = onnx_mini::num_elements(shape);
+  t.shape_ = std::move(shape);
+  size_t bytes = t.byte_size();
+  void* p = aligned_alloc_bytes(bytes);
+  std::memset(p, 0, bytes);
+  t.data_ = p;
+  t.owner_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  return t;
+}
+
+Tensor Tensor::wrap(DataType dtype, Shape shape, void* data, std::shared_ptr<void> owner) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.num_elements_ = onnx_mini::num_elements(shape);
+  t.shape_ = std::move(shape);
+  t.data_ = data;
+  t.owner_ = std::move(owner);
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = allocate(dtype_, shape_);
+  if (byte_size()) std::memcpy(t.data_, data_, byte_size());
+  return t;
+}
+
+Tensor Tensor::reshaped(Shape shape) const {
+  Tensor t = *this;
+  t.num_elements_ = onnx_mini::num_elements(shape);
+  t.shape_ = std::move(shape);
+  return t;
+}
+
+std::string describe(const Tensor& t) { return dtype_name(t.dtype()) + shape_to_string(t.shape()); }
+
+Buffer::~Buffer() { std::free(data_); }
+
+void Buffer::reserve(size_t bytes) {
+  if (bytes <= capacity_ && data_) return;
+  std::free(data_);
+  data_ = nullptr;
+  capacity_ = 0;
+  data_ = aligned_alloc_bytes(bytes);
+  capacity_ = bytes;
+}
+
+}  // namespace onnx_mini
