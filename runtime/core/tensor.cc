@@ -41,6 +41,14 @@ Tensor Tensor::wrap(DataType dtype, Shape shape, void* data, std::shared_ptr<voi
   return t;
 }
 
+void Tensor::rebind(DataType dtype, const Shape& shape, void* data, const std::shared_ptr<void>& owner) {
+  dtype_ = dtype;
+  shape_.assign(shape.begin(), shape.end());
+  num_elements_ = onnx_mini::num_elements(shape_);
+  data_ = data;
+  if (owner_ != owner) owner_ = owner;
+}
+
 Tensor Tensor::clone() const {
   Tensor t = allocate(dtype_, shape_);
   if (byte_size()) std::memcpy(t.data_, data_, byte_size());

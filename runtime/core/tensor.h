@@ -34,6 +34,10 @@ class Tensor {
   template <typename T> T* data() { return static_cast<T*>(data_); }
   template <typename T> const T* data() const { return static_cast<const T*>(data_); }
 
+  // Re-points this tensor at other storage, reusing the shape's capacity
+  // (the executor's per-run path: no allocation when the rank is unchanged).
+  void rebind(DataType dtype, const Shape& shape, void* data, const std::shared_ptr<void>& owner);
+
   // Deep copy into fresh storage.
   Tensor clone() const;
   // Same storage, new shape with the same element count (checked by the caller).

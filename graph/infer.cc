@@ -1,0 +1,89 @@
+// Load-time dtype and shape inference over the IR.
+#include "graph/ir.h"
+#include "graph/node_info.h"
+
+namespace onnx_mini {
+namespace {
+
+// Merges an inferred info into what the model declared: declared dims fill in
+// what inference could not know; a contradiction is an error.
+Status merge_info(const TensorInfo& inferred, TensorInfo& declared, const std::string& value_name) {
+  if (declared.dtype != DataType::kUndefined && inferred.dtype != DataType::kUndefined &&
+      declared.dtype != inferred.dtype) {
+    return invalid_model("output '" + value_name + "' is declared " + dtype_name(declared.dtype) +
+                         " but computes " + dtype_name(inferred.dtype));
+  }
+  TensorInfo merged = inferred;
+  if (merged.dtype == DataType::kUndefined) merged.dtype = declared.dtype;
+  if (declared.has_shape) {
+    if (!merged.has_shape) {
+      merged.has_shape = true;
+      merged.dims = declared.dims;
+    } else if (merged.dims.size() != declared.dims.size()) {
+      return invalid_model("output '" + value_name + "' is declared with shape " + declared.to_string() +
+                           " but computes " + inferred.to_string());
+    } else {
+      for (size_t i = 0; i < merged.dims.size(); ++i) {
+        Dim& m = merged.dims[i];
+        const Dim& d = declared.dims[i];
+        if (m.known() && d.known() && m.value != d.value) {
+          return invalid_model("output '" + value_name + "' is declared with shape " + declared.to_string() +
+                               " but computes " + inferred.to_string());
+        }
+        if (!m.known() && (d.known() || m.param.empty())) m = d;
+      }
+    }
+  }
+  merged.constant = nullptr;
+  declared = merged;
+  return Status::ok();
+}
+
+}  // namespace
+
+Status infer_shapes(Graph& g) {
+  OM_ASSIGN_OR_RETURN(std::vector<NodeId> order, g.topological_order());
+  NodeInfoBuilder builder;
+  for (NodeId id : order) {
+    Node& n = g.node(id);
+    const NodeInfo& info = builder.build(g, id);
+    std::vector<TensorInfo> outputs(n.outputs.size());
+    Status s = n.def->infer ? n.def->infer(info, outputs) : Status::ok();
+    if (!s.is_ok()) return s.with_context(n.describe() + ": ");
+    for (size_t i = 0; i < n.outputs.size(); ++i) {
+      if (n.outputs[i] == kNoId) continue;
+      Value& v = g.value(n.outputs[i]);
+      OM_RETURN_IF_ERROR(merge_info(outputs[i], v.info, v.name).with_context(n.describe() + ": "));
+    }
+  }
+  return Status::ok();
+}
+
+const NodeInfo& NodeInfoBuilder::build(const Graph& g, NodeId id) {
+  const Node& n = g.node(id);
+  infos_.clear();
+  infos_.reserve(n.inputs.size());
+  info_ = NodeInfo{};
+  info_.op_type = n.op_type;
+  info_.domain = n.domain;
+  info_.name = n.name;
+  info_.opset = n.opset;
+  info_.since_version = n.def ? n.def->since_version : 0;
+  info_.attributes = &n.attrs;
+  info_.num_outputs = static_cast<int>(n.outputs.size());
+  for (ValueId in : n.inputs) {
+    if (in == kNoId) {
+      infos_.emplace_back();
+      continue;
+    }
+    TensorInfo t = g.value(in).info;
+    t.constant = g.constant_value(in);
+    infos_.push_back(std::move(t));
+  }
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    info_.inputs.push_back(n.inputs[i] == kNoId ? nullptr : &infos_[i]);
+  }
+  return info_;
+}
+
+}  // namespace onnx_mini

@@ -1,0 +1,174 @@
+#include "graph/ir.h"
+
+#include <algorithm>
+#include <deque>
+
+namespace onnx_mini {
+
+std::string Node::describe() const {
+  std::string who = name.empty() ? std::string("(unnamed)") : "'" + name + "'";
+  return "node " + who + " (" + (domain.empty() ? "" : domain + ".") + op_type + ")";
+}
+
+ValueId Graph::add_value(const std::string& name) {
+  ValueId id = static_cast<ValueId>(values_.size());
+  values_.push_back(Value{});
+  values_.back().name = name;
+  if (!name.empty()) by_name_[name] = id;
+  return id;
+}
+
+ValueId Graph::find_value(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? kNoId : it->second;
+}
+
+std::string Graph::unique_name(const std::string& base) const {
+  if (find_value(base) == kNoId) return base;
+  for (int i = 1;; ++i) {
+    std::string candidate = base + "_" + std::to_string(i);
+    if (find_value(candidate) == kNoId) return candidate;
+  }
+}
+
+NodeId Graph::add_node(Node node) {
+  NodeId id = static_cast<NodeId>(nodes_.size());
+  for (ValueId in : node.inputs) {
+    if (in != kNoId) value(in).consumers.push_back(id);
+  }
+  for (ValueId out : node.outputs) {
+    if (out != kNoId) value(out).producer = id;
+  }
+  nodes_.push_back(std::move(node));
+  return id;
+}
+
+size_t Graph::num_live_nodes() const {
+  return static_cast<size_t>(std::count_if(nodes_.begin(), nodes_.end(), [](const Node& n) { return !n.removed; }));
+}
+
+void Graph::remove_node(NodeId id) {
+  Node& n = node(id);
+  if (n.removed) return;
+  for (ValueId in : n.inputs) {
+    if (in == kNoId) continue;
+    auto& c = value(in).consumers;
+    auto it = std::find(c.begin(), c.end(), id);
+    if (it != c.end()) c.erase(it);
+  }
+  for (ValueId out : n.outputs) {
+    if (out != kNoId && value(out).producer == id) value(out).producer = kNoId;
+  }
+  n.removed = true;
+}
+
+void Graph::set_node_input(NodeId id, size_t slot, ValueId v) {
+  Node& n = node(id);
+  ValueId old = n.inputs[slot];
+  if (old != kNoId) {
+    auto& c = value(old).consumers;
+    auto it = std::find(c.begin(), c.end(), id);
+    if (it != c.end()) c.erase(it);
+  }
+  n.inputs[slot] = v;
+  if (v != kNoId) value(v).consumers.push_back(id);
+}
+
+void Graph::replace_all_uses(ValueId from, ValueId to) {
+  std::vector<NodeId> consumers = value(from).consumers;
+  for (NodeId c : consumers) {
+    Node& n = node(c);
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      if (n.inputs[i] == from) set_node_input(c, i, to);
+    }
+  }
+}
+
+bool Graph::is_constant(ValueId v) const {
+  const Value& val = value(v);
+  return val.initializer.has_value() && !val.is_graph_input;
+}
+
+const Tensor* Graph::constant_value(ValueId v) const {
+  return is_constant(v) ? &*value(v).initializer : nullptr;
+}
+
+int Graph::opset(const std::string& domain) const {
+  auto it = opset_imports_.find(domain);
+  return it == opset_imports_.end() ? 0 : it->second;
+}
+
+Result<std::vector<NodeId>> Graph::topological_order() const {
+  // Kahn's algorithm over live nodes; in-degree counts producing nodes only.
+  std::vector<int> indegree(nodes_.size(), 0);
+  std::deque<NodeId> ready;
+  size_t live = 0;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    if (n.removed) continue;
+    ++live;
+    for (ValueId in : n.inputs) {
+      if (in != kNoId && value(in).producer != kNoId) ++indegree[i];
+    }
+    if (indegree[i] == 0) ready.push_back(static_cast<NodeId>(i));
+  }
+  std::vector<NodeId> order;
+  order.reserve(live);
+  while (!ready.empty()) {
+    NodeId id = ready.front();
+    ready.pop_front();
+    order.push_back(id);
+    for (ValueId out : node(id).outputs) {
+      if (out == kNoId) continue;
+      for (NodeId c : value(out).consumers) {
+        if (--indegree[static_cast<size_t>(c)] == 0) ready.push_back(c);
+      }
+    }
+  }
+  if (order.size() != live) {
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (!nodes_[i].removed && indegree[i] > 0) {
+        return invalid_model("the graph has a cycle through " + nodes_[i].describe());
+      }
+    }
+  }
+  return order;
+}
+
+Status verify_graph(const Graph& g) {
+  for (size_t i = 0; i < g.num_node_slots(); ++i) {
+    const Node& n = g.node(static_cast<NodeId>(i));
+    if (n.removed) continue;
+    if (!n.def) return internal_error(n.describe() + " has no resolved definition");
+    for (ValueId in : n.inputs) {
+      if (in == kNoId) continue;
+      const Value& v = g.value(in);
+      if (v.producer == kNoId && !v.initializer && !v.is_graph_input) {
+        return internal_error(n.describe() + ": input '" + v.name + "' is not defined");
+      }
+      if (std::count(v.consumers.begin(), v.consumers.end(), static_cast<NodeId>(i)) !=
+          std::count(n.inputs.begin(), n.inputs.end(), in)) {
+        return internal_error(n.describe() + ": consumer links of '" + v.name + "' are inconsistent");
+      }
+      if (v.producer != kNoId && g.node(v.producer).removed) {
+        return internal_error(n.describe() + ": input '" + v.name + "' comes from a removed node");
+      }
+    }
+    for (ValueId out : n.outputs) {
+      if (out != kNoId && g.value(out).producer != static_cast<NodeId>(i)) {
+        return internal_error(n.describe() + ": output '" + g.value(out).name + "' has another producer");
+      }
+    }
+  }
+  for (ValueId out : g.outputs()) {
+    const Value& v = g.value(out);
+    if (v.producer == kNoId && !v.initializer && !v.is_graph_input) {
+      return internal_error("graph output '" + v.name + "' is not produced");
+    }
+  }
+  auto order = g.topological_order();
+  if (!order.is_ok()) return internal_error(order.status().message());
+  return Status::ok();
+}
+
+}  // namespace onnx_mini

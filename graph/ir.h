@@ -1,0 +1,109 @@
+// The graph IR: nodes and values addressed by ids. Every value knows its producer
+// and its consumers, so passes can ask "one consumer? graph output?" in O(1).
+// Removed nodes stay in the vector (marked removed) so ids stay stable during a pass.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ops/kernel.h"
+#include "ops/registry.h"
+#include "runtime/core/attributes.h"
+#include "runtime/core/status.h"
+#include "runtime/core/tensor.h"
+
+namespace onnx_mini {
+
+using NodeId = int32_t;
+using ValueId = int32_t;
+inline constexpr int32_t kNoId = -1;
+
+struct Value {
+  std::string name;
+  TensorInfo info;               // dtype and (possibly symbolic) shape
+  NodeId producer = kNoId;       // kNoId for graph inputs and initializers
+  std::vector<NodeId> consumers; // one entry per consuming input slot
+  std::optional<Tensor> initializer;
+  bool is_graph_input = false;   // fed by the caller (may also have an initializer default)
+  bool is_graph_output = false;
+};
+
+struct Node {
+  std::string name;
+  std::string op_type;
+  std::string domain;
+  Attributes attrs;
+  std::vector<ValueId> inputs;   // kNoId for an absent optional input
+  std::vector<ValueId> outputs;  // kNoId for an unused optional output
+  int opset = 0;                 // imported opset of the node's domain
+  const OpDef* def = nullptr;    // resolved definition
+  bool removed = false;
+
+  // "node 'fc1' (Gemm)"; unnamed nodes are described by their first output.
+  std::string describe() const;
+};
+
+class Graph {
+ public:
+  // Values
+  ValueId add_value(const std::string& name);
+  ValueId find_value(const std::string& name) const;  // kNoId if absent
+  Value& value(ValueId id) { return values_[static_cast<size_t>(id)]; }
+  const Value& value(ValueId id) const { return values_[static_cast<size_t>(id)]; }
+  size_t num_values() const { return values_.size(); }
+  // A fresh, unused value name derived from base.
+  std::string unique_name(const std::string& base) const;
+
+  // Nodes
+  NodeId add_node(Node node);  // wires producer/consumer links
+  Node& node(NodeId id) { return nodes_[static_cast<size_t>(id)]; }
+  const Node& node(NodeId id) const { return nodes_[static_cast<size_t>(id)]; }
+  size_t num_node_slots() const { return nodes_.size(); }
+  size_t num_live_nodes() const;
+  void remove_node(NodeId id);  // unlinks it from its inputs' consumer lists
+  void set_node_input(NodeId id, size_t slot, ValueId v);
+  // Every consumer of `from` reads `to` instead (graph outputs are not moved).
+  void replace_all_uses(ValueId from, ValueId to);
+
+  // Queries used by passes
+  bool has_single_consumer(ValueId v) const { return value(v).consumers.size() == 1; }
+  bool is_graph_output(ValueId v) const { return value(v).is_graph_output; }
+  bool is_constant(ValueId v) const;  // initializer not overridable by the caller
+  const Tensor* constant_value(ValueId v) const;
+  int opset(const std::string& domain) const;
+
+  // Graph interface
+  std::vector<ValueId>& inputs() { return inputs_; }
+  const std::vector<ValueId>& inputs() const { return inputs_; }
+  std::vector<ValueId>& outputs() { return outputs_; }
+  const std::vector<ValueId>& outputs() const { return outputs_; }
+  std::map<std::string, int>& opset_imports() { return opset_imports_; }
+  const std::map<std::string, int>& opset_imports() const { return opset_imports_; }
+
+  // Live nodes in a topological order; an error names a node on a cycle.
+  Result<std::vector<NodeId>> topological_order() const;
+
+  std::string name;
+  int64_t ir_version = 0;
+  std::string producer_name;
+  std::string source_path;  // where it was loaded from, for messages
+
+ private:
+  std::vector<Value> values_;
+  std::vector<Node> nodes_;
+  std::map<std::string, ValueId> by_name_;
+  std::vector<ValueId> inputs_, outputs_;
+  std::map<std::string, int> opset_imports_;
+};
+
+// Checks the invariants passes must keep: SSA (one producer per value),
+// producer/consumer links consistent, acyclic, inputs defined, resolved defs.
+Status verify_graph(const Graph& g);
+
+// Infers dtype and shape of every node output in topological order, merging with
+// shapes the model declared. Errors carry the node's description.
+Status infer_shapes(Graph& g);
+
+}  // namespace onnx_mini

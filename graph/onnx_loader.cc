@@ -1,0 +1,307 @@
+#include "graph/onnx_loader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "graph/tensor_proto.h"
+
+namespace onnx_mini {
+namespace {
+
+std::string normalize_domain(const std::string& d) { return d == "ai.onnx" ? "" : d; }
+
+std::string domain_label(const std::string& d) { return d.empty() ? "ai.onnx" : d; }
+
+// A helpful word for files that are clearly not ONNX models.
+std::string sniff_format(const std::string& bytes) {
+  auto starts = [&](const char* magic, size_t n) { return bytes.size() >= n && std::memcmp(bytes.data(), magic, n) == 0; };
+  if (starts("PK\x03\x04", 4)) {
+    return "; it is a ZIP archive (a PyTorch checkpoint .pt/.pth?): export the model with torch.onnx.export";
+  }
+  if (starts("\x89PNG", 4)) return "; it is a PNG image";
+  if (starts("\x80\x02", 2) || starts("\x80\x04", 2)) return "; it looks like a Python pickle: export the model with torch.onnx.export";
+  if (starts("{", 1)) return "; it looks like JSON text";
+  return "";
+}
+
+Result<Attribute> convert_attribute(onnx::AttributeProto& a, const std::string& base_dir, const std::string& where) {
+  Attribute out;
+  using AP = onnx::AttributeProto;
+  AP::AttributeType type = a.type();
+  if (type == AP::UNDEFINED) {  // very old models: infer from the field that is set
+    if (a.has_f()) type = AP::FLOAT;
+    else if (a.has_i()) type = AP::INT;
+    else if (a.has_s()) type = AP::STRING;
+    else if (a.has_t()) type = AP::TENSOR;
+    else if (a.floats_size()) type = AP::FLOATS;
+    else if (a.ints_size()) type = AP::INTS;
+    else if (a.strings_size()) type = AP::STRINGS;
+  }
+  switch (type) {
+    case AP::FLOAT: out.kind = Attribute::Kind::kFloat; out.f = a.f(); break;
+    case AP::INT: out.kind = Attribute::Kind::kInt; out.i = a.i(); break;
+    case AP::STRING: out.kind = Attribute::Kind::kString; out.s = a.s(); break;
+    case AP::FLOATS: out.kind = Attribute::Kind::kFloats; out.floats.assign(a.floats().begin(), a.floats().end()); break;
+    case AP::INTS: out.kind = Attribute::Kind::kInts; out.ints.assign(a.ints().begin(), a.ints().end()); break;
+    case AP::STRINGS: out.kind = Attribute::Kind::kStrings; out.strings.assign(a.strings().begin(), a.strings().end()); break;
+    case AP::TENSOR: {
+      out.kind = Attribute::Kind::kTensor;
+      OM_ASSIGN_OR_RETURN(out.t, tensor_from_proto(*a.mutable_t(), TensorSource{base_dir, where + " attribute '" + a.name() + "'"}));
+      break;
+    }
+    case AP::GRAPH: case AP::GRAPHS: out.kind = Attribute::Kind::kGraph; break;
+    default: out.kind = Attribute::Kind::kOther; break;
+  }
+  return out;
+}
+
+Result<TensorInfo> convert_type(const onnx::TypeProto& type, const std::string& what) {
+  TensorInfo info;
+  if (!type.has_tensor_type()) {
+    if (type.value_case() == onnx::TypeProto::VALUE_NOT_SET) return info;  // unknown
+    return unsupported(what + ": only tensor types are supported (not sequences, maps or optionals)");
+  }
+  const auto& tt = type.tensor_type();
+  info.dtype = dtype_from_onnx(tt.elem_type());
+  if (tt.elem_type() != 0 && !dtype_is_supported(info.dtype)) {
+    return unsupported(what + ": dtype " + dtype_name(dtype_from_onnx(tt.elem_type())) + " is not supported");
+  }
+  if (tt.has_shape()) {
+    info.has_shape = true;
+    for (const auto& d : tt.shape().dim()) {
+      Dim dim;
+      if (d.has_dim_value()) {
+        if (d.dim_value() < 0) return invalid_model(what + ": negative dimension " + std::to_string(d.dim_value()));
+        dim.value = d.dim_value();
+      } else if (d.has_dim_param()) {
+        dim.param = d.dim_param();
+      }
+      info.dims.push_back(dim);
+    }
+  }
+  return info;
+}
+
+}  // namespace
+
+Result<std::string> read_regular_file(const std::string& path, int64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return usage_error(path + ": cannot open: " + std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return usage_error(path + ": cannot stat: " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return usage_error(path + ": not a regular file");
+  }
+  if (st.st_size > max_bytes) {
+    close(fd);
+    return resource_limit(path + ": file is " + std::to_string(st.st_size) + " bytes, above the limit of " + std::to_string(max_bytes));
+  }
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t r = read(fd, bytes.data() + done, bytes.size() - done);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    done += static_cast<size_t>(r);
+  }
+  close(fd);
+  bytes.resize(done);
+  return bytes;
+}
+
+Result<Graph> load_onnx_file(const std::string& path, const LoadOptions& options) {
+  OM_ASSIGN_OR_RETURN(std::string bytes, read_regular_file(path, options.max_file_bytes));
+  if (bytes.empty()) return invalid_model(path + ": file is empty");
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes)) {
+    return invalid_model(path + ": not a valid ONNX model (protobuf parse failed)" + sniff_format(bytes));
+  }
+  bytes.clear();
+  bytes.shrink_to_fit();
+  std::string base_dir = ".";
+  size_t slash = path.rfind('/');
+  if (slash != std::string::npos) base_dir = slash == 0 ? "/" : path.substr(0, slash);
+  auto graph = graph_from_model(model, base_dir, options);
+  if (!graph.is_ok()) return graph.status().with_context(path + ": ");
+  graph->source_path = path;
+  return graph;
+}
+
+Result<Graph> graph_from_model(onnx::ModelProto& model, const std::string& base_dir, const LoadOptions& options) {
+  const OpRegistry& registry = options.registry ? *options.registry : default_registry();
+  if (!model.has_graph()) return invalid_model("the file has no graph: not an ONNX model (a TensorProto or other message?)");
+  if (model.ir_version() <= 0) return invalid_model("missing ir_version");
+  if (model.opset_import_size() == 0) return invalid_model("no opset_import: the model does not say which opset it uses");
+
+  Graph g;
+  g.ir_version = model.ir_version();
+  g.producer_name = model.producer_name();
+  onnx::GraphProto& gp = *model.mutable_graph();
+  g.name = gp.name();
+  for (const auto& op : model.opset_import()) {
+    std::string domain = normalize_domain(op.domain());
+    if (g.opset_imports().count(domain)) return invalid_model("opset_import lists domain '" + domain_label(domain) + "' twice");
+    g.opset_imports()[domain] = static_cast<int>(op.version());
+  }
+  if (gp.node_size() > options.max_nodes) {
+    return resource_limit("the graph has " + std::to_string(gp.node_size()) + " nodes, above the limit of " + std::to_string(options.max_nodes));
+  }
+
+  // Initializers.
+  for (auto& init : *gp.mutable_initializer()) {
+    if (init.name().empty()) return invalid_model("an initializer has no name");
+    if (g.find_value(init.name()) != kNoId) return invalid_model("initializer '" + init.name() + "' is defined twice");
+    ValueId v = g.add_value(init.name());
+    OM_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(init, TensorSource{base_dir, "initializer '" + init.name() + "'"}));
+    g.value(v).info = TensorInfo::of(t.dtype(), t.shape());
+    g.value(v).initializer = std::move(t);
+  }
+  if (gp.sparse_initializer_size()) return unsupported("sparse initializers are not supported");
+
+  // Graph inputs (an input that is also an initializer is an overridable default).
+  std::set<std::string> input_names;
+  for (const auto& in : gp.input()) {
+    if (in.name().empty()) return invalid_model("a graph input has no name");
+    if (!input_names.insert(in.name()).second) return invalid_model("graph input '" + in.name() + "' is listed twice");
+    OM_ASSIGN_OR_RETURN(TensorInfo info, convert_type(in.type(), "graph input '" + in.name() + "'"));
+    ValueId v = g.find_value(in.name());
+    if (v == kNoId) {
+      v = g.add_value(in.name());
+      g.value(v).info = info;
+    } else if (info.dtype != DataType::kUndefined && info.dtype != g.value(v).info.dtype) {
+      return invalid_model("graph input '" + in.name() + "' is declared " + dtype_name(info.dtype) + " but its initializer is " + dtype_name(g.value(v).info.dtype));
+    }
+    g.value(v).is_graph_input = true;
+    g.inputs().push_back(v);
+  }
+
+  // Node outputs first, so inputs can refer to any node (cycles are found by the sort).
+  std::vector<Node> nodes(static_cast<size_t>(gp.node_size()));
+  for (int i = 0; i < gp.node_size(); ++i) {
+    const auto& np = gp.node(i);
+    Node& n = nodes[static_cast<size_t>(i)];
+    n.name = np.name();
+    n.op_type = np.op_type();
+    n.domain = normalize_domain(np.domain());
+    for (const auto& out : np.output()) {
+      if (out.empty()) {
+        n.outputs.push_back(kNoId);
+        continue;
+      }
+      ValueId existing = g.find_value(out);
+      if (existing != kNoId) {
+        const Value& e = g.value(existing);
+        std::string other = e.producer != kNoId ? "another node" : e.initializer ? "an initializer" : "a graph input";
+        return invalid_model(n.describe() + ": output '" + out + "' is already produced by " + other);
+      }
+      ValueId v = g.add_value(out);
+      g.value(v).producer = static_cast<NodeId>(i);  // provisional; add_node rewires
+      n.outputs.push_back(v);
+    }
+  }
+  for (const auto& vi : gp.value_info()) {
+    ValueId v = g.find_value(vi.name());
+    if (v == kNoId || g.value(v).producer == kNoId) continue;  // info about nothing we compute: ignore
+    OM_ASSIGN_OR_RETURN(g.value(v).info, convert_type(vi.type(), "value_info '" + vi.name() + "'"));
+  }
+
+  // Inputs, attributes and the support check (every unsupported node listed at once).
+  std::string unsupported_list;
+  int unsupported_count = 0;
+  for (int i = 0; i < gp.node_size(); ++i) {
+    auto& np = *gp.mutable_node(i);
+    Node& n = nodes[static_cast<size_t>(i)];
+    for (const auto& in : np.input()) {
+      if (in.empty()) {
+        n.inputs.push_back(kNoId);
+        continue;
+      }
+      ValueId v = g.find_value(in);
+      if (v == kNoId) return invalid_model(n.describe() + ": input '" + in + "' is not defined by any node, initializer or graph input");
+      n.inputs.push_back(v);
+    }
+    for (auto& a : *np.mutable_attribute()) {
+      if (n.attrs.has(a.name())) return invalid_model(n.describe() + ": attribute '" + a.name() + "' is given twice");
+      OM_ASSIGN_OR_RETURN(Attribute attr, convert_attribute(a, base_dir, n.describe()));
+      n.attrs.set(a.name(), std::move(attr));
+    }
+    auto imported = g.opset_imports().find(n.domain);
+    std::string why;
+    if (imported == g.opset_imports().end()) {
+      why = "domain '" + domain_label(n.domain) + "' is not in opset_import";
+    } else {
+      n.opset = imported->second;
+      if (n.domain.empty() && (n.opset < kMinOnnxOpset || n.opset > kMaxOnnxOpset)) {
+        why = "ai.onnx opset " + std::to_string(n.opset) + " is not supported (onnx-mini runs opsets " +
+              std::to_string(kMinOnnxOpset) + " to " + std::to_string(kMaxOnnxOpset) + ")";
+      } else if (!n.domain.empty() && n.domain != kOnnxMiniDomain) {
+        why = "domain '" + n.domain + "' is not supported";
+      } else if (!registry.knows(n.op_type, n.domain)) {
+        why = "unknown op";
+      } else {
+        n.def = registry.find(n.op_type, n.domain, n.opset);
+        if (!n.def) why = "not defined at opset " + std::to_string(n.opset) + " (onnx-mini implements a later version)";
+      }
+    }
+    if (!why.empty()) {
+      ++unsupported_count;
+      unsupported_list += "\n  " + n.op_type + " (domain " + domain_label(n.domain) + ", opset " + std::to_string(n.opset) + ") in " + n.describe() + ": " + why;
+    }
+  }
+  if (unsupported_count) {
+    return unsupported(std::to_string(unsupported_count) + " node(s) cannot run:" + unsupported_list);
+  }
+
+  // Arity and attribute names against the definition.
+  for (Node& n : nodes) {
+    const OpDef& d = *n.def;
+    int nin = static_cast<int>(n.inputs.size()), nout = static_cast<int>(n.outputs.size());
+    while (nin > 0 && n.inputs[static_cast<size_t>(nin - 1)] == kNoId) --nin;  // trailing absent optionals
+    if (nin < d.min_inputs || static_cast<int>(n.inputs.size()) > d.max_inputs) {
+      return invalid_model(n.describe() + ": has " + std::to_string(n.inputs.size()) + " inputs, expected " + std::to_string(d.min_inputs) + " to " + std::to_string(d.max_inputs));
+    }
+    for (int i = 0; i < d.min_inputs; ++i) {
+      if (n.inputs[static_cast<size_t>(i)] == kNoId) return invalid_model(n.describe() + ": required input " + std::to_string(i) + " is empty");
+    }
+    if (nout < d.min_outputs || nout > d.max_outputs) {
+      return invalid_model(n.describe() + ": has " + std::to_string(nout) + " outputs, expected " + std::to_string(d.min_outputs) + " to " + std::to_string(d.max_outputs));
+    }
+    for (const auto& [name, a] : n.attrs.all()) {
+      bool known = false;
+      for (const std::string& allowed : d.attributes) known = known || allowed == name;
+      if (!known) return invalid_model(n.describe() + ": unknown attribute '" + name + "'");
+      if (a.kind == Attribute::Kind::kGraph) return unsupported(n.describe() + ": subgraph attributes are not supported");
+    }
+  }
+  for (Node& n : nodes) g.add_node(std::move(n));
+
+  // Graph outputs.
+  std::set<std::string> output_names;
+  for (const auto& out : gp.output()) {
+    ValueId v = g.find_value(out.name());
+    if (v == kNoId) return invalid_model("graph output '" + out.name() + "' is never produced");
+    if (!output_names.insert(out.name()).second) return invalid_model("graph output '" + out.name() + "' is listed twice");
+    OM_ASSIGN_OR_RETURN(TensorInfo declared, convert_type(out.type(), "graph output '" + out.name() + "'"));
+    Value& val = g.value(v);
+    if (val.producer != kNoId && val.info.dtype == DataType::kUndefined) val.info = declared;
+    val.is_graph_output = true;
+    g.outputs().push_back(v);
+  }
+  if (g.outputs().empty()) return invalid_model("the graph has no outputs");
+
+  OM_RETURN_IF_ERROR(g.topological_order().status());
+  OM_RETURN_IF_ERROR(infer_shapes(g));
+  return g;
+}
+
+}  // namespace onnx_mini

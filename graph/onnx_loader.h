@@ -1,0 +1,33 @@
+// Reading an ONNX model into the IR: the validating pipeline
+// read -> parse -> structure -> support check -> tensors (incl. external data) -> shapes.
+#pragma once
+
+#include <string>
+
+#include <onnx/onnx_pb.h>
+
+#include "graph/ir.h"
+#include "ops/registry.h"
+
+namespace onnx_mini {
+
+inline constexpr int kMinOnnxOpset = 1;
+inline constexpr int kMaxOnnxOpset = 17;  // the newest opset whose op changes onnx-mini implements
+inline constexpr int64_t kDefaultMaxNodes = 1'000'000;
+
+struct LoadOptions {
+  const OpRegistry* registry = nullptr;  // default_registry() when null
+  int64_t max_nodes = kDefaultMaxNodes;
+  int64_t max_file_bytes = int64_t{2} << 30;  // protobuf's own limit is 2 GiB
+};
+
+// Reads and validates a model file. Errors name the file.
+Result<Graph> load_onnx_file(const std::string& path, const LoadOptions& options = {});
+// Builds the IR from a parsed model (tensor bytes are moved out of it).
+// base_dir resolves external data; empty refuses it.
+Result<Graph> graph_from_model(onnx::ModelProto& model, const std::string& base_dir, const LoadOptions& options = {});
+
+// Reads a whole regular file (directories, FIFOs and devices refused without blocking).
+Result<std::string> read_regular_file(const std::string& path, int64_t max_bytes);
+
+}  // namespace onnx_mini

@@ -1,0 +1,115 @@
+#include "graph/onnx_writer.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "graph/tensor_proto.h"
+
+namespace onnx_mini {
+namespace {
+
+void write_type(const TensorInfo& info, onnx::TypeProto& type) {
+  auto* tt = type.mutable_tensor_type();
+  tt->set_elem_type(static_cast<int32_t>(info.dtype));
+  if (!info.has_shape) return;
+  auto* shape = tt->mutable_shape();
+  for (const Dim& d : info.dims) {
+    auto* dim = shape->add_dim();
+    if (d.known()) dim->set_dim_value(d.value);
+    else if (!d.param.empty()) dim->set_dim_param(d.param);
+  }
+}
+
+void write_attribute(const std::string& name, const Attribute& a, onnx::AttributeProto& p) {
+  using AP = onnx::AttributeProto;
+  p.set_name(name);
+  switch (a.kind) {
+    case Attribute::Kind::kFloat: p.set_type(AP::FLOAT); p.set_f(a.f); break;
+    case Attribute::Kind::kInt: p.set_type(AP::INT); p.set_i(a.i); break;
+    case Attribute::Kind::kString: p.set_type(AP::STRING); p.set_s(a.s); break;
+    case Attribute::Kind::kTensor: p.set_type(AP::TENSOR); tensor_to_proto(a.t, "", *p.mutable_t()); break;
+    case Attribute::Kind::kFloats: p.set_type(AP::FLOATS); for (float f : a.floats) p.add_floats(f); break;
+    case Attribute::Kind::kInts: p.set_type(AP::INTS); for (int64_t i : a.ints) p.add_ints(i); break;
+    case Attribute::Kind::kStrings: p.set_type(AP::STRINGS); for (const auto& s : a.strings) p.add_strings(s); break;
+    default: break;  // never loaded (refused at load time)
+  }
+}
+
+}  // namespace
+
+void graph_to_model(const Graph& g, onnx::ModelProto& model) {
+  model.Clear();
+  model.set_ir_version(g.ir_version > 0 ? g.ir_version : 8);
+  model.set_producer_name("onnx-mini");
+  model.set_producer_version("0.1.0");
+  bool uses_own_domain = false;
+  auto order = g.topological_order();
+  std::vector<NodeId> nodes = order.is_ok() ? order.value() : std::vector<NodeId>{};
+  for (NodeId id : nodes) uses_own_domain = uses_own_domain || g.node(id).domain == kOnnxMiniDomain;
+  for (const auto& [domain, version] : g.opset_imports()) {
+    auto* op = model.add_opset_import();
+    op->set_domain(domain);
+    op->set_version(version);
+  }
+  if (uses_own_domain && !g.opset_imports().count(kOnnxMiniDomain)) {
+    auto* op = model.add_opset_import();
+    op->set_domain(kOnnxMiniDomain);
+    op->set_version(1);
+  }
+  onnx::GraphProto& gp = *model.mutable_graph();
+  gp.set_name(g.name.empty() ? "onnx_mini_graph" : g.name);
+  for (ValueId v : g.inputs()) {
+    auto* in = gp.add_input();
+    in->set_name(g.value(v).name);
+    write_type(g.value(v).info, *in->mutable_type());
+  }
+  for (size_t v = 0; v < g.num_values(); ++v) {
+    const Value& val = g.value(static_cast<ValueId>(v));
+    // Initializers still read by a live node or exposed as graph input/output.
+    if (!val.initializer || (val.consumers.empty() && !val.is_graph_input && !val.is_graph_output)) continue;
+    tensor_to_proto(*val.initializer, val.name, *gp.add_initializer());
+  }
+  for (NodeId id : nodes) {
+    const Node& n = g.node(id);
+    auto* np = gp.add_node();
+    np->set_name(n.name);
+    np->set_op_type(n.op_type);
+    np->set_domain(n.domain);
+    for (ValueId in : n.inputs) np->add_input(in == kNoId ? "" : g.value(in).name);
+    for (ValueId out : n.outputs) np->add_output(out == kNoId ? "" : g.value(out).name);
+    for (const auto& [name, a] : n.attrs.all()) write_attribute(name, a, *np->add_attribute());
+    for (ValueId out : n.outputs) {
+      if (out == kNoId || g.value(out).is_graph_output || g.value(out).info.dtype == DataType::kUndefined) continue;
+      auto* vi = gp.add_value_info();
+      vi->set_name(g.value(out).name);
+      write_type(g.value(out).info, *vi->mutable_type());
+    }
+  }
+  for (ValueId v : g.outputs()) {
+    auto* out = gp.add_output();
+    out->set_name(g.value(v).name);
+    write_type(g.value(v).info, *out->mutable_type());
+  }
+}
+
+Status save_onnx_file(const Graph& g, const std::string& path) {
+  onnx::ModelProto model;
+  graph_to_model(g, model);
+  // Write beside the target then rename, so a failed write leaves nothing half-written.
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return usage_error(path + ": cannot open for writing");
+    if (!model.SerializeToOstream(&f)) {
+      std::remove(tmp.c_str());
+      return usage_error(path + ": write failed");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return usage_error(path + ": cannot rename into place");
+  }
+  return Status::ok();
+}
+
+}  // namespace onnx_mini

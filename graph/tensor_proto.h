@@ -1,0 +1,27 @@
+// TensorProto <-> Tensor, including external data kept inside the model's folder.
+#pragma once
+
+#include <string>
+
+#include <onnx/onnx_pb.h>
+
+#include "runtime/core/status.h"
+#include "runtime/core/tensor.h"
+
+namespace onnx_mini {
+
+struct TensorSource {
+  // Folder that external data locations are relative to; empty: external data refused.
+  std::string base_dir;
+  // Where the tensor sits, for messages ("initializer 'fc1.weight'").
+  std::string what;
+};
+
+// Converts a TensorProto. raw_data is moved out of `proto` (no copy); external
+// data is memory-mapped. Every size is checked against the bytes that exist.
+Result<Tensor> tensor_from_proto(onnx::TensorProto& proto, const TensorSource& source);
+
+// Serialises a tensor as raw_data.
+void tensor_to_proto(const Tensor& t, const std::string& name, onnx::TensorProto& proto);
+
+}  // namespace onnx_mini

@@ -1,0 +1,79 @@
+// Numpy-style broadcasting for kernels (run time) and shape inference (build time).
+#pragma once
+
+#include <vector>
+
+#include "ops/kernel.h"
+#include "runtime/core/shape.h"
+#include "runtime/core/tensor.h"
+
+namespace onnx_mini {
+
+// Broadcast of symbolic dims; unknown where it cannot be decided statically.
+Result<std::vector<Dim>> broadcast_dims(const std::vector<Dim>& a, const std::vector<Dim>& b);
+// Output info of an elementwise op over all present inputs (dtype of input 0).
+Status infer_broadcast(const NodeInfo& node, std::vector<TensorInfo>& outputs);
+
+// Maps a linear index of the broadcast output to the linear index of one input.
+class BroadcastIndex {
+ public:
+  BroadcastIndex(const Shape& in, const Shape& out);
+  int64_t offset(int64_t out_index) const;
+
+ private:
+  Shape out_;
+  std::vector<int64_t> in_strides_;  // 0 on broadcast dims, aligned to out_
+};
+
+// Input strides aligned to `out` (0 on broadcast dims).
+std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
+
+// out[i] = f(a[ia(i)], b[ib(i)]) over the broadcast shape `out.shape()`.
+// Contiguous inner runs and scalar operands take the fast paths.
+template <typename TA, typename TB, typename TO, typename F>
+void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& out, F f) {
+  const TA* pa = a.data<TA>();
+  const TB* pb = b.data<TB>();
+  TO* po = out.data<TO>();
+  const int64_t n = out.num_elements();
+  if (n == 0) return;
+  if (a.shape() == out.shape() && b.shape() == out.shape()) {
+    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+    return;
+  }
+  if (b.num_elements() == 1 && a.num_elements() == n) {
+    const TB s = pb[0];
+    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], s);
+    return;
+  }
+  if (a.num_elements() == 1 && b.num_elements() == n) {
+    const TA s = pa[0];
+    for (int64_t i = 0; i < n; ++i) po[i] = f(s, pb[i]);
+    return;
+  }
+  const Shape& os = out.shape();
+  const size_t rank = os.size();
+  std::vector<int64_t> sa = broadcast_strides(a.shape(), os), sb = broadcast_strides(b.shape(), os);
+  const int64_t inner = os[rank - 1];
+  const int64_t ia_step = sa[rank - 1], ib_step = sb[rank - 1];
+  std::vector<int64_t> counter(rank, 0);
+  int64_t oa = 0, ob = 0;
+  for (int64_t base = 0; base < n; base += inner) {
+    if (ia_step == 1 && ib_step == 1) {
+      for (int64_t j = 0; j < inner; ++j) po[base + j] = f(pa[oa + j], pb[ob + j]);
+    } else {
+      for (int64_t j = 0; j < inner; ++j) po[base + j] = f(pa[oa + j * ia_step], pb[ob + j * ib_step]);
+    }
+    // Advance the outer counter (all dims but the last).
+    for (size_t d = rank - 1; d-- > 0;) {
+      oa += sa[d];
+      ob += sb[d];
+      if (++counter[d] < os[d]) break;
+      oa -= sa[d] * os[d];
+      ob -= sb[d] * os[d];
+      counter[d] = 0;
+    }
+  }
+}
+
+}  // namespace onnx_mini

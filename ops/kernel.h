@@ -1,0 +1,72 @@
+// The contract between the executor and an op implementation.
+//
+// A Kernel is created once per node when the session is built (attributes parsed,
+// constant weights prepared) and is stateless afterwards: run() is const.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/core/attributes.h"
+#include "runtime/core/status.h"
+#include "runtime/core/tensor.h"
+
+namespace onnx_mini {
+
+// What the executor offers a kernel during one run.
+class KernelContext {
+ public:
+  virtual ~KernelContext() = default;
+  virtual int num_inputs() const = 0;
+  // Null for an absent optional input (empty name in the model, or past the end).
+  virtual const Tensor* input(int i) const = 0;
+  virtual int num_outputs() const = 0;
+  // False for an optional output the model does not use (empty name).
+  virtual bool output_wanted(int i) const = 0;
+  // Storage for output i with this shape (from the memory plan; reused across runs).
+  // Contents are unspecified: kernels write every element.
+  virtual Result<Tensor*> output(int i, const Shape& shape, DataType dtype) = 0;
+  virtual const std::string& node_name() const = 0;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  virtual Status run(KernelContext& ctx) const = 0;
+};
+
+// Static facts about one input of a node at session build time.
+struct Dim {
+  int64_t value = -1;  // >= 0 when known
+  std::string param;   // symbolic name when known only by name ("batch")
+  bool known() const { return value >= 0; }
+};
+struct TensorInfo {
+  DataType dtype = DataType::kUndefined;
+  bool has_shape = false;  // rank known
+  std::vector<Dim> dims;
+  const Tensor* constant = nullptr;  // set for initializers / folded constants
+
+  static TensorInfo of(DataType t, const Shape& s);
+  bool fully_known() const;
+  Shape concrete_shape() const;  // only when fully_known()
+  std::string to_string() const;
+};
+
+// What a kernel factory and a shape-inference function see of a node.
+struct NodeInfo {
+  std::string op_type;
+  std::string domain;
+  std::string name;
+  int opset = 0;          // the model's imported opset for this domain
+  int since_version = 0;  // the version of the definition that was chosen
+  const Attributes* attributes = nullptr;
+  std::vector<const TensorInfo*> inputs;  // null for absent optional inputs
+  int num_outputs = 0;
+
+  const Attributes& attrs() const { return *attributes; }
+  const TensorInfo* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
+};
+
+}  // namespace onnx_mini

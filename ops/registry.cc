@@ -1,0 +1,87 @@
+#include "ops/registry.h"
+
+#include <algorithm>
+
+namespace onnx_mini {
+
+void OpRegistry::add(OpDef def) {
+  auto& versions = defs_[{def.domain, def.op_type}];
+  versions.push_back(std::move(def));
+  std::sort(versions.begin(), versions.end(),
+            [](const OpDef& a, const OpDef& b) { return a.since_version < b.since_version; });
+}
+
+const OpDef* OpRegistry::find(const std::string& op_type, const std::string& domain, int opset) const {
+  auto it = defs_.find({domain, op_type});
+  if (it == defs_.end()) return nullptr;
+  const OpDef* best = nullptr;
+  for (const OpDef& d : it->second) {
+    if (d.since_version <= opset) best = &d;
+  }
+  return best;
+}
+
+bool OpRegistry::knows(const std::string& op_type, const std::string& domain) const {
+  return defs_.count({domain, op_type}) != 0;
+}
+
+std::vector<const OpDef*> OpRegistry::all() const {
+  std::vector<const OpDef*> out;
+  for (const auto& [key, versions] : defs_) {
+    for (const OpDef& d : versions) out.push_back(&d);
+  }
+  return out;
+}
+
+const OpRegistry& default_registry() {
+  static const OpRegistry registry = [] {
+    OpRegistry r;
+    register_elementwise_ops(r);
+    register_activation_ops(r);
+    register_softmax_ops(r);
+    register_gemm_ops(r);
+    register_shape_ops(r);
+    return r;
+  }();
+  return registry;
+}
+
+Status infer_same_as_input0(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  const TensorInfo* x = node.input(0);
+  if (!x) return invalid_model("missing input 0");
+  outputs[0] = *x;
+  outputs[0].constant = nullptr;
+  return Status::ok();
+}
+
+TensorInfo TensorInfo::of(DataType t, const Shape& s) {
+  TensorInfo info;
+  info.dtype = t;
+  info.has_shape = true;
+  for (int64_t d : s) info.dims.push_back(Dim{d, ""});
+  return info;
+}
+
+bool TensorInfo::fully_known() const {
+  if (!has_shape) return false;
+  return std::all_of(dims.begin(), dims.end(), [](const Dim& d) { return d.known(); });
+}
+
+Shape TensorInfo::concrete_shape() const {
+  Shape s;
+  for (const Dim& d : dims) s.push_back(d.value);
+  return s;
+}
+
+std::string TensorInfo::to_string() const {
+  std::string s = dtype_name(dtype);
+  if (!has_shape) return s + "[?]";
+  s += "[";
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i) s += ", ";
+    s += dims[i].known() ? std::to_string(dims[i].value) : (dims[i].param.empty() ? "?" : dims[i].param);
+  }
+  return s + "]";
+}
+
+}  // namespace onnx_mini

@@ -1,0 +1,70 @@
+// One registry of every op onnx-mini runs. Each op family registers its ops in
+// an explicit function (register_activation_ops, ...), called from
+// register_all_ops(); no static self-registration (static libraries drop it).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ops/kernel.h"
+
+namespace onnx_mini {
+
+inline constexpr const char* kOnnxDomain = "";
+inline constexpr const char* kOnnxMiniDomain = "com.onnx_mini";  // our fused ops
+
+// Fills the output infos from the input infos; leaves a shape unknown when it
+// depends on data that is not constant. Errors mean the node is invalid.
+using InferFn = std::function<Status(const NodeInfo&, std::vector<TensorInfo>& outputs)>;
+using KernelFactory = std::function<Result<std::unique_ptr<Kernel>>(const NodeInfo&)>;
+
+struct OpDef {
+  std::string op_type;
+  std::string domain;
+  int since_version = 1;
+  int min_inputs = 1, max_inputs = 1;
+  int min_outputs = 1, max_outputs = 1;
+  std::vector<std::string> attributes;  // every attribute the op accepts
+  InferFn infer;
+  KernelFactory create;
+};
+
+class OpRegistry {
+ public:
+  void add(OpDef def);
+  // The definition with the highest since_version <= opset, or null.
+  const OpDef* find(const std::string& op_type, const std::string& domain, int opset) const;
+  // True when any version of the op exists (to tell "unknown op" from "not at this opset").
+  bool knows(const std::string& op_type, const std::string& domain) const;
+  std::vector<const OpDef*> all() const;
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::vector<OpDef>> defs_;  // sorted by since
+};
+
+// The registry with every op family; built once, thread-safe to read.
+const OpRegistry& default_registry();
+
+// Helpers for the common inference shapes and kernel factories.
+Status infer_same_as_input0(const NodeInfo& node, std::vector<TensorInfo>& outputs);
+
+template <typename K>
+KernelFactory make_kernel() {
+  return [](const NodeInfo& node) -> Result<std::unique_ptr<Kernel>> {
+    auto k = std::make_unique<K>();
+    OM_RETURN_IF_ERROR(k->init(node));
+    return std::unique_ptr<Kernel>(std::move(k));
+  };
+}
+
+// Family registration functions (one per ops/*.cc family).
+void register_elementwise_ops(OpRegistry& r);
+void register_activation_ops(OpRegistry& r);
+void register_softmax_ops(OpRegistry& r);
+void register_gemm_ops(OpRegistry& r);
+void register_shape_ops(OpRegistry& r);
+
+}  // namespace onnx_mini

@@ -1,0 +1,219 @@
+// Ops that move or re-describe data without arithmetic: Identity, Constant,
+// Flatten, Reshape.
+#include <cstring>
+
+#include "ops/registry.h"
+
+namespace onnx_mini {
+namespace {
+
+Status copy_to_output(KernelContext& ctx, const Tensor& x, const Shape& shape) {
+  OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, x.dtype()));
+  if (x.byte_size()) std::memcpy(y->raw_data(), x.raw_data(), x.byte_size());
+  return Status::ok();
+}
+
+class Identity final : public Kernel {
+ public:
+  Status init(const NodeInfo&) { return Status::ok(); }
+  Status run(KernelContext& ctx) const override { return copy_to_output(ctx, *ctx.input(0), ctx.input(0)->shape()); }
+};
+
+// The value of a Constant node, from whichever of its attributes is set.
+Result<Tensor> constant_value(const Attributes& attrs) {
+  int count = 0;
+  Tensor t;
+  for (const auto& [name, a] : attrs.all()) {
+    ++count;
+    if (name == "value") {
+      OM_ASSIGN_OR_RETURN(t, attrs.require_tensor("value"));
+    } else if (name == "value_float") {
+      OM_ASSIGN_OR_RETURN(float f, attrs.get_float(name, 0));
+      t = Tensor::allocate(DataType::kFloat, {});
+      *t.data<float>() = f;
+    } else if (name == "value_int") {
+      OM_ASSIGN_OR_RETURN(int64_t v, attrs.get_int(name, 0));
+      t = Tensor::allocate(DataType::kInt64, {});
+      *t.data<int64_t>() = v;
+    } else if (name == "value_floats") {
+      OM_ASSIGN_OR_RETURN(std::vector<float> v, attrs.get_floats(name));
+      t = Tensor::allocate(DataType::kFloat, {static_cast<int64_t>(v.size())});
+      std::copy(v.begin(), v.end(), t.data<float>());
+    } else if (name == "value_ints") {
+      OM_ASSIGN_OR_RETURN(std::vector<int64_t> v, attrs.get_ints(name));
+      t = Tensor::allocate(DataType::kInt64, {static_cast<int64_t>(v.size())});
+      std::copy(v.begin(), v.end(), t.data<int64_t>());
+    } else {
+      return unsupported("Constant attribute '" + name + "'");
+    }
+  }
+  if (count != 1) return invalid_model("Constant needs exactly one value attribute, got " + std::to_string(count));
+  return t;
+}
+
+class Constant final : public Kernel {
+ public:
+  Status init(const NodeInfo& node) {
+    OM_ASSIGN_OR_RETURN(value_, constant_value(node.attrs()));
+    return Status::ok();
+  }
+  Status run(KernelContext& ctx) const override { return copy_to_output(ctx, value_, value_.shape()); }
+
+ private:
+  Tensor value_;
+};
+
+Status infer_constant(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  OM_ASSIGN_OR_RETURN(Tensor t, constant_value(node.attrs()));
+  outputs[0] = TensorInfo::of(t.dtype(), t.shape());
+  return Status::ok();
+}
+
+Result<Shape> flatten_shape(const Shape& in, int64_t axis_attr) {
+  const int64_t rank = static_cast<int64_t>(in.size());
+  int64_t axis = axis_attr < 0 ? axis_attr + rank : axis_attr;
+  if (axis < 0 || axis > rank) {
+    return invalid_model("axis " + std::to_string(axis_attr) + " out of range for rank " + std::to_string(rank));
+  }
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < rank; ++d) (d < axis ? outer : inner) *= in[d];
+  return Shape{outer, inner};
+}
+
+class Flatten final : public Kernel {
+ public:
+  Status init(const NodeInfo& node) {
+    OM_ASSIGN_OR_RETURN(axis_, node.attrs().get_int("axis", 1));
+    return Status::ok();
+  }
+  Status run(KernelContext& ctx) const override {
+    const Tensor& x = *ctx.input(0);
+    OM_ASSIGN_OR_RETURN(Shape shape, flatten_shape(x.shape(), axis_));
+    return copy_to_output(ctx, x, shape);
+  }
+
+ private:
+  int64_t axis_ = 1;
+};
+
+Status infer_flatten(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  const TensorInfo* x = node.input(0);
+  outputs[0].dtype = x->dtype;
+  OM_ASSIGN_OR_RETURN(int64_t axis, node.attrs().get_int("axis", 1));
+  if (!x->has_shape) return Status::ok();
+  const int64_t rank = static_cast<int64_t>(x->dims.size());
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis > rank) return invalid_model("axis out of range for input " + x->to_string());
+  outputs[0].has_shape = true;
+  outputs[0].dims = {Dim{}, Dim{}};
+  if (x->fully_known()) {
+    OM_ASSIGN_OR_RETURN(Shape s, flatten_shape(x->concrete_shape(), axis));
+    outputs[0] = TensorInfo::of(x->dtype, s);
+  } else if (axis == 1 && rank >= 1) {
+    // [batch, ...] -> [batch, prod(rest)]: keep the symbolic batch dim.
+    outputs[0].dims[0] = x->dims[0];
+    bool rest_known = true;
+    int64_t rest = 1;
+    for (int64_t d = 1; d < rank; ++d) {
+      rest_known = rest_known && x->dims[d].known();
+      if (rest_known) rest *= x->dims[d].value;
+    }
+    if (rest_known) outputs[0].dims[1] = Dim{rest, ""};
+  }
+  return Status::ok();
+}
+
+// The output shape of Reshape: 0 copies the input dim (unless allowzero), -1 is inferred.
+Result<Shape> reshape_target(const Shape& in, const int64_t* spec, int64_t spec_len, bool allow_zero) {
+  Shape out(static_cast<size_t>(spec_len));
+  int64_t infer_at = -1, known = 1;
+  for (int64_t i = 0; i < spec_len; ++i) {
+    int64_t d = spec[i];
+    if (d == -1) {
+      if (infer_at >= 0) return bad_input("shape has more than one -1");
+      infer_at = i;
+      continue;
+    }
+    if (d == 0 && !allow_zero) {
+      if (i >= static_cast<int64_t>(in.size())) return bad_input("shape has 0 at index " + std::to_string(i) + " past the input rank");
+      d = in[static_cast<size_t>(i)];
+    }
+    if (d < 0) return bad_input("invalid dim " + std::to_string(d) + " in shape");
+    out[static_cast<size_t>(i)] = d;
+    auto m = checked_mul(known, d);
+    if (!m) return bad_input("shape product overflows");
+    known = *m;
+  }
+  int64_t total = num_elements(in);
+  if (infer_at >= 0) {
+    if (known == 0 || total % known != 0) {
+      return bad_input("cannot reshape " + shape_to_string(in) + " with -1 into " + std::to_string(known) +
+                       "-element blocks");
+    }
+    out[static_cast<size_t>(infer_at)] = total / known;
+  } else if (known != total) {
+    return bad_input("cannot reshape " + shape_to_string(in) + " (" + std::to_string(total) + " elements) to " +
+                     shape_to_string(out));
+  }
+  return out;
+}
+
+class Reshape final : public Kernel {
+ public:
+  Status init(const NodeInfo& node) {
+    OM_ASSIGN_OR_RETURN(int64_t az, node.attrs().get_int("allowzero", 0));
+    allow_zero_ = az != 0;
+    return Status::ok();
+  }
+  Status run(KernelContext& ctx) const override {
+    const Tensor& x = *ctx.input(0);
+    const Tensor& spec = *ctx.input(1);
+    if (spec.dtype() != DataType::kInt64 || spec.rank() != 1) {
+      return bad_input("input 'shape' must be a 1-D int64 tensor, got " + describe(spec));
+    }
+    OM_ASSIGN_OR_RETURN(Shape shape, reshape_target(x.shape(), spec.data<int64_t>(), spec.num_elements(), allow_zero_));
+    return copy_to_output(ctx, x, shape);
+  }
+
+ private:
+  bool allow_zero_ = false;
+};
+
+Status infer_reshape(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  const TensorInfo* x = node.input(0);
+  const TensorInfo* spec = node.input(1);
+  outputs[0].dtype = x->dtype;
+  if (!spec->constant) return Status::ok();
+  const Tensor& s = *spec->constant;
+  if (s.dtype() != DataType::kInt64 || s.rank() != 1) return invalid_model("input 'shape' must be 1-D int64");
+  OM_ASSIGN_OR_RETURN(int64_t az, node.attrs().get_int("allowzero", 0));
+  if (x->fully_known()) {
+    auto shape = reshape_target(x->concrete_shape(), s.data<int64_t>(), s.num_elements(), az != 0);
+    if (!shape.is_ok()) return invalid_model(shape.status().message());
+    outputs[0] = TensorInfo::of(x->dtype, shape.value());
+    return Status::ok();
+  }
+  // Rank is known even when some dims are not.
+  outputs[0].has_shape = true;
+  outputs[0].dims.assign(static_cast<size_t>(s.num_elements()), Dim{});
+  for (int64_t i = 0; i < s.num_elements(); ++i) {
+    int64_t d = s.data<int64_t>()[i];
+    if (d > 0) outputs[0].dims[i] = Dim{d, ""};
+    if (d == 0 && az == 0 && x->has_shape && i < static_cast<int64_t>(x->dims.size())) outputs[0].dims[i] = x->dims[i];
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void register_shape_ops(OpRegistry& r) {
+  r.add({"Identity", kOnnxDomain, 1, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<Identity>()});
+  r.add({"Constant", kOnnxDomain, 1, 0, 0, 1, 1,
+         {"value", "value_float", "value_floats", "value_int", "value_ints", "value_string", "value_strings",
+          "sparse_value"},
+         infer_constant, make_kernel<Constant>()});
+  r.add({"Flatten", kOnnxDomain, 1, 1, 1, 1, 1, {"axis"}, infer_flatten, make_kernel<Flatten>()});
+  r.add({"Reshape", kOnnxDomain, 5, 2, 2, 1, 1, {"allowzero"}, infer_reshape, make_kernel<Reshape>()});
+}
+
+}  // namespace onnx_mini

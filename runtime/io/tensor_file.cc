@@ -1,0 +1,171 @@
+#include "runtime/io/tensor_file.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "graph/onnx_loader.h"
+#include "graph/tensor_proto.h"
+
+namespace onnx_mini {
+namespace {
+
+constexpr int64_t kMaxInputFileBytes = int64_t{8} << 30;
+
+// NumPy descr strings for the dtypes we read and write (little-endian host).
+struct NpyType {
+  const char* descr;
+  DataType dtype;
+};
+constexpr NpyType kNpyTypes[] = {
+    {"<f4", DataType::kFloat}, {"<f8", DataType::kDouble}, {"<i8", DataType::kInt64}, {"<i4", DataType::kInt32},
+    {"<i2", DataType::kInt16}, {"|i1", DataType::kInt8},   {"|u1", DataType::kUInt8}, {"<u2", DataType::kUInt16},
+    {"<u4", DataType::kUInt32}, {"<u8", DataType::kUInt64}, {"|b1", DataType::kBool}, {"<f2", DataType::kFloat16},
+};
+
+// The value of key `key` in the header dict text, e.g. "'descr': '<f4'".
+std::string header_field(const std::string& header, const std::string& key) {
+  size_t k = header.find("'" + key + "'");
+  if (k == std::string::npos) return "";
+  size_t colon = header.find(':', k);
+  if (colon == std::string::npos) return "";
+  size_t start = header.find_first_not_of(' ', colon + 1);
+  if (start == std::string::npos) return "";
+  if (header[start] == '(') {
+    size_t end = header.find(')', start);
+    return end == std::string::npos ? "" : header.substr(start, end - start + 1);
+  }
+  size_t end = header.find_first_of(",}", start);
+  std::string v = header.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') v = v.substr(1, v.size() - 2);
+  return v;
+}
+
+Status write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) return usage_error(path + ": cannot open for writing");
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!f) return usage_error(path + ": write failed");
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<Tensor> parse_npy(const std::string& bytes, const std::string& what) {
+  auto bad = [&](const std::string& m) { return bad_input(what + ": malformed .npy: " + m); };
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0) return bad("missing the \\x93NUMPY magic");
+  uint8_t major = static_cast<uint8_t>(bytes[6]);
+  size_t header_len, header_start;
+  if (major == 1) {
+    header_len = static_cast<uint8_t>(bytes[8]) | (static_cast<size_t>(static_cast<uint8_t>(bytes[9])) << 8);
+    header_start = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) return bad("truncated header");
+    header_len = 0;
+    for (int i = 0; i < 4; ++i) header_len |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
+    header_start = 12;
+  } else {
+    return bad("unknown version " + std::to_string(major));
+  }
+  if (header_len > bytes.size() - header_start) return bad("header length past the end of the file");
+  std::string header = bytes.substr(header_start, header_len);
+  std::string descr = header_field(header, "descr");
+  std::string fortran = header_field(header, "fortran_order");
+  std::string shape_text = header_field(header, "shape");
+  DataType dtype = DataType::kUndefined;
+  for (const NpyType& t : kNpyTypes) {
+    if (descr == t.descr) dtype = t.dtype;
+  }
+  if (descr == "<b1" || descr == "b1") dtype = DataType::kBool;
+  if (dtype == DataType::kUndefined) return bad("unsupported dtype '" + descr + "'");
+  if (fortran != "False") return bad("fortran_order arrays are not supported (save with np.ascontiguousarray)");
+  if (shape_text.size() < 2 || shape_text.front() != '(' || shape_text.back() != ')') return bad("no shape");
+  Shape shape;
+  std::string inner = shape_text.substr(1, shape_text.size() - 2);
+  size_t pos = 0;
+  while (pos < inner.size()) {
+    size_t comma = inner.find(',', pos);
+    std::string item = inner.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    size_t a = item.find_first_not_of(' '), b = item.find_last_not_of(' ');
+    if (a != std::string::npos) {
+      item = item.substr(a, b - a + 1);
+      try {
+        size_t used = 0;
+        long long d = std::stoll(item, &used);
+        if (used != item.size() || d < 0) return bad("bad dimension '" + item + "'");
+        shape.push_back(d);
+      } catch (...) {
+        return bad("bad dimension '" + item + "'");
+      }
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  auto n = checked_num_elements(shape);
+  if (!n.is_ok()) return bad(n.status().message());
+  size_t data_start = header_start + header_len;
+  size_t need = static_cast<size_t>(n.value()) * dtype_size(dtype);
+  if (bytes.size() - data_start != need) {
+    return bad("data has " + std::to_string(bytes.size() - data_start) + " bytes, shape " + shape_to_string(shape) + " of " + dtype_name(dtype) + " needs " + std::to_string(need));
+  }
+  Tensor t = Tensor::allocate(dtype, shape);
+  if (dtype == DataType::kBool) {
+    for (size_t i = 0; i < need; ++i) t.data<bool>()[i] = bytes[data_start + i] != 0;
+  } else if (need) {
+    std::memcpy(t.raw_data(), bytes.data() + data_start, need);
+  }
+  return t;
+}
+
+Result<TensorFile> parse_tensor_pb(std::string bytes, const std::string& what) {
+  onnx::TensorProto proto;
+  if (bytes.empty() || !proto.ParseFromString(bytes)) return bad_input(what + ": not a valid TensorProto .pb file");
+  auto t = tensor_from_proto(proto, TensorSource{"", what});
+  if (!t.is_ok()) return bad_input(t.status().message());
+  return TensorFile{proto.name(), std::move(t).value()};
+}
+
+Result<TensorFile> read_tensor_file(const std::string& path) {
+  auto bytes = read_regular_file(path, kMaxInputFileBytes);
+  if (!bytes.is_ok()) return bad_input(bytes.status().message());
+  bool npy = path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0;
+  if (npy) {
+    OM_ASSIGN_OR_RETURN(Tensor t, parse_npy(bytes.value(), path));
+    return TensorFile{"", std::move(t)};
+  }
+  return parse_tensor_pb(std::move(bytes).value(), path);
+}
+
+Status write_npy(const std::string& path, const Tensor& t) {
+  const char* descr = nullptr;
+  for (const NpyType& nt : kNpyTypes) {
+    if (nt.dtype == t.dtype()) descr = nt.descr;
+  }
+  if (!descr) return unsupported("cannot write " + dtype_name(t.dtype()) + " as .npy");
+  std::string shape = "(";
+  for (int64_t d : t.shape()) shape += std::to_string(d) + ",";
+  if (t.rank() > 1) shape.pop_back();
+  shape += ")";
+  std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  // Pad so the data starts on a 64-byte boundary, newline-terminated (NumPy's format).
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += static_cast<char>(1);
+  out += static_cast<char>(0);
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>((header.size() >> 8) & 0xff);
+  out += header;
+  out.append(static_cast<const char*>(t.raw_data()), t.byte_size());
+  return write_file(path, out);
+}
+
+Status write_tensor_pb(const std::string& path, const std::string& name, const Tensor& t) {
+  onnx::TensorProto proto;
+  tensor_to_proto(t, name, proto);
+  return write_file(path, proto.SerializeAsString());
+}
+
+}  // namespace onnx_mini

@@ -1,0 +1,51 @@
+#include "runtime/plan.h"
+
+namespace onnx_mini {
+
+ExecutionPlan make_plan(const Graph& g, std::vector<NodeId> order) {
+  ExecutionPlan plan;
+  plan.order = std::move(order);
+  const size_t steps = plan.order.size();
+  plan.value_slot.assign(g.num_values(), -1);
+  plan.release_after.assign(steps, {});
+
+  std::vector<int64_t> step_of(g.num_node_slots(), -1);
+  for (size_t s = 0; s < steps; ++s) step_of[static_cast<size_t>(plan.order[s])] = static_cast<int64_t>(s);
+  // Last step reading each value.
+  std::vector<int64_t> last_use(g.num_values(), -1);
+  for (size_t s = 0; s < steps; ++s) {
+    for (ValueId in : g.node(plan.order[s]).inputs) {
+      if (in != kNoId) last_use[static_cast<size_t>(in)] = static_cast<int64_t>(s);
+    }
+  }
+
+  std::vector<int> free_slots;
+  for (size_t s = 0; s < steps; ++s) {
+    const Node& n = g.node(plan.order[s]);
+    for (ValueId out : n.outputs) {
+      if (out == kNoId) continue;
+      const Value& v = g.value(out);
+      if (v.is_graph_output || free_slots.empty()) {
+        plan.value_slot[static_cast<size_t>(out)] = plan.num_slots++;
+      } else {
+        plan.value_slot[static_cast<size_t>(out)] = free_slots.back();
+        free_slots.pop_back();
+      }
+      // An output nobody reads dies right after its own step.
+      if (last_use[static_cast<size_t>(out)] < 0 && !v.is_graph_output) plan.release_after[s].push_back(out);
+    }
+    // Inputs whose last reader is this step free their slot for later steps.
+    for (ValueId in : n.inputs) {
+      if (in == kNoId || last_use[static_cast<size_t>(in)] != static_cast<int64_t>(s)) continue;
+      last_use[static_cast<size_t>(in)] = -2;  // release once even if read twice by this node
+      plan.release_after[s].push_back(in);
+    }
+    for (ValueId v : plan.release_after[s]) {
+      int slot = plan.value_slot[static_cast<size_t>(v)];
+      if (slot >= 0 && !g.value(v).is_graph_output) free_slots.push_back(slot);
+    }
+  }
+  return plan;
+}
+
+}  // namespace onnx_mini

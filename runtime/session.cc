@@ -1,0 +1,232 @@
+#include "runtime/session.h"
+
+#include <chrono>
+
+#include "graph/node_info.h"
+#include "graph/onnx_loader.h"
+#include "graph/passes/pass_manager.h"
+#include "ops/blas.h"
+#include "runtime/plan.h"
+
+namespace onnx_mini {
+
+// Runs the planned steps; owns kernels and the reusable buffers.
+class Session::Executor {
+ public:
+  struct Step {
+    NodeId node;
+    std::unique_ptr<Kernel> kernel;
+    std::vector<const Tensor*> out_ptrs;  // scratch for the observer
+  };
+
+  class Context final : public KernelContext {
+   public:
+    Context(Executor& ex, const Graph& g) : ex_(ex), g_(g) {}
+    void bind(const Node& n, size_t step) {
+      node_ = &n;
+      step_ = step;
+    }
+    int num_inputs() const override { return static_cast<int>(node_->inputs.size()); }
+    const Tensor* input(int i) const override {
+      if (i < 0 || i >= num_inputs()) return nullptr;
+      ValueId v = node_->inputs[static_cast<size_t>(i)];
+      if (v == kNoId) return nullptr;
+      const Tensor& t = ex_.values_[static_cast<size_t>(v)];
+      return t.defined() ? &t : nullptr;
+    }
+    int num_outputs() const override { return static_cast<int>(node_->outputs.size()); }
+    bool output_wanted(int i) const override {
+      return i >= 0 && i < num_outputs() && node_->outputs[static_cast<size_t>(i)] != kNoId;
+    }
+    Result<Tensor*> output(int i, const Shape& shape, DataType dtype) override {
+      return ex_.allocate_output(*node_, step_, i, shape, dtype);
+    }
+    const std::string& node_name() const override { return node_->name; }
+
+   private:
+    Executor& ex_;
+    const Graph& g_;
+    const Node* node_ = nullptr;
+    size_t step_ = 0;
+  };
+
+  Executor(const Graph& g, ExecutionPlan plan, int64_t max_memory)
+      : g_(g), plan_(std::move(plan)), max_memory_(max_memory), context_(*this, g) {
+    values_.resize(g.num_values());
+    slots_.resize(static_cast<size_t>(plan_.num_slots));
+    for (auto& s : slots_) s = std::make_shared<Buffer>();
+    scratch_.resize(plan_.order.size());
+    for (size_t v = 0; v < g.num_values(); ++v) {
+      const Value& val = g.value(static_cast<ValueId>(v));
+      if (val.initializer) values_[v] = *val.initializer;  // a view: shared, never copied
+    }
+  }
+
+  Result<Tensor*> allocate_output(const Node& n, size_t step, int i, const Shape& shape, DataType dtype) {
+    if (i < 0 || i >= static_cast<int>(n.outputs.size())) {
+      return internal_error("kernel asked for output " + std::to_string(i) + " of " + std::to_string(n.outputs.size()));
+    }
+    auto count = checked_num_elements(shape);
+    if (!count.is_ok()) return bad_input("output shape " + shape_to_string(shape) + " is invalid: " + count.status().message());
+    size_t bytes = static_cast<size_t>(count.value()) * dtype_size(dtype);
+    ValueId v = n.outputs[static_cast<size_t>(i)];
+    std::shared_ptr<Buffer>* slot;
+    Tensor* target;
+    if (v == kNoId) {  // an optional output nobody reads: private scratch
+      auto& scratch = scratch_[step];
+      if (scratch.size() <= static_cast<size_t>(i)) scratch.resize(static_cast<size_t>(i) + 1);
+      auto& entry = scratch[static_cast<size_t>(i)];
+      if (!entry.first) entry.first = std::make_shared<Buffer>();
+      slot = &entry.first;
+      target = &entry.second;
+    } else {
+      slot = &slots_[static_cast<size_t>(plan_.value_slot[static_cast<size_t>(v)])];
+      target = &values_[static_cast<size_t>(v)];
+      // A graph output still held by the caller from an earlier run: give it up.
+      if (g_.value(v).is_graph_output && slot->use_count() > 1) *slot = std::make_shared<Buffer>();
+    }
+    Buffer& buf = **slot;
+    if (buf.capacity() < bytes) {
+      int64_t grown = reserved_bytes_ + static_cast<int64_t>(bytes) - static_cast<int64_t>(buf.capacity());
+      if (grown > max_memory_) {
+        return resource_limit("intermediate buffers would need " + std::to_string(grown) +
+                              " bytes, above --max-memory " + std::to_string(max_memory_));
+      }
+      reserved_bytes_ = grown;
+      buf.reserve(bytes);
+    }
+    target->rebind(dtype, shape, buf.data(), *slot);
+    return target;
+  }
+
+  Status run(RunObserver* observer, const std::string& where) {
+    for (size_t s = 0; s < steps_.size(); ++s) {
+      Step& step = steps_[s];
+      const Node& n = g_.node(step.node);
+      context_.bind(n, s);
+      auto start = observer ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      Status st = step.kernel->run(context_);
+      if (!st.is_ok()) return st.with_context(where + n.describe() + ": ");
+      if (observer) {
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        step.out_ptrs.clear();
+        for (ValueId out : n.outputs) step.out_ptrs.push_back(out == kNoId ? nullptr : &values_[static_cast<size_t>(out)]);
+        observer->after_node(n, step.out_ptrs, secs);
+      }
+    }
+    return Status::ok();
+  }
+
+  const Graph& g_;
+  ExecutionPlan plan_;
+  int64_t max_memory_;
+  int64_t reserved_bytes_ = 0;
+  std::vector<Tensor> values_;
+  std::vector<std::shared_ptr<Buffer>> slots_;
+  std::vector<std::vector<std::pair<std::shared_ptr<Buffer>, Tensor>>> scratch_;
+  std::vector<Step> steps_;
+  Context context_;
+};
+
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::load(const std::string& path, const SessionOptions& options) {
+  LoadOptions lo;
+  lo.max_nodes = options.max_nodes;
+  OM_ASSIGN_OR_RETURN(Graph g, load_onnx_file(path, lo));
+  return from_graph(std::move(g), options);
+}
+
+Result<std::unique_ptr<Session>> Session::from_graph(Graph graph, const SessionOptions& options) {
+  std::unique_ptr<Session> s(new Session());
+  s->graph_ = std::move(graph);
+  s->where_ = s->graph_.source_path.empty() ? "" : s->graph_.source_path + ": ";
+  Status st = s->build(options);
+  if (!st.is_ok()) return st;
+  return s;
+}
+
+Status Session::build(const SessionOptions& options) {
+  if (options.threads > 0) blas::set_num_threads(options.threads);
+  PassContext pc;
+  pc.opt_level = options.opt_level;
+  pc.log = options.explain;
+  pc.verify_each = options.verify_passes;
+  OM_RETURN_IF_ERROR(optimize_graph(graph_, pc).with_context(where_));
+
+  for (ValueId v : graph_.inputs()) feed_inputs_.push_back(v);
+  OM_ASSIGN_OR_RETURN(std::vector<NodeId> order, graph_.topological_order());
+  ExecutionPlan plan = make_plan(graph_, std::move(order));
+  executor_ = std::make_unique<Executor>(graph_, std::move(plan), options.max_memory_bytes);
+
+  NodeInfoBuilder builder;
+  for (NodeId id : executor_->plan_.order) {
+    const Node& n = graph_.node(id);
+    auto kernel = n.def->create(builder.build(graph_, id));
+    if (!kernel.is_ok()) return kernel.status().with_context(where_ + n.describe() + ": ");
+    executor_->steps_.push_back(Executor::Step{id, std::move(kernel).value(), {}});
+  }
+  return Status::ok();
+}
+
+Status Session::bind_inputs(const std::vector<NamedTensor>& inputs) {
+  auto& values = executor_->values_;
+  // Reset every fed input to its default (initializer) or to nothing.
+  for (ValueId v : feed_inputs_) {
+    const Value& val = graph_.value(v);
+    values[static_cast<size_t>(v)] = val.initializer ? *val.initializer : Tensor();
+  }
+  for (const NamedTensor& in : inputs) {
+    ValueId v = graph_.find_value(in.name);
+    if (v == kNoId || !graph_.value(v).is_graph_input) {
+      std::string names;
+      for (ValueId f : feed_inputs_) names += (names.empty() ? "" : ", ") + graph_.value(f).name;
+      return bad_input(where_ + "unknown input name '" + in.name + "' (the model's inputs: " + names + ")");
+    }
+    const Value& val = graph_.value(v);
+    const TensorInfo& info = val.info;
+    const Tensor& t = in.tensor;
+    if (info.dtype != DataType::kUndefined && t.dtype() != info.dtype) {
+      return bad_input(where_ + "input '" + in.name + "': expected " + dtype_name(info.dtype) + ", got " + dtype_name(t.dtype()));
+    }
+    if (info.has_shape) {
+      if (t.rank() != static_cast<int64_t>(info.dims.size())) {
+        return bad_input(where_ + "input '" + in.name + "': expected rank " + std::to_string(info.dims.size()) + " " + info.to_string() + ", got " + describe(t));
+      }
+      for (size_t d = 0; d < info.dims.size(); ++d) {
+        if (info.dims[d].known() && info.dims[d].value != t.dim(static_cast<int64_t>(d))) {
+          return bad_input(where_ + "input '" + in.name + "': dimension " + std::to_string(d) + " must be " + std::to_string(info.dims[d].value) + " " + info.to_string() + ", got " + describe(t));
+        }
+      }
+    }
+    values[static_cast<size_t>(v)] = t;
+  }
+  for (ValueId v : feed_inputs_) {
+    if (!values[static_cast<size_t>(v)].defined()) {
+      return bad_input(where_ + "missing input '" + graph_.value(v).name + "' (" + graph_.value(v).info.to_string() + ")");
+    }
+  }
+  return Status::ok();
+}
+
+Status Session::run(const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs) {
+  OM_RETURN_IF_ERROR(bind_inputs(inputs));
+  OM_RETURN_IF_ERROR(executor_->run(observer_, where_));
+  outputs.resize(graph_.outputs().size());
+  for (size_t i = 0; i < graph_.outputs().size(); ++i) {
+    outputs[i] = executor_->values_[static_cast<size_t>(graph_.outputs()[i])];
+  }
+  // Drop borrowed inputs so the caller's tensors are not kept alive by the session.
+  for (ValueId v : feed_inputs_) executor_->values_[static_cast<size_t>(v)] = Tensor();
+  return Status::ok();
+}
+
+Result<std::vector<NamedTensor>> Session::run(const std::vector<NamedTensor>& inputs) {
+  std::vector<Tensor> outs;
+  OM_RETURN_IF_ERROR(run(inputs, outs));
+  std::vector<NamedTensor> named;
+  for (size_t i = 0; i < outs.size(); ++i) named.push_back({graph_.value(graph_.outputs()[i]).name, std::move(outs[i])});
+  return named;
+}
+
+}  // namespace onnx_mini

@@ -1,0 +1,114 @@
+#include "tools/onnx_run/check.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "runtime/io/tensor_file.h"
+#include "tools/onnx_run/compare.h"
+#include "tools/onnx_run/json.h"
+
+namespace onnx_mini::onnx_run {
+namespace fs = std::filesystem;
+namespace {
+
+// Files named PREFIX_N.pb in numeric order of N.
+std::vector<fs::path> numbered_files(const fs::path& dir, const std::string& prefix) {
+  std::vector<std::pair<long, fs::path>> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(prefix + "_", 0) != 0 || e.path().extension() != ".pb") continue;
+    std::string num = name.substr(prefix.size() + 1, name.size() - prefix.size() - 4);
+    if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos) continue;
+    found.emplace_back(std::stol(num), e.path());
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<fs::path> out;
+  for (auto& f : found) out.push_back(f.second);
+  return out;
+}
+
+std::string fmt(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+}  // namespace
+
+Result<CheckReport> run_checks(Session& session, const std::string& dir, const Options& options) {
+  CheckReport report;
+  std::vector<fs::path> sets;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0) sets.push_back(e.path());
+  }
+  if (ec) return usage_error("--check: cannot read folder '" + dir + "': " + ec.message());
+  if (sets.empty()) return usage_error("--check: no test_data_set_*/ folder in '" + dir + "'");
+  std::sort(sets.begin(), sets.end());
+
+  // Positional inputs map onto the inputs without an initializer default (ONNX test layout).
+  std::vector<ValueId> positional;
+  for (ValueId id : session.input_ids()) {
+    if (!session.value(id).initializer) positional.push_back(id);
+  }
+  std::vector<std::string> set_json;
+  for (const fs::path& set : sets) {
+    ++report.sets;
+    std::vector<NamedTensor> inputs;
+    auto input_files = numbered_files(set, "input");
+    for (size_t i = 0; i < input_files.size(); ++i) {
+      OM_ASSIGN_OR_RETURN(TensorFile f, read_tensor_file(input_files[i].string()));
+      std::string name = f.name;
+      bool named = false;
+      for (ValueId id : session.input_ids()) named = named || session.value(id).name == name;
+      if (!named) {
+        if (i >= positional.size()) return bad_input(input_files[i].string() + ": more input files than model inputs");
+        name = session.value(positional[i]).name;
+      }
+      inputs.push_back({name, std::move(f.tensor)});
+    }
+    std::vector<Tensor> outputs;
+    OM_RETURN_IF_ERROR(session.run(inputs, outputs));
+
+    auto output_files = numbered_files(set, "output");
+    if (output_files.empty()) return bad_input(set.string() + ": no output_N.pb files");
+    bool set_pass = true;
+    std::string lines, outputs_json;
+    for (size_t i = 0; i < output_files.size(); ++i) {
+      OM_ASSIGN_OR_RETURN(TensorFile ref, read_tensor_file(output_files[i].string()));
+      size_t index = i;
+      for (size_t k = 0; k < session.output_ids().size(); ++k) {
+        if (!ref.name.empty() && session.value(session.output_ids()[k]).name == ref.name) index = k;
+      }
+      if (index >= outputs.size()) return bad_input(output_files[i].string() + ": more output files than model outputs");
+      const std::string& out_name = session.value(session.output_ids()[index]).name;
+      Comparison c = compare_tensors(outputs[index], ref.tensor, options.atol, options.rtol);
+      set_pass = set_pass && c.pass;
+      std::string detail;
+      if (!c.problem.empty()) {
+        detail = c.problem;
+      } else if (c.worst_index >= 0) {
+        detail = "worst [" + std::to_string(c.worst_index) + "] got " + fmt(c.got) + " expected " + fmt(c.expected) +
+                 " abs " + fmt(c.abs_err) + " rel " + fmt(c.rel_err);
+        if (!c.pass) detail += " (" + std::to_string(c.mismatches) + " elements outside tolerance)";
+      } else {
+        detail = "empty";
+      }
+      lines += "    " + out_name + ": " + (c.pass ? "ok" : "MISMATCH") + ", " + detail + "\n";
+      outputs_json += std::string(i ? ", " : "") + "{\"name\": " + json_string(out_name) +
+                      ", \"pass\": " + (c.pass ? "true" : "false") + ", \"detail\": " + json_string(detail) + "}";
+    }
+    if (set_pass) ++report.passed;
+    report.text += std::string(set_pass ? "PASS " : "FAIL ") + set.filename().string() + "\n" + lines;
+    set_json.push_back("{\"set\": " + json_string(set.filename().string()) + ", \"pass\": " + (set_pass ? "true" : "false") +
+                       ", \"outputs\": [" + outputs_json + "]}");
+  }
+  report.json = "[";
+  for (size_t i = 0; i < set_json.size(); ++i) report.json += (i ? ", " : "") + set_json[i];
+  report.json += "]";
+  return report;
+}
+
+}  // namespace onnx_mini::onnx_run

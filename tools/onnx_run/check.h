@@ -1,0 +1,20 @@
+// --check: runs the test_data_set_*/ folders of the ONNX node-test layout.
+#pragma once
+
+#include <string>
+
+#include "runtime/session.h"
+#include "tools/onnx_run/options.h"
+
+namespace onnx_mini::onnx_run {
+
+struct CheckReport {
+  int sets = 0, passed = 0;
+  std::string text;  // human-readable lines
+  std::string json;  // JSON array of per-set results
+};
+
+// Errors are for unreadable data (exit 5) or a failed run; mismatches are in the report.
+Result<CheckReport> run_checks(Session& session, const std::string& dir, const Options& options);
+
+}  // namespace onnx_mini::onnx_run

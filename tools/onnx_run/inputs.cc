@@ -1,0 +1,64 @@
+#include "tools/onnx_run/inputs.h"
+
+#include "runtime/io/tensor_file.h"
+
+namespace onnx_mini::onnx_run {
+namespace {
+
+// SplitMix64: tiny, fast, and the same sequence on every platform.
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+Tensor generate_tensor(DataType dtype, const Shape& shape, uint64_t seed) {
+  Tensor t = Tensor::allocate(dtype, shape);  // zero-filled: integers stay 0
+  uint64_t state = seed;
+  const int64_t n = t.num_elements();
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t r = splitmix64(state);
+    double u = static_cast<double>(r >> 11) * 0x1.0p-53 * 2.0 - 1.0;  // [-1, 1)
+    if (dtype == DataType::kFloat) t.data<float>()[i] = static_cast<float>(u);
+    if (dtype == DataType::kDouble) t.data<double>()[i] = u;
+    if (dtype == DataType::kBool) t.data<bool>()[i] = (r & 1) != 0;
+  }
+  return t;
+}
+
+Result<std::vector<NamedTensor>> prepare_inputs(const Session& session, const Options& options) {
+  std::vector<NamedTensor> inputs;
+  for (const auto& [name, path] : options.inputs) {
+    OM_ASSIGN_OR_RETURN(TensorFile f, read_tensor_file(path));
+    inputs.push_back({name, std::move(f.tensor)});
+  }
+  uint64_t seed = options.seed;
+  for (ValueId id : session.input_ids()) {
+    const Value& v = session.value(id);
+    bool given = false;
+    for (const auto& in : inputs) given = given || in.name == v.name;
+    if (given || v.initializer) continue;
+    Shape shape;
+    for (const Dim& d : v.info.dims) {
+      if (d.known()) {
+        shape.push_back(d.value);
+      } else {
+        auto it = options.dims.find(d.param);
+        shape.push_back(it == options.dims.end() ? 1 : it->second);
+      }
+    }
+    if (!v.info.has_shape) return bad_input("input '" + v.name + "' has no declared shape: give it with --input");
+    auto n = checked_num_elements(shape);
+    if (!n.is_ok()) return bad_input("input '" + v.name + "': " + n.status().message());
+    if (!dtype_is_supported(v.info.dtype) || v.info.dtype == DataType::kFloat16 || v.info.dtype == DataType::kBFloat16) {
+      return unsupported("input '" + v.name + "': cannot generate " + dtype_name(v.info.dtype) + " values; give it with --input");
+    }
+    inputs.push_back({v.name, generate_tensor(v.info.dtype, shape, seed++)});
+  }
+  return inputs;
+}
+
+}  // namespace onnx_mini::onnx_run

@@ -1,0 +1,200 @@
+// onnx-run: run an ONNX model, check it against reference outputs, time it.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "graph/onnx_writer.h"
+#include "ops/registry.h"
+#include "runtime/io/tensor_file.h"
+#include "runtime/session.h"
+#include "tools/onnx_run/check.h"
+#include "tools/onnx_run/inputs.h"
+#include "tools/onnx_run/json.h"
+#include "tools/onnx_run/observers.h"
+#include "tools/onnx_run/options.h"
+
+namespace onnx_mini::onnx_run {
+namespace {
+
+int fail(const Status& s) {
+  std::cerr << "onnx-run: error: " << s.message() << "\n";
+  return static_cast<int>(s.code());
+}
+
+std::string leading_values(const Tensor& t, int count, bool as_json) {
+  std::string out = as_json ? "[" : "";
+  int64_t n = std::min<int64_t>(t.num_elements(), count);
+  for (int64_t i = 0; i < n; ++i) {
+    double v = 0;
+    dispatch_dtype(t.dtype(), [&](auto tag) { v = static_cast<double>(t.data<decltype(tag)>()[i]); });
+    if (i) out += as_json ? ", " : " ";
+    if (as_json) {
+      out += json_number(v);
+    } else {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6g", v);
+      out += buf;
+    }
+  }
+  if (as_json) return out + "]";
+  if (t.num_elements() > n) out += " ...";
+  return out;
+}
+
+void list_ops() {
+  std::vector<const OpDef*> defs = default_registry().all();
+  for (const OpDef* d : defs) std::cout << d->domain << "\t" << d->op_type << "\t" << d->since_version << "\n";
+}
+
+struct Latency {
+  double median_ms = 0, p10_ms = 0, p90_ms = 0;
+  int runs = 0;
+};
+
+Latency summarize(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) { return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1) + 0.5)]; };
+  return Latency{at(0.5), at(0.1), at(0.9), static_cast<int>(ms.size())};
+}
+
+int run_tool(const Options& o) {
+  SessionOptions so;
+  so.threads = o.threads;
+  so.opt_level = o.opt_level;
+  so.max_memory_bytes = o.max_memory;
+  if (o.explain) so.explain = [&o](const std::string& line) { (o.json ? std::cerr : std::cout) << "rewrite: " << line << "\n"; };
+  auto loaded = Session::load(o.model, so);
+  if (!loaded.is_ok()) return fail(loaded.status());
+  Session& session = *loaded.value();
+
+  if (!o.save_optimized.empty()) {
+    Status s = save_onnx_file(session.graph(), o.save_optimized);
+    if (!s.is_ok()) return fail(s);
+    if (!o.json) std::cout << "saved optimized model to " << o.save_optimized << "\n";
+  }
+
+  std::string json = "{\"model\": " + json_string(o.model);
+  if (o.check) {
+    std::string dir = o.check_dir;
+    if (dir.empty()) dir = std::filesystem::path(o.model).parent_path().string();
+    if (dir.empty()) dir = ".";
+    auto report = run_checks(session, dir, o);
+    if (!report.is_ok()) return fail(report.status());
+    bool all = report->passed == report->sets;
+    if (o.json) {
+      std::cout << json << ", \"check\": " << report->json << ", \"passed\": " << report->passed
+                << ", \"sets\": " << report->sets << "}\n";
+    } else {
+      std::cout << report->text << (all ? "PASS" : "FAIL") << ": " << report->passed << " of " << report->sets
+                << " test data sets match (atol " << o.atol << ", rtol " << o.rtol << ")\n";
+    }
+    return all ? 0 : static_cast<int>(ErrorCode::kCheckMismatch);
+  }
+
+  auto inputs = prepare_inputs(session, o);
+  if (!inputs.is_ok()) return fail(inputs.status());
+  StatsObserver stats;
+  if (o.stats) session.set_observer(&stats);
+  std::vector<Tensor> outputs;
+  Status s = session.run(inputs.value(), outputs);
+  if (!s.is_ok()) return fail(s);
+  session.set_observer(nullptr);
+
+  ProfileObserver profile;
+  Latency latency;
+  if (o.repeat > 0) {
+    for (int i = 0; i < std::min(o.repeat, 3); ++i) {
+      Status w = session.run(inputs.value(), outputs);
+      if (!w.is_ok()) return fail(w);
+    }
+    if (o.profile) session.set_observer(&profile);
+    std::vector<double> ms;
+    ms.reserve(static_cast<size_t>(o.repeat));
+    for (int i = 0; i < o.repeat; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      Status r = session.run(inputs.value(), outputs);
+      auto t1 = std::chrono::steady_clock::now();
+      if (!r.is_ok()) return fail(r);
+      ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    session.set_observer(nullptr);
+    latency = summarize(ms);
+  } else if (o.profile) {
+    session.set_observer(&profile);
+    Status r = session.run(inputs.value(), outputs);
+    if (!r.is_ok()) return fail(r);
+    session.set_observer(nullptr);
+  }
+
+  if (!o.output_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.output_dir, ec);
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      std::string name = session.value(session.output_ids()[i]).name;
+      std::replace(name.begin(), name.end(), '/', '_');
+      Status w = write_npy(o.output_dir + "/" + name + ".npy", outputs[i]);
+      if (!w.is_ok()) return fail(w);
+    }
+  }
+
+  if (o.json) {
+    json += ", \"outputs\": [";
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const Tensor& t = outputs[i];
+      std::string shape = "[";
+      for (size_t d = 0; d < t.shape().size(); ++d) shape += (d ? ", " : "") + std::to_string(t.shape()[d]);
+      json += std::string(i ? ", " : "") + "{\"name\": " + json_string(session.value(session.output_ids()[i]).name) +
+              ", \"dtype\": " + json_string(dtype_name(t.dtype())) + ", \"shape\": " + shape +
+              "], \"values\": " + leading_values(t, o.print_values, true) + "}";
+    }
+    json += "]";
+    if (o.repeat > 0) {
+      json += ", \"median_ms\": " + json_number(latency.median_ms) + ", \"p10_ms\": " + json_number(latency.p10_ms) +
+              ", \"p90_ms\": " + json_number(latency.p90_ms) + ", \"runs\": " + std::to_string(latency.runs);
+    }
+    if (o.profile) json += ", \"profile\": " + profile.json();
+    if (o.stats) json += ", \"stats\": " + stats.json();
+    std::cout << json << "}\n";
+    return 0;
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& t = outputs[i];
+    std::cout << session.value(session.output_ids()[i]).name << ": " << describe(t) << " "
+              << leading_values(t, o.print_values, false) << "\n";
+  }
+  if (o.stats) std::cout << "\nstats (one run):\n" << stats.table();
+  if (o.profile) std::cout << "\nprofile" << (o.repeat > 0 ? " (timed runs)" : " (one run)") << ":\n" << profile.table();
+  if (o.repeat > 0) {
+    std::printf("latency over %d runs: median %.4f ms, p10 %.4f ms, p90 %.4f ms\n", latency.runs, latency.median_ms,
+                latency.p10_ms, latency.p90_ms);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace onnx_mini::onnx_run
+
+int main(int argc, char** argv) {
+  using namespace onnx_mini::onnx_run;
+  auto options = parse_options(argc, argv);
+  if (!options.is_ok()) {
+    std::cerr << "onnx-run: " << options.status().message() << "\n";
+    return static_cast<int>(onnx_mini::ErrorCode::kUsage);
+  }
+  if (options->help) {
+    std::cout << usage_text();
+    return 0;
+  }
+  if (options->list_ops) {
+    list_ops();
+    return 0;
+  }
+  try {
+    return run_tool(options.value());
+  } catch (const std::bad_alloc&) {
+    std::cerr << "onnx-run: error: out of memory\n";
+    return static_cast<int>(onnx_mini::ErrorCode::kResourceLimit);
+  }
+}

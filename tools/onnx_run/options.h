@@ -1,0 +1,40 @@
+// Command-line options of onnx-run.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/core/status.h"
+
+namespace onnx_mini::onnx_run {
+
+struct Options {
+  std::string model;
+  std::vector<std::pair<std::string, std::string>> inputs;  // NAME=FILE
+  std::map<std::string, int64_t> dims;                      // --dim NAME=VALUE
+  uint64_t seed = 0;
+  std::string output_dir;
+  bool check = false;
+  std::string check_dir;  // empty: the model's folder
+  double atol = 1e-5, rtol = 1e-4;
+  int threads = 0;
+  int repeat = 0;
+  bool json = false;
+  int opt_level = 1;
+  bool explain = false;
+  std::string save_optimized;
+  bool stats = false;
+  bool profile = false;
+  bool list_ops = false;
+  bool help = false;
+  int64_t max_memory = int64_t{16} << 30;
+  int print_values = 8;  // leading values printed per output
+};
+
+Result<Options> parse_options(int argc, char** argv);
+const char* usage_text();
+
+}  // namespace onnx_mini::onnx_run
