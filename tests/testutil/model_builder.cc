@@ -122,12 +122,12 @@ Tensor random_tensor(const std::vector<int64_t>& shape, uint64_t seed, float lo,
 
 std::string binary_dir() {
   const char* d = std::getenv("ONNX_MINI_BINARY_DIR");
-  return d ? d : std::filesystem::current_path().string();
+  return d ? d : ONNX_MINI_BINARY_DIR_DEFAULT;
 }
 
 std::string source_dir() {
   const char* d = std::getenv("ONNX_MINI_SOURCE_DIR");
-  return d ? d : std::filesystem::current_path().string();
+  return d ? d : ONNX_MINI_SOURCE_DIR_DEFAULT;
 }
 
 std::string temp_dir(const std::string& name) {
