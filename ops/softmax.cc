@@ -8,7 +8,8 @@
 #include <cmath>
 #include <limits>
 
-#include "ops/activation_functors.h"  // WideFloat
+#include <type_traits>
+
 #include "ops/registry.h"
 
 namespace onnx_mini {
@@ -16,15 +17,16 @@ namespace {
 
 // Softmax over n elements spaced `stride` apart.
 //
-// Arithmetic is in double (WideFloat) for float data: x - max is then exact for
-// float inputs, so exp() sees the true shifted logit (in float, x - max of two
+// Arithmetic is in double for float data: x - max is then exact for float
+// inputs, so exp() sees the true shifted logit (in float, x - max of two
 // logits near 1e4 loses ~4 digits before exp), and the sum keeps its digits
-// for 32000 classes. Entries equal to -inf give 0 (log: -inf); a row that is
+// for 32000 classes. Double data stays in double (relative error up to
+// |x - max| * 2^-53, a few ULP for realistic logits). Entries equal to -inf give 0 (log: -inf); a row that is
 // all -inf gives NaN (0/0), as ORT and PyTorch do; NaN anywhere in the row
 // makes the row NaN.
 template <typename T, bool kLog>
 void softmax_strided(const T* x, T* y, int64_t n, int64_t stride) {
-  using W = WideFloat<T>;
+  using W = std::conditional_t<std::is_same_v<T, float>, double, T>;
   T max_v = -std::numeric_limits<T>::infinity();
   for (int64_t i = 0; i < n; ++i) max_v = std::max(max_v, x[i * stride]);
   if (std::isinf(max_v) && max_v < 0) max_v = 0;  // all -inf: exps are 0, sum 0 -> NaN
