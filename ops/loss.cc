@@ -76,20 +76,34 @@ void sce_typed(const Tensor& scores, const Tensor& labels, const Tensor* weight,
   T* lp = log_prob ? log_prob->data<T>() : nullptr;
   // Per row (fixed n, all j at once so the class loop reads contiguous memory):
   // shift[j] = max over classes, log_sum[j] = log(sum exp(x - shift)).
+  // log_sum is log1p(sum of the non-maximal terms) so a confident correct
+  // prediction keeps its tiny loss with full relative precision.
   std::vector<double> shift(static_cast<size_t>(inner)), log_sum(static_cast<size_t>(inner));
+  std::vector<int64_t> arg(static_cast<size_t>(inner));
   auto per_row = [&](int64_t n) {
     const T* row = x + n * classes * inner;
     std::fill(shift.begin(), shift.end(), -std::numeric_limits<double>::infinity());
+    std::fill(arg.begin(), arg.end(), int64_t{-1});
     for (int64_t c = 0; c < classes; ++c) {
-      for (int64_t j = 0; j < inner; ++j) shift[j] = std::max(shift[j], static_cast<double>(row[c * inner + j]));
+      for (int64_t j = 0; j < inner; ++j) {
+        const double v = static_cast<double>(row[c * inner + j]);
+        arg[j] = v > shift[j] ? c : arg[j];
+        shift[j] = v > shift[j] ? v : shift[j];
+      }
     }
-    // An all -inf row: shift 0, sum 0, log_sum -inf, loss NaN (undefined).
-    for (double& s : shift) s = std::isinf(s) && s < 0 ? 0.0 : s;
-    std::fill(log_sum.begin(), log_sum.end(), 0.0);
+    // No finite maximum (all -inf or NaN): shift 0 and the sum ends up 0 or NaN,
+    // so the loss is NaN (undefined), never an out-of-range read.
+    for (int64_t j = 0; j < inner; ++j) {
+      shift[j] = arg[j] < 0 ? 0.0 : shift[j];
+      log_sum[j] = arg[j] < 0 ? -1.0 : 0.0;  // nothing will be left out of the sum
+    }
     for (int64_t c = 0; c < classes; ++c) {
-      for (int64_t j = 0; j < inner; ++j) log_sum[j] += std::exp(static_cast<double>(row[c * inner + j]) - shift[j]);
+      for (int64_t j = 0; j < inner; ++j) {
+        const double e = std::exp(static_cast<double>(row[c * inner + j]) - shift[j]);
+        log_sum[j] += c == arg[j] ? 0.0 : e;
+      }
     }
-    for (double& s : log_sum) s = std::log(s);
+    for (double& s : log_sum) s = std::log1p(s);
     if (lp) {
       T* out = lp + n * classes * inner;
       for (int64_t c = 0; c < classes; ++c) {

@@ -21,27 +21,38 @@ namespace {
 // inputs, so exp() sees the true shifted logit (in float, x - max of two
 // logits near 1e4 loses ~4 digits before exp), and the sum keeps its digits
 // for 32000 classes. Double data stays in double (relative error up to
-// |x - max| * 2^-53, a few ULP for realistic logits). Entries equal to -inf give 0 (log: -inf); a row that is
-// all -inf gives NaN (0/0), as ORT and PyTorch do; NaN anywhere in the row
-// makes the row NaN.
+// |x - max| * 2^-53, a few ULP for realistic logits). Entries equal to -inf
+// give 0 (log: -inf); a row that is all -inf gives NaN (0/0), as ORT and
+// PyTorch do; NaN or +inf anywhere in the row makes the row NaN.
+//
+// The sum is 1 (the maximum's own term) + rest, and log(sum) is computed as
+// log1p(rest): the log-probability of a dominant class is then -rest with full
+// relative precision instead of a multiple of 2^-53.
 template <typename T, bool kLog>
 void softmax_strided(const T* x, T* y, int64_t n, int64_t stride) {
   using W = std::conditional_t<std::is_same_v<T, float>, double, T>;
   T max_v = -std::numeric_limits<T>::infinity();
-  for (int64_t i = 0; i < n; ++i) max_v = std::max(max_v, x[i * stride]);
+  int64_t arg = -1;
+  for (int64_t i = 0; i < n; ++i) {
+    if (x[i * stride] > max_v) {
+      max_v = x[i * stride];
+      arg = i;
+    }
+  }
   if (std::isinf(max_v) && max_v < 0) max_v = 0;  // all -inf: exps are 0, sum 0 -> NaN
   const W shift = static_cast<W>(max_v);
-  W sum = 0;
+  W rest = 0;
   for (int64_t i = 0; i < n; ++i) {
     W e = std::exp(static_cast<W>(x[i * stride]) - shift);
     if constexpr (!kLog) y[i * stride] = static_cast<T>(e);
-    sum += e;
+    if (i != arg) rest += e;
   }
+  if (arg < 0) rest -= 1;  // no finite maximum: nothing was left out of the sum
   if constexpr (kLog) {
-    const W log_sum = std::log(sum);
+    const W log_sum = std::log1p(rest);
     for (int64_t i = 0; i < n; ++i) y[i * stride] = static_cast<T>(static_cast<W>(x[i * stride]) - shift - log_sum);
   } else {
-    const W inv = W(1) / sum;
+    const W inv = W(1) / (W(1) + rest);
     for (int64_t i = 0; i < n; ++i) y[i * stride] = static_cast<T>(static_cast<W>(y[i * stride]) * inv);
   }
 }
