@@ -401,6 +401,9 @@ def probe():
                                  (x, y)),
         "nn.NLLLoss": (nn.NLLLoss(), (x, y)),
         "nn.MSELoss": (nn.MSELoss(), (x, t)),
+        "nn.L1Loss": (nn.L1Loss(), (x, t)),
+        "nn.BCELoss": (nn.BCELoss(), (t, t)),
+        "nn.CrossEntropyLoss(label_smoothing)": (nn.CrossEntropyLoss(label_smoothing=0.1), (x, y)),
     }
     for name, (module, args) in cases.items():
         for opset in range(12, 18):
@@ -408,7 +411,7 @@ def probe():
                 model = export(module, args, ["a", "b"], ["loss"], opset=opset)
                 ops = " ".join(n.op_type for n in model.graph.node)
             except Exception as e:  # the exporter's refusal is the answer here
-                ops = "REFUSED: " + str(e).splitlines()[0][:90]
+                ops = "REFUSED: " + str(e).splitlines()[0][:60]
             print(f"{name}\t{opset}\t{ops}")
 
 
