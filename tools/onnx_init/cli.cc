@@ -34,7 +34,7 @@ mlp options:
   --layer-type T         gemm (default; Gemm transB=1, weight [out,in]) or matmul (MatMul weight [in,out] + Add)
   --opset N              7..17 (default 13)
 common options:
-  --init SCHEME          weights (default: nn.Linear's, kaiming_uniform:2.2360679774997898,fan_in,leaky_relu)
+  --init SCHEME          weights (default: nn.Linear's, kaiming_uniform:2.23606797749979,fan_in,leaky_relu)
                          zeros | ones | constant:VAL | normal:MEAN,STD | uniform:A,B |
                          xavier_normal[:GAIN] | xavier_uniform[:GAIN] |
                          kaiming_normal[:A,MODE,NONLINEARITY] | kaiming_uniform[:A,MODE,NONLINEARITY]
