@@ -25,7 +25,7 @@ mlp options:
   --layers N0,...,Nk     widths: input, hidden..., output (each >= 1)
   --activation ACT       between hidden layers (default relu): identity, relu, leaky_relu[:ALPHA],
                          sigmoid, tanh, elu[:ALPHA], selu, celu[:ALPHA], softplus, softsign, gelu,
-                         hardsigmoid[:ALPHA,BETA], hardswish, mish
+                         hardsigmoid[:ALPHA,BETA] (PyTorch's 1/6,0.5), hardswish, mish
   --head H               none (default), softmax, log_softmax, sigmoid
   --loss L               cross_entropy (head none), nll (head log_softmax), mse, l1,
                          bce (head sigmoid), bce_with_logits (head none); adds input

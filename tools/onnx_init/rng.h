@@ -9,7 +9,8 @@
 // (correctly rounded everywhere). The normal sampler needs a logarithm; libm's log
 // is not guaranteed correctly rounded and differs between C libraries, so
 // deterministic_log() below computes it with basic operations only. The library is
-// compiled with -ffp-contract=off so no compiler fuses a*b+c into an FMA.
+// compiled with -ffp-contract=off so no compiler fuses a*b+c into an FMA. (A target
+// that evaluates doubles in extended precision, like 32-bit x87, would still differ.)
 #pragma once
 
 #include <cstdint>
