@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cctype>
 #include <cmath>
 #include <vector>
@@ -191,6 +192,16 @@ INSTANTIATE_TEST_SUITE_P(
       }
       return name + "_" + std::to_string(info.index);
     });
+
+// kaiming_uniform with torch's defaults on a [256, 784] weight, seed 1, pinned bit for
+// bit (see rng_test.cc).
+TEST(Fill, KaimingUniformSamplesArePinned) {
+  std::vector<float> w(4);
+  Pcg32 rng(1);
+  fill(resolve(parse_ok("kaiming_uniform"), Fans{784, 256}).value(), rng, w);
+  const uint32_t expected[] = {0xbb9c7578, 0xbd2e28e5, 0xbca8c785, 0xbd3b9cd4};
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(std::bit_cast<uint32_t>(w[i]), expected[i]) << i;
+}
 
 TEST(Fill, ConstantsAreExact) {
   std::vector<float> w(100);
