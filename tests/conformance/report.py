@@ -16,6 +16,7 @@ unlisted failures are reported but are not an error.
 """
 import argparse
 import concurrent.futures
+import glob
 import os
 import subprocess
 import sys
@@ -76,15 +77,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--onnx-run", required=True)
     parser.add_argument("--node-dir", required=True)
-    parser.add_argument("--manifest", default=os.path.join(HERE, "manifest.txt"))
-    parser.add_argument("--skips", default=os.path.join(HERE, "skips.txt"))
+    # Every manifest*.txt / skips*.txt (one pair per op area) unless given explicitly.
+    parser.add_argument("--manifest", action="append",
+                        default=None, help="repeatable; default: tests/conformance/manifest*.txt")
+    parser.add_argument("--skips", action="append",
+                        default=None, help="repeatable; default: tests/conformance/skips*.txt")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=60, help="seconds per test")
     parser.add_argument("extra", nargs="*", help="extra onnx-run arguments, after --")
     args = parser.parse_args()
 
-    manifest = read_manifest(args.manifest)
-    skips = read_skips(args.skips)
+    manifest_files = args.manifest or sorted(glob.glob(os.path.join(HERE, "manifest*.txt")))
+    skip_files = args.skips or sorted(glob.glob(os.path.join(HERE, "skips*.txt")))
+    manifest = list(dict.fromkeys(name for f in manifest_files for name in read_manifest(f)))
+    skips = {}
+    for f in skip_files:
+        skips.update(read_skips(f))
     registry = list_ops(args.onnx_run)
     tests = {t.name: t for t in load_tests(args.node_dir)}
 
