@@ -148,7 +148,10 @@ class FusedGemm final : public Kernel {
       return bad_input("input 'A' must be 2-D (or N-D without transA), got " + describe(a));
     }
     const int64_t k = trans_a_ ? a.dim(0) : a.dim(a.rank() - 1);
-    const int64_t m = trans_a_ ? a.dim(1) : a.num_elements() / std::max<int64_t>(k, 1);
+    int64_t m = trans_a_ ? a.dim(1) : 1;
+    if (!trans_a_) {
+      for (int64_t d = 0; d + 1 < a.rank(); ++d) m *= a.dim(d);
+    }
     const int64_t kb = tb ? b.dim(1) : b.dim(0);
     const int64_t n = tb ? b.dim(0) : b.dim(1);
     if (k != kb) {
