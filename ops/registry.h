@@ -66,6 +66,7 @@ void register_activation_ops(OpRegistry& r);
 void register_softmax_ops(OpRegistry& r);
 void register_gemm_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
+void register_loss_ops(OpRegistry& r);
 void register_fused_ops(OpRegistry& r);  // com.onnx_mini ops the graph compiler emits
 
 }  // namespace onnx_mini
