@@ -83,10 +83,23 @@ struct ActivationEntry {
 };
 
 // Every activation the epilogue applies, each through the same functor as its
-// standalone kernel (ops/activation_functors.h).
+// standalone kernel (ops/activation_functors.h), with the oldest ONNX definition
+// of the same semantics (version 1 of most carried `consumed_inputs`). Mish (18)
+// and Gelu (20) are above the opsets onnx-mini loads.
 const std::vector<ActivationEntry>& activation_table() {
   static const std::vector<ActivationEntry> table = {
       {{"Relu", 6, {}}, make_epilogue<ReluFn>},
+      {{"LeakyRelu", 6, {"alpha"}}, make_epilogue<LeakyReluFn>},
+      {{"Sigmoid", 6, {}}, make_epilogue<SigmoidFn>},
+      {{"Tanh", 6, {}}, make_epilogue<TanhFn>},
+      {{"Elu", 6, {"alpha"}}, make_epilogue<EluFn>},
+      {{"Selu", 6, {"alpha", "gamma"}}, make_epilogue<SeluFn>},
+      {{"Celu", 12, {"alpha"}}, make_epilogue<CeluFn>},
+      {{"HardSigmoid", 6, {"alpha", "beta"}}, make_epilogue<HardSigmoidFn>},
+      {{"HardSwish", 14, {}}, make_epilogue<HardSwishFn>},
+      {{"Softplus", 1, {}}, make_epilogue<SoftplusFn>},
+      {{"Softsign", 1, {}}, make_epilogue<SoftsignFn>},
+      {{"ThresholdedRelu", 10, {"alpha"}}, make_epilogue<ThresholdedReluFn>},
   };
   return table;
 }

@@ -101,3 +101,44 @@ TEST(FuseGemmActivation, UnknownActivationParameterDoesNotFuse) {
 
 }  // namespace
 }  // namespace onnx_mini::testing
+
+namespace onnx_mini::testing {
+namespace {
+
+struct ActivationCase {
+  const char* op;
+  std::map<std::string, Attribute> attrs;
+};
+
+TEST(FuseGemmActivation, EveryEpilogueActivationMatchesItsKernel) {
+  const std::vector<ActivationCase> cases = {
+      {"Relu", {}},
+      {"LeakyRelu", {{"alpha", float_attr(0.2f)}}},
+      {"Sigmoid", {}},
+      {"Tanh", {}},
+      {"Elu", {{"alpha", float_attr(0.7f)}}},
+      {"Selu", {{"alpha", float_attr(1.5f)}, {"gamma", float_attr(1.1f)}}},
+      {"Celu", {{"alpha", float_attr(2.0f)}}},
+      {"HardSigmoid", {{"alpha", float_attr(0.3f)}, {"beta", float_attr(0.4f)}}},
+      {"HardSwish", {}},
+      {"Softplus", {}},
+      {"Softsign", {}},
+      {"ThresholdedRelu", {{"alpha", float_attr(0.1f)}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.op);
+    Graph g = linear_relu(6, 9, 7, c.op, c.attrs);
+    Graph fused = g;
+    auto lines = run_pass(fused, make_fuse_gemm_activation());
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0], std::string("fused ") + c.op + " 'fc1/act' into Gemm 'fc1'");
+    EXPECT_EQ(count_ops(fused, c.op), 0);
+    const Node& n = fused.node(fused.value(fused.find_value("Y")).producer);
+    for (const auto& [name, a] : c.attrs) EXPECT_TRUE(n.attrs.has("activation_" + name)) << name;
+    // Inputs scaled to [-3, 3) so the activations' interesting ranges are crossed.
+    expect_same_with_and_without_passes(g, {{"X", random_tensor({6, 9}, 5, -3.0f, 3.0f)}});
+  }
+}
+
+}  // namespace
+}  // namespace onnx_mini::testing
