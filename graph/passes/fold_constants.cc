@@ -1,12 +1,14 @@
 // FoldConstants: a node whose inputs are all constant is run once, at build
 // time, with the registry's own kernel, and its outputs become initializers
 // (Shape/Gather/Unsqueeze/Concat chains on known shapes, Transpose of a weight,
-// Constant nodes). Outputs larger than the cap stay computed at run time, so a
+// Constant nodes). Shape and Size of an input whose shape inference knows fully
+// fold too, although the input's data is not constant. Outputs larger than the cap stay computed at run time, so a
 // small expression cannot blow up into a huge initializer. Nodes whose outputs
 // are graph outputs are left alone (the caller expects them computed), as are
 // random ops. A kernel that fails here is left for run time, where it reports
 // its error with the usual context.
 #include <algorithm>
+#include <optional>
 
 #include "graph/node_info.h"
 #include "graph/passes/pass_manager.h"
@@ -56,6 +58,35 @@ class FoldContext final : public KernelContext {
   std::vector<Tensor> outputs_;
 };
 
+// Shape and Size read only the shape of their input: when inference knows it
+// fully, they are constants even though the input's data is not.
+std::optional<Tensor> static_shape_value(const Graph& g, const Node& n) {
+  if (n.domain != kOnnxDomain || (n.op_type != "Shape" && n.op_type != "Size") || n.inputs.size() != 1 ||
+      n.inputs[0] == kNoId) {
+    return std::nullopt;
+  }
+  const TensorInfo& in = g.value(n.inputs[0]).info;
+  if (!in.fully_known()) return std::nullopt;
+  const Shape dims = in.concrete_shape();
+  const int64_t rank = static_cast<int64_t>(dims.size());
+  if (n.op_type == "Size") {
+    auto count = checked_num_elements(dims);
+    if (!count.is_ok()) return std::nullopt;
+    Tensor t = Tensor::allocate(DataType::kInt64, {});
+    t.data<int64_t>()[0] = count.value();
+    return t;
+  }
+  // Shape-15 start/end: negative counts from the back, then clamped to [0, rank].
+  auto start = n.attrs.get_int("start", 0);
+  auto end = n.attrs.get_int("end", rank);
+  if (!start.is_ok() || !end.is_ok()) return std::nullopt;
+  auto clamp = [rank](int64_t v) { return std::clamp(v < 0 ? v + rank : v, int64_t{0}, rank); };
+  const int64_t b = clamp(start.value()), e = std::max(clamp(end.value()), clamp(start.value()));
+  Tensor t = Tensor::allocate(DataType::kInt64, {e - b});
+  for (int64_t i = b; i < e; ++i) t.data<int64_t>()[i - b] = dims[static_cast<size_t>(i)];
+  return t;
+}
+
 class FoldConstants final : public Pass {
  public:
   explicit FoldConstants(int64_t max_bytes) : max_bytes_(max_bytes) {}
@@ -81,8 +112,22 @@ class FoldConstants final : public Pass {
     NodeInfoBuilder builder;
     int folded = 0;
     for (NodeId id : order) {
-      if (!match(g, id)) continue;
       const Node& n = g.node(id);
+      if (n.removed) continue;
+      if (n.outputs.size() == 1 && n.outputs[0] != kNoId && !g.value(n.outputs[0]).is_graph_output) {
+        if (auto t = static_shape_value(g, n)) {
+          std::string line = "folded " + n.op_type + " " + quoted_name(g, n) + " of known shape into constant";
+          const ValueId out = n.outputs[0];
+          g.remove_node(id);
+          Value& v = g.value(out);
+          v.info = TensorInfo::of(DataType::kInt64, t->shape());
+          v.initializer = std::move(*t);
+          ctx.explain(line + " '" + v.name + "' " + v.info.to_string());
+          ++folded;
+          continue;
+        }
+      }
+      if (!match(g, id)) continue;
       auto kernel = n.def->create(builder.build(g, id));
       if (!kernel.is_ok()) continue;
       FoldContext fc(g, n, max_bytes_);

@@ -76,5 +76,57 @@ TEST(FoldConstants, ReshapeShapeBecomesKnown) {
   expect_same_with_and_without_passes(b.graph(), {{"X", random_tensor({2, 6}, 3)}});
 }
 
+// The PyTorch flatten pattern: Shape -> Gather -> Unsqueeze -> Concat -> Reshape.
+GraphBuilder shape_chain(const std::vector<Dim>& x_dims) {
+  GraphBuilder b(13);
+  b.input_symbolic("X", x_dims);
+  Tensor zero = Tensor::allocate(DataType::kInt64, {});
+  b.initializer("zero", zero).initializer("axes0", int64_tensor({1}, {0})).initializer("minus1", int64_tensor({1}, {-1}));
+  b.node("Shape", {"X"}, {"shape"}, {}, "shape");
+  b.node("Gather", {"shape", "zero"}, {"batch"}, {{"axis", int_attr(0)}}, "gather");
+  b.node("Unsqueeze", {"batch", "axes0"}, {"batch1"}, {}, "unsqueeze");
+  b.node("Concat", {"batch1", "minus1"}, {"target"}, {{"axis", int_attr(0)}}, "concat");
+  b.node("Reshape", {"X", "target"}, {"Y"}, {}, "reshape");
+  b.output("Y");
+  return b;
+}
+
+TEST(FoldConstants, ShapeChainOnKnownShapeFolds) {
+  GraphBuilder b = shape_chain({Dim{2, ""}, Dim{3, ""}, Dim{4, ""}});
+  Graph g = b.build();
+  auto lines = run_pass(g, make_fold_constants());
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "folded Shape 'shape' of known shape into constant 'shape' int64[3]");
+  EXPECT_EQ(g.num_live_nodes(), 1u);  // the Reshape
+  EXPECT_EQ(g.value(g.find_value("Y")).info.to_string(), "float[2, 12]");
+  expect_same_with_and_without_passes(b.graph(), {{"X", random_tensor({2, 3, 4}, 3)}});
+}
+
+TEST(FoldConstants, ShapeWithSymbolicDimStays) {
+  GraphBuilder b = shape_chain({Dim{-1, "batch"}, Dim{3, ""}, Dim{4, ""}});
+  Graph g = b.build();
+  EXPECT_TRUE(run_pass(g, make_fold_constants()).empty());
+  EXPECT_EQ(g.num_live_nodes(), 5u);
+}
+
+TEST(FoldConstants, TransposeOfWeightFolds) {
+  GraphBuilder b;
+  b.input("X", DataType::kFloat, {3, 4}).initializer("W", random_tensor({5, 4}, 1));
+  b.node("Transpose", {"W"}, {"WT"}, {{"perm", [] {
+                                         Attribute a;
+                                         a.kind = Attribute::Kind::kInts;
+                                         a.ints = {1, 0};
+                                         return a;
+                                       }()}},
+         "transpose");
+  b.node("MatMul", {"X", "WT"}, {"Y"}, {}, "matmul");
+  b.output("Y");
+  Graph g = b.build();
+  ASSERT_EQ(run_pass(g, make_fold_constants()).size(), 1u);
+  EXPECT_EQ(count_ops(g, "Transpose"), 0);
+  EXPECT_EQ(g.value(g.find_value("WT")).initializer->shape(), (Shape{4, 5}));
+  expect_same_with_and_without_passes(b.graph(), {{"X", random_tensor({3, 4}, 3)}});
+}
+
 }  // namespace
 }  // namespace onnx_mini::testing
