@@ -13,6 +13,7 @@
 #include <random>
 
 #include "graph/ir.h"
+#include "ops/blas.h"
 #include "runtime/session.h"
 
 namespace onnx_mini {
@@ -132,6 +133,26 @@ BENCHMARK(BM_SoftmaxCrossEntropy)
     ->ArgsProduct({{10, 1000, 32000}, {0, 1}})
     ->ArgNames({"classes", "fused"})
     ->Unit(benchmark::kMicrosecond);
+
+// Which BLAS call for small M (FusedGemm routes M = 1 to sgemv): one sgemm vs M
+// sgemv calls on the 784 -> 512 layer, W stored [K, N] as FusedGemm prepares it.
+void BM_SmallM(benchmark::State& state) {
+  const int64_t m = state.range(0), k = 784, n = 512;
+  const bool gemv = state.range(1) != 0;
+  blas::set_num_threads(1);
+  Tensor a = random_tensor({m, k}, 1), w = random_tensor({k, n}, 2), y = Tensor::allocate(DataType::kFloat, {m, n});
+  for (auto _ : state) {
+    if (gemv) {
+      for (int64_t i = 0; i < m; ++i) {
+        blas::sgemv(true, k, n, 1.0f, w.data<float>(), n, a.data<float>() + i * k, 0.0f, y.data<float>() + i * n);
+      }
+    } else {
+      blas::sgemm(false, false, m, n, k, 1.0f, a.data<float>(), k, w.data<float>(), n, 0.0f, y.data<float>(), n);
+    }
+    benchmark::DoNotOptimize(y.raw_data());
+  }
+}
+BENCHMARK(BM_SmallM)->ArgsProduct({{1, 2, 4, 8}, {0, 1}})->ArgNames({"m", "gemv"})->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace onnx_mini

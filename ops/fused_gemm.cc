@@ -193,6 +193,10 @@ class FusedGemm final : public Kernel {
     if (m == 1) {
       // A single row is a matrix-vector product: sgemv is several times faster than
       // sgemm with M = 1 in OpenBLAS. x = row 0 of op(A) is contiguous either way.
+      // M >= 2 stays on sgemm: bench_fusion's BM_SmallM (784 -> 512, 1 thread, CPU
+      // time) measured M = 2 as 110 us sgemm vs 49 us for two sgemv under
+      // OPENBLAS_CORETYPE=Haswell, but 28 us vs 40 us with OpenBLAS's own AVX-512
+      // kernels (a user's machine); from M = 4 sgemm is at least as fast in both.
       if (tb) {
         blas::sgemv(false, n, k, alpha_, bd, k, ad, 0.0f, yd);
       } else {
