@@ -1,6 +1,16 @@
 #include "graph/passes/pass_manager.h"
 
 namespace onnx_mini {
+namespace {
+
+// Debug builds verify the IR after every pass whatever the options say.
+#ifdef NDEBUG
+constexpr bool kAlwaysVerify = false;
+#else
+constexpr bool kAlwaysVerify = true;
+#endif
+
+}  // namespace
 
 std::vector<std::unique_ptr<Pass>> default_passes(int opt_level) {
   std::vector<std::unique_ptr<Pass>> passes;
@@ -25,7 +35,7 @@ Status run_passes(Graph& g, const std::vector<std::unique_ptr<Pass>>& passes, co
       Status s = infer_shapes(g);
       if (!s.is_ok()) return s.with_context(std::string("shape inference after pass ") + pass->name() + ": ");
     }
-    if (ctx.verify_each) {
+    if (ctx.verify_each || kAlwaysVerify) {
       Status s = verify_graph(g);
       if (!s.is_ok()) return s.with_context(std::string("after pass ") + pass->name() + ": ");
     }
