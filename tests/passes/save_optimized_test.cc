@@ -99,5 +99,32 @@ TEST(SaveOptimized, ReferenceModelRoundTrip) {
   std::remove(path.c_str());
 }
 
+TEST(SaveOptimized, BatchedMatMulAddReluRoundTrip) {
+  // [2, 3, 5] x [5, 6] + bias -> LeakyRelu: one N-D FusedGemm with activation_alpha.
+  GraphBuilder b(13);
+  b.input("X", DataType::kFloat, {2, 3, 5}).initializer("W", random_tensor({5, 6}, 1));
+  b.initializer("bias", random_tensor({6}, 2));
+  b.node("MatMul", {"X", "W"}, {"m"}, {}, "mm");
+  b.node("Add", {"m", "bias"}, {"z"}, {}, "add");
+  b.node("LeakyRelu", {"z"}, {"Y"}, {{"alpha", float_attr(0.3f)}}, "act");
+  b.output("Y");
+  Graph g = b.build();
+  std::vector<NamedTensor> feeds = {{"X", random_tensor({2, 3, 5}, 3)}};
+  auto ref = run_graph(g, feeds, 0);
+  SessionOptions opts;
+  opts.verify_passes = true;
+  auto optimized = Session::from_graph(g, opts);
+  ASSERT_TRUE(optimized.is_ok()) << optimized.status().message();
+  ASSERT_EQ(optimized.value()->graph().num_live_nodes(), 1u);
+  const std::string path = temp_path("save_optimized_nd.onnx");
+  ASSERT_TRUE(save_onnx_file(optimized.value()->graph(), path).is_ok());
+  auto reloaded = Session::load(path, opts);
+  ASSERT_TRUE(reloaded.is_ok()) << reloaded.status().message();
+  auto out = reloaded.value()->run(feeds);
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  expect_close(out.value()[0].tensor, ref[0].tensor, 1e-5, 1e-4, "Y");  // fused vs unfused rounding, as above
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace onnx_mini::testing
