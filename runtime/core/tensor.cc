@@ -41,12 +41,20 @@ Tensor Tensor::wrap(DataType dtype, Shape shape, void* data, std::shared_ptr<voi
   return t;
 }
 
-void Tensor::rebind(DataType dtype, const Shape& shape, void* data, const std::shared_ptr<void>& owner) {
+void Tensor::rebind(DataType dtype, std::span<const int64_t> shape, void* data, const std::shared_ptr<void>& owner) {
   dtype_ = dtype;
   shape_.assign(shape.begin(), shape.end());
   num_elements_ = onnx_mini::num_elements(shape_);
   data_ = data;
   if (owner_ != owner) owner_ = owner;
+}
+
+void Tensor::reset() {
+  dtype_ = DataType::kUndefined;
+  shape_.clear();
+  num_elements_ = 0;
+  data_ = nullptr;
+  owner_.reset();
 }
 
 Tensor Tensor::clone() const {

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "runtime/core/dtype.h"
@@ -36,7 +37,10 @@ class Tensor {
 
   // Re-points this tensor at other storage, reusing the shape's capacity
   // (the executor's per-run path: no allocation when the rank is unchanged).
-  void rebind(DataType dtype, const Shape& shape, void* data, const std::shared_ptr<void>& owner);
+  void rebind(DataType dtype, std::span<const int64_t> shape, void* data, const std::shared_ptr<void>& owner);
+  // Back to an undefined tensor, dropping the storage reference but keeping the
+  // shape's capacity, so the next rebind or copy-assignment allocates nothing.
+  void reset();
 
   // Deep copy into fresh storage.
   Tensor clone() const;
