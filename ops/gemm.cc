@@ -1,6 +1,7 @@
 // Gemm and MatMul on BLAS.
 #include <algorithm>
 #include <cstring>
+#include <span>
 
 #include "ops/blas.h"
 #include "ops/broadcast.h"
@@ -142,6 +143,7 @@ class MatMul final : public Kernel {
     const Tensor& b = *ctx.input(1);
     if (a.dtype() != b.dtype()) return bad_input("inputs 'A' and 'B' differ in dtype");
     if (a.rank() == 0 || b.rank() == 0) return bad_input("MatMul inputs must have rank >= 1");
+    if (b.rank() == 2 && a.rank() <= kMaxFastRank) return run_2d_weight(ctx, a, b);
     Shape as = a.shape(), bs = b.shape();
     bool a_vec = as.size() == 1, b_vec = bs.size() == 1;
     if (a_vec) as.insert(as.begin(), 1);
@@ -162,6 +164,36 @@ class MatMul final : public Kernel {
   }
 
  private:
+  static constexpr int64_t kMaxFastRank = 8;
+
+  // The common Linear case, B a 2-D weight: A's leading dims fold into M for one
+  // GEMM, and the output dims live on the stack (no Shape built per run).
+  Status run_2d_weight(KernelContext& ctx, const Tensor& a, const Tensor& b) const {
+    const int64_t k = a.dim(a.rank() - 1), n = b.dim(1);
+    if (b.dim(0) != k) return bad_input("inner dimensions differ: A " + describe(a) + " and B " + describe(b));
+    int64_t out_dims[kMaxFastRank];
+    const size_t out_rank = static_cast<size_t>(a.rank());
+    for (size_t d = 0; d + 1 < out_rank; ++d) out_dims[d] = a.dim(static_cast<int64_t>(d));
+    out_dims[out_rank - 1] = n;  // a 1-D A loses its promoted row: output [n]
+    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output_dims(0, std::span<const int64_t>(out_dims, out_rank), a.dtype()));
+    const int64_t m = k == 0 ? 0 : a.num_elements() / k;
+    if (a.dtype() == DataType::kFloat) return compute_folded<float>(a, b, m, n, k, *y);
+    if (a.dtype() == DataType::kDouble) return compute_folded<double>(a, b, m, n, k, *y);
+    return unsupported("MatMul on " + dtype_name(a.dtype()));
+  }
+
+  template <typename T>
+  Status compute_folded(const Tensor& a, const Tensor& b, int64_t m, int64_t n, int64_t k, Tensor& y) const {
+    T* yd = y.data<T>();
+    if (y.num_elements() == 0) return Status::ok();
+    if (k == 0) {
+      std::fill(yd, yd + y.num_elements(), T(0));
+      return Status::ok();
+    }
+    gemm_call<T>(false, false, m, n, k, T(1), a.data<T>(), b.data<T>(), T(0), yd);
+    return Status::ok();
+  }
+
   template <typename T>
   Status compute(const Tensor& a, const Tensor& b, const Shape& a_batch, const Shape& b_batch, const Shape& batch,
                  int64_t m, int64_t n, int64_t k, Tensor& y) const {
