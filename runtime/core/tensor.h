@@ -19,6 +19,9 @@ class Tensor {
 
   // Fresh 64-byte aligned, zero-filled storage. Shape must already be validated.
   static Tensor allocate(DataType dtype, Shape shape);
+  // Same without the zero fill, for storage the caller overwrites entirely
+  // (a 200 MB weight read from a file: the fill would be a wasted pass).
+  static Tensor allocate_for_overwrite(DataType dtype, Shape shape);
   // A view of memory kept alive by owner (may be null for memory the caller keeps alive).
   static Tensor wrap(DataType dtype, Shape shape, void* data, std::shared_ptr<void> owner);
 
