@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 #include <span>
+#include <vector>
 
 #include "ops/blas.h"
 #include "ops/broadcast.h"
@@ -54,6 +55,34 @@ void gemm_call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const
   }
 }
 
+// Small batches against a [N, K] weight (transB = 1, what torch exports for
+// nn.Linear): OpenBLAS's sgemm with M = 4..64 spends much of its time packing
+// the whole weight for a few rows. Computing Y^T = W * X^T instead (the weight
+// as the A operand) measured 1.2-1.6x faster on this machine for 784x512 at
+// M = 4..64 with OpenBLAS's own (AVX-512) kernels, equal or slightly better with
+// the Haswell ones; the [N, M] result is transposed into Y, adding beta * C.
+constexpr int64_t kSwapMinRows = 4, kSwapMaxRows = 64;
+
+bool use_swapped_gemm(bool ta, bool tb, int64_t m) { return !ta && tb && m >= kSwapMinRows && m <= kSwapMaxRows; }
+
+// y[m, n] = alpha * x[m, k] * w[n, k]^T + beta * y (y holds C when beta != 0).
+void swapped_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float* x, const float* w, float beta, float* y) {
+  // Per-thread scratch that only grows: no allocation in steady state.
+  thread_local std::vector<float> scratch;
+  const size_t need = static_cast<size_t>(m * n);
+  if (scratch.size() < need) scratch.resize(need);
+  float* yt = scratch.data();
+  blas::sgemm(false, true, n, m, k, alpha, w, k, x, k, 0.0f, yt, m);
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = y + i * n;
+    if (beta == 0.0f) {
+      for (int64_t j = 0; j < n; ++j) row[j] = yt[j * m + i];  // y may hold garbage: never read it
+    } else {
+      for (int64_t j = 0; j < n; ++j) row[j] = yt[j * m + i] + beta * row[j];
+    }
+  }
+}
+
 class Gemm final : public Kernel {
  public:
   Status init(const NodeInfo& node) {
@@ -102,6 +131,12 @@ class Gemm final : public Kernel {
       T* yd = y.data<T>();
       for (int64_t i = 0; i < m * n; ++i) yd[i] = beta == T(0) ? T(0) : yd[i] * beta;
       return Status::ok();
+    }
+    if constexpr (std::is_same_v<T, float>) {
+      if (use_swapped_gemm(trans_a_, trans_b_, m)) {
+        swapped_sgemm(m, n, k, alpha_, a.data<T>(), b.data<T>(), beta, y.data<T>());
+        return Status::ok();
+      }
     }
     gemm_call<T>(trans_a_, trans_b_, m, n, k, static_cast<T>(alpha_), a.data<T>(), b.data<T>(), beta, y.data<T>());
     return Status::ok();
