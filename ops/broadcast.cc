@@ -102,3 +102,16 @@ int64_t BroadcastIndex::offset(int64_t out_index) const {
 }
 
 }  // namespace onnx_mini
+
+namespace onnx_mini {
+
+Result<Shape> broadcast_shapes_all(const std::vector<const Shape*>& shapes) {
+  if (shapes.empty()) return internal_error("broadcast of no shapes");
+  Shape out = *shapes[0];
+  for (size_t i = 1; i < shapes.size(); ++i) {
+    OM_ASSIGN_OR_RETURN(out, broadcast_shapes(out, *shapes[i]));
+  }
+  return out;
+}
+
+}  // namespace onnx_mini

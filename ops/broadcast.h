@@ -1,6 +1,7 @@
 // Numpy-style broadcasting for kernels (run time) and shape inference (build time).
 #pragma once
 
+#include <array>
 #include <span>
 #include <vector>
 
@@ -99,6 +100,35 @@ void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& out, F f) {
       if (++counter[d] < os[d]) break;
       oa -= sa[d] * os[d];
       ob -= sb[d] * os[d];
+      counter[d] = 0;
+    }
+  }
+}
+
+}  // namespace onnx_mini
+
+namespace onnx_mini {
+
+// Broadcast shape of any number of inputs (Max/Min/Sum/Mean, Where).
+Result<Shape> broadcast_shapes_all(const std::vector<const Shape*>& shapes);
+
+// Walks the broadcast output shape `out` in row-major order and calls
+// f(out_index, offsets) where offsets[k] is the element offset into input k
+// (given by its broadcast strides, see broadcast_strides). Offsets are updated
+// incrementally, so a walk costs O(1) amortised per element.
+template <size_t K, typename F>
+void for_each_broadcast(const Shape& out, const std::array<std::vector<int64_t>, K>& strides, F f) {
+  const int64_t n = num_elements(out);
+  if (n == 0) return;
+  const size_t rank = out.size();
+  std::array<int64_t, K> off{};
+  std::vector<int64_t> counter(rank, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    f(i, off);
+    for (size_t d = rank; d-- > 0;) {
+      for (size_t k = 0; k < K; ++k) off[k] += strides[k][d];
+      if (++counter[d] < out[d]) break;
+      for (size_t k = 0; k < K; ++k) off[k] -= strides[k][d] * out[d];
       counter[d] = 0;
     }
   }

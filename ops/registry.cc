@@ -41,6 +41,16 @@ const OpRegistry& default_registry() {
     register_softmax_ops(r);
     register_gemm_ops(r);
     register_shape_ops(r);
+    register_loss_ops(r);
+    register_fused_ops(r);
+    register_unary_math_ops(r);
+    register_compare_logic_ops(r);
+    register_reduce_ops(r);
+    register_cast_ops(r);
+    register_layout_ops(r);
+    register_gather_ops(r);
+    register_slice_concat_ops(r);
+    register_generator_ops(r);
     return r;
   }();
   return registry;

@@ -66,5 +66,16 @@ void register_activation_ops(OpRegistry& r);
 void register_softmax_ops(OpRegistry& r);
 void register_gemm_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
+void register_loss_ops(OpRegistry& r);
+void register_fused_ops(OpRegistry& r);  // com.onnx_mini ops the graph compiler emits
+// Primitives exported graphs need (issue 7).
+void register_unary_math_ops(OpRegistry& r);
+void register_compare_logic_ops(OpRegistry& r);
+void register_reduce_ops(OpRegistry& r);
+void register_cast_ops(OpRegistry& r);
+void register_layout_ops(OpRegistry& r);
+void register_gather_ops(OpRegistry& r);
+void register_slice_concat_ops(OpRegistry& r);
+void register_generator_ops(OpRegistry& r);
 
 }  // namespace onnx_mini

@@ -1,5 +1,6 @@
 // Ops that move or re-describe data without arithmetic: Identity, Constant,
-// Flatten, Reshape.
+// Flatten, Reshape, Shape, Size, Dropout (inference: identity).
+#include <algorithm>
 #include <cstring>
 
 #include "ops/registry.h"
@@ -204,6 +205,111 @@ Status infer_reshape(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
   return Status::ok();
 }
 
+// Shape-15 takes start/end (clamped into [0, rank] after adding rank to negatives).
+class ShapeOp final : public Kernel {
+ public:
+  Status init(const NodeInfo& node) {
+    OM_ASSIGN_OR_RETURN(start_, node.attrs().get_int("start", 0));
+    has_end_ = node.attrs().has("end");
+    OM_ASSIGN_OR_RETURN(end_, node.attrs().get_int("end", 0));
+    return Status::ok();
+  }
+  std::pair<int64_t, int64_t> range(int64_t rank) const {
+    auto clamp = [rank](int64_t v) {
+      if (v < 0) v += rank;
+      return std::clamp<int64_t>(v, 0, rank);
+    };
+    int64_t s = clamp(start_), e = has_end_ ? clamp(end_) : rank;
+    return {s, std::max(s, e)};
+  }
+  Status run(KernelContext& ctx) const override {
+    const Tensor& x = *ctx.input(0);
+    auto [s, e] = range(x.rank());
+    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, {e - s}, DataType::kInt64));
+    for (int64_t i = s; i < e; ++i) y->data<int64_t>()[i - s] = x.dim(i);
+    return Status::ok();
+  }
+
+ private:
+  int64_t start_ = 0, end_ = 0;
+  bool has_end_ = false;
+};
+
+Status infer_shape_op(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  const TensorInfo* x = node.input(0);
+  outputs[0].dtype = DataType::kInt64;
+  outputs[0].has_shape = true;
+  outputs[0].dims = {Dim{}};
+  if (!x->has_shape) return Status::ok();
+  ShapeOp op;
+  OM_RETURN_IF_ERROR(op.init(node));
+  auto [s, e] = op.range(static_cast<int64_t>(x->dims.size()));
+  outputs[0].dims[0] = Dim{e - s, ""};
+  return Status::ok();
+}
+
+class Size final : public Kernel {
+ public:
+  Status init(const NodeInfo&) { return Status::ok(); }
+  Status run(KernelContext& ctx) const override {
+    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, {}, DataType::kInt64));
+    *y->data<int64_t>() = ctx.input(0)->num_elements();
+    return Status::ok();
+  }
+};
+
+Status infer_size(const NodeInfo&, std::vector<TensorInfo>& outputs) {
+  outputs[0] = TensorInfo::of(DataType::kInt64, {});
+  return Status::ok();
+}
+
+// Dropout at inference is the identity. The optional mask is all true (bool from
+// opset 10; before that it has the input's dtype, all ones). training_mode = true
+// (Dropout-12's third input) would need random numbers: unsupported.
+class Dropout final : public Kernel {
+ public:
+  Status init(const NodeInfo& node) {
+    bool_mask_ = node.since_version >= 10;
+    if (node.since_version < 7) {
+      OM_ASSIGN_OR_RETURN(int64_t is_test, node.attrs().get_int("is_test", 0));
+      if (!is_test) return unsupported("Dropout with is_test=0 (training) is not supported");
+    }
+    return Status::ok();
+  }
+  Status run(KernelContext& ctx) const override {
+    const Tensor& x = *ctx.input(0);
+    if (const Tensor* t = ctx.input(2)) {
+      if (t->dtype() != DataType::kBool || t->num_elements() != 1) {
+        return bad_input("input 'training_mode' must be a bool scalar, got " + describe(*t));
+      }
+      if (t->data<bool>()[0]) return unsupported("input 'training_mode' is true: training-mode Dropout is not supported");
+    }
+    OM_RETURN_IF_ERROR(copy_to_output(ctx, x, x.shape()));
+    if (ctx.output_wanted(1)) {
+      const DataType mt = bool_mask_ ? DataType::kBool : x.dtype();
+      OM_ASSIGN_OR_RETURN(Tensor * m, ctx.output(1, x.shape(), mt));
+      bool ok = dispatch_dtype(mt, [&](auto tag) {
+        using T = decltype(tag);
+        std::fill(m->data<T>(), m->data<T>() + m->num_elements(), T{1});
+      });
+      if (!ok) return unsupported("mask dtype " + dtype_name(mt));
+    }
+    return Status::ok();
+  }
+
+ private:
+  bool bool_mask_ = true;
+};
+
+Status infer_dropout(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  OM_RETURN_IF_ERROR(infer_same_as_input0(node, outputs));
+  if (outputs.size() > 1) {
+    outputs[1] = outputs[0];
+    if (node.since_version >= 10) outputs[1].dtype = DataType::kBool;
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 void register_shape_ops(OpRegistry& r) {
@@ -214,6 +320,13 @@ void register_shape_ops(OpRegistry& r) {
          infer_constant, make_kernel<Constant>()});
   r.add({"Flatten", kOnnxDomain, 1, 1, 1, 1, 1, {"axis"}, infer_flatten, make_kernel<Flatten>()});
   r.add({"Reshape", kOnnxDomain, 5, 2, 2, 1, 1, {"allowzero"}, infer_reshape, make_kernel<Reshape>()});
+  r.add({"Shape", kOnnxDomain, 1, 1, 1, 1, 1, {}, infer_shape_op, make_kernel<ShapeOp>()});
+  r.add({"Shape", kOnnxDomain, 15, 1, 1, 1, 1, {"start", "end"}, infer_shape_op, make_kernel<ShapeOp>()});
+  r.add({"Size", kOnnxDomain, 1, 1, 1, 1, 1, {}, infer_size, make_kernel<Size>()});
+  r.add({"Dropout", kOnnxDomain, 6, 1, 1, 1, 2, {"is_test", "ratio"}, infer_dropout, make_kernel<Dropout>()});
+  r.add({"Dropout", kOnnxDomain, 7, 1, 1, 1, 2, {"ratio"}, infer_dropout, make_kernel<Dropout>()});
+  r.add({"Dropout", kOnnxDomain, 10, 1, 1, 1, 2, {"ratio"}, infer_dropout, make_kernel<Dropout>()});
+  r.add({"Dropout", kOnnxDomain, 12, 1, 3, 1, 2, {"seed"}, infer_dropout, make_kernel<Dropout>()});
 }
 
 }  // namespace onnx_mini

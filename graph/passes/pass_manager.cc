@@ -5,13 +5,26 @@ namespace onnx_mini {
 std::vector<std::unique_ptr<Pass>> default_passes(int opt_level) {
   std::vector<std::unique_ptr<Pass>> passes;
   if (opt_level <= 0) return passes;
+  // Clean-ups first so the fusions see the graph the way a person would draw it:
+  // no Identity between Gemm and Relu, shape chains already folded to constants.
+  passes.push_back(make_eliminate_identity());
+  passes.push_back(make_fold_constants());
+  passes.push_back(make_eliminate_dead_nodes());
+  // MatMul + Add becomes Gemm before the activation fusion looks for Gemm.
+  passes.push_back(make_fuse_matmul_add_into_gemm());
+  passes.push_back(make_fuse_gemm_activation());
+  passes.push_back(make_fuse_softmax_cross_entropy());
   return passes;
 }
 
-Status optimize_graph(Graph& g, const PassContext& ctx) {
-  for (const auto& pass : default_passes(ctx.opt_level)) {
+Status run_passes(Graph& g, const std::vector<std::unique_ptr<Pass>>& passes, const PassContext& ctx) {
+  for (const auto& pass : passes) {
     auto changed = pass->run(g, ctx);
     if (!changed.is_ok()) return changed.status().with_context(std::string("pass ") + pass->name() + ": ");
+    if (changed.value() > 0) {
+      Status s = infer_shapes(g);
+      if (!s.is_ok()) return s.with_context(std::string("shape inference after pass ") + pass->name() + ": ");
+    }
     if (ctx.verify_each) {
       Status s = verify_graph(g);
       if (!s.is_ok()) return s.with_context(std::string("after pass ") + pass->name() + ": ");
@@ -19,5 +32,7 @@ Status optimize_graph(Graph& g, const PassContext& ctx) {
   }
   return Status::ok();
 }
+
+Status optimize_graph(Graph& g, const PassContext& ctx) { return run_passes(g, default_passes(ctx.opt_level), ctx); }
 
 }  // namespace onnx_mini

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -7,10 +8,24 @@
 
 namespace onnx_mini {
 
+// One factory per pass (graph/passes/<verb_noun>.cc).
+std::unique_ptr<Pass> make_eliminate_identity();
+// Folds nodes whose inputs are all constant; outputs above max_output_bytes stay computed at run time.
+inline constexpr int64_t kDefaultFoldLimitBytes = int64_t{64} << 20;
+std::unique_ptr<Pass> make_fold_constants(int64_t max_output_bytes = kDefaultFoldLimitBytes);
+std::unique_ptr<Pass> make_eliminate_dead_nodes();
+std::unique_ptr<Pass> make_fuse_matmul_add_into_gemm();
+std::unique_ptr<Pass> make_fuse_gemm_activation();
+std::unique_ptr<Pass> make_fuse_softmax_cross_entropy();
+
 // The passes of an optimisation level, in the order they run.
 std::vector<std::unique_ptr<Pass>> default_passes(int opt_level);
 
-// Runs the default passes, then re-infers shapes; verifies after each pass when asked.
+// Runs the passes in order; after a pass that changed the graph, re-infers shapes
+// (folding can make shapes known downstream); verifies after each pass when asked.
+Status run_passes(Graph& g, const std::vector<std::unique_ptr<Pass>>& passes, const PassContext& ctx);
+
+// run_passes(default_passes(ctx.opt_level)).
 Status optimize_graph(Graph& g, const PassContext& ctx);
 
 }  // namespace onnx_mini

@@ -1,0 +1,121 @@
+// FoldConstants: a node whose inputs are all constant is run once, at build
+// time, with the registry's own kernel, and its outputs become initializers
+// (Shape/Gather/Unsqueeze/Concat chains on known shapes, Transpose of a weight,
+// Constant nodes). Outputs larger than the cap stay computed at run time, so a
+// small expression cannot blow up into a huge initializer. Nodes whose outputs
+// are graph outputs are left alone (the caller expects them computed), as are
+// random ops. A kernel that fails here is left for run time, where it reports
+// its error with the usual context.
+#include <algorithm>
+
+#include "graph/node_info.h"
+#include "graph/passes/pass_manager.h"
+#include "graph/passes/pattern_pass.h"
+
+namespace onnx_mini {
+namespace {
+
+bool is_nondeterministic(const Node& n) {
+  static const char* const kRandom[] = {"Dropout", "RandomNormal", "RandomUniform", "RandomNormalLike",
+                                        "RandomUniformLike", "Multinomial", "Bernoulli"};
+  return n.domain == kOnnxDomain &&
+         std::any_of(std::begin(kRandom), std::end(kRandom), [&](const char* op) { return n.op_type == op; });
+}
+
+// Runs one kernel on initializer inputs, allocating fresh outputs under a byte cap.
+class FoldContext final : public KernelContext {
+ public:
+  FoldContext(const Graph& g, const Node& n, int64_t max_bytes) : g_(g), n_(n), max_bytes_(max_bytes) {
+    outputs_.resize(n.outputs.size());
+  }
+  int num_inputs() const override { return static_cast<int>(n_.inputs.size()); }
+  const Tensor* input(int i) const override {
+    if (i < 0 || i >= num_inputs() || n_.inputs[static_cast<size_t>(i)] == kNoId) return nullptr;
+    return g_.constant_value(n_.inputs[static_cast<size_t>(i)]);
+  }
+  int num_outputs() const override { return static_cast<int>(n_.outputs.size()); }
+  bool output_wanted(int i) const override {
+    return i >= 0 && i < num_outputs() && n_.outputs[static_cast<size_t>(i)] != kNoId;
+  }
+  Result<Tensor*> output(int i, const Shape& shape, DataType dtype) override {
+    if (i < 0 || i >= num_outputs()) return internal_error("output index out of range");
+    OM_ASSIGN_OR_RETURN(int64_t count, checked_num_elements(shape));
+    if (count > max_bytes_ / static_cast<int64_t>(std::max<size_t>(dtype_size(dtype), 1))) {
+      return resource_limit("folded output above the size cap");
+    }
+    outputs_[static_cast<size_t>(i)] = Tensor::allocate(dtype, shape);
+    return &outputs_[static_cast<size_t>(i)];
+  }
+  const std::string& node_name() const override { return n_.name; }
+  std::vector<Tensor>& outputs() { return outputs_; }
+
+ private:
+  const Graph& g_;
+  const Node& n_;
+  int64_t max_bytes_;
+  std::vector<Tensor> outputs_;
+};
+
+class FoldConstants final : public Pass {
+ public:
+  explicit FoldConstants(int64_t max_bytes) : max_bytes_(max_bytes) {}
+  const char* name() const override { return "FoldConstants"; }
+
+  bool match(const Graph& g, NodeId id) const {
+    const Node& n = g.node(id);
+    if (n.removed || !n.def || !n.def->create || is_nondeterministic(n)) return false;
+    for (ValueId in : n.inputs) {
+      if (in != kNoId && !g.is_constant(in)) return false;
+    }
+    bool any_output = false;
+    for (ValueId out : n.outputs) {
+      if (out == kNoId) continue;
+      if (g.value(out).is_graph_output) return false;
+      any_output = true;
+    }
+    return any_output;
+  }
+
+  Result<int> run(Graph& g, const PassContext& ctx) const override {
+    OM_ASSIGN_OR_RETURN(std::vector<NodeId> order, g.topological_order());
+    NodeInfoBuilder builder;
+    int folded = 0;
+    for (NodeId id : order) {
+      if (!match(g, id)) continue;
+      const Node& n = g.node(id);
+      auto kernel = n.def->create(builder.build(g, id));
+      if (!kernel.is_ok()) continue;
+      FoldContext fc(g, n, max_bytes_);
+      if (!kernel.value()->run(fc).is_ok()) continue;
+      bool complete = true;
+      for (size_t i = 0; i < n.outputs.size(); ++i) {
+        if (n.outputs[i] != kNoId && !fc.outputs()[i].defined()) complete = false;
+      }
+      if (!complete) continue;
+      std::string line = "folded " + n.op_type + " " + quoted_name(g, n) + " into constant";
+      const std::vector<ValueId> outs = n.outputs;
+      g.remove_node(id);
+      for (size_t i = 0; i < outs.size(); ++i) {
+        if (outs[i] == kNoId) continue;
+        Value& v = g.value(outs[i]);
+        v.info = TensorInfo::of(fc.outputs()[i].dtype(), fc.outputs()[i].shape());
+        line += " '" + v.name + "' " + v.info.to_string();
+        v.initializer = std::move(fc.outputs()[i]);
+      }
+      ctx.explain(line);
+      ++folded;
+    }
+    return folded;
+  }
+
+ private:
+  int64_t max_bytes_;
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> make_fold_constants(int64_t max_output_bytes) {
+  return std::make_unique<FoldConstants>(max_output_bytes);
+}
+
+}  // namespace onnx_mini

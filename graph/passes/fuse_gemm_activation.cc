@@ -1,0 +1,73 @@
+// FuseGemmActivation: Gemm -> activation (Relu, LeakyRelu, Sigmoid, Tanh, ...:
+// whatever FusedGemm's epilogue applies, see ops/fused_gemm.h) becomes one
+// FusedGemm whose epilogue adds the bias and applies the activation while the
+// output is in cache. Also takes a FusedGemm without activation (from
+// FuseMatMulAddIntoGemm on N-D inputs). The fused node is named after the Gemm
+// and writes the activation's output name.
+#include <algorithm>
+
+#include "graph/passes/pass_manager.h"
+#include "graph/passes/pattern_pass.h"
+#include "ops/fused_gemm.h"
+
+namespace onnx_mini {
+namespace {
+
+struct FuseGemmActivation {
+  static constexpr const char* kName = "FuseGemmActivation";
+  struct Match {
+    NodeId gemm, act;
+  };
+
+  static bool is_plain_gemm(const Node& n) {
+    if (is_op(n, "Gemm", kOnnxDomain, 7)) return only_attributes(n, {"alpha", "beta", "transA", "transB"});
+    if (!is_op(n, "FusedGemm", kOnnxMiniDomain, 1)) return false;
+    const Attribute* act = n.attrs.find("activation");
+    return !act || (act->kind == Attribute::Kind::kString && act->s.empty());
+  }
+
+  std::optional<Match> match(const Graph& g, NodeId id) const {
+    const Node& gemm = g.node(id);
+    if (!is_plain_gemm(gemm) || gemm.outputs.size() != 1) return std::nullopt;
+    const ValueId y = gemm.outputs[0];
+    if (!is_private_intermediate(g, y) || !is_float(g, y) || !is_float(g, gemm.inputs[0])) return std::nullopt;
+    const NodeId act_id = sole_consumer(g, y);
+    const Node& act = g.node(act_id);
+    if (act.removed || act.domain != kOnnxDomain || !act.def) return std::nullopt;
+    const FusedActivationInfo* info = find_fused_activation(act.op_type);
+    if (!info || act.def->since_version < info->min_since_version) return std::nullopt;
+    if (act.inputs.size() != 1 || act.outputs.size() != 1 || !is_float(g, act.outputs[0])) return std::nullopt;
+    for (const auto& [name, a] : act.attrs.all()) {
+      if (std::find(info->params.begin(), info->params.end(), name) == info->params.end()) return std::nullopt;
+    }
+    if (!make_node(g, "FusedGemm", kOnnxMiniDomain, "").def) return std::nullopt;
+    return Match{id, act_id};
+  }
+
+  Result<std::string> rewrite(Graph& g, const Match& m) const {
+    const Node& gemm = g.node(m.gemm);
+    const Node& act = g.node(m.act);
+    Node fused = make_node(g, "FusedGemm", kOnnxMiniDomain, gemm.name);
+    fused.attrs = gemm.attrs;
+    Attribute name;
+    name.kind = Attribute::Kind::kString;
+    name.s = act.op_type;
+    fused.attrs.set("activation", name);
+    for (const auto& [param, a] : act.attrs.all()) fused.attrs.set(kFusedActivationPrefix + param, a);
+    fused.inputs = gemm.inputs;
+    fused.outputs = act.outputs;
+    std::string line = "fused " + act.op_type + " " + quoted_name(g, act) + " into " + gemm.op_type + " " +
+                       quoted_name(g, gemm);
+    g.remove_node(m.act);
+    g.remove_node(m.gemm);
+    g.opset_imports().emplace(kOnnxMiniDomain, 1);
+    g.add_node(std::move(fused));
+    return line;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> make_fuse_gemm_activation() { return std::make_unique<PatternPass<FuseGemmActivation>>(); }
+
+}  // namespace onnx_mini

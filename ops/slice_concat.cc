@@ -1,0 +1,365 @@
+// Slice, Concat, Split. Slice arguments are clamped as the spec says (never
+// read outside the input); Concat/Split check that the pieces tile the axis.
+#include <algorithm>
+#include <cstring>
+
+#include "ops/broadcast.h"
+#include "ops/reduce_util.h"
+#include "ops/registry.h"
+
+namespace onnx_mini {
+namespace {
+
+struct SliceArgs {
+  std::vector<int64_t> starts, ends, axes, steps;
+  bool has_axes = false, has_steps = false;
+};
+
+struct SlicePlan {
+  Shape out_shape;
+  std::vector<int64_t> start, step;  // per input dim
+};
+
+Result<SlicePlan> plan_slice(const Shape& in, const SliceArgs& a) {
+  const int64_t rank = static_cast<int64_t>(in.size());
+  const size_t n = a.starts.size();
+  if (a.ends.size() != n) return bad_input("'starts' has " + std::to_string(n) + " values, 'ends' " + std::to_string(a.ends.size()));
+  std::vector<int64_t> axes_raw = a.axes;
+  if (!a.has_axes) {
+    axes_raw.clear();
+    for (size_t i = 0; i < n; ++i) axes_raw.push_back(static_cast<int64_t>(i));
+  }
+  if (axes_raw.size() != n) return bad_input("'axes' has " + std::to_string(axes_raw.size()) + " values, 'starts' " + std::to_string(n));
+  if (a.has_steps && a.steps.size() != n) return bad_input("'steps' has " + std::to_string(a.steps.size()) + " values, 'starts' " + std::to_string(n));
+  OM_ASSIGN_OR_RETURN(std::vector<int64_t> axes, normalize_axes(axes_raw, rank, "'axes'"));
+  SlicePlan p;
+  p.out_shape = in;
+  p.start.assign(in.size(), 0);
+  p.step.assign(in.size(), 1);
+  for (size_t i = 0; i < n; ++i) {
+    const auto d = static_cast<size_t>(axes[i]);
+    const int64_t dim = in[d];
+    const int64_t step = a.has_steps ? a.steps[i] : 1;
+    if (step == 0) return bad_input("'steps': step 0 at index " + std::to_string(i));
+    // Negative starts/ends count from the end (no overflow: 0 <= dim <= 2^40),
+    // then clamp as the spec says, so any int64 is accepted and nothing is read outside.
+    int64_t s = a.starts[i], e = a.ends[i];
+    if (s < 0) s += dim;
+    if (e < 0) e += dim;
+    int64_t count = 0;
+    if (dim == 0) {
+      count = 0;
+    } else if (step > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      count = e > s ? (e - s - 1) / step + 1 : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      // -step overflows for INT64_MIN; any step that large takes one element.
+      const int64_t stride = step == INT64_MIN ? INT64_MAX : -step;
+      count = s > e ? (s - e - 1) / stride + 1 : 0;
+    }
+    p.out_shape[d] = count;
+    p.start[d] = count ? s : 0;
+    p.step[d] = step;
+  }
+  return p;
+}
+
+Status run_slice(KernelContext& ctx, const Tensor& x, const SliceArgs& args) {
+  OM_ASSIGN_OR_RETURN(SlicePlan p, plan_slice(x.shape(), args));
+  OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, p.out_shape, x.dtype()));
+  if (y->num_elements() == 0) return Status::ok();
+  std::vector<int64_t> in_strides = strides_of(x.shape()), strides(in_strides.size());
+  int64_t base = 0;
+  for (size_t d = 0; d < in_strides.size(); ++d) {
+    base += p.start[d] * in_strides[d];
+    strides[d] = p.step[d] * in_strides[d];
+  }
+  const size_t es = dtype_size(x.dtype());
+  const auto* src = static_cast<const uint8_t*>(x.raw_data()) + static_cast<size_t>(base) * es;
+  auto* dst = static_cast<uint8_t*>(y->raw_data());
+  for_each_broadcast<1>(p.out_shape, {strides}, [&](int64_t i, const std::array<int64_t, 1>& o) {
+    std::memcpy(dst + static_cast<size_t>(i) * es, src + o[0] * static_cast<int64_t>(es), es);
+  });
+  return Status::ok();
+}
+
+// Slice-1: starts/ends/axes attributes. Slice-10+: inputs (starts, ends, axes?, steps?).
+class Slice final : public Kernel {
+ public:
+  Status init(const NodeInfo& node) {
+    from_inputs_ = node.since_version >= 10;
+    if (!from_inputs_) {
+      OM_ASSIGN_OR_RETURN(attr_.starts, node.attrs().require_ints("starts"));
+      OM_ASSIGN_OR_RETURN(attr_.ends, node.attrs().require_ints("ends"));
+      attr_.has_axes = node.attrs().has("axes");
+      OM_ASSIGN_OR_RETURN(attr_.axes, node.attrs().get_ints("axes", {}));
+    }
+    return Status::ok();
+  }
+  Status run(KernelContext& ctx) const override {
+    const Tensor& x = *ctx.input(0);
+    if (!from_inputs_) return run_slice(ctx, x, attr_);
+    SliceArgs a;
+    OM_ASSIGN_OR_RETURN(a.starts, read_int_list(*ctx.input(1), "input 'starts'"));
+    OM_ASSIGN_OR_RETURN(a.ends, read_int_list(*ctx.input(2), "input 'ends'"));
+    if (const Tensor* axes = ctx.input(3)) {
+      a.has_axes = true;
+      OM_ASSIGN_OR_RETURN(a.axes, read_int_list(*axes, "input 'axes'"));
+    }
+    if (const Tensor* steps = ctx.input(4)) {
+      a.has_steps = true;
+      OM_ASSIGN_OR_RETURN(a.steps, read_int_list(*steps, "input 'steps'"));
+    }
+    return run_slice(ctx, x, a);
+  }
+
+ private:
+  bool from_inputs_ = true;
+  SliceArgs attr_;
+};
+
+Status infer_slice(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  const TensorInfo* x = node.input(0);
+  outputs[0].dtype = x->dtype;
+  if (!x->has_shape) return Status::ok();
+  SliceArgs a;
+  if (node.since_version < 10) {
+    OM_ASSIGN_OR_RETURN(a.starts, node.attrs().require_ints("starts"));
+    OM_ASSIGN_OR_RETURN(a.ends, node.attrs().require_ints("ends"));
+    a.has_axes = node.attrs().has("axes");
+    OM_ASSIGN_OR_RETURN(a.axes, node.attrs().get_ints("axes", {}));
+  } else {
+    // Rank is always known; dims only when every argument is constant.
+    outputs[0].has_shape = true;
+    outputs[0].dims.assign(x->dims.size(), Dim{});
+    for (size_t i = 1; i < 5; ++i) {
+      const TensorInfo* in = node.input(i);
+      if (in && !in->constant) return Status::ok();
+      if (!in && i < 3) return Status::ok();
+    }
+    auto read = [&](size_t i, std::vector<int64_t>& v, const char* what) -> Status {
+      auto r = read_int_list(*node.input(i)->constant, what);
+      if (!r.is_ok()) return invalid_model(r.status().message());
+      v = r.value();
+      return Status::ok();
+    };
+    OM_RETURN_IF_ERROR(read(1, a.starts, "input 'starts'"));
+    OM_RETURN_IF_ERROR(read(2, a.ends, "input 'ends'"));
+    if (node.input(3)) { a.has_axes = true; OM_RETURN_IF_ERROR(read(3, a.axes, "input 'axes'")); }
+    if (node.input(4)) { a.has_steps = true; OM_RETURN_IF_ERROR(read(4, a.steps, "input 'steps'")); }
+  }
+  if (!x->fully_known()) {
+    outputs[0].has_shape = true;
+    outputs[0].dims.assign(x->dims.size(), Dim{});
+    return Status::ok();
+  }
+  auto p = plan_slice(x->concrete_shape(), a);
+  if (!p.is_ok()) return invalid_model(p.status().message());
+  outputs[0] = TensorInfo::of(x->dtype, p->out_shape);
+  return Status::ok();
+}
+
+// Concat along `axis`: every input has the same rank and dims off the axis.
+class Concat final : public Kernel {
+ public:
+  Status init(const NodeInfo& node) {
+    OM_ASSIGN_OR_RETURN(axis_, node.attrs().require_int("axis"));
+    return Status::ok();
+  }
+  Status run(KernelContext& ctx) const override {
+    const Tensor& first = *ctx.input(0);
+    auto a = normalize_axis(axis_, first.rank());
+    if (!a.is_ok()) return bad_input("attribute 'axis': " + a.status().message());
+    const int64_t axis = a.value();
+    Shape shape = first.shape();
+    shape[static_cast<size_t>(axis)] = 0;
+    for (int i = 0; i < ctx.num_inputs(); ++i) {
+      const Tensor* t = ctx.input(i);
+      if (!t) return bad_input("input " + std::to_string(i) + " is empty");
+      if (t->dtype() != first.dtype() || t->rank() != first.rank()) {
+        return bad_input("input " + std::to_string(i) + " is " + describe(*t) + ", input 0 is " + describe(first));
+      }
+      for (int64_t d = 0; d < t->rank(); ++d) {
+        if (d != axis && t->dim(d) != first.dim(d)) {
+          return bad_input("input " + std::to_string(i) + " " + describe(*t) + " differs from input 0 " + describe(first) +
+                           " off axis " + std::to_string(axis));
+        }
+      }
+      shape[static_cast<size_t>(axis)] += t->dim(axis);
+    }
+    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, first.dtype()));
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= shape[static_cast<size_t>(d)];
+    for (int64_t d = axis + 1; d < first.rank(); ++d) inner *= shape[static_cast<size_t>(d)];
+    const size_t es = dtype_size(first.dtype());
+    const size_t out_row = static_cast<size_t>(shape[static_cast<size_t>(axis)] * inner) * es;
+    auto* dst = static_cast<uint8_t*>(y->raw_data());
+    size_t col = 0;
+    for (int i = 0; i < ctx.num_inputs(); ++i) {
+      const Tensor& t = *ctx.input(i);
+      const size_t row = static_cast<size_t>(t.dim(axis) * inner) * es;
+      const auto* src = static_cast<const uint8_t*>(t.raw_data());
+      if (row) {
+        for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + static_cast<size_t>(o) * out_row + col, src + static_cast<size_t>(o) * row, row);
+      }
+      col += row;
+    }
+    return Status::ok();
+  }
+
+ private:
+  int64_t axis_ = 0;
+};
+
+Status infer_concat(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  const TensorInfo* first = node.input(0);
+  outputs[0].dtype = first->dtype;
+  OM_ASSIGN_OR_RETURN(int64_t axis, node.attrs().require_int("axis"));
+  for (const TensorInfo* in : node.inputs) {
+    if (!in || !in->has_shape) return Status::ok();
+    if (in->dims.size() != first->dims.size()) return invalid_model("inputs differ in rank: " + in->to_string() + " vs " + first->to_string());
+  }
+  auto a = normalize_axis(axis, static_cast<int64_t>(first->dims.size()));
+  if (!a.is_ok()) return invalid_model("attribute 'axis': " + a.status().message());
+  const auto ax = static_cast<size_t>(a.value());
+  outputs[0].has_shape = true;
+  outputs[0].dims = first->dims;
+  int64_t total = 0;
+  for (const TensorInfo* in : node.inputs) {
+    if (total >= 0 && in->dims[ax].known()) total += in->dims[ax].value;
+    else total = -1;
+    for (size_t d = 0; d < in->dims.size(); ++d) {
+      if (d != ax && !outputs[0].dims[d].known() && in->dims[d].known()) outputs[0].dims[d] = in->dims[d];
+    }
+  }
+  outputs[0].dims[ax] = total >= 0 ? Dim{total, ""} : Dim{};
+  return Status::ok();
+}
+
+// Split sizes: from the attribute (opset 2-12) or input (13+), else equal parts.
+Result<std::vector<int64_t>> split_sizes(int64_t dim, const std::vector<int64_t>& given, bool has_given, int n_out,
+                                         const std::string& what) {
+  if (!has_given) {
+    if (n_out <= 0 || dim % n_out != 0) {
+      return bad_input("axis of size " + std::to_string(dim) + " cannot be split into " + std::to_string(n_out) + " equal parts");
+    }
+    return std::vector<int64_t>(static_cast<size_t>(n_out), dim / n_out);
+  }
+  if (static_cast<int>(given.size()) != n_out) {
+    return bad_input(what + " has " + std::to_string(given.size()) + " sizes for " + std::to_string(n_out) + " outputs");
+  }
+  int64_t sum = 0;
+  for (int64_t s : given) {
+    if (s < 0) return bad_input(what + ": negative size " + std::to_string(s));
+    sum += s;
+    if (sum > dim) break;
+  }
+  if (sum != dim) return bad_input(what + " sums to " + std::to_string(sum) + ", axis has size " + std::to_string(dim));
+  return given;
+}
+
+class Split final : public Kernel {
+ public:
+  Status init(const NodeInfo& node) {
+    from_input_ = node.since_version >= 13;
+    OM_ASSIGN_OR_RETURN(axis_, node.attrs().get_int("axis", 0));
+    has_attr_ = node.attrs().has("split");
+    OM_ASSIGN_OR_RETURN(attr_, node.attrs().get_ints("split", {}));
+    return Status::ok();
+  }
+  Status run(KernelContext& ctx) const override {
+    const Tensor& x = *ctx.input(0);
+    auto a = normalize_axis(axis_, x.rank());
+    if (!a.is_ok()) return bad_input("attribute 'axis': " + a.status().message());
+    const int64_t axis = a.value();
+    std::vector<int64_t> given = attr_;
+    bool has = has_attr_;
+    if (from_input_) {
+      has = ctx.input(1) != nullptr;
+      if (has) {
+        OM_ASSIGN_OR_RETURN(given, read_int_list(*ctx.input(1), "input 'split'"));
+      }
+    }
+    OM_ASSIGN_OR_RETURN(std::vector<int64_t> sizes,
+                        split_sizes(x.dim(axis), given, has, ctx.num_outputs(), from_input_ ? "input 'split'" : "attribute 'split'"));
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= x.dim(d);
+    for (int64_t d = axis + 1; d < x.rank(); ++d) inner *= x.dim(d);
+    const size_t es = dtype_size(x.dtype());
+    const size_t in_row = static_cast<size_t>(x.dim(axis) * inner) * es;
+    const auto* src = static_cast<const uint8_t*>(x.raw_data());
+    size_t col = 0;
+    for (int i = 0; i < ctx.num_outputs(); ++i) {
+      Shape s = x.shape();
+      s[static_cast<size_t>(axis)] = sizes[static_cast<size_t>(i)];
+      OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(i, s, x.dtype()));
+      const size_t row = static_cast<size_t>(sizes[static_cast<size_t>(i)] * inner) * es;
+      auto* dst = static_cast<uint8_t*>(y->raw_data());
+      if (row) {
+        for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + static_cast<size_t>(o) * row, src + static_cast<size_t>(o) * in_row + col, row);
+      }
+      col += row;
+    }
+    return Status::ok();
+  }
+
+ private:
+  bool from_input_ = false, has_attr_ = false;
+  int64_t axis_ = 0;
+  std::vector<int64_t> attr_;
+};
+
+Status infer_split(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  const TensorInfo* x = node.input(0);
+  for (auto& o : outputs) o.dtype = x->dtype;
+  if (!x->has_shape) return Status::ok();
+  OM_ASSIGN_OR_RETURN(int64_t axis, node.attrs().get_int("axis", 0));
+  auto a = normalize_axis(axis, static_cast<int64_t>(x->dims.size()));
+  if (!a.is_ok()) return invalid_model("attribute 'axis': " + a.status().message());
+  const auto ax = static_cast<size_t>(a.value());
+  std::vector<int64_t> given;
+  bool has = false;
+  bool known = x->dims[ax].known();
+  if (node.since_version >= 13) {
+    const TensorInfo* s = node.input(1);
+    has = s != nullptr;
+    if (s && !s->constant) known = false;
+    if (s && s->constant) {
+      auto r = read_int_list(*s->constant, "input 'split'");
+      if (!r.is_ok()) return invalid_model(r.status().message());
+      given = r.value();
+    }
+  } else {
+    has = node.attrs().has("split");
+    OM_ASSIGN_OR_RETURN(given, node.attrs().get_ints("split", {}));
+  }
+  std::vector<int64_t> sizes;
+  if (known) {
+    auto r = split_sizes(x->dims[ax].value, given, has, node.num_outputs, "split");
+    if (!r.is_ok()) return invalid_model(r.status().message());
+    sizes = r.value();
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    outputs[i].has_shape = true;
+    outputs[i].dims = x->dims;
+    outputs[i].dims[ax] = known ? Dim{sizes[i], ""} : (has && !given.empty() ? Dim{given[i], ""} : Dim{});
+  }
+  return Status::ok();
+}
+
+constexpr int kVariadic = 1 << 20;
+
+}  // namespace
+
+void register_slice_concat_ops(OpRegistry& r) {
+  r.add({"Slice", kOnnxDomain, 1, 1, 1, 1, 1, {"starts", "ends", "axes"}, infer_slice, make_kernel<Slice>()});
+  r.add({"Slice", kOnnxDomain, 10, 3, 5, 1, 1, {}, infer_slice, make_kernel<Slice>()});
+  r.add({"Concat", kOnnxDomain, 4, 1, kVariadic, 1, 1, {"axis"}, infer_concat, make_kernel<Concat>()});
+  r.add({"Split", kOnnxDomain, 2, 1, 1, 1, kVariadic, {"axis", "split"}, infer_split, make_kernel<Split>()});
+  r.add({"Split", kOnnxDomain, 13, 1, 2, 1, kVariadic, {"axis"}, infer_split, make_kernel<Split>()});
+}
+
+}  // namespace onnx_mini
