@@ -1,10 +1,13 @@
 #include "graph/onnx_loader.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <set>
 
@@ -119,25 +122,59 @@ Result<std::string> read_regular_file(const std::string& path, int64_t max_bytes
   return bytes;
 }
 
-Result<Graph> load_onnx_file(const std::string& path, const LoadOptions& options) {
-  OM_ASSIGN_OR_RETURN(std::string bytes, read_regular_file(path, options.max_file_bytes));
-  if (bytes.empty()) return invalid_model(path + ": file is empty");
-  onnx::ModelProto model;
-  if (!model.ParseFromString(bytes)) {
-    return invalid_model(path + ": not a valid ONNX model (protobuf parse failed)" + sniff_format(bytes));
+// Opens and maps a regular file read-only (directories, FIFOs and devices refused
+// without blocking).
+Result<std::shared_ptr<MappedFile>> map_regular_file(const std::string& path, int64_t max_bytes) {
+  auto file = std::make_shared<MappedFile>();
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  file->fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (file->fd < 0) return usage_error(path + ": cannot open: " + std::strerror(errno));
+  struct stat st;
+  if (fstat(file->fd, &st) != 0) return usage_error(path + ": cannot stat: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return usage_error(path + ": not a regular file");
+  if (st.st_size > max_bytes) {
+    return resource_limit(path + ": file is " + std::to_string(st.st_size) + " bytes, above the limit of " + std::to_string(max_bytes));
   }
-  bytes.clear();
-  bytes.shrink_to_fit();
+  if (st.st_size == 0) return file;
+  void* addr = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, file->fd, 0);
+  if (addr == MAP_FAILED) return usage_error(path + ": cannot map: " + std::strerror(errno));
+  file->data = static_cast<const char*>(addr);
+  file->size = static_cast<size_t>(st.st_size);
+  return file;
+}
+
+// Payloads below this stay in the parsed message: cutting them out saves little.
+constexpr size_t kMinMappedRawBytes = 4096;
+
+Result<Graph> load_onnx_file(const std::string& path, const LoadOptions& options) {
+  OM_ASSIGN_OR_RETURN(std::shared_ptr<MappedFile> file, map_regular_file(path, options.max_file_bytes));
+  if (file->size == 0) return invalid_model(path + ": file is empty");
+  // Parse a copy without the large weights (they are used from the mapping),
+  // or, when the scanner declines, the whole mapped file.
+  std::optional<StrippedModel> stripped = strip_large_raw_data(file, kMinMappedRawBytes);
+  onnx::ModelProto model;
+  bool parsed = stripped ? model.ParseFromString(stripped->bytes)
+                         : model.ParseFromArray(file->data, static_cast<int>(std::min<size_t>(file->size, INT32_MAX)));
+  if (!parsed) {
+    std::string head(file->data, std::min<size_t>(file->size, 8));
+    return invalid_model(path + ": not a valid ONNX model (protobuf parse failed)" + sniff_format(head));
+  }
+  if (stripped) {
+    stripped->bytes.clear();
+    stripped->bytes.shrink_to_fit();
+  }
   std::string base_dir = ".";
   size_t slash = path.rfind('/');
   if (slash != std::string::npos) base_dir = slash == 0 ? "/" : path.substr(0, slash);
-  auto graph = graph_from_model(model, base_dir, options);
+  auto graph = graph_from_model(model, base_dir, options, stripped ? &stripped->initializer_raw : nullptr);
+  file->close_fd();
   if (!graph.is_ok()) return graph.status().with_context(path + ": ");
   graph->source_path = path;
   return graph;
 }
 
-Result<Graph> graph_from_model(onnx::ModelProto& model, const std::string& base_dir, const LoadOptions& options) {
+Result<Graph> graph_from_model(onnx::ModelProto& model, const std::string& base_dir, const LoadOptions& options,
+                               const std::vector<std::optional<MappedRawData>>* initializer_raw) {
   const OpRegistry& registry = options.registry ? *options.registry : default_registry();
   if (!model.has_graph()) return invalid_model("the file has no graph: not an ONNX model (a TensorProto or other message?)");
   if (model.ir_version() <= 0) return invalid_model("missing ir_version");
@@ -158,11 +195,16 @@ Result<Graph> graph_from_model(onnx::ModelProto& model, const std::string& base_
   }
 
   // Initializers.
-  for (auto& init : *gp.mutable_initializer()) {
+  for (int i = 0; i < gp.initializer_size(); ++i) {
+    onnx::TensorProto& init = *gp.mutable_initializer(i);
     if (init.name().empty()) return invalid_model("an initializer has no name");
     if (g.find_value(init.name()) != kNoId) return invalid_model("initializer '" + init.name() + "' is defined twice");
     ValueId v = g.add_value(init.name());
-    OM_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(init, TensorSource{base_dir, "initializer '" + init.name() + "'"}));
+    const MappedRawData* mapped = nullptr;
+    if (initializer_raw && static_cast<size_t>(i) < initializer_raw->size() && (*initializer_raw)[static_cast<size_t>(i)]) {
+      mapped = &*(*initializer_raw)[static_cast<size_t>(i)];
+    }
+    OM_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(init, TensorSource{base_dir, "initializer '" + init.name() + "'", mapped}));
     g.value(v).info = TensorInfo::of(t.dtype(), t.shape());
     g.value(v).initializer = std::move(t);
   }

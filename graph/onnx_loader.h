@@ -7,6 +7,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "graph/ir.h"
+#include "graph/model_mapping.h"
 #include "ops/registry.h"
 
 namespace onnx_mini {
@@ -25,7 +26,10 @@ struct LoadOptions {
 Result<Graph> load_onnx_file(const std::string& path, const LoadOptions& options = {});
 // Builds the IR from a parsed model (tensor bytes are moved out of it).
 // base_dir resolves external data; empty refuses it.
-Result<Graph> graph_from_model(onnx::ModelProto& model, const std::string& base_dir, const LoadOptions& options = {});
+// initializer_raw (from strip_large_raw_data, by initializer index) supplies the
+// raw_data payloads cut out of `model`.
+Result<Graph> graph_from_model(onnx::ModelProto& model, const std::string& base_dir, const LoadOptions& options = {},
+                               const std::vector<std::optional<MappedRawData>>* initializer_raw = nullptr);
 
 // Reads a whole regular file (directories, FIFOs and devices refused without blocking).
 Result<std::string> read_regular_file(const std::string& path, int64_t max_bytes);

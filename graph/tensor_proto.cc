@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <bit>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 
@@ -144,6 +145,38 @@ Result<Tensor> load_external(const onnx::TensorProto& proto, DataType dtype, con
   return Tensor::wrap(dtype, shape, data, map);
 }
 
+// raw_data that stayed in the mapped model file: a view of the mapping when its
+// offset suits the dtype, else one pread into aligned memory (pread rather than
+// memcpy so the file pages are not also mapped into this process: peak memory ~1x).
+Result<Tensor> tensor_from_mapping(const MappedRawData& m, DataType dtype, const Shape& shape, int64_t bytes,
+                                   const TensorSource& src) {
+  if (m.length != bytes) {
+    return err(src, ErrorCode::kInvalidModel, "raw_data has " + std::to_string(m.length) + " bytes but " + dtype_name(dtype) + shape_to_string(shape) + " needs " + std::to_string(bytes));
+  }
+  const char* data = m.file->data + m.offset;
+  if (dtype != DataType::kBool && reinterpret_cast<uintptr_t>(data) % dtype_size(dtype) == 0) {
+    // Aliasing shared_ptr: the tensor keeps the whole mapping alive. PROT_READ,
+    // like external data: kernels never write to their inputs.
+    void* p = const_cast<char*>(data);
+    return Tensor::wrap(dtype, shape, p, std::shared_ptr<void>(m.file, p));
+  }
+  Tensor t = Tensor::allocate_for_overwrite(dtype, shape);
+  char* out = static_cast<char*>(t.raw_data());
+  size_t done = 0;
+  while (m.file->fd >= 0 && done < static_cast<size_t>(bytes)) {
+    ssize_t r = pread(m.file->fd, out + done, static_cast<size_t>(bytes) - done, static_cast<off_t>(m.offset + static_cast<int64_t>(done)));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    done += static_cast<size_t>(r);
+  }
+  if (done < static_cast<size_t>(bytes)) std::memcpy(out + done, data + done, static_cast<size_t>(bytes) - done);
+  if (dtype == DataType::kBool) {
+    // Any byte other than 0/1 is not a valid C++ bool: normalise on the way in.
+    for (int64_t i = 0; i < bytes; ++i) out[i] = out[i] != 0;
+  }
+  return t;
+}
+
 }  // namespace
 
 Result<Tensor> tensor_from_proto(onnx::TensorProto& proto, const TensorSource& src) {
@@ -162,6 +195,7 @@ Result<Tensor> tensor_from_proto(onnx::TensorProto& proto, const TensorSource& s
   const int64_t bytes = n * elem;  // n <= 2^40, elem <= 16: no overflow
 
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) return load_external(proto, dtype, shape, bytes, src);
+  if (src.mapped) return tensor_from_mapping(*src.mapped, dtype, shape, bytes, src);
 
   if (proto.has_raw_data()) {
     if (static_cast<int64_t>(proto.raw_data().size()) != bytes) {

@@ -5,6 +5,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "graph/model_mapping.h"
 #include "runtime/core/status.h"
 #include "runtime/core/tensor.h"
 
@@ -15,6 +16,9 @@ struct TensorSource {
   std::string base_dir;
   // Where the tensor sits, for messages ("initializer 'fc1.weight'").
   std::string what;
+  // raw_data cut out of the parsed message and left in the mapped model file
+  // (see model_mapping.h); used in place when aligned, else read once.
+  const MappedRawData* mapped = nullptr;
 };
 
 // Converts a TensorProto. raw_data is moved out of `proto` (no copy); external

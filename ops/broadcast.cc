@@ -59,10 +59,34 @@ Status infer_broadcast(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 
 std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
   std::vector<int64_t> strides(out.size(), 0);
-  std::vector<int64_t> own = strides_of(in);
-  size_t offset = out.size() - in.size();
-  for (size_t i = 0; i < in.size(); ++i) strides[offset + i] = in[i] == 1 ? 0 : own[i];
+  broadcast_strides_into(in, out, strides.data());
   return strides;
+}
+
+void broadcast_strides_into(const Shape& in, const Shape& out, int64_t* strides) {
+  const size_t offset = out.size() - in.size();
+  for (size_t i = 0; i < offset; ++i) strides[i] = 0;
+  int64_t own = 1;  // row-major stride of in[i], built from the last dim
+  for (size_t i = in.size(); i-- > 0;) {
+    strides[offset + i] = in[i] == 1 ? 0 : own;
+    own *= in[i];
+  }
+}
+
+Result<Tensor*> broadcast_output(KernelContext& ctx, int index, const Shape& a, const Shape& b, DataType dtype) {
+  if (a == b) return ctx.output(index, a, dtype);
+  const size_t rank = std::max(a.size(), b.size());
+  DimScratch dims(rank);
+  int64_t* out = dims.data();
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1) {
+      return bad_input("shapes " + shape_to_string(a) + " and " + shape_to_string(b) + " cannot be broadcast");
+    }
+    out[i] = da == 1 ? db : da;
+  }
+  return ctx.output_dims(index, dims.span(), dtype);
 }
 
 BroadcastIndex::BroadcastIndex(const Shape& in, const Shape& out) : out_(out), in_strides_(broadcast_strides(in, out)) {}

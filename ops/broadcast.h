@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <span>
 #include <vector>
 
 #include "ops/kernel.h"
@@ -28,6 +29,29 @@ class BroadcastIndex {
 
 // Input strides aligned to `out` (0 on broadcast dims).
 std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
+// Same, written to strides[0, out.size()) without allocating.
+void broadcast_strides_into(const Shape& in, const Shape& out, int64_t* strides);
+
+// Per-dimension scratch for kernels' per-run path: on the stack for the usual
+// ranks, on the heap beyond, so a steady-state run allocates nothing.
+class DimScratch {
+ public:
+  explicit DimScratch(size_t n) : n_(n) {
+    if (n > kInline) heap_.assign(n, 0);
+  }
+  int64_t* data() { return n_ > kInline ? heap_.data() : inline_; }
+  std::span<const int64_t> span() { return {data(), n_}; }
+
+ private:
+  static constexpr size_t kInline = 8;
+  size_t n_;
+  int64_t inline_[kInline] = {};
+  std::vector<int64_t> heap_;
+};
+
+// Output `index` of ctx shaped as the numpy broadcast of a and b (an error when
+// they do not broadcast), without building a Shape.
+Result<Tensor*> broadcast_output(KernelContext& ctx, int index, const Shape& a, const Shape& b, DataType dtype);
 
 // out[i] = f(a[ia(i)], b[ib(i)]) over the broadcast shape `out.shape()`.
 // Contiguous inner runs and scalar operands take the fast paths.
@@ -54,10 +78,14 @@ void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& out, F f) {
   }
   const Shape& os = out.shape();
   const size_t rank = os.size();
-  std::vector<int64_t> sa = broadcast_strides(a.shape(), os), sb = broadcast_strides(b.shape(), os);
+  DimScratch sa_buf(rank), sb_buf(rank), counter_buf(rank);
+  int64_t* sa = sa_buf.data();
+  int64_t* sb = sb_buf.data();
+  int64_t* counter = counter_buf.data();
+  broadcast_strides_into(a.shape(), os, sa);
+  broadcast_strides_into(b.shape(), os, sb);
   const int64_t inner = os[rank - 1];
   const int64_t ia_step = sa[rank - 1], ib_step = sb[rank - 1];
-  std::vector<int64_t> counter(rank, 0);
   int64_t oa = 0, ob = 0;
   for (int64_t base = 0; base < n; base += inner) {
     if (ia_step == 1 && ib_step == 1) {

@@ -54,8 +54,7 @@ class BinaryArithmetic final : public Kernel {
     if (a.dtype() != b.dtype()) {
       return bad_input("inputs 'A' and 'B' differ in dtype: " + dtype_name(a.dtype()) + " and " + dtype_name(b.dtype()));
     }
-    OM_ASSIGN_OR_RETURN(Shape shape, broadcast_shapes(a.shape(), b.shape()));
-    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, a.dtype()));
+    OM_ASSIGN_OR_RETURN(Tensor * y, broadcast_output(ctx, 0, a.shape(), b.shape(), a.dtype()));
     Status st;
     bool ok = dispatch_arithmetic(a.dtype(), [&](auto tag) {
       using T = decltype(tag);

@@ -22,6 +22,7 @@
 
 #include "ops/activation_functors.h"
 #include "ops/blas.h"
+#include "ops/broadcast.h"
 #include "ops/fused_gemm.h"
 #include "ops/registry.h"
 
@@ -171,14 +172,17 @@ class FusedGemm final : public Kernel {
       return bad_input("inner dimensions differ: A " + describe(a) + (trans_a_ ? " (transposed)" : "") + " and B " +
                        describe(b) + (trans_b_ ? " (transposed)" : ""));
     }
-    Shape out_shape;
+    // Output dims on the stack (DimScratch): no Shape built per run.
+    DimScratch out_dims(trans_a_ ? 2 : static_cast<size_t>(a.rank()));
+    int64_t* od = out_dims.data();
     if (trans_a_) {
-      out_shape = {m, n};
+      od[0] = m;
+      od[1] = n;
     } else {
-      out_shape.assign(a.shape().begin(), a.shape().end() - 1);
-      out_shape.push_back(n);
+      for (int64_t d = 0; d + 1 < a.rank(); ++d) od[d] = a.dim(d);
+      od[a.rank() - 1] = n;
     }
-    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, out_shape, DataType::kFloat));
+    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output_dims(0, out_dims.span(), DataType::kFloat));
     BiasView bias;
     if (c && beta_ != 0.0f) OM_RETURN_IF_ERROR(bias_view(*c, m, n, bias));
     if (m * n == 0) return Status::ok();

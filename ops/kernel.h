@@ -4,7 +4,9 @@
 // constant weights prepared) and is stateless afterwards: run() is const.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,15 @@ class KernelContext {
   // Storage for output i with this shape (from the memory plan; reused across runs).
   // Contents are unspecified: kernels write every element.
   virtual Result<Tensor*> output(int i, const Shape& shape, DataType dtype) = 0;
+  // Same from dims that are not a Shape (`ctx.output(0, {m, n}, t)` picks this
+  // overload): the executor overrides output_dims so no temporary Shape is built
+  // per run; other contexts (test doubles) get the Shape-building default.
+  Result<Tensor*> output(int i, std::initializer_list<int64_t> dims, DataType dtype) {
+    return output_dims(i, std::span<const int64_t>(dims.begin(), dims.size()), dtype);
+  }
+  virtual Result<Tensor*> output_dims(int i, std::span<const int64_t> dims, DataType dtype) {
+    return output(i, Shape(dims.begin(), dims.end()), dtype);
+  }
   virtual const std::string& node_name() const = 0;
 };
 

@@ -1,6 +1,8 @@
 #include "runtime/session.h"
 
 #include <chrono>
+#include <optional>
+#include <span>
 
 #include "graph/node_info.h"
 #include "graph/onnx_loader.h"
@@ -38,8 +40,12 @@ class Session::Executor {
     bool output_wanted(int i) const override {
       return i >= 0 && i < num_outputs() && node_->outputs[static_cast<size_t>(i)] != kNoId;
     }
+    using KernelContext::output;
     Result<Tensor*> output(int i, const Shape& shape, DataType dtype) override {
       return ex_.allocate_output(*node_, step_, i, shape, dtype);
+    }
+    Result<Tensor*> output_dims(int i, std::span<const int64_t> dims, DataType dtype) override {
+      return ex_.allocate_output(*node_, step_, i, dims, dtype);
     }
     const std::string& node_name() const override { return node_->name; }
 
@@ -62,13 +68,25 @@ class Session::Executor {
     }
   }
 
-  Result<Tensor*> allocate_output(const Node& n, size_t step, int i, const Shape& shape, DataType dtype) {
+  // Called once per node output per run: allocates nothing unless a buffer must
+  // grow (first run, larger shapes) or the caller still holds a graph output.
+  Result<Tensor*> allocate_output(const Node& n, size_t step, int i, std::span<const int64_t> shape, DataType dtype) {
     if (i < 0 || i >= static_cast<int>(n.outputs.size())) {
       return internal_error("kernel asked for output " + std::to_string(i) + " of " + std::to_string(n.outputs.size()));
     }
-    auto count = checked_num_elements(shape);
-    if (!count.is_ok()) return bad_input("output shape " + shape_to_string(shape) + " is invalid: " + count.status().message());
-    size_t bytes = static_cast<size_t>(count.value()) * dtype_size(dtype);
+    Shape as_shape;  // built on the error path only
+    int64_t count = 1;
+    for (int64_t d : shape) {
+      auto next = d < 0 ? std::nullopt : checked_mul(count, d);
+      if (!next || *next > kMaxTensorElements) {
+        as_shape.assign(shape.begin(), shape.end());
+        auto why = checked_num_elements(as_shape);
+        return bad_input("output shape " + shape_to_string(as_shape) + " is invalid" +
+                         (why.is_ok() ? std::string() : ": " + why.status().message()));
+      }
+      count = *next;
+    }
+    size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
     ValueId v = n.outputs[static_cast<size_t>(i)];
     std::shared_ptr<Buffer>* slot;
     Tensor* target;
@@ -82,8 +100,12 @@ class Session::Executor {
     } else {
       slot = &slots_[static_cast<size_t>(plan_.value_slot[static_cast<size_t>(v)])];
       target = &values_[static_cast<size_t>(v)];
-      // A graph output still held by the caller from an earlier run: give it up.
-      if (g_.value(v).is_graph_output && slot->use_count() > 1) *slot = std::make_shared<Buffer>();
+      if (g_.value(v).is_graph_output) {
+        // Our own view from the last run does not count as a holder.
+        if (target->owner() == *slot) target->reset();
+        // A graph output still held by the caller from an earlier run: give it up.
+        if (slot->use_count() > 1) *slot = std::make_shared<Buffer>();
+      }
     }
     Buffer& buf = **slot;
     if (buf.capacity() < bytes) {
@@ -174,7 +196,12 @@ Status Session::bind_inputs(const std::vector<NamedTensor>& inputs) {
   // Reset every fed input to its default (initializer) or to nothing.
   for (ValueId v : feed_inputs_) {
     const Value& val = graph_.value(v);
-    values[static_cast<size_t>(v)] = val.initializer ? *val.initializer : Tensor();
+    // reset() rather than `= Tensor()`: keeps the shape's capacity for the next feed.
+    if (val.initializer) {
+      values[static_cast<size_t>(v)] = *val.initializer;
+    } else {
+      values[static_cast<size_t>(v)].reset();
+    }
   }
   for (const NamedTensor& in : inputs) {
     ValueId v = graph_.find_value(in.name);
@@ -210,6 +237,10 @@ Status Session::bind_inputs(const std::vector<NamedTensor>& inputs) {
 }
 
 Status Session::run(const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs) {
+  // The vector handed back is overwritten: let go of the previous run's outputs
+  // first, so their buffers can be reused instead of reallocated. Copies the
+  // caller kept elsewhere still hold theirs, and get fresh buffers.
+  for (Tensor& t : outputs) t.reset();
   OM_RETURN_IF_ERROR(bind_inputs(inputs));
   OM_RETURN_IF_ERROR(executor_->run(observer_, where_));
   outputs.resize(graph_.outputs().size());
@@ -217,7 +248,7 @@ Status Session::run(const std::vector<NamedTensor>& inputs, std::vector<Tensor>&
     outputs[i] = executor_->values_[static_cast<size_t>(graph_.outputs()[i])];
   }
   // Drop borrowed inputs so the caller's tensors are not kept alive by the session.
-  for (ValueId v : feed_inputs_) executor_->values_[static_cast<size_t>(v)] = Tensor();
+  for (ValueId v : feed_inputs_) executor_->values_[static_cast<size_t>(v)].reset();
   return Status::ok();
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "runtime/core/dtype.h"
@@ -18,6 +19,9 @@ class Tensor {
 
   // Fresh 64-byte aligned, zero-filled storage. Shape must already be validated.
   static Tensor allocate(DataType dtype, Shape shape);
+  // Same without the zero fill, for storage the caller overwrites entirely
+  // (a 200 MB weight read from a file: the fill would be a wasted pass).
+  static Tensor allocate_for_overwrite(DataType dtype, Shape shape);
   // A view of memory kept alive by owner (may be null for memory the caller keeps alive).
   static Tensor wrap(DataType dtype, Shape shape, void* data, std::shared_ptr<void> owner);
 
@@ -36,7 +40,10 @@ class Tensor {
 
   // Re-points this tensor at other storage, reusing the shape's capacity
   // (the executor's per-run path: no allocation when the rank is unchanged).
-  void rebind(DataType dtype, const Shape& shape, void* data, const std::shared_ptr<void>& owner);
+  void rebind(DataType dtype, std::span<const int64_t> shape, void* data, const std::shared_ptr<void>& owner);
+  // Back to an undefined tensor, dropping the storage reference but keeping the
+  // shape's capacity, so the next rebind or copy-assignment allocates nothing.
+  void reset();
 
   // Deep copy into fresh storage.
   Tensor clone() const;

@@ -1,0 +1,162 @@
+// A steady-state Session::run makes no heap allocation.
+//
+// This binary replaces the global operator new/delete with counting versions
+// (and, outside sanitizer builds, interposes aligned_alloc, which tensor
+// buffers use), warms a session up, then counts allocations over ten runs.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include <gtest/gtest.h>
+
+#include "bench/mlp_model.h"
+#include "graph/onnx_loader.h"
+#include "runtime/session.h"
+
+namespace {
+
+std::atomic<bool> g_counting{false};
+std::atomic<int64_t> g_allocations{0};
+
+void note_allocation() {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+}
+
+void* counted_new(std::size_t n) {
+  note_allocation();
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+
+void* counted_new_aligned(std::size_t n, std::align_val_t al) {
+  note_allocation();
+  std::size_t a = static_cast<std::size_t>(al);
+  std::size_t rounded = ((n ? n : 1) + a - 1) / a * a;
+  if (void* p = std::aligned_alloc(a, rounded)) return p;
+  throw std::bad_alloc();
+}
+
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_new(n); }
+void* operator new[](std::size_t n) { return counted_new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try { return counted_new(n); } catch (...) { return nullptr; }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  try { return counted_new(n); } catch (...) { return nullptr; }
+}
+void* operator new(std::size_t n, std::align_val_t al) { return counted_new_aligned(n, al); }
+void* operator new[](std::size_t n, std::align_val_t al) { return counted_new_aligned(n, al); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+#if !defined(__SANITIZE_ADDRESS__)
+// Tensor buffers come from aligned_alloc, not operator new: count those too by
+// interposing glibc's symbol (forwarding to glibc's own allocator, so free() pairs).
+extern "C" void* __libc_memalign(std::size_t alignment, std::size_t n);
+extern "C" void* aligned_alloc(std::size_t alignment, std::size_t n) {
+  note_allocation();
+  return __libc_memalign(alignment, n);
+}
+constexpr bool kCountsAlignedAlloc = true;
+#else
+constexpr bool kCountsAlignedAlloc = false;
+#endif
+
+namespace onnx_mini {
+namespace {
+
+using bench::LinearForm;
+using bench::MlpSpec;
+
+std::unique_ptr<Session> make_session(const MlpSpec& spec, int opt_level) {
+  onnx::ModelProto model = bench::make_mlp(spec);
+  auto graph = graph_from_model(model, "");
+  EXPECT_TRUE(graph.is_ok()) << graph.status().message();
+  SessionOptions so;
+  so.opt_level = opt_level;
+  so.threads = 1;
+  auto session = Session::from_graph(std::move(graph).value(), so);
+  EXPECT_TRUE(session.is_ok()) << session.status().message();
+  return std::move(session).value();
+}
+
+// Allocations made by `runs` calls of Session::run after two warm-up runs.
+int64_t steady_state_allocations(Session& session, int64_t batch, int runs) {
+  const int64_t width = session.value(session.input_ids()[0]).info.dims[1].value;
+  std::vector<NamedTensor> inputs{{"X", Tensor::allocate(DataType::kFloat, {batch, width})}};
+  float* x = inputs[0].tensor.data<float>();
+  for (int64_t i = 0; i < batch * width; ++i) x[i] = static_cast<float>(i % 17) * 0.1f - 0.8f;
+  std::vector<Tensor> outputs;
+  for (int i = 0; i < 2; ++i) {
+    Status st = session.run(inputs, outputs);
+    EXPECT_TRUE(st.is_ok()) << st.message();
+  }
+  g_allocations = 0;
+  g_counting = true;
+  bool all_ok = true;
+  for (int i = 0; i < runs; ++i) all_ok = session.run(inputs, outputs).is_ok() && all_ok;
+  g_counting = false;
+  EXPECT_TRUE(all_ok);
+  EXPECT_EQ(outputs.size(), 1u);
+  return g_allocations.load();
+}
+
+// The counter itself must see allocations, or a zero below proves nothing.
+TEST(SteadyStateAllocations, CounterSeesAllocations) {
+  g_allocations = 0;
+  g_counting = true;
+  auto* v = new std::vector<int>(100);
+  Tensor t = Tensor::allocate(DataType::kFloat, {4, 4});
+  g_counting = false;
+  delete v;
+  // vector object + its storage (2), tensor storage via aligned_alloc (1) + its
+  // shape and shared_ptr control block (>= 2).
+  EXPECT_GE(g_allocations.load(), kCountsAlignedAlloc ? 5 : 4);
+}
+
+TEST(SteadyStateAllocations, GemmReluSoftmaxMlp) {
+  for (int64_t batch : {1, 16}) {
+    MlpSpec spec{{784, 512, 256, 10}, LinearForm::kGemm, /*softmax_head=*/true};
+    for (int opt : {0, 1}) {
+      auto session = make_session(spec, opt);
+      EXPECT_EQ(steady_state_allocations(*session, batch, 10), 0) << "batch " << batch << ", -O" << opt;
+    }
+  }
+}
+
+TEST(SteadyStateAllocations, MatMulAddReluMlp) {
+  for (int64_t batch : {1, 16}) {
+    MlpSpec spec{{784, 512, 256, 10}, LinearForm::kMatMulAdd, /*softmax_head=*/true};
+    for (int opt : {0, 1}) {
+      auto session = make_session(spec, opt);
+      EXPECT_EQ(steady_state_allocations(*session, batch, 10), 0) << "batch " << batch << ", -O" << opt;
+    }
+  }
+}
+
+// Keeping a copy of an output is allowed: that run gets a fresh buffer and the
+// kept tensor is not overwritten by the next run.
+TEST(SteadyStateAllocations, KeptOutputIsNotOverwritten) {
+  MlpSpec spec{{8, 4, 3}, LinearForm::kGemm, /*softmax_head=*/false};
+  auto session = make_session(spec, 1);
+  std::vector<NamedTensor> inputs{{"X", Tensor::allocate(DataType::kFloat, {1, 8})}};
+  std::vector<Tensor> outputs;
+  ASSERT_TRUE(session->run(inputs, outputs).is_ok());
+  Tensor kept = outputs[0];
+  std::vector<float> before(kept.data<float>(), kept.data<float>() + kept.num_elements());
+  inputs[0].tensor.data<float>()[0] = 5.0f;
+  ASSERT_TRUE(session->run(inputs, outputs).is_ok());
+  EXPECT_NE(kept.raw_data(), outputs[0].raw_data());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(kept.data<float>()[i], before[i]);
+}
+
+}  // namespace
+}  // namespace onnx_mini
