@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "ops/half.h"
 #include "tests/ops_primitives/node_runner.h"
 
 namespace onnx_mini::testing {
@@ -70,6 +71,35 @@ TEST(Cast, UnsupportedTargetsAreRejectedAtLoad) {
   auto bad = NodeModel("Cast", 13).feed(make<float>({1}, {0})).attr_int("to", 99).run();
   ASSERT_FALSE(bad.is_ok());
   EXPECT_FALSE(NodeModel("Cast", 13).feed(make<float>({1}, {0})).run().is_ok());  // 'to' is required
+}
+
+TEST(Cast, Float16KnownValuesThroughTheNode) {
+  const float inf = std::numeric_limits<float>::infinity();
+  // 65519 rounds down to 65504 (max half), 65520 is the tie that rounds to inf,
+  // 2^-24 is the smallest subnormal, 2^-25 ties to even (0), 0.1 is 0x2e66.
+  Tensor x = make<float>({8}, {1.f, -2.f, 65519.f, 65520.f, std::ldexp(1.f, -24), std::ldexp(1.f, -25), 0.1f, -inf});
+  auto h = NodeModel("Cast", 13).feed(x).attr_int("to", 10).run();
+  ASSERT_TRUE(h.is_ok()) << h.status().message();
+  ASSERT_EQ(h.value()[0].dtype(), DataType::kFloat16);
+  EXPECT_EQ(values_of<uint16_t>(h.value()[0]),
+            (std::vector<uint16_t>{0x3c00, 0xc000, 0x7bff, 0x7c00, 0x0001, 0x0000, 0x2e66, 0xfc00}));
+  auto back = NodeModel("Cast", 13).feed(h.value()[0]).attr_int("to", 1).run();
+  ASSERT_TRUE(back.is_ok()) << back.status().message();
+  EXPECT_EQ(values_of<float>(back.value()[0]),
+            (std::vector<float>{1.f, -2.f, 65504.f, inf, std::ldexp(1.f, -24), 0.f, 0.0999755859375f, -inf}));
+}
+
+TEST(Cast, EveryFloat16RoundTripsThroughDouble) {
+  for (uint32_t bits = 0; bits < 0x10000; ++bits) {
+    const auto h = static_cast<uint16_t>(bits);
+    const double d = half_to_double(h);
+    if (std::isnan(d)) {
+      EXPECT_TRUE((h & 0x7c00) == 0x7c00 && (h & 0x3ff));
+      EXPECT_TRUE(std::isnan(half_to_double(double_to_half(d))));
+      continue;
+    }
+    ASSERT_EQ(double_to_half(d), h) << "bits " << bits;
+  }
 }
 
 }  // namespace

@@ -101,6 +101,9 @@ TEST(Layout, DropoutIsIdentityWithTrueMask) {
   auto training = NodeModel("Dropout", 13).feed(x).none().feed(scalar<bool>(true)).run();
   ASSERT_FALSE(training.is_ok());
   EXPECT_EQ(training.status().code(), ErrorCode::kUnsupported);
+  auto zero_ratio = NodeModel("Dropout", 13).feed(x).feed(scalar<float>(0.f)).feed(scalar<bool>(true)).run();
+  ASSERT_TRUE(zero_ratio.is_ok()) << zero_ratio.status().message();
+  EXPECT_EQ(values_of<float>(zero_ratio.value()[0]), values_of<float>(x));
   auto inference = NodeModel("Dropout", 13).feed(x).none().feed(scalar<bool>(false)).run();
   EXPECT_TRUE(inference.is_ok());
 }
