@@ -46,6 +46,7 @@ std::vector<R> reductions() {
       {"ReduceSumSquare", [](const std::vector<double>& v) { double s = 0; for (double x : v) s += x * x; return s; }},
       {"ReduceL1", [](const std::vector<double>& v) { double s = 0; for (double x : v) s += std::fabs(x); return s; }},
       {"ReduceL2", [](const std::vector<double>& v) { double s = 0; for (double x : v) s += x * x; return std::sqrt(s); }},
+      {"ReduceLogSum", [sum](const std::vector<double>& v) { return std::log(sum(v)); }},
       {"ReduceLogSumExp", [](const std::vector<double>& v) { double s = 0; for (double x : v) s += std::exp(x); return std::log(s); }},
   };
 }
@@ -89,6 +90,44 @@ TEST(Reduce, ReduceSumAxesInputFromOpset13) {
   EXPECT_FALSE(NodeModel("ReduceSum", 13).feed(x).attr_ints("axes", {1}).run().is_ok());
   // ReduceMean keeps the attribute until 18.
   EXPECT_TRUE(NodeModel("ReduceMean", 17).feed(x).attr_ints("axes", {1}).run().is_ok());
+}
+
+// The loader stops at opset 17 today, so the opset-18 form (axes as an input for
+// every reduction) is built through the Graph API directly.
+TEST(Reduce, Opset18TakesAxesAsInput) {
+  const OpDef* d18 = default_registry().find("ReduceMean", kOnnxDomain, 18);
+  ASSERT_NE(d18, nullptr);
+  EXPECT_EQ(d18->since_version, 18);
+  EXPECT_EQ(default_registry().find("ReduceMean", kOnnxDomain, 17)->since_version, 1);
+  Graph g;
+  g.opset_imports()[""] = 18;
+  ValueId x = g.add_value("x");
+  g.value(x).is_graph_input = true;
+  g.inputs().push_back(x);
+  ValueId axes = g.add_value("axes");
+  g.value(axes).initializer = ints({-1});
+  ValueId y = g.add_value("y");
+  g.value(y).is_graph_output = true;
+  g.outputs().push_back(y);
+  Node n;
+  n.name = "r";
+  n.op_type = "ReduceMean";
+  n.inputs = {x, axes};
+  n.outputs = {y};
+  n.opset = 18;
+  n.def = d18;
+  Attribute keep;
+  keep.kind = Attribute::Kind::kInt;
+  keep.i = 0;
+  n.attrs.set("keepdims", keep);
+  g.add_node(std::move(n));
+  SessionOptions opts;
+  opts.opt_level = 0;
+  auto session = Session::from_graph(std::move(g), opts);
+  ASSERT_TRUE(session.is_ok()) << session.status().message();
+  auto out = session.value()->run({{"x", make<float>({2, 2}, {1, 2, 3, 5})}});
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  EXPECT_EQ(values_of<float>(out.value()[0].tensor), (std::vector<float>{1.5f, 4.f}));
 }
 
 TEST(Reduce, EmptyAxesInputReducesAllOrIsNoop) {
