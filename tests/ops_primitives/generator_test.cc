@@ -1,6 +1,8 @@
 // ConstantOfShape and Range: values, and data-derived sizes checked first.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "tests/ops_primitives/node_runner.h"
 
 namespace onnx_mini::testing {
@@ -37,6 +39,18 @@ TEST(Range, AgainstReference) {
   auto none = NodeModel("Range", 11).feed(scalar<int32_t>(3)).feed(scalar<int32_t>(0)).feed(scalar<int32_t>(1)).run();
   ASSERT_TRUE(none.is_ok());
   EXPECT_EQ(none.value()[0].num_elements(), 0);
+}
+
+TEST(Range, IntegerRangesSpanningTheTypeAreExact) {
+  auto i8 = NodeModel("Range", 11).feed(scalar<int8_t>(-128)).feed(scalar<int8_t>(127)).feed(scalar<int8_t>(1)).run();
+  ASSERT_TRUE(i8.is_ok()) << i8.status().message();
+  ASSERT_EQ(i8.value()[0].num_elements(), 255);
+  for (int64_t i = 0; i < 255; ++i) EXPECT_EQ(i8.value()[0].data<int8_t>()[i], -128 + i);
+  const int64_t mn = std::numeric_limits<int64_t>::min(), mx = std::numeric_limits<int64_t>::max();
+  const int64_t step = int64_t{1} << 62;
+  auto big = NodeModel("Range", 11).feed(scalar<int64_t>(mn)).feed(scalar<int64_t>(mx)).feed(scalar<int64_t>(step)).run();
+  ASSERT_TRUE(big.is_ok()) << big.status().message();
+  EXPECT_EQ(values_of<int64_t>(big.value()[0]), (std::vector<int64_t>{mn, mn + step, 0, step}));
 }
 
 TEST(Range, ZeroDeltaAndHugeCountAreErrors) {
