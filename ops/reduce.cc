@@ -61,7 +61,7 @@ struct AxesSource {
     }
     return Status::ok();
   }
-  // nullopt-like: returns false in `known` when the axes input is not available (inference).
+  // The axes for one run: the attribute, or the optional input (absent = empty).
   Result<std::vector<int64_t>> axes(const Tensor* axes_input) const {
     if (!from_input) return attr_axes;
     if (!axes_input) return std::vector<int64_t>{};
