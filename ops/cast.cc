@@ -1,20 +1,48 @@
 // Cast and CastLike between every numeric dtype and bool.
 // Conversions follow ops/numeric.h: float -> integer truncates toward zero,
 // NaN -> 0, out-of-range values saturate (C leaves both undefined; ORT gives
-// INT_MIN for NaN on x86, numpy wraps: neither is portable). string, float16
-// and bfloat16 are deliberately unsupported.
+// INT_MIN for NaN on x86, numpy wraps: neither is portable). float16 converts
+// through double (ops/half.h, round to nearest even). string and bfloat16 are
+// deliberately unsupported.
+#include <cstring>
+
+#include "ops/half.h"
 #include "ops/numeric.h"
 #include "ops/registry.h"
 
 namespace onnx_mini {
 namespace {
 
-// The dtypes with a C++ type in dispatch_dtype (float16/bfloat16 have none yet).
-bool castable(DataType t) {
-  return dtype_is_supported(t) && t != DataType::kFloat16 && t != DataType::kBFloat16;
+// Numeric dtypes with a C++ type in dispatch_dtype, plus float16 (via double).
+bool castable(DataType t) { return dtype_is_supported(t) && t != DataType::kBFloat16; }
+
+// float16 -> T or T -> float16, through double.
+Status cast_half(const Tensor& x, Tensor& y) {
+  const int64_t n = x.num_elements();
+  if (x.dtype() == DataType::kFloat16 && y.dtype() == DataType::kFloat16) {
+    if (x.byte_size()) std::memcpy(y.raw_data(), x.raw_data(), x.byte_size());
+    return Status::ok();
+  }
+  if (x.dtype() == DataType::kFloat16) {
+    const auto* in = x.data<uint16_t>();
+    bool ok = dispatch_dtype(y.dtype(), [&](auto tag) {
+      using To = decltype(tag);
+      To* out = y.data<To>();
+      for (int64_t i = 0; i < n; ++i) out[i] = convert_value<To>(half_to_double(in[i]));
+    });
+    return ok ? Status::ok() : unsupported("cast from float16 to " + dtype_name(y.dtype()));
+  }
+  auto* out = y.data<uint16_t>();
+  bool ok = dispatch_dtype(x.dtype(), [&](auto tag) {
+    using From = decltype(tag);
+    const From* in = x.data<From>();
+    for (int64_t i = 0; i < n; ++i) out[i] = double_to_half(static_cast<double>(in[i]));
+  });
+  return ok ? Status::ok() : unsupported("cast from " + dtype_name(x.dtype()) + " to float16");
 }
 
 Status cast_tensor(const Tensor& x, Tensor& y) {
+  if (x.dtype() == DataType::kFloat16 || y.dtype() == DataType::kFloat16) return cast_half(x, y);
   bool inner = true;
   bool ok = dispatch_dtype(x.dtype(), [&](auto from_tag) {
     using From = decltype(from_tag);

@@ -2,6 +2,7 @@
 // Their sizes come from data, so each is checked before anything is allocated.
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "ops/elementwise_util.h"
 #include "ops/registry.h"
@@ -102,8 +103,17 @@ class Range final : public Kernel {
       if (!y.is_ok()) { st = y.status(); return; }
       Tensor* yt = y.value();
       T* out = yt->template data<T>();
-      // start + i * delta stays within [start, limit) by construction of n.
-      for (int64_t i = 0; i < n.value(); ++i) out[i] = static_cast<T>(start + static_cast<T>(i) * delta);
+      // start + i * delta lies between start and limit, so it fits T; for integers it is
+      // computed modulo 2^64 (exact for the in-range result, no intermediate overflow
+      // even when i * delta alone would not fit, e.g. int8 from -128 to 127).
+      for (int64_t i = 0; i < n.value(); ++i) {
+        if constexpr (std::is_integral_v<T>) {
+          const uint64_t v = static_cast<uint64_t>(start) + static_cast<uint64_t>(i) * static_cast<uint64_t>(delta);
+          out[i] = static_cast<T>(v);
+        } else {
+          out[i] = static_cast<T>(start + static_cast<T>(i) * delta);
+        }
+      }
     });
     if (!ok) return unsupported("dtype " + dtype_name(args[0]->dtype()));
     return st;

@@ -1,4 +1,4 @@
-// Reductions: ReduceSum/Mean/Max/Min/Prod/SumSquare/L1/L2/LogSumExp, ArgMax/ArgMin.
+// Reductions: ReduceSum/Mean/Max/Min/Prod/SumSquare/L1/L2/LogSum/LogSumExp, ArgMax/ArgMin.
 // axes is an attribute before opset 13 (ReduceSum) / 18 (the others) and an
 // optional input after; empty axes reduce everything unless noop_with_empty_axes.
 // Float inputs accumulate in double; ReduceLogSumExp is max-shifted.
@@ -15,7 +15,7 @@
 namespace onnx_mini {
 namespace {
 
-enum class Kind { kSum, kMean, kMax, kMin, kProd, kSumSquare, kL1, kL2, kLogSumExp };
+enum class Kind { kSum, kMean, kMax, kMin, kProd, kSumSquare, kL1, kL2, kLogSum, kLogSumExp };
 
 struct ReducePlan {
   bool noop = false;
@@ -61,7 +61,7 @@ struct AxesSource {
     }
     return Status::ok();
   }
-  // nullopt-like: returns false in `known` when the axes input is not available (inference).
+  // The axes for one run: the attribute, or the optional input (absent = empty).
   Result<std::vector<int64_t>> axes(const Tensor* axes_input) const {
     if (!from_input) return attr_axes;
     if (!axes_input) return std::vector<int64_t>{};
@@ -73,7 +73,7 @@ struct AxesSource {
 template <Kind K, typename T>
 void reduce_typed(const Tensor& x, Tensor& y, const ReducePlan& p) {
   constexpr bool kFloat = std::is_floating_point_v<T>;
-  using A = std::conditional_t<kFloat || K == Kind::kL2 || K == Kind::kLogSumExp, double,
+  using A = std::conditional_t<kFloat || K == Kind::kL2 || K == Kind::kLogSum || K == Kind::kLogSumExp, double,
                                std::conditional_t<K == Kind::kMax || K == Kind::kMin, T, int64_t>>;
   const Shape& in = x.shape();
   const int64_t out_n = y.num_elements();
@@ -115,6 +115,8 @@ void reduce_typed(const Tensor& x, Tensor& y, const ReducePlan& p) {
     });
   } else if constexpr (K == Kind::kL2) {
     walk([](A& a, T v, int64_t) { a += static_cast<A>(v) * static_cast<A>(v); });
+  } else if constexpr (K == Kind::kLogSum) {
+    walk([](A& a, T v, int64_t) { a += static_cast<A>(v); });
   } else if constexpr (K == Kind::kMax || K == Kind::kMin) {
     walk([](A& a, T v, int64_t) {
       A av = static_cast<A>(v);
@@ -150,6 +152,7 @@ void reduce_typed(const Tensor& x, Tensor& y, const ReducePlan& p) {
       }
     }
     if constexpr (K == Kind::kL2) a = std::sqrt(a);
+    if constexpr (K == Kind::kLogSum) a = std::log(a);
     py[o] = convert_value<T>(a);
   }
 }
@@ -306,6 +309,7 @@ void register_reduce_ops(OpRegistry& r) {
   add_reduce<Kind::kSumSquare>(r, "ReduceSumSquare", 18);
   add_reduce<Kind::kL1>(r, "ReduceL1", 18);
   add_reduce<Kind::kL2>(r, "ReduceL2", 18);
+  add_reduce<Kind::kLogSum>(r, "ReduceLogSum", 18);
   add_reduce<Kind::kLogSumExp>(r, "ReduceLogSumExp", 18);
   r.add({"ArgMax", kOnnxDomain, 1, 1, 1, 1, 1, {"axis", "keepdims"}, infer_arg_reduce, make_kernel<ArgReduce<true>>()});
   r.add({"ArgMax", kOnnxDomain, 12, 1, 1, 1, 1, {"axis", "keepdims", "select_last_index"}, infer_arg_reduce,

@@ -265,7 +265,8 @@ Status infer_size(const NodeInfo&, std::vector<TensorInfo>& outputs) {
 
 // Dropout at inference is the identity. The optional mask is all true (bool from
 // opset 10; before that it has the input's dtype, all ones). training_mode = true
-// (Dropout-12's third input) would need random numbers: unsupported.
+// (Dropout-12's third input) would need random numbers: unsupported, except with
+// ratio 0, where training mode is the identity too.
 class Dropout final : public Kernel {
  public:
   Status init(const NodeInfo& node) {
@@ -282,7 +283,21 @@ class Dropout final : public Kernel {
       if (t->dtype() != DataType::kBool || t->num_elements() != 1) {
         return bad_input("input 'training_mode' must be a bool scalar, got " + describe(*t));
       }
-      if (t->data<bool>()[0]) return unsupported("input 'training_mode' is true: training-mode Dropout is not supported");
+      if (t->data<bool>()[0]) {
+        // Training mode drops nothing when ratio is 0 (deterministic); any other ratio needs an RNG.
+        const Tensor* r = ctx.input(1);
+        double ratio = 0.5;  // the spec's default
+        if (r) {
+          if (r->num_elements() != 1) return bad_input("input 'ratio' must be a scalar, got " + describe(*r));
+          if (r->dtype() == DataType::kFloat) ratio = r->data<float>()[0];
+          else if (r->dtype() == DataType::kDouble) ratio = r->data<double>()[0];
+          else return bad_input("input 'ratio' must be float or double, got " + describe(*r));
+        }
+        if (ratio != 0) {
+          return unsupported("input 'training_mode' is true with ratio " + std::to_string(ratio) +
+                             ": training-mode Dropout is not supported");
+        }
+      }
     }
     OM_RETURN_IF_ERROR(copy_to_output(ctx, x, x.shape()));
     if (ctx.output_wanted(1)) {
