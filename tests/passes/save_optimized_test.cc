@@ -69,9 +69,8 @@ TEST(SaveOptimized, ReloadsAndMatches) {
 
 TEST(SaveOptimized, ReferenceModelRoundTrip) {
   // The PyTorch-exported MLP + cross-entropy head (models/mlp_cross_entropy).
-  const char* src = std::getenv("ONNX_MINI_SOURCE_DIR");
-  ASSERT_NE(src, nullptr);
-  const std::string model = std::string(src) + "/models/mlp_cross_entropy/model.onnx";
+  // ONNX_MINI_SOURCE_DIR is defined for every test binary by onnx_mini_add_gtest.
+  const std::string model = std::string(ONNX_MINI_SOURCE_DIR) + "/models/mlp_cross_entropy/model.onnx";
   SessionOptions opts;
   opts.verify_passes = true;
   auto s = Session::load(model, opts);

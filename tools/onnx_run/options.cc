@@ -69,6 +69,7 @@ Performance and inspection:
   --repeat N             warm up, then time N runs; print median, p10, p90 latency
   --profile              per-op time table (with --repeat: over the timed runs)
   --stats                per node output: mean, std, min, max, zeros, NaN, Inf
+                         (from a run of the graph as loaded, so every node of the model is shown)
   --json                 machine-readable report on stdout
 Graph compiler:
   -O0, --no-optimize     run the graph as loaded
