@@ -13,7 +13,12 @@
 namespace onnx_mini {
 
 inline constexpr int kMinOnnxOpset = 1;
-inline constexpr int kMaxOnnxOpset = 17;  // the newest opset whose op changes onnx-mini implements
+// The newest ai.onnx opset whose changes to registered ops onnx-mini implements.
+// 18 moved Reduce* axes to an input (implemented) and added Split's num_outputs
+// (refused as an unknown attribute); 19 and 20 only added dtypes (float8, string,
+// bool) to the ops registered here, plus new ops such as Gelu (20). A newer opset
+// may change semantics silently, so it is refused until reviewed the same way.
+inline constexpr int kMaxOnnxOpset = 20;
 inline constexpr int64_t kDefaultMaxNodes = 1'000'000;
 
 struct LoadOptions {

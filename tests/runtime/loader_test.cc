@@ -1,6 +1,7 @@
 // The loader: every tensor encoding, and the validation errors of issue 2.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "graph/onnx_loader.h"
@@ -269,6 +270,51 @@ TEST(LoaderTest, LoadTimeShapeMismatchIsInvalidModel) {
   EXPECT_EQ(s.code(), ErrorCode::kInvalidModel);
   EXPECT_NE(s.message().find("node 'fc' (Gemm)"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("inner dimensions differ"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace onnx_mini
+
+namespace onnx_mini {
+namespace {
+
+// Opsets 18-20: ops that only exist there load and run (Mish 18, Gelu 20), and
+// ReduceMean takes its axes as an input from 18.
+TEST(LoaderTest, NewerOpsetsUpTo20) {
+  {
+    testing::ModelBuilder b(20);
+    b.input("x", DataType::kFloat, {3});
+    b.node("Gelu", {"x"}, {"y"}, "gelu");
+    b.output("y");
+    auto s = testing::make_session(b.model());
+    ASSERT_TRUE(s.is_ok()) << s.status().message();
+    auto out = (*s)->run({{"x", testing::make_tensor({3}, {-1, 0, 1})}});
+    ASSERT_TRUE(out.is_ok());
+    EXPECT_NEAR(out->at(0).tensor.data<float>()[2], 0.8413447, 1e-6);  // 1 * Phi(1)
+  }
+  {
+    testing::ModelBuilder b(18);
+    b.input("x", DataType::kFloat, {2, 2});
+    b.initializer_i64("axes", {1}, {1});
+    b.node("ReduceMean", {"x", "axes"}, {"m"}, "mean");
+    b.node("Mish", {"m"}, {"y"}, "mish");
+    b.output("y");
+    auto s = testing::make_session(b.model());
+    ASSERT_TRUE(s.is_ok()) << s.status().message();
+    auto out = (*s)->run({{"x", testing::make_tensor({2, 2}, {0, 0, 2, 4})}});
+    ASSERT_TRUE(out.is_ok()) << out.status().message();
+    EXPECT_EQ(out->at(0).tensor.shape(), (Shape{2, 1}));
+    EXPECT_NEAR(out->at(0).tensor.data<float>()[1], 3 * std::tanh(std::log1p(std::exp(3.0))), 1e-5);
+  }
+  {
+    testing::ModelBuilder b(21);
+    b.input("x", DataType::kFloat, {3});
+    b.node("Relu", {"x"}, {"y"}, "relu");
+    b.output("y");
+    Status s = graph_from_model(b.model(), "").status();
+    EXPECT_EQ(s.code(), ErrorCode::kUnsupported);
+    EXPECT_NE(s.message().find("opset 21 is not supported"), std::string::npos) << s.message();
+  }
 }
 
 }  // namespace
