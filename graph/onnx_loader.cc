@@ -83,6 +83,7 @@ Result<TensorInfo> convert_type(const onnx::TypeProto& type, const std::string& 
       }
       info.dims.push_back(dim);
     }
+    OM_RETURN_IF_ERROR(check_known_dims(info).with_context(what + ": "));
   }
   return info;
 }
