@@ -1,10 +1,18 @@
 // Pointwise activations: one kernel template over the functors of
-// activation_functors.h.
+// activation_functors.h, plus PRelu (slope broadcast to X).
+#include <type_traits>
+
 #include "ops/activation_functors.h"
+#include "ops/broadcast.h"
 #include "ops/registry.h"
 
 namespace onnx_mini {
 namespace {
+
+template <typename Fn, typename = void>
+struct AcceptsIntegers : std::false_type {};
+template <typename Fn>
+struct AcceptsIntegers<Fn, std::void_t<decltype(Fn::kIntegers)>> : std::bool_constant<Fn::kIntegers> {};
 
 template <typename Fn>
 class UnaryActivation final : public Kernel {
@@ -17,11 +25,18 @@ class UnaryActivation final : public Kernel {
     switch (x.dtype()) {
       case DataType::kFloat: return apply<float>(x, *y);
       case DataType::kDouble: return apply<double>(x, *y);
-      case DataType::kInt32: return apply<int32_t>(x, *y);
-      case DataType::kInt64: return apply<int64_t>(x, *y);
-      case DataType::kInt8: return apply<int8_t>(x, *y);
-      default: return unsupported("dtype " + dtype_name(x.dtype()));
+      default: break;
     }
+    if constexpr (AcceptsIntegers<Fn>::value) {
+      switch (x.dtype()) {
+        case DataType::kInt8: return apply<int8_t>(x, *y);
+        case DataType::kInt16: return apply<int16_t>(x, *y);
+        case DataType::kInt32: return apply<int32_t>(x, *y);
+        case DataType::kInt64: return apply<int64_t>(x, *y);
+        default: break;
+      }
+    }
+    return unsupported("dtype " + dtype_name(x.dtype()));
   }
 
  private:
@@ -30,16 +45,80 @@ class UnaryActivation final : public Kernel {
     const T* in = x.data<T>();
     T* out = y.data<T>();
     const int64_t n = x.num_elements();
-    for (int64_t i = 0; i < n; ++i) out[i] = fn_(in[i]);
+    const Fn fn = fn_;  // a local copy lets the compiler keep parameters in registers
+    for (int64_t i = 0; i < n; ++i) out[i] = fn(in[i]);
     return Status::ok();
   }
   Fn fn_;
 };
 
+// Output has X's shape: the slope must broadcast unidirectionally to X.
+class PRelu final : public Kernel {
+ public:
+  Status init(const NodeInfo&) { return Status::ok(); }
+
+  Status run(KernelContext& ctx) const override {
+    const Tensor& x = *ctx.input(0);
+    const Tensor& slope = *ctx.input(1);
+    if (x.dtype() != slope.dtype()) {
+      return bad_input("X and slope differ in dtype: " + dtype_name(x.dtype()) + " and " +
+                       dtype_name(slope.dtype()));
+    }
+    OM_ASSIGN_OR_RETURN(Shape shape, broadcast_shapes(x.shape(), slope.shape()));
+    if (shape != x.shape()) {
+      return bad_input("slope " + describe(slope) + " does not broadcast to X " + describe(x));
+    }
+    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, x.shape(), x.dtype()));
+    switch (x.dtype()) {
+      case DataType::kFloat: broadcast_apply<float, float, float>(x, slope, *y, PReluOp{}); break;
+      case DataType::kDouble: broadcast_apply<double, double, double>(x, slope, *y, PReluOp{}); break;
+      case DataType::kInt32: broadcast_apply<int32_t, int32_t, int32_t>(x, slope, *y, PReluOp{}); break;
+      case DataType::kInt64: broadcast_apply<int64_t, int64_t, int64_t>(x, slope, *y, PReluOp{}); break;
+      default: return unsupported("dtype " + dtype_name(x.dtype()));
+    }
+    return Status::ok();
+  }
+};
+
+// Registers every version of a unary activation. Version 1 of most old ops
+// carried the legacy `consumed_inputs` attribute, accepted and ignored.
+enum class Legacy { kNone, kConsumedInputsAtV1 };
+template <typename Fn>
+void add_unary(OpRegistry& r, const char* op, std::initializer_list<int> versions,
+               std::vector<std::string> attrs, Legacy legacy = Legacy::kConsumedInputsAtV1) {
+  for (int since : versions) {
+    std::vector<std::string> accepted = attrs;
+    if (since == 1 && legacy == Legacy::kConsumedInputsAtV1) accepted.push_back("consumed_inputs");
+    r.add({op, kOnnxDomain, since, 1, 1, 1, 1, accepted, infer_same_as_input0, make_kernel<UnaryActivation<Fn>>()});
+  }
+}
+
 }  // namespace
 
 void register_activation_ops(OpRegistry& r) {
-  r.add({"Relu", kOnnxDomain, 6, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<UnaryActivation<ReluFn>>()});
+  add_unary<ReluFn>(r, "Relu", {1, 6, 13, 14}, {});
+  add_unary<SigmoidFn>(r, "Sigmoid", {1, 6, 13}, {});
+  add_unary<TanhFn>(r, "Tanh", {1, 6, 13}, {});
+  add_unary<LeakyReluFn>(r, "LeakyRelu", {1, 6, 16}, {"alpha"});
+  add_unary<EluFn>(r, "Elu", {1, 6}, {"alpha"});
+  add_unary<SeluFn>(r, "Selu", {1, 6}, {"alpha", "gamma"});
+  add_unary<CeluFn>(r, "Celu", {12}, {"alpha"});
+  add_unary<HardSigmoidFn>(r, "HardSigmoid", {1, 6}, {"alpha", "beta"});
+  add_unary<HardSwishFn>(r, "HardSwish", {14}, {});
+  add_unary<SoftplusFn>(r, "Softplus", {1}, {}, Legacy::kNone);
+  add_unary<SoftsignFn>(r, "Softsign", {1}, {}, Legacy::kNone);
+  add_unary<ThresholdedReluFn>(r, "ThresholdedRelu", {10}, {"alpha"});
+  // Mish (18) and Gelu (20) are newer than the loader's opset cap (17); they are
+  // registered at their real versions so they work as soon as the cap rises.
+  // PyTorch's Gelu export at opset <= 17 is Div/Erf/Add/Mul/Mul, run by the
+  // elementwise primitives.
+  add_unary<MishFn>(r, "Mish", {18}, {});
+  add_unary<GeluFn>(r, "Gelu", {20}, {"approximate"});
+  for (int since : {1, 6, 7, 9, 16}) {
+    std::vector<std::string> attrs;
+    if (since == 1) attrs.push_back("consumed_inputs");
+    r.add({"PRelu", kOnnxDomain, since, 2, 2, 1, 1, attrs, infer_same_as_input0, make_kernel<PRelu>()});
+  }
 }
 
 }  // namespace onnx_mini

@@ -1,15 +1,49 @@
 // Each activation written once, numerically safe, as a functor usable both by
 // the standalone kernels (activation.cc) and by fused epilogues (FusedGemm).
 // A functor has `Status init(const Attributes&)` for its parameters and a
-// `T operator()(T) const` for float and double.
+// `T operator()(T) const` for float and double (Relu also for integers).
+//
+// Rules every functor keeps (checked by tests/ops_activation/):
+// - no overflow or NaN where the exact result is finite (±Inf inputs give the
+//   limit, e.g. Sigmoid(-inf) = 0, Softsign(inf) = 1, Mish(-inf) = 0);
+// - NaN in, NaN out (comparisons are written so NaN takes the pass-through arm);
+// - no branches on error paths inside operator(): only selects, so the loops
+//   over it stay vectorisable.
 #pragma once
 
 #include <cmath>
+#include <limits>
+#include <string>
+#include <type_traits>
 
 #include "runtime/core/attributes.h"
 #include "runtime/core/status.h"
 
 namespace onnx_mini {
+
+// Where a formula chains several transcendental calls or amplifies the rounding
+// of an intermediate argument (Mish, Gelu: erfc(z) and exp(-2u) magnify an
+// argument error by ~2z^2 and 2|u|), it is evaluated one precision up and
+// rounded once: float in double (cheap, keeps float within 0.5 ULP), double in
+// long double (x86 80-bit; the double dtype is rare for these ops, and the
+// sweep measured up to ~1400 ULP without it).
+template <typename T>
+using WideFloat = std::conditional_t<std::is_same_v<T, float>, double, long double>;
+
+// Numerically safe logistic function: exp only ever sees -|x|, so it never
+// overflows (Sigmoid(-1000) = exp(-1000)/(1+exp(-1000)) = 0, not inf/inf).
+template <typename T>
+inline T stable_sigmoid(T x) {
+  const T e = std::exp(-std::abs(x));
+  const T r = T(1) / (T(1) + e);
+  return x >= T(0) ? r : e * r;
+}
+
+// log(1 + exp(x)) split at 0 so exp never overflows (Softplus(1000) = 1000).
+template <typename T>
+inline T stable_softplus(T x) {
+  return x > T(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
 
 struct IdentityFn {
   Status init(const Attributes&) { return Status::ok(); }
@@ -17,9 +51,173 @@ struct IdentityFn {
 };
 
 struct ReluFn {
+  static constexpr bool kIntegers = true;  // Relu-14 accepts int8/16/32/64
   Status init(const Attributes&) { return Status::ok(); }
   // `x < 0 ? 0 : x` rather than max(x, 0): NaN must propagate.
   template <typename T> T operator()(T x) const { return x < T(0) ? T(0) : x; }
+};
+
+struct SigmoidFn {
+  Status init(const Attributes&) { return Status::ok(); }
+  template <typename T> T operator()(T x) const { return stable_sigmoid(x); }
+};
+
+struct TanhFn {
+  Status init(const Attributes&) { return Status::ok(); }
+  template <typename T> T operator()(T x) const { return std::tanh(x); }
+};
+
+struct LeakyReluFn {
+  float alpha = 0.01f;
+  Status init(const Attributes& a) {
+    OM_ASSIGN_OR_RETURN(alpha, a.get_float("alpha", 0.01f));
+    return Status::ok();
+  }
+  template <typename T> T operator()(T x) const { return x < T(0) ? T(alpha) * x : x; }
+};
+
+// expm1 keeps full relative precision for x near 0 where exp(x) - 1 cancels.
+struct EluFn {
+  float alpha = 1.0f;
+  Status init(const Attributes& a) {
+    OM_ASSIGN_OR_RETURN(alpha, a.get_float("alpha", 1.0f));
+    return Status::ok();
+  }
+  template <typename T> T operator()(T x) const { return x < T(0) ? T(alpha) * std::expm1(x) : x; }
+};
+
+struct SeluFn {
+  // The spec's defaults, exactly representable in float.
+  float alpha = 1.67326319217681884765625f;
+  float gamma = 1.05070102214813232421875f;
+  Status init(const Attributes& a) {
+    OM_ASSIGN_OR_RETURN(alpha, a.get_float("alpha", 1.67326319217681884765625f));
+    OM_ASSIGN_OR_RETURN(gamma, a.get_float("gamma", 1.05070102214813232421875f));
+    return Status::ok();
+  }
+  template <typename T> T operator()(T x) const {
+    return x <= T(0) ? T(gamma) * (T(alpha) * std::expm1(x)) : T(gamma) * x;
+  }
+};
+
+struct CeluFn {
+  float alpha = 1.0f;
+  Status init(const Attributes& a) {
+    OM_ASSIGN_OR_RETURN(alpha, a.get_float("alpha", 1.0f));
+    if (alpha == 0.0f) return invalid_model("Celu: alpha must not be 0");
+    return Status::ok();
+  }
+  template <typename T> T operator()(T x) const {
+    return x < T(0) ? T(alpha) * std::expm1(x / T(alpha)) : x;
+  }
+};
+
+// alpha*x + beta cancels near v = 0 (x = -beta/alpha), where a rounded
+// product is off by many ULP of v. For float the product is exact in double
+// (24 x 24 bits), for double std::fma rounds once.
+struct HardSigmoidFn {
+  float alpha = 0.2f, beta = 0.5f;
+  Status init(const Attributes& a) {
+    OM_ASSIGN_OR_RETURN(alpha, a.get_float("alpha", 0.2f));
+    OM_ASSIGN_OR_RETURN(beta, a.get_float("beta", 0.5f));
+    return Status::ok();
+  }
+  template <typename T> T operator()(T x) const {
+    T v;
+    if constexpr (std::is_same_v<T, float>) {
+      v = static_cast<float>(double(alpha) * double(x) + double(beta));
+    } else {
+      v = std::fma(T(alpha), x, T(beta));
+    }
+    return v < T(0) ? T(0) : (v > T(1) ? T(1) : v);
+  }
+};
+
+// x * clamp(x/6 + 1/2, 0, 1). Inside (-3, 3) it is written x*(x+3)/6: x+3 is
+// exact near -3 where x/6 + 0.5 would cancel catastrophically. The outer arms
+// avoid -inf * 0.
+struct HardSwishFn {
+  Status init(const Attributes&) { return Status::ok(); }
+  template <typename T> T operator()(T x) const {
+    return x <= T(-3) ? T(0) : (x >= T(3) ? x : x * (x + T(3)) / T(6));
+  }
+};
+
+struct SoftplusFn {
+  Status init(const Attributes&) { return Status::ok(); }
+  template <typename T> T operator()(T x) const { return stable_softplus(x); }
+};
+
+// x / (1 + |x|); at ±inf that is inf/inf, so the limit ±1 is selected.
+struct SoftsignFn {
+  Status init(const Attributes&) { return Status::ok(); }
+  template <typename T> T operator()(T x) const {
+    const T y = x / (T(1) + std::abs(x));
+    return std::abs(x) == std::numeric_limits<T>::infinity() ? std::copysign(T(1), x) : y;
+  }
+};
+
+struct ThresholdedReluFn {
+  float alpha = 1.0f;
+  Status init(const Attributes& a) {
+    OM_ASSIGN_OR_RETURN(alpha, a.get_float("alpha", 1.0f));
+    return Status::ok();
+  }
+  // `x <= alpha ? 0 : x` so NaN propagates like Relu.
+  template <typename T> T operator()(T x) const { return x <= T(alpha) ? T(0) : x; }
+};
+
+// x * tanh(softplus(x)). With n = e^x, tanh(log(1+n)) = n(n+2) / (n(n+2) + 2),
+// which has no cancellation for x <= 0 (where tanh(softplus) would be tiny);
+// for x > 0 the plain form is accurate and avoids n overflowing.
+struct MishFn {
+  Status init(const Attributes&) { return Status::ok(); }
+  template <typename T> T operator()(T x) const {
+    using W = WideFloat<T>;
+    const W w = static_cast<W>(x);
+    const W n = std::exp(w < W(0) ? w : W(0));
+    const W q = n * (n + W(2));
+    const W neg = w * (q / (q + W(2)));
+    const W pos = w * std::tanh(stable_softplus(w));
+    const W y = w <= W(0) ? neg : pos;
+    // -inf * 0 would be NaN; the limit is 0.
+    return w == -std::numeric_limits<W>::infinity() ? T(0) : static_cast<T>(y);
+  }
+};
+
+// Gelu (opset 20): approximate = "none": x/2 * erfc(-x/sqrt 2), written with
+// erfc so that 1 + erf(x/sqrt 2) does not cancel for negative x;
+// approximate = "tanh": x/2 * (1 + tanh(u)) = x * sigmoid(2u),
+// u = sqrt(2/pi) * (x + 0.044715 x^3), again free of cancellation.
+struct GeluFn {
+  bool tanh_approx = false;
+  Status init(const Attributes& a) {
+    Result<std::string> got = a.get_string("approximate", "none");
+    if (!got.is_ok()) return got.status();
+    const std::string& mode = got.value();
+    if (mode != "none" && mode != "tanh") {
+      return invalid_model("Gelu: approximate must be 'none' or 'tanh', got '" + mode + "'");
+    }
+    tanh_approx = mode == "tanh";
+    return Status::ok();
+  }
+  template <typename T> T operator()(T x) const {
+    using W = WideFloat<T>;
+    const W w = static_cast<W>(x);
+    W y;
+    if (tanh_approx) {  // a per-functor constant, not a per-element branch
+      const W u = W(0.79788456080286535587989211986876L) * (w + W(0.044715L) * w * w * w);
+      y = w * stable_sigmoid(W(2) * u);
+    } else {
+      y = W(0.5) * w * std::erfc(-w * W(0.70710678118654752440084436210485L));
+    }
+    return w == -std::numeric_limits<W>::infinity() ? T(0) : static_cast<T>(y);
+  }
+};
+
+// PRelu's pointwise rule (the slope comes from a broadcast second input).
+struct PReluOp {
+  template <typename T> T operator()(T x, T slope) const { return x < T(0) ? slope * x : x; }
 };
 
 }  // namespace onnx_mini

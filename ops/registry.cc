@@ -41,6 +41,7 @@ const OpRegistry& default_registry() {
     register_softmax_ops(r);
     register_gemm_ops(r);
     register_shape_ops(r);
+    register_loss_ops(r);
     return r;
   }();
   return registry;

@@ -66,5 +66,6 @@ void register_activation_ops(OpRegistry& r);
 void register_softmax_ops(OpRegistry& r);
 void register_gemm_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
+void register_loss_ops(OpRegistry& r);
 
 }  // namespace onnx_mini

@@ -1,4 +1,5 @@
-// Softmax and LogSoftmax, max-shifted so huge logits stay finite.
+// Softmax and LogSoftmax, max-shifted so huge logits stay finite; Hardmax
+// shares their axis handling.
 //
 // Before opset 13 the input is coerced to 2-D at `axis` (default 1) and the
 // softmax runs over the flattened trailing block; from opset 13 it runs along
@@ -7,34 +8,68 @@
 #include <cmath>
 #include <limits>
 
+#include <type_traits>
+
 #include "ops/registry.h"
 
 namespace onnx_mini {
 namespace {
 
 // Softmax over n elements spaced `stride` apart.
+//
+// Arithmetic is in double for float data: x - max is then exact for float
+// inputs, so exp() sees the true shifted logit (in float, x - max of two
+// logits near 1e4 loses ~4 digits before exp), and the sum keeps its digits
+// for 32000 classes. Double data stays in double (relative error up to
+// |x - max| * 2^-53, a few ULP for realistic logits). Entries equal to -inf
+// give 0 (log: -inf); a row that is all -inf gives NaN (0/0), as ORT and
+// PyTorch do; NaN or +inf anywhere in the row makes the row NaN.
+//
+// The sum is 1 (the maximum's own term) + rest, and log(sum) is computed as
+// log1p(rest): the log-probability of a dominant class is then -rest with full
+// relative precision instead of a multiple of 2^-53.
 template <typename T, bool kLog>
 void softmax_strided(const T* x, T* y, int64_t n, int64_t stride) {
+  using W = std::conditional_t<std::is_same_v<T, float>, double, T>;
   T max_v = -std::numeric_limits<T>::infinity();
-  for (int64_t i = 0; i < n; ++i) max_v = std::max(max_v, x[i * stride]);
-  if (std::isinf(max_v) && max_v < 0) max_v = 0;  // all -inf: let exp give 0s, sum 0 -> NaN as ORT
-  // Sum in double: n can be 32000 classes and float accumulation loses digits.
-  double sum = 0;
+  int64_t arg = -1;
   for (int64_t i = 0; i < n; ++i) {
-    T e = std::exp(x[i * stride] - max_v);
-    if constexpr (!kLog) y[i * stride] = e;
-    sum += static_cast<double>(e);
+    if (x[i * stride] > max_v) {
+      max_v = x[i * stride];
+      arg = i;
+    }
   }
+  if (std::isinf(max_v) && max_v < 0) max_v = 0;  // all -inf: exps are 0, sum 0 -> NaN
+  const W shift = static_cast<W>(max_v);
+  W rest = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    W e = std::exp(static_cast<W>(x[i * stride]) - shift);
+    if constexpr (!kLog) y[i * stride] = static_cast<T>(e);
+    if (i != arg) rest += e;
+  }
+  if (arg < 0) rest -= 1;  // no finite maximum: nothing was left out of the sum
   if constexpr (kLog) {
-    T log_sum = static_cast<T>(std::log(sum));
-    for (int64_t i = 0; i < n; ++i) y[i * stride] = x[i * stride] - max_v - log_sum;
+    const W log_sum = std::log1p(rest);
+    for (int64_t i = 0; i < n; ++i) y[i * stride] = static_cast<T>(static_cast<W>(x[i * stride]) - shift - log_sum);
   } else {
-    T inv = static_cast<T>(1.0 / sum);
-    for (int64_t i = 0; i < n; ++i) y[i * stride] *= inv;
+    const W inv = W(1) / (W(1) + rest);
+    for (int64_t i = 0; i < n; ++i) y[i * stride] = static_cast<T>(static_cast<W>(y[i * stride]) * inv);
   }
 }
 
-template <bool kLog>
+// Hardmax: 1 at the first maximum of the row, 0 elsewhere (NaN is never the maximum).
+template <typename T>
+void hardmax_strided(const T* x, T* y, int64_t n, int64_t stride) {
+  int64_t arg = 0;
+  for (int64_t i = 1; i < n; ++i) {
+    if (x[i * stride] > x[arg * stride]) arg = i;
+  }
+  for (int64_t i = 0; i < n; ++i) y[i * stride] = i == arg ? T(1) : T(0);
+}
+
+enum class RowOp { kSoftmax, kLogSoftmax, kHardmax };
+
+template <RowOp kOp>
 class Softmax final : public Kernel {
  public:
   Status init(const NodeInfo& node) {
@@ -70,7 +105,11 @@ class Softmax final : public Kernel {
     for (int64_t o = 0; o < outer; ++o) {
       for (int64_t i = 0; i < inner; ++i) {
         int64_t base = o * n * inner + i;
-        softmax_strided<T, kLog>(in + base, out + base, n, inner);
+        if constexpr (kOp == RowOp::kHardmax) {
+          hardmax_strided<T>(in + base, out + base, n, inner);
+        } else {
+          softmax_strided<T, kOp == RowOp::kLogSoftmax>(in + base, out + base, n, inner);
+        }
       }
     }
     return Status::ok();
@@ -83,10 +122,15 @@ class Softmax final : public Kernel {
 }  // namespace
 
 void register_softmax_ops(OpRegistry& r) {
-  for (int since : {1, 13}) {
-    r.add({"Softmax", kOnnxDomain, since, 1, 1, 1, 1, {"axis"}, infer_same_as_input0, make_kernel<Softmax<false>>()});
+  // Versions 1 and 11 differ only in documentation (11 allows negative axis,
+  // which normalize_axis accepts anyway); 13 switches to single-axis semantics.
+  for (int since : {1, 11, 13}) {
+    r.add({"Softmax", kOnnxDomain, since, 1, 1, 1, 1, {"axis"}, infer_same_as_input0,
+           make_kernel<Softmax<RowOp::kSoftmax>>()});
     r.add({"LogSoftmax", kOnnxDomain, since, 1, 1, 1, 1, {"axis"}, infer_same_as_input0,
-           make_kernel<Softmax<true>>()});
+           make_kernel<Softmax<RowOp::kLogSoftmax>>()});
+    r.add({"Hardmax", kOnnxDomain, since, 1, 1, 1, 1, {"axis"}, infer_same_as_input0,
+           make_kernel<Softmax<RowOp::kHardmax>>()});
   }
 }
 

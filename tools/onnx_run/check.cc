@@ -29,6 +29,24 @@ std::vector<fs::path> numbered_files(const fs::path& dir, const std::string& pre
   return out;
 }
 
+}  // namespace
+
+std::string leading_values(const Tensor& t, int count) {
+  std::string out;
+  int64_t n = std::min<int64_t>(t.num_elements(), count);
+  for (int64_t i = 0; i < n; ++i) {
+    double v = 0;
+    dispatch_dtype(t.dtype(), [&](auto tag) { v = static_cast<double>(t.data<decltype(tag)>()[i]); });
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s%.6g", i ? " " : "", v);
+    out += buf;
+  }
+  if (t.num_elements() > n) out += " ...";
+  return out;
+}
+
+namespace {
+
 std::string fmt(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.9g", v);
@@ -96,7 +114,8 @@ Result<CheckReport> run_checks(Session& session, const std::string& dir, const O
       } else {
         detail = "empty";
       }
-      lines += "    " + out_name + ": " + (c.pass ? "ok" : "MISMATCH") + ", " + detail + "\n";
+      lines += "    " + out_name + ": " + describe(outputs[index]) + " " + leading_values(outputs[index], options.print_values) +
+               "\n      " + (c.pass ? "ok" : "MISMATCH") + ", " + detail + "\n";
       outputs_json += std::string(i ? ", " : "") + "{\"name\": " + json_string(out_name) +
                       ", \"pass\": " + (c.pass ? "true" : "false") + ", \"detail\": " + json_string(detail) + "}";
     }

@@ -14,6 +14,9 @@ struct CheckReport {
   std::string json;  // JSON array of per-set results
 };
 
+// "0.1 0.2 0.3 ..." : the first `count` values of a tensor.
+std::string leading_values(const Tensor& t, int count);
+
 // Errors are for unreadable data (exit 5) or a failed run; mismatches are in the report.
 Result<CheckReport> run_checks(Session& session, const std::string& dir, const Options& options);
 

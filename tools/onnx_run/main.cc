@@ -23,24 +23,15 @@ int fail(const Status& s) {
   return static_cast<int>(s.code());
 }
 
-std::string leading_values(const Tensor& t, int count, bool as_json) {
-  std::string out = as_json ? "[" : "";
+std::string json_values(const Tensor& t, int count) {
+  std::string out = "[";
   int64_t n = std::min<int64_t>(t.num_elements(), count);
   for (int64_t i = 0; i < n; ++i) {
     double v = 0;
     dispatch_dtype(t.dtype(), [&](auto tag) { v = static_cast<double>(t.data<decltype(tag)>()[i]); });
-    if (i) out += as_json ? ", " : " ";
-    if (as_json) {
-      out += json_number(v);
-    } else {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.6g", v);
-      out += buf;
-    }
+    out += (i ? ", " : "") + json_number(v);
   }
-  if (as_json) return out + "]";
-  if (t.num_elements() > n) out += " ...";
-  return out;
+  return out + "]";
 }
 
 void list_ops() {
@@ -147,7 +138,7 @@ int run_tool(const Options& o) {
       for (size_t d = 0; d < t.shape().size(); ++d) shape += (d ? ", " : "") + std::to_string(t.shape()[d]);
       json += std::string(i ? ", " : "") + "{\"name\": " + json_string(session.value(session.output_ids()[i]).name) +
               ", \"dtype\": " + json_string(dtype_name(t.dtype())) + ", \"shape\": " + shape +
-              "], \"values\": " + leading_values(t, o.print_values, true) + "}";
+              "], \"values\": " + json_values(t, o.print_values) + "}";
     }
     json += "]";
     if (o.repeat > 0) {
@@ -162,7 +153,7 @@ int run_tool(const Options& o) {
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& t = outputs[i];
     std::cout << session.value(session.output_ids()[i]).name << ": " << describe(t) << " "
-              << leading_values(t, o.print_values, false) << "\n";
+              << leading_values(t, o.print_values) << "\n";
   }
   if (o.stats) std::cout << "\nstats (one run):\n" << stats.table();
   if (o.profile) std::cout << "\nprofile" << (o.repeat > 0 ? " (timed runs)" : " (one run)") << ":\n" << profile.table();

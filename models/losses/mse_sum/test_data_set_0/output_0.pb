@@ -1,0 +1,1 @@
+BlossJhA³B

@@ -1,0 +1,274 @@
+// SoftmaxCrossEntropyLoss and NegativeLogLikelihoodLoss (opsets 12, 13).
+// The math lives in two reusable functions (ops/loss.h) so the graph
+// compiler's fused softmax-cross-entropy kernel runs exactly the same code.
+#include "ops/loss.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "ops/registry.h"
+
+namespace onnx_mini {
+namespace {
+
+// "[1, 0, 2]": the multi-index of a linear position, for error messages.
+std::string position_string(int64_t index, const Shape& shape) {
+  std::vector<int64_t> coords(shape.size(), 0);
+  for (size_t d = shape.size(); d-- > 0;) {
+    coords[d] = shape[d] > 0 ? index % shape[d] : 0;
+    index = shape[d] > 0 ? index / shape[d] : 0;
+  }
+  return shape_to_string(coords);
+}
+
+// Every label is in [0, C) or equals ignore_index; checked before any
+// label is used as an index.
+template <typename L>
+Status check_labels(const Tensor& labels, int64_t num_classes, const LossOptions& options) {
+  const L* p = labels.data<L>();
+  for (int64_t i = 0; i < labels.num_elements(); ++i) {
+    const int64_t v = static_cast<int64_t>(p[i]);
+    if (options.ignore_index && v == *options.ignore_index) continue;
+    if (v < 0 || v >= num_classes) {
+      return bad_input("label " + std::to_string(v) + " at position " + position_string(i, labels.shape()) +
+                       " is outside [0, " + std::to_string(num_classes) + ")" +
+                       (options.ignore_index ? " and is not ignore_index " + std::to_string(*options.ignore_index)
+                                             : std::string()));
+    }
+  }
+  return Status::ok();
+}
+
+// Sums w_i * loss_i and w_i in double over [N, inner] positions, given
+// neg_log_prob(n, label, j) for the label's class. Writes the per-position
+// losses when the reduction is none, the reduced scalar otherwise.
+template <typename T, typename L, typename PerRow, typename NegLogProb>
+void accumulate_loss(const L* labels, const T* weight, int64_t n_batch, int64_t inner, const LossOptions& options,
+                     T* out, PerRow&& per_row, NegLogProb&& neg_log_prob) {
+  double total = 0, weight_sum = 0;
+  for (int64_t n = 0; n < n_batch; ++n) {
+    per_row(n);
+    for (int64_t j = 0; j < inner; ++j) {
+      const int64_t label = static_cast<int64_t>(labels[n * inner + j]);
+      double w = 0, term = 0;
+      if (!(options.ignore_index && label == *options.ignore_index)) {
+        w = weight ? static_cast<double>(weight[label]) : 1.0;
+        term = w * neg_log_prob(n, label, j);
+      }
+      if (options.reduction == LossReduction::kNone) out[n * inner + j] = static_cast<T>(term);
+      total += term;
+      weight_sum += w;
+    }
+  }
+  // mean over zero counted positions is 0/0 = NaN, as PyTorch.
+  if (options.reduction == LossReduction::kSum) out[0] = static_cast<T>(total);
+  if (options.reduction == LossReduction::kMean) out[0] = static_cast<T>(total / weight_sum);
+}
+
+template <typename T, typename L>
+void sce_typed(const Tensor& scores, const Tensor& labels, const Tensor* weight, const LossOptions& options,
+               Tensor& loss, Tensor* log_prob) {
+  const int64_t n_batch = scores.dim(0), classes = scores.dim(1);
+  const int64_t inner = n_batch * classes == 0 ? 0 : scores.num_elements() / (n_batch * classes);
+  const T* x = scores.data<T>();
+  T* lp = log_prob ? log_prob->data<T>() : nullptr;
+  // Per row (fixed n, all j at once so the class loop reads contiguous memory):
+  // shift[j] = max over classes, log_sum[j] = log(sum exp(x - shift)).
+  // log_sum is log1p(sum of the non-maximal terms) so a confident correct
+  // prediction keeps its tiny loss with full relative precision.
+  std::vector<double> shift(static_cast<size_t>(inner)), log_sum(static_cast<size_t>(inner));
+  std::vector<int64_t> arg(static_cast<size_t>(inner));
+  auto per_row = [&](int64_t n) {
+    const T* row = x + n * classes * inner;
+    std::fill(shift.begin(), shift.end(), -std::numeric_limits<double>::infinity());
+    std::fill(arg.begin(), arg.end(), int64_t{-1});
+    for (int64_t c = 0; c < classes; ++c) {
+      for (int64_t j = 0; j < inner; ++j) {
+        const double v = static_cast<double>(row[c * inner + j]);
+        arg[j] = v > shift[j] ? c : arg[j];
+        shift[j] = v > shift[j] ? v : shift[j];
+      }
+    }
+    // No finite maximum (all -inf or NaN): shift 0 and the sum ends up 0 or NaN,
+    // so the loss is NaN (undefined), never an out-of-range read.
+    for (int64_t j = 0; j < inner; ++j) {
+      shift[j] = arg[j] < 0 ? 0.0 : shift[j];
+      log_sum[j] = arg[j] < 0 ? -1.0 : 0.0;  // nothing will be left out of the sum
+    }
+    for (int64_t c = 0; c < classes; ++c) {
+      for (int64_t j = 0; j < inner; ++j) {
+        const double e = std::exp(static_cast<double>(row[c * inner + j]) - shift[j]);
+        log_sum[j] += c == arg[j] ? 0.0 : e;
+      }
+    }
+    for (double& s : log_sum) s = std::log1p(s);
+    if (lp) {
+      T* out = lp + n * classes * inner;
+      for (int64_t c = 0; c < classes; ++c) {
+        for (int64_t j = 0; j < inner; ++j) {
+          out[c * inner + j] = static_cast<T>(static_cast<double>(row[c * inner + j]) - shift[j] - log_sum[j]);
+        }
+      }
+    }
+  };
+  auto neg_log_prob = [&](int64_t n, int64_t label, int64_t j) {
+    const double v = static_cast<double>(x[(n * classes + label) * inner + j]);
+    return -(v - shift[j] - log_sum[j]);
+  };
+  accumulate_loss<T>(labels.data<L>(), weight ? weight->data<T>() : nullptr, n_batch, inner, options, loss.data<T>(),
+                     per_row, neg_log_prob);
+}
+
+template <typename T, typename L>
+void nll_typed(const Tensor& input, const Tensor& labels, const Tensor* weight, const LossOptions& options,
+               Tensor& loss) {
+  const int64_t n_batch = input.dim(0), classes = input.dim(1);
+  const int64_t inner = n_batch * classes == 0 ? 0 : input.num_elements() / (n_batch * classes);
+  const T* x = input.data<T>();
+  accumulate_loss<T>(
+      labels.data<L>(), weight ? weight->data<T>() : nullptr, n_batch, inner, options, loss.data<T>(),
+      [](int64_t) {},
+      [&](int64_t n, int64_t label, int64_t j) { return -static_cast<double>(x[(n * classes + label) * inner + j]); });
+}
+
+// Calls f(T{}, L{}) for float/double scores and int32/int64 labels.
+template <typename F>
+Status dispatch_loss(DataType scores, DataType labels, F&& f) {
+  auto with_labels = [&](auto t) -> Status {
+    using T = decltype(t);
+    if (labels == DataType::kInt64) return f(T{}, int64_t{});
+    if (labels == DataType::kInt32) return f(T{}, int32_t{});
+    return unsupported("labels dtype " + dtype_name(labels) + " (expected int32 or int64)");
+  };
+  if (scores == DataType::kFloat) return with_labels(float{});
+  if (scores == DataType::kDouble) return with_labels(double{});
+  return unsupported("scores dtype " + dtype_name(scores) + " (expected float or double)");
+}
+
+}  // namespace
+
+Result<LossReduction> parse_loss_reduction(const std::string& s) {
+  if (s == "none") return LossReduction::kNone;
+  if (s == "sum") return LossReduction::kSum;
+  if (s == "mean") return LossReduction::kMean;
+  return invalid_model("reduction must be 'none', 'sum' or 'mean', got '" + s + "'");
+}
+
+Result<Shape> loss_output_shape(const Tensor& scores, const Tensor& labels, const Tensor* weight,
+                                LossReduction reduction) {
+  if (scores.rank() < 2) return bad_input("scores " + describe(scores) + " must have rank >= 2 ([N, C, ...])");
+  Shape expected{scores.dim(0)};
+  expected.insert(expected.end(), scores.shape().begin() + 2, scores.shape().end());
+  if (labels.shape() != expected) {
+    return bad_input("labels " + describe(labels) + " must have shape " + shape_to_string(expected) + " for scores " +
+                     describe(scores));
+  }
+  if (weight) {
+    if (weight->dtype() != scores.dtype() || weight->shape() != Shape{scores.dim(1)}) {
+      return bad_input("weight " + describe(*weight) + " must be " + dtype_name(scores.dtype()) + "[" +
+                       std::to_string(scores.dim(1)) + "]");
+    }
+  }
+  if (reduction == LossReduction::kNone) return expected;
+  return Shape{};
+}
+
+Status softmax_cross_entropy_forward(const Tensor& scores, const Tensor& labels, const Tensor* weight,
+                                     const LossOptions& options, Tensor& loss, Tensor* log_prob) {
+  return dispatch_loss(scores.dtype(), labels.dtype(), [&](auto t, auto l) -> Status {
+    using T = decltype(t);
+    using L = decltype(l);
+    OM_RETURN_IF_ERROR(check_labels<L>(labels, scores.dim(1), options));
+    sce_typed<T, L>(scores, labels, weight, options, loss, log_prob);
+    return Status::ok();
+  });
+}
+
+Status nll_loss_forward(const Tensor& log_prob, const Tensor& labels, const Tensor* weight,
+                        const LossOptions& options, Tensor& loss) {
+  return dispatch_loss(log_prob.dtype(), labels.dtype(), [&](auto t, auto l) -> Status {
+    using T = decltype(t);
+    using L = decltype(l);
+    OM_RETURN_IF_ERROR(check_labels<L>(labels, log_prob.dim(1), options));
+    nll_typed<T, L>(log_prob, labels, weight, options, loss);
+    return Status::ok();
+  });
+}
+
+namespace {
+
+Result<LossOptions> parse_loss_options(const Attributes& attrs) {
+  LossOptions o;
+  OM_ASSIGN_OR_RETURN(std::string reduction, attrs.get_string("reduction", "mean"));
+  OM_ASSIGN_OR_RETURN(o.reduction, parse_loss_reduction(reduction));
+  if (attrs.has("ignore_index")) {
+    OM_ASSIGN_OR_RETURN(int64_t ii, attrs.require_int("ignore_index"));
+    o.ignore_index = ii;
+  }
+  return o;
+}
+
+template <bool kSoftmax>
+class ClassificationLoss final : public Kernel {
+ public:
+  Status init(const NodeInfo& node) {
+    OM_ASSIGN_OR_RETURN(options_, parse_loss_options(node.attrs()));
+    return Status::ok();
+  }
+
+  Status run(KernelContext& ctx) const override {
+    const Tensor& scores = *ctx.input(0);
+    const Tensor& labels = *ctx.input(1);
+    const Tensor* weight = ctx.input(2);
+    OM_ASSIGN_OR_RETURN(Shape shape, loss_output_shape(scores, labels, weight, options_.reduction));
+    OM_ASSIGN_OR_RETURN(Tensor * loss, ctx.output(0, shape, scores.dtype()));
+    if constexpr (kSoftmax) {
+      Tensor* log_prob = nullptr;
+      if (ctx.num_outputs() > 1 && ctx.output_wanted(1)) {
+        OM_ASSIGN_OR_RETURN(log_prob, ctx.output(1, scores.shape(), scores.dtype()));
+      }
+      return softmax_cross_entropy_forward(scores, labels, weight, options_, *loss, log_prob);
+    } else {
+      return nll_loss_forward(scores, labels, weight, options_, *loss);
+    }
+  }
+
+ private:
+  LossOptions options_;
+};
+
+Status infer_loss(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  const TensorInfo* scores = node.input(0);
+  const TensorInfo* labels = node.input(1);
+  if (!scores || !labels) return invalid_model("missing scores or labels input");
+  OM_ASSIGN_OR_RETURN(LossOptions options, parse_loss_options(node.attrs()));
+  outputs[0] = TensorInfo{};
+  outputs[0].dtype = scores->dtype;
+  if (options.reduction == LossReduction::kNone) {
+    outputs[0].has_shape = labels->has_shape;
+    outputs[0].dims = labels->dims;
+  } else {
+    outputs[0].has_shape = true;  // scalar
+  }
+  if (outputs.size() > 1) {
+    outputs[1] = *scores;
+    outputs[1].constant = nullptr;
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void register_loss_ops(OpRegistry& r) {
+  // 12 -> 13 only widened the type list (bfloat16), which onnx-mini does not run.
+  for (int since : {12, 13}) {
+    r.add({"SoftmaxCrossEntropyLoss", kOnnxDomain, since, 2, 3, 1, 2, {"reduction", "ignore_index"}, infer_loss,
+           make_kernel<ClassificationLoss<true>>()});
+    r.add({"NegativeLogLikelihoodLoss", kOnnxDomain, since, 2, 3, 1, 1, {"reduction", "ignore_index"}, infer_loss,
+           make_kernel<ClassificationLoss<false>>()});
+  }
+}
+
+}  // namespace onnx_mini

@@ -1,0 +1,113 @@
+// Runs one op kernel from the default registry on in-memory tensors, the way the
+// session does (registry lookup by opset, attribute whitelist, shape inference,
+// kernel init, run), without building a graph. Local to this folder.
+#pragma once
+
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ops/registry.h"
+
+namespace onnx_mini::test {
+
+class TestContext final : public KernelContext {
+ public:
+  TestContext(std::vector<const Tensor*> inputs, std::vector<bool> wanted)
+      : inputs_(std::move(inputs)), wanted_(std::move(wanted)), outputs_(wanted_.size()) {}
+  int num_inputs() const override { return static_cast<int>(inputs_.size()); }
+  const Tensor* input(int i) const override { return i < num_inputs() ? inputs_[static_cast<size_t>(i)] : nullptr; }
+  int num_outputs() const override { return static_cast<int>(wanted_.size()); }
+  bool output_wanted(int i) const override { return wanted_[static_cast<size_t>(i)]; }
+  Result<Tensor*> output(int i, const Shape& shape, DataType dtype) override {
+    if (!output_wanted(i)) return internal_error("output " + std::to_string(i) + " not wanted");
+    // Poisoned with NaN-like bytes so a kernel that skips an element is caught.
+    Tensor t = Tensor::allocate(dtype, shape);
+    std::memset(t.raw_data(), 0xFF, t.byte_size());
+    outputs_[static_cast<size_t>(i)] = t;
+    return &outputs_[static_cast<size_t>(i)];
+  }
+  const std::string& node_name() const override { return name_; }
+  std::vector<Tensor>& outputs() { return outputs_; }
+
+ private:
+  std::vector<const Tensor*> inputs_;
+  std::vector<bool> wanted_;
+  std::vector<Tensor> outputs_;
+  std::string name_ = "test_node";
+};
+
+// Inputs may be null (absent optional). `wanted` gives the number of outputs.
+inline Result<std::vector<Tensor>> run_op(const std::string& op, int opset, const Attributes& attrs,
+                                          const std::vector<const Tensor*>& inputs, std::vector<bool> wanted = {true}) {
+  const OpDef* def = default_registry().find(op, kOnnxDomain, opset);
+  if (!def) return unsupported(op + " not registered at opset " + std::to_string(opset));
+  for (const auto& [name, a] : attrs.all()) {
+    bool known = false;
+    for (const std::string& allowed : def->attributes) known = known || allowed == name;
+    if (!known) return invalid_model(op + ": unknown attribute '" + name + "'");
+  }
+  std::vector<TensorInfo> infos;
+  infos.reserve(inputs.size());
+  NodeInfo node;
+  node.op_type = op;
+  node.domain = kOnnxDomain;
+  node.name = "test_node";
+  node.opset = opset;
+  node.since_version = def->since_version;
+  node.attributes = &attrs;
+  node.num_outputs = static_cast<int>(wanted.size());
+  for (const Tensor* t : inputs) {
+    infos.push_back(t ? TensorInfo::of(t->dtype(), t->shape()) : TensorInfo{});
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) node.inputs.push_back(inputs[i] ? &infos[i] : nullptr);
+  std::vector<TensorInfo> out_infos(wanted.size());
+  OM_RETURN_IF_ERROR(def->infer(node, out_infos));
+  OM_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, def->create(node));
+  TestContext ctx(inputs, wanted);
+  OM_RETURN_IF_ERROR(kernel->run(ctx));
+  // The kernel's output shapes must agree with what inference promised.
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    if (!wanted[i] || !out_infos[i].fully_known()) continue;
+    if (out_infos[i].concrete_shape() != ctx.outputs()[i].shape()) {
+      return internal_error("output " + std::to_string(i) + " shape " + shape_to_string(ctx.outputs()[i].shape()) +
+                            " differs from inferred " + out_infos[i].to_string());
+    }
+  }
+  return std::move(ctx.outputs());
+}
+
+template <typename T>
+Tensor make_tensor(const Shape& shape, const std::vector<T>& values) {
+  Tensor t = Tensor::allocate(dtype_of<T>(), shape);
+  std::copy(values.begin(), values.end(), t.data<T>());
+  return t;
+}
+
+template <typename T>
+std::vector<T> values_of(const Tensor& t) {
+  return std::vector<T>(t.data<T>(), t.data<T>() + t.num_elements());
+}
+
+inline Attribute float_attr(float v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kFloat;
+  a.f = v;
+  return a;
+}
+inline Attribute int_attr(int64_t v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kInt;
+  a.i = v;
+  return a;
+}
+inline Attribute string_attr(const std::string& v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kString;
+  a.s = v;
+  return a;
+}
+
+}  // namespace onnx_mini::test
