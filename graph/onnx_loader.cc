@@ -166,6 +166,10 @@ Result<Graph> graph_from_model(onnx::ModelProto& model, const std::string& base_
   for (const auto& op : model.opset_import()) {
     std::string domain = normalize_domain(op.domain());
     if (g.opset_imports().count(domain)) return invalid_model("opset_import lists domain '" + domain_label(domain) + "' twice");
+    // The field is int64; a value past int would wrap to a plausible opset (2^32 + 13 -> 13).
+    if (op.version() < 0 || op.version() > 1'000'000) {
+      return unsupported("opset_import: domain '" + domain_label(domain) + "' version " + std::to_string(op.version()) + " is not supported");
+    }
     g.opset_imports()[domain] = static_cast<int>(op.version());
   }
   if (gp.node_size() > options.max_nodes) {

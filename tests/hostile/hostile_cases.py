@@ -60,6 +60,7 @@ CASES = [
     Case("opset_import_twice", r.duplicate_opset, INVALID, r"lists domain 'ai\.onnx' twice"),
     Case("unsupported_opset_too_new", r.opset(99), UNSUPPORTED, r"opset 99 is not supported"),
     Case("unsupported_opset_zero", r.opset(0), UNSUPPORTED, r"opset 0 is not supported"),
+    Case("opset_version_past_int", r.opset_wraps_int, UNSUPPORTED, r"domain 'ai\.onnx' version 4294967309 is not supported"),
     Case("unknown_domain", r.unknown_domain, UNSUPPORTED, r"domain 'com\.example' is not supported"),
     Case("domain_not_imported", r.domain_not_imported, UNSUPPORTED, r"domain 'com\.example' is not in opset_import"),
     Case("unknown_ops_listed_together", r.unknown_ops, UNSUPPORTED,

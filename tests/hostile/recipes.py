@@ -115,6 +115,12 @@ def opset(version):
     return recipe
 
 
+def opset_wraps_int(d):
+    m = relu_model()
+    m.opset_import[0].version = (1 << 32) + 13
+    return [[save(d, "m.onnx", m)]]
+
+
 def unknown_domain(d):
     h = onnx_mod().helper
     m = model([node("Relu", ["X"], ["Y"], domain="com.example")], [vinfo("X", FLOAT, [2])], [vinfo("Y", FLOAT, [2])],
