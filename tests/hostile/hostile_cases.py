@@ -160,6 +160,7 @@ CASES = [
     # Good data through the same doors: must run.
     Case("nan_inf_propagate", r.nan_inf, 0, r"R: float\[2, 4\]", verify=r.verify_nan_inf),
     Case("zero_batch_runs_empty", r.zero_batch, 0, r"Y: float\[0, 2\]", verify=r.verify_zero_batch),
+    Case("zero_size_softmax_axis", r.zero_size_softmax_axis, 0, r"S: float\[0, 1, 5\]", verify=r.verify_zero_size_softmax_axis),
     Case("zero_size_reduction", r.zero_size_inner, 0, r"Y: float\[2, 3\]", verify=r.verify_zero_size_inner),
     # Rows for ops that land later (SKIP until registered).
     Case("gather_index_out_of_range", r.gather_index, BAD_INPUT, r"node 'gather' \(Gather\).*index 3.*out of range",

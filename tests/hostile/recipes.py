@@ -618,6 +618,22 @@ def verify_zero_batch(d):
         assert got.shape == shape, "%s: shape %r, expected %r" % (name, got.shape, shape)
 
 
+def zero_size_softmax_axis(d):
+    # Found by fuzzing: [0, 1, 5] with axis 0 gave outer 1, n 0, inner 5, and the
+    # row loop offset the null data pointer of the empty tensor.
+    m = model([node("Softmax", ["X"], ["S"], name="sm", axis=0), node("LogSoftmax", ["X"], ["L"], name="lsm", axis=0),
+               node("Softmax", ["X"], ["T"], name="sm_last", axis=-1)],
+              [vinfo("X", FLOAT, [0, 1, 5])], [vinfo("S", FLOAT, None), vinfo("L", FLOAT, None), vinfo("T", FLOAT, None)])
+    return [[save(d, "m.onnx", m), "--output-dir", "out"]]
+
+
+def verify_zero_size_softmax_axis(d):
+    import numpy as np
+    for name in ("S", "L", "T"):
+        got = np.load(os.path.join(d, "out", name + ".npy"))
+        assert got.shape == (0, 1, 5), "%s: shape %r, expected (0, 1, 5)" % (name, got.shape)
+
+
 def zero_size_inner(d):
     # K = 0: Gemm's reduction is empty, so Y = beta * C exactly.
     m = model([node("Gemm", ["A", "B", "C"], ["Y"], name="fc", beta=2.0)],
