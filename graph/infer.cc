@@ -41,6 +41,15 @@ Status merge_info(const TensorInfo& inferred, TensorInfo& declared, const std::s
 
 }  // namespace
 
+Status check_known_dims(const TensorInfo& info) {
+  if (!info.has_shape) return Status::ok();
+  Shape known;
+  for (const Dim& d : info.dims) {
+    if (d.known()) known.push_back(d.value);
+  }
+  return checked_num_elements(known).status();
+}
+
 Status infer_shapes(Graph& g) {
   OM_ASSIGN_OR_RETURN(std::vector<NodeId> order, g.topological_order());
   NodeInfoBuilder builder;
@@ -54,6 +63,8 @@ Status infer_shapes(Graph& g) {
       if (n.outputs[i] == kNoId) continue;
       Value& v = g.value(n.outputs[i]);
       OM_RETURN_IF_ERROR(merge_info(outputs[i], v.info, v.name).with_context(n.describe() + ": "));
+      // Checked before the next node's formulas multiply these dims.
+      OM_RETURN_IF_ERROR(check_known_dims(v.info).with_context(n.describe() + ": output '" + v.name + "': "));
     }
   }
   return Status::ok();

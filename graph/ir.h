@@ -105,5 +105,8 @@ Status verify_graph(const Graph& g);
 // Infers dtype and shape of every node output in topological order, merging with
 // shapes the model declared. Errors carry the node's description.
 Status infer_shapes(Graph& g);
+// The known dims of a declared or inferred shape must fit a tensor that could
+// exist (checked_num_elements over them), so shape formulas over them cannot overflow.
+Status check_known_dims(const TensorInfo& info);
 
 }  // namespace onnx_mini

@@ -20,6 +20,11 @@ std::string normalize_domain(const std::string& d) { return d == "ai.onnx" ? "" 
 
 std::string domain_label(const std::string& d) { return d.empty() ? "ai.onnx" : d; }
 
+// "1", "2 to 3"
+std::string count_range(int lo, int hi) {
+  return lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi);
+}
+
 // A helpful word for files that are clearly not ONNX models.
 std::string sniff_format(const std::string& bytes) {
   auto starts = [&](const char* magic, size_t n) { return bytes.size() >= n && std::memcmp(bytes.data(), magic, n) == 0; };
@@ -29,6 +34,13 @@ std::string sniff_format(const std::string& bytes) {
   if (starts("\x89PNG", 4)) return "; it is a PNG image";
   if (starts("\x80\x02", 2) || starts("\x80\x04", 2)) return "; it looks like a Python pickle: export the model with torch.onnx.export";
   if (starts("{", 1)) return "; it looks like JSON text";
+  // A tensor file (input_0.pb) given where a model belongs: it parses as a
+  // TensorProto with a valid data type.
+  onnx::TensorProto tensor;
+  if (tensor.ParseFromString(bytes) && tensor.data_type() > 0 && tensor.data_type() <= 16 &&
+      (tensor.dims_size() || tensor.has_raw_data())) {
+    return "; it is a TensorProto (a tensor .pb file, such as test data), not a model";
+  }
   return "";
 }
 
@@ -86,6 +98,7 @@ Result<TensorInfo> convert_type(const onnx::TypeProto& type, const std::string& 
       }
       info.dims.push_back(dim);
     }
+    OM_RETURN_IF_ERROR(check_known_dims(info).with_context(what + ": "));
   }
   return info;
 }
@@ -103,7 +116,9 @@ Result<std::string> read_regular_file(const std::string& path, int64_t max_bytes
   }
   if (!S_ISREG(st.st_mode)) {
     close(fd);
-    return usage_error(path + ": not a regular file");
+    const char* kind = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket"
+                       : (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) ? "a device" : "a special file";
+    return usage_error(path + ": is " + kind + ", not a regular file");
   }
   if (st.st_size > max_bytes) {
     close(fd);
@@ -188,6 +203,10 @@ Result<Graph> graph_from_model(onnx::ModelProto& model, const std::string& base_
   for (const auto& op : model.opset_import()) {
     std::string domain = normalize_domain(op.domain());
     if (g.opset_imports().count(domain)) return invalid_model("opset_import lists domain '" + domain_label(domain) + "' twice");
+    // The field is int64; a value past int would wrap to a plausible opset (2^32 + 13 -> 13).
+    if (op.version() < 0 || op.version() > 1'000'000) {
+      return unsupported("opset_import: domain '" + domain_label(domain) + "' version " + std::to_string(op.version()) + " is not supported");
+    }
     g.opset_imports()[domain] = static_cast<int>(op.version());
   }
   if (gp.node_size() > options.max_nodes) {
@@ -310,13 +329,13 @@ Result<Graph> graph_from_model(onnx::ModelProto& model, const std::string& base_
     int nin = static_cast<int>(n.inputs.size()), nout = static_cast<int>(n.outputs.size());
     while (nin > 0 && n.inputs[static_cast<size_t>(nin - 1)] == kNoId) --nin;  // trailing absent optionals
     if (nin < d.min_inputs || static_cast<int>(n.inputs.size()) > d.max_inputs) {
-      return invalid_model(n.describe() + ": has " + std::to_string(n.inputs.size()) + " inputs, expected " + std::to_string(d.min_inputs) + " to " + std::to_string(d.max_inputs));
+      return invalid_model(n.describe() + ": has " + std::to_string(n.inputs.size()) + " inputs, expected " + count_range(d.min_inputs, d.max_inputs));
     }
     for (int i = 0; i < d.min_inputs; ++i) {
       if (n.inputs[static_cast<size_t>(i)] == kNoId) return invalid_model(n.describe() + ": required input " + std::to_string(i) + " is empty");
     }
     if (nout < d.min_outputs || nout > d.max_outputs) {
-      return invalid_model(n.describe() + ": has " + std::to_string(nout) + " outputs, expected " + std::to_string(d.min_outputs) + " to " + std::to_string(d.max_outputs));
+      return invalid_model(n.describe() + ": has " + std::to_string(nout) + " outputs, expected " + count_range(d.min_outputs, d.max_outputs));
     }
     for (const auto& [name, a] : n.attrs.all()) {
       bool known = false;

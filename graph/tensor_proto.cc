@@ -75,7 +75,9 @@ Result<Tensor> load_external(const onnx::TensorProto& proto, DataType dtype, con
     else if (k == "length") OM_RETURN_IF_ERROR(parse(length));
   }
   OM_RETURN_IF_ERROR(check_location(location, src));
-  if (src.base_dir.empty()) return err(src, ErrorCode::kInvalidModel, "external data is not allowed here");
+  if (src.base_dir.empty()) {
+    return err(src, ErrorCode::kInvalidModel, "external data ('" + location + "') is not allowed here: a tensor file or a model read from memory must hold its own bytes");
+  }
   // Walk every component with O_NOFOLLOW from the model folder, so no symlink
   // (inside or outside the folder) is followed.
   int dir = open(src.base_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

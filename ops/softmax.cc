@@ -84,6 +84,9 @@ class Softmax final : public Kernel {
     const int64_t rank = x.rank();
     if (rank == 0) return bad_input("input must have rank >= 1");
     OM_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(axis_, rank));
+    // Nothing to compute, and a zero-size tensor may have no storage at all:
+    // the row loop below would offset a null pointer (UB).
+    if (x.num_elements() == 0) return Status::ok();
     int64_t outer = 1, n = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d) outer *= x.dim(d);
     if (coerce_2d_) {

@@ -218,11 +218,11 @@ Status Session::bind_inputs(const std::vector<NamedTensor>& inputs) {
     }
     if (info.has_shape) {
       if (t.rank() != static_cast<int64_t>(info.dims.size())) {
-        return bad_input(where_ + "input '" + in.name + "': expected rank " + std::to_string(info.dims.size()) + " " + info.to_string() + ", got " + describe(t));
+        return bad_input(where_ + "input '" + in.name + "': expected rank " + std::to_string(info.dims.size()) + " (declared " + info.to_string() + "), got " + describe(t));
       }
       for (size_t d = 0; d < info.dims.size(); ++d) {
         if (info.dims[d].known() && info.dims[d].value != t.dim(static_cast<int64_t>(d))) {
-          return bad_input(where_ + "input '" + in.name + "': dimension " + std::to_string(d) + " must be " + std::to_string(info.dims[d].value) + " " + info.to_string() + ", got " + describe(t));
+          return bad_input(where_ + "input '" + in.name + "': dimension " + std::to_string(d) + " must be " + std::to_string(info.dims[d].value) + " (declared " + info.to_string() + "), got " + describe(t));
         }
       }
     }

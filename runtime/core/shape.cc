@@ -17,17 +17,24 @@ std::optional<int64_t> checked_add(int64_t a, int64_t b) {
 }
 
 Result<int64_t> checked_num_elements(const Shape& shape) {
-  int64_t n = 1;
+  // Bound the product of the non-zero dims too: a zero-size shape such as
+  // [0, 2^40, 2^40] has 0 elements, but code that multiplies "all dims but one"
+  // (strides, Flatten, Softmax's outer/inner) would still overflow on it.
+  int64_t n = 1, nonzero = 1;
+  bool zero = false;
   for (int64_t d : shape) {
     if (d < 0) return invalid_model("negative dimension " + std::to_string(d) + " in shape " + shape_to_string(shape));
-    auto m = checked_mul(n, d);
+    if (d == 0) {
+      zero = true;
+      continue;
+    }
+    auto m = checked_mul(nonzero, d);
     if (!m || *m > kMaxTensorElements) {
-      // A zero later in the shape would make the product 0, but such a shape is
-      // still nonsense for a real tensor: refuse it rather than special-case it.
       return invalid_model("shape " + shape_to_string(shape) + " has too many elements (limit 2^40)");
     }
-    n = *m;
+    nonzero = *m;
   }
+  n = zero ? 0 : nonzero;
   return n;
 }
 

@@ -20,7 +20,8 @@ inline constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
 std::optional<int64_t> checked_mul(int64_t a, int64_t b);
 std::optional<int64_t> checked_add(int64_t a, int64_t b);
 
-// Product of dims; error on a negative dim or a product above kMaxTensorElements.
+// Product of dims; error on a negative dim or when the product of the non-zero
+// dims is above kMaxTensorElements (so even a zero-size shape has sane dims).
 Result<int64_t> checked_num_elements(const Shape& shape);
 // Product of dims for shapes already validated (tensors in memory).
 int64_t num_elements(const Shape& shape);

@@ -50,11 +50,12 @@ Result<std::vector<NamedTensor>> prepare_inputs(const Session& session, const Op
         shape.push_back(it == options.dims.end() ? 1 : it->second);
       }
     }
-    if (!v.info.has_shape) return bad_input("input '" + v.name + "' has no declared shape: give it with --input");
+    const std::string where = options.model + ": input '" + v.name + "'";
+    if (!v.info.has_shape) return bad_input(where + " has no declared shape, so it cannot be generated: give it with --input");
     auto n = checked_num_elements(shape);
-    if (!n.is_ok()) return bad_input("input '" + v.name + "': " + n.status().message());
+    if (!n.is_ok()) return bad_input(where + ": " + n.status().message());
     if (!dtype_is_supported(v.info.dtype) || v.info.dtype == DataType::kFloat16 || v.info.dtype == DataType::kBFloat16) {
-      return unsupported("input '" + v.name + "': cannot generate " + dtype_name(v.info.dtype) + " values; give it with --input");
+      return unsupported(where + ": cannot generate " + dtype_name(v.info.dtype) + " values; give it with --input");
     }
     inputs.push_back({v.name, generate_tensor(v.info.dtype, shape, seed++)});
   }

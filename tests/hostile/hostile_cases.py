@@ -1,0 +1,295 @@
+#!/usr/bin/python3
+"""The bad-model suite: one table of hostile models and inputs, each run through
+the real onnx-run binary.
+
+Every row says how to build its files (a recipe, never a stored blob), the exit
+code onnx-run must return and a regular expression its message must match.
+Every run must also end normally (a signal, or an exit code >= 128, is a bug),
+and an error message must name the file it is about.
+
+  hostile_cases.py --list                        case names, one a line (CMake reads this)
+  hostile_cases.py --run NAME --onnx-run BIN --workdir DIR
+  hostile_cases.py --emit-seeds DIR [--max-bytes N]   every built .onnx, as fuzzing seeds
+
+Rows with `requires` name the ops they need. A row whose op is not registered
+(Gather, until it lands) reports SKIP (exit 77, CTest's SKIP_RETURN_CODE) and
+runs with no change here once `onnx-run --list-ops` shows the op; the loss rows
+were written that way and run now that the losses are on main.
+
+The recipes live in recipes.py, the model-building helpers in builders.py.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import recipes as r
+
+SKIP = 77
+
+
+# ----------------------------------------------------------------------------
+# The table: name, recipe, expected exit code, message (regex), [verify, requires, names].
+# `names`: the file the message must mention (default: the model, the first argument).
+
+class Case:
+    def __init__(self, name, recipe, code, msg, verify=None, requires=(), names=None, timeout=60):
+        self.name, self.recipe, self.code, self.msg = name, recipe, code, msg
+        self.verify, self.requires, self.names, self.timeout = verify, requires, names, timeout
+
+
+INVALID, UNSUPPORTED, BAD_INPUT, LIMIT, USAGE = 3, 4, 5, 6, 2
+
+CASES = [
+    # The file itself.
+    Case("empty_file", r.empty_file, INVALID, r"file is empty"),
+    Case("truncated_model_many_offsets", r.truncated, INVALID,
+         r"file is empty|not a valid ONNX model|no opset_import|missing ir_version|has no graph|no outputs"),
+    Case("png_image", r.png, INVALID, r"PNG image"),
+    Case("zip_pytorch_checkpoint", r.zip_checkpoint, INVALID, r"ZIP archive.*torch\.onnx\.export"),
+    Case("python_pickle", r.pickle, INVALID, r"pickle.*torch\.onnx\.export"),
+    Case("tensorproto_as_model", r.tensorproto_as_model, INVALID, r"it is a TensorProto \(a tensor \.pb file"),
+    Case("directory_as_model", r.directory, USAGE, r"is a directory"),
+    Case("fifo_as_model", r.fifo, USAGE, r"fifo\.onnx: is a FIFO, not a regular file", timeout=20),
+    Case("device_as_model", r.dev_zero, USAGE, r"/dev/zero: is a device, not a regular file", timeout=20),
+    Case("missing_model_file", r.missing_file, USAGE, r"cannot open.*No such file"),
+    # ModelProto header.
+    Case("missing_ir_version", r.no_ir_version, INVALID, r"missing ir_version"),
+    Case("no_opset_import", r.no_opset, INVALID, r"no opset_import"),
+    Case("opset_import_twice", r.duplicate_opset, INVALID, r"lists domain 'ai\.onnx' twice"),
+    Case("unsupported_opset_too_new", r.opset(99), UNSUPPORTED, r"opset 99 is not supported"),
+    Case("unsupported_opset_zero", r.opset(0), UNSUPPORTED, r"opset 0 is not supported"),
+    Case("opset_version_past_int", r.opset_wraps_int, UNSUPPORTED, r"domain 'ai\.onnx' version 4294967309 is not supported"),
+    Case("unknown_domain", r.unknown_domain, UNSUPPORTED, r"domain 'com\.example' is not supported"),
+    Case("domain_not_imported", r.domain_not_imported, UNSUPPORTED, r"domain 'com\.example' is not in opset_import"),
+    Case("unknown_ops_listed_together", r.unknown_ops, UNSUPPORTED,
+         r"2 node\(s\) cannot run:\s+FancyOp.*'first'.*unknown op\s+OtherOp.*'second'"),
+    Case("op_not_defined_at_opset", r.op_before_opset, UNSUPPORTED, r"Gemm.*'old_gemm'.*not defined at opset 6"),
+    # Graph structure.
+    Case("undefined_node_input", r.undefined_input, INVALID, r"node 'add' \(Add\): input 'ghost' is not defined"),
+    Case("cycle", r.cycle, INVALID, r"cycle through node"),
+    Case("self_loop", r.self_loop, INVALID, r"node 'self' \(Add\)"),
+    Case("value_produced_twice", r.produced_twice, INVALID, r"node 'r2' \(Identity\): output 'Y' is already produced"),
+    Case("node_overwrites_graph_input", r.output_overwrites_input, INVALID, r"output 'X' is already produced by a graph input"),
+    Case("output_never_produced", r.output_never_produced, INVALID, r"graph output 'Z' is never produced"),
+    Case("no_graph_outputs", r.no_outputs, INVALID, r"no outputs"),
+    Case("duplicate_initializer", r.duplicate_initializer, INVALID, r"initializer 'W' is defined twice"),
+    Case("too_many_inputs_for_op", r.relu_arity, INVALID, r"node 'act' \(Relu\): has 2 inputs, expected 1$"),
+    Case("value_info_contradicts", r.value_info_contradicts, INVALID, r"node 'act' \(Relu\).*'H' is declared"),
+    Case("subgraph_attribute", r.subgraph_attr, UNSUPPORTED, r"If.*'if_2'.*unknown op"),
+    Case("deep_nesting", r.deep_nesting, INVALID, r"not a valid ONNX model"),
+    # Tensors.
+    Case("raw_data_size_mismatch", r.raw_data_size, INVALID, r"initializer 'W': raw_data has 7 bytes but float\[2\] needs 8"),
+    Case("typed_field_count_mismatch", r.typed_count, INVALID, r"initializer 'W': has 3 values but float\[2\] needs 2"),
+    Case("negative_dim_initializer", r.negative_dim_init, INVALID, r"initializer 'W': negative dimension -3"),
+    Case("negative_dim_graph_input", r.negative_dim_input, INVALID, r"graph input 'X': negative dimension -3"),
+    Case("dims_product_overflow", r.dims_overflow, INVALID, r"initializer 'W': shape .* too many elements"),
+    Case("dims_overflow_after_zero", r.dims_overflow_after_zero, INVALID, r"initializer 'W': shape .* too many elements"),
+    Case("huge_dims_typed_no_data", r.huge_dims_no_data, INVALID, r"initializer 'W': has 0 values but float\[1048576, 1048576\]"),
+    Case("huge_dims_raw_no_data", r.huge_dims_raw_empty, INVALID, r"initializer 'W': raw_data has 0 bytes"),
+    Case("huge_declared_input_dims", r.huge_input_decl, INVALID, r"graph input 'X': shape .* too many elements"),
+    Case("huge_dims_after_zero_runtime", r.huge_reshape_runtime, BAD_INPUT,
+         r"node 'reshape' \(Reshape\): output shape .* too many elements"),
+    Case("reshape_to_absurd_zero_size_shape", r.huge_reshape_target, INVALID, r"node 'reshape' \(Reshape\): output 'R': shape .* too many elements"),
+    Case("unsupported_dtype_initializer", r.unsupported_dtype_init, UNSUPPORTED, r"initializer 'W': dtype complex64 is not supported"),
+    Case("invalid_dtype_initializer", r.invalid_dtype_init, INVALID, r"initializer 'W': undefined or invalid data_type 99"),
+    Case("unsupported_dtype_input", r.string_input, UNSUPPORTED, r"graph input 'X': dtype string is not supported"),
+    Case("sequence_input", r.sequence_input, UNSUPPORTED, r"graph input 'X': only tensor types"),
+    Case("sparse_initializer", r.sparse_initializer, UNSUPPORTED, r"sparse initializers"),
+    # External data.
+    Case("external_data_dotdot", r.ext("../outside/secret.bin", setup=lambda d: r.make_weights(d, "outside/secret.bin")),
+         INVALID, r"initializer 'W': external data location '\.\./outside/secret\.bin' contains '\.\.'"),
+    Case("external_data_absolute", r.ext("/etc/passwd"), INVALID, r"'/etc/passwd' is an absolute path"),
+    Case("external_data_symlink_out", r.ext("w.bin", 0, 16, setup=r.setup_symlink_out), INVALID, r"symbolic link"),
+    Case("external_data_symlinked_folder", r.ext("sub/w.bin", 0, 16, setup=r.setup_symlink_dir), INVALID, r"symbolic link"),
+    Case("external_data_symlink_inside", r.ext("w.bin", 0, 16, setup=r.setup_symlink_in), INVALID, r"symbolic link"),
+    Case("external_data_hard_link", r.ext("w.bin", 0, 16, setup=r.setup_hardlink), INVALID, r"hard links"),
+    Case("external_data_missing_file", r.ext("nope.bin"), INVALID, r"'nope\.bin' cannot be opened: No such file"),
+    Case("external_data_past_end", r.ext("w.bin", 8, 16, setup=r.make_weights), INVALID,
+         r"offset 8 \+ length 16 is past the end of 'w\.bin' \(16 bytes\)"),
+    Case("external_data_offset_overflow", r.ext("w.bin", (1 << 63) - 1, 16, setup=r.make_weights), INVALID, r"past the end"),
+    Case("external_data_bad_offset", r.ext("w.bin", "12abc", 16, setup=r.make_weights), INVALID, r"offset '12abc' is not a non-negative integer"),
+    Case("external_data_length_mismatch", r.ext("w.bin", 0, 12, setup=r.make_weights), INVALID, r"length 12 does not match 16 bytes"),
+    Case("external_data_fifo", r.ext("w.bin", 0, 16, setup=r.setup_ext_fifo), INVALID, r"not a regular file", timeout=20),
+    Case("external_data_folder", r.ext("w.bin", 0, 16, setup=r.setup_ext_dir), INVALID, r"not a regular file"),
+    Case("external_data_ok", r.ext_ok, 0, r"Y: float\[4\] 0 1 2 3"),
+    # Attributes.
+    Case("missing_required_attribute", r.constant_no_value, INVALID, r"node 'const' \(Constant\).*exactly one value attribute"),
+    Case("attribute_wrong_type", r.attr_wrong_type, INVALID, r"node 'fc' \(Gemm\).*attribute 'alpha' must be of type float"),
+    Case("attribute_unknown", r.attr_unknown, INVALID, r"node 'act' \(Relu\): unknown attribute 'slope'"),
+    Case("attribute_twice", r.attr_twice, INVALID, r"node 'sm' \(Softmax\): attribute 'axis' is given twice"),
+    # Shapes and op arguments.
+    Case("gemm_inner_dims_static", r.gemm_inner_static, INVALID, r"node 'fc' \(Gemm\): inner dimensions differ"),
+    Case("gemm_inner_dims_runtime", r.gemm_inner_runtime, BAD_INPUT, r"node 'fc' \(Gemm\): inner dimensions differ"),
+    Case("gemm_bias_does_not_broadcast", r.gemm_bad_bias, BAD_INPUT, r"node 'fc' \(Gemm\): input 'C'.*does not broadcast"),
+    Case("gemm_rank3", r.gemm_rank3, INVALID, r"node 'fc' \(Gemm\).*2-D"),
+    Case("matmul_inner_dims", r.matmul_inner, INVALID, r"node 'mm' \(MatMul\): inner dimensions differ"),
+    Case("matmul_batch_mismatch_runtime", r.matmul_batch_mismatch, BAD_INPUT, r"node 'mm' \(MatMul\).*cannot be broadcast"),
+    Case("add_broadcast_mismatch", r.add_broadcast, INVALID, r"node 'add' \(Add\).*cannot be broadcast"),
+    Case("add_mixed_dtypes", r.add_mixed_dtype, BAD_INPUT, r"node 'add' \(Add\).*(dtype|float.*int64)"),
+    Case("reshape_impossible_static", r.reshape_static, INVALID, r"node 'reshape' \(Reshape\).*cannot reshape"),
+    Case("reshape_impossible_runtime", r.reshape_runtime, BAD_INPUT, r"node 'reshape' \(Reshape\).*cannot reshape"),
+    Case("reshape_two_minus_one", r.reshape_two_minus_one, INVALID, r"node 'reshape' \(Reshape\).*more than one -1"),
+    Case("reshape_shape_not_int64", r.reshape_int32_shape, BAD_INPUT, r"node 'reshape' \(Reshape\).*input 'shape'.*int64"),
+    Case("softmax_axis_out_of_range", r.softmax_axis, INVALID, r"node 'sm' \(Softmax\).*axis 5"),
+    Case("flatten_axis_out_of_range", r.flatten_axis, INVALID, r"node 'flat' \(Flatten\).*axis"),
+    # Limits.
+    Case("max_memory_exceeded", r.max_memory, LIMIT, r"node 'act' \(Relu\).*above --max-memory"),
+    Case("too_many_nodes", r.too_many_nodes, LIMIT, r"1000001 nodes, above the limit of 1000000", timeout=300),
+    Case("million_node_chain_runs", r.million_nodes, 0, r"t1000000: float\[1\]", timeout=600),
+    # User inputs.
+    Case("input_wrong_dtype", r.input_dtype, BAD_INPUT, r"input 'X': expected float, got int64"),
+    Case("input_wrong_rank", r.input_rank, BAD_INPUT, r"input 'X': expected rank 2 \(declared float\[2, 3\]\), got float\[6\]"),
+    Case("input_wrong_fixed_dim", r.input_fixed_dim, BAD_INPUT, r"input 'X': dimension 1 must be 3 \(declared float\[2, 3\]\), got float\[2, 4\]"),
+    Case("input_missing", r.missing_input, BAD_INPUT, r"input 'B' has no declared shape"),
+    Case("input_unknown_name", r.unknown_input, BAD_INPUT, r"unknown input name 'x' \(the model's inputs: X\)"),
+    Case("npy_bad_magic", r.npy_magic, BAD_INPUT, r"x\.npy: malformed \.npy: missing", names="x.npy"),
+    Case("npy_truncated_many_offsets", r.npy_truncated, BAD_INPUT, r"malformed \.npy|file is empty", names=".npy"),
+    Case("npy_header_length_past_end", r.npy_header_len, BAD_INPUT, r"header length past the end", names="x.npy"),
+    Case("npy_negative_dim", r.npy_bad_shape, BAD_INPUT, r"bad dimension '-3'", names="x.npy"),
+    Case("npy_huge_shape", r.npy_huge_shape, BAD_INPUT, r"x\.npy: malformed \.npy: .*too many elements", names="x.npy"),
+    Case("npy_unsupported_dtype", r.npy_dtype, BAD_INPUT, r"unsupported dtype '<U8'", names="x.npy"),
+    Case("npy_fortran_order", r.npy_fortran, BAD_INPUT, r"fortran_order", names="x.npy"),
+    Case("pb_garbage", r.pb_garbage, BAD_INPUT, r"x\.pb: not a valid TensorProto", names="x.pb"),
+    Case("pb_raw_data_mismatch", r.pb_raw_mismatch, BAD_INPUT, r"x\.pb: raw_data has 10 bytes", names="x.pb"),
+    Case("pb_huge_dims_no_data", r.pb_huge_dims, BAD_INPUT, r"x\.pb: shape .* too many elements", names="x.pb"),
+    Case("pb_external_data_refused", r.pb_external, BAD_INPUT, r"x\.pb: external data \('x\.bin'\) is not allowed", names="x.pb"),
+    Case("input_file_fifo", r.input_fifo, BAD_INPUT, r"x\.pb: is a FIFO", names="x.pb", timeout=20),
+    Case("check_reference_malformed", r.check_bad_reference, BAD_INPUT, r"output_0\.pb", names="output_0.pb"),
+    # Good data through the same doors: must run.
+    Case("nan_inf_propagate", r.nan_inf, 0, r"R: float\[2, 4\]", verify=r.verify_nan_inf),
+    Case("zero_batch_runs_empty", r.zero_batch, 0, r"Y: float\[0, 2\]", verify=r.verify_zero_batch),
+    Case("zero_size_softmax_axis", r.zero_size_softmax_axis, 0, r"S: float\[0, 1, 5\]", verify=r.verify_zero_size_softmax_axis),
+    Case("zero_size_reduction", r.zero_size_inner, 0, r"Y: float\[2, 3\]", verify=r.verify_zero_size_inner),
+    # Rows for ops that land later (SKIP until registered).
+    Case("gather_index_out_of_range", r.gather_index, BAD_INPUT, r"node 'gather' \(Gather\).*index 3.*out of range",
+         requires=("Gather",)),
+    Case("gather_negative_index_out_of_range", r.gather_negative_index, BAD_INPUT,
+         r"node 'gather' \(Gather\).*index -4.*out of range", requires=("Gather",)),
+    Case("labels_out_of_range", r.labels_out_of_range, BAD_INPUT, r"node 'loss' \(SoftmaxCrossEntropyLoss\).*label 3",
+         requires=("SoftmaxCrossEntropyLoss",)),
+    Case("nll_negative_label", r.nll_negative_label, BAD_INPUT,
+         r"node 'nll' \(NegativeLogLikelihoodLoss\).*label -1", requires=("NegativeLogLikelihoodLoss",)),
+    Case("labels_all_ignored_mean_is_nan", r.labels_all_ignored, 0, r"Y: float\[\]", verify=r.verify_labels_all_ignored,
+         requires=("SoftmaxCrossEntropyLoss",)),
+]
+
+
+# ----------------------------------------------------------------------------
+# Running.
+
+def registered_ops(binary):
+    out = subprocess.run([binary, "--list-ops"], capture_output=True, text=True, timeout=60).stdout
+    return {line.split("\t")[1] for line in out.splitlines() if line.count("\t") >= 2}
+
+
+def run_case(case, binary, workdir):
+    if case.requires:
+        missing = [op for op in case.requires if op not in registered_ops(binary)]
+        if missing:
+            print("SKIP %s: needs %s, not registered yet" % (case.name, ", ".join(missing)))
+            return SKIP
+    if os.path.isdir(workdir):
+        shutil.rmtree(workdir)
+    os.makedirs(workdir)
+    runs = case.recipe(workdir)
+    failures = []
+    for args in runs:
+        try:
+            p = subprocess.run([binary] + args, cwd=workdir, capture_output=True, text=True, errors="replace",
+                               timeout=case.timeout)
+        except subprocess.TimeoutExpired:
+            failures.append("%s: did not finish in %ds" % (" ".join(args), case.timeout))
+            continue
+        label = "onnx-run " + " ".join(args)
+        out = p.stdout + p.stderr
+        if p.returncode < 0 or p.returncode >= 128:
+            failures.append("%s: ended by a signal or crash (exit %d)\n%s" % (label, p.returncode, p.stderr[-3000:]))
+            continue
+        if p.returncode != case.code:
+            failures.append("%s: exit %d, expected %d\n%s" % (label, p.returncode, case.code, out[-3000:]))
+            continue
+        text = p.stderr if case.code else out
+        if not re.search(case.msg, text, re.S):
+            failures.append("%s: message does not match /%s/:\n%s" % (label, case.msg, text[-3000:]))
+            continue
+        if case.code:
+            named = case.names or args[0]
+            if named not in p.stderr:
+                failures.append("%s: the message does not name the file '%s':\n%s" % (label, named, p.stderr))
+                continue
+            if "\n" in p.stderr.strip() and not p.stderr.strip().startswith("onnx-run: error:"):
+                failures.append("%s: unexpected extra output on stderr:\n%s" % (label, p.stderr))
+                continue
+    if not failures and case.verify:
+        try:
+            case.verify(workdir)
+        except AssertionError as e:
+            failures.append("verify: %s" % e)
+    if failures:
+        print("FAIL %s (%d of %d runs)" % (case.name, len(failures), len(runs)))
+        for f in failures[:10]:
+            print("  " + f)
+        return 1
+    print("PASS %s (%d run%s): exit %d" % (case.name, len(runs), "" if len(runs) == 1 else "s", case.code))
+    last = p.stderr.strip() if case.code else ""
+    if last:
+        print("  message: " + last)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def emit_seeds(out_dir, max_bytes):
+    """Writes every model the recipes build (small enough) into out_dir."""
+    import tempfile
+    os.makedirs(out_dir, exist_ok=True)
+    count = 0
+    for case in CASES:
+        if case.timeout > 60:
+            continue  # the million-node models: far too big for a fuzzing seed
+        with tempfile.TemporaryDirectory() as d:
+            runs = case.recipe(d)
+            seen = set()
+            for args in runs[:8]:
+                path = os.path.join(d, args[0])
+                if path in seen or not os.path.isfile(path) or os.path.islink(path):
+                    continue
+                seen.add(path)
+                if os.path.getsize(path) > max_bytes or not os.path.getsize(path):
+                    continue
+                shutil.copyfile(path, os.path.join(out_dir, "hostile_%s_%d.onnx" % (case.name, len(seen))))
+                count += 1
+    print("emitted %d seeds into %s" % (count, out_dir))
+
+
+def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--run")
+    ap.add_argument("--onnx-run")
+    ap.add_argument("--workdir")
+    ap.add_argument("--emit-seeds")
+    ap.add_argument("--max-bytes", type=int, default=1 << 16)
+    a = ap.parse_args(argv)
+    names = [c.name for c in CASES]
+    assert len(names) == len(set(names)), "duplicate case names"
+    if a.list:
+        print("\n".join(names))
+        return 0
+    if a.emit_seeds:
+        emit_seeds(a.emit_seeds, a.max_bytes)
+        return 0
+    if a.run:
+        case = next((c for c in CASES if c.name == a.run), None)
+        if case is None:
+            print("no case named %r" % a.run)
+            return 2
+        return run_case(case, os.path.abspath(a.onnx_run), os.path.abspath(a.workdir))
+    ap.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
