@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstring>
 #include <set>
+#include <string_view>
 
 #include "graph/tensor_proto.h"
 
@@ -26,7 +27,7 @@ std::string count_range(int lo, int hi) {
 }
 
 // A helpful word for files that are clearly not ONNX models.
-std::string sniff_format(const std::string& bytes) {
+std::string sniff_format(std::string_view bytes) {
   auto starts = [&](const char* magic, size_t n) { return bytes.size() >= n && std::memcmp(bytes.data(), magic, n) == 0; };
   if (starts("PK\x03\x04", 4)) {
     return "; it is a ZIP archive (a PyTorch checkpoint .pt/.pth?): export the model with torch.onnx.export";
@@ -37,7 +38,7 @@ std::string sniff_format(const std::string& bytes) {
   // A tensor file (input_0.pb) given where a model belongs: it parses as a
   // TensorProto with a valid data type.
   onnx::TensorProto tensor;
-  if (tensor.ParseFromString(bytes) && tensor.data_type() > 0 && tensor.data_type() <= 16 &&
+  if (bytes.size() <= INT32_MAX && tensor.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) && tensor.data_type() > 0 && tensor.data_type() <= 16 &&
       (tensor.dims_size() || tensor.has_raw_data())) {
     return "; it is a TensorProto (a tensor .pb file, such as test data), not a model";
   }
@@ -105,24 +106,35 @@ Result<TensorInfo> convert_type(const onnx::TypeProto& type, const std::string& 
 
 }  // namespace
 
-Result<std::string> read_regular_file(const std::string& path, int64_t max_bytes) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer.
-  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return usage_error(path + ": cannot open: " + std::strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    close(fd);
-    return usage_error(path + ": cannot stat: " + std::strerror(errno));
-  }
+namespace {
+
+// The checks every file we read goes through: a regular file (directories, FIFOs
+// and devices are refused, and were opened with O_NONBLOCK so nothing blocked)
+// no larger than the limit.
+Status check_regular_file(int fd, const std::string& path, int64_t max_bytes, struct stat& st) {
+  if (fstat(fd, &st) != 0) return usage_error(path + ": cannot stat: " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) {
-    close(fd);
     const char* kind = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket"
                        : (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) ? "a device" : "a special file";
     return usage_error(path + ": is " + kind + ", not a regular file");
   }
   if (st.st_size > max_bytes) {
-    close(fd);
     return resource_limit(path + ": file is " + std::to_string(st.st_size) + " bytes, above the limit of " + std::to_string(max_bytes));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::string> read_regular_file(const std::string& path, int64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return usage_error(path + ": cannot open: " + std::strerror(errno));
+  struct stat st;
+  Status checked = check_regular_file(fd, path, max_bytes, st);
+  if (!checked.is_ok()) {
+    close(fd);
+    return checked;
   }
   std::string bytes(static_cast<size_t>(st.st_size), '\0');
   size_t done = 0;
@@ -145,11 +157,7 @@ Result<std::shared_ptr<MappedFile>> map_regular_file(const std::string& path, in
   file->fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (file->fd < 0) return usage_error(path + ": cannot open: " + std::strerror(errno));
   struct stat st;
-  if (fstat(file->fd, &st) != 0) return usage_error(path + ": cannot stat: " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return usage_error(path + ": not a regular file");
-  if (st.st_size > max_bytes) {
-    return resource_limit(path + ": file is " + std::to_string(st.st_size) + " bytes, above the limit of " + std::to_string(max_bytes));
-  }
+  OM_RETURN_IF_ERROR(check_regular_file(file->fd, path, max_bytes, st));
   if (st.st_size == 0) return file;
   void* addr = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, file->fd, 0);
   if (addr == MAP_FAILED) return usage_error(path + ": cannot map: " + std::strerror(errno));
@@ -171,8 +179,8 @@ Result<Graph> load_onnx_file(const std::string& path, const LoadOptions& options
   bool parsed = stripped ? model.ParseFromString(stripped->bytes)
                          : model.ParseFromArray(file->data, static_cast<int>(std::min<size_t>(file->size, INT32_MAX)));
   if (!parsed) {
-    std::string head(file->data, std::min<size_t>(file->size, 8));
-    return invalid_model(path + ": not a valid ONNX model (protobuf parse failed)" + sniff_format(head));
+    return invalid_model(path + ": not a valid ONNX model (protobuf parse failed)" +
+                         sniff_format(std::string_view(file->data, file->size)));
   }
   if (stripped) {
     stripped->bytes.clear();

@@ -74,18 +74,14 @@ class Session::Executor {
     if (i < 0 || i >= static_cast<int>(n.outputs.size())) {
       return internal_error("kernel asked for output " + std::to_string(i) + " of " + std::to_string(n.outputs.size()));
     }
-    Shape as_shape;  // built on the error path only
-    int64_t count = 1;
-    for (int64_t d : shape) {
-      auto next = d < 0 ? std::nullopt : checked_mul(count, d);
-      if (!next || *next > kMaxTensorElements) {
-        as_shape.assign(shape.begin(), shape.end());
-        auto why = checked_num_elements(as_shape);
-        return bad_input("output shape " + shape_to_string(as_shape) + " is invalid" +
-                         (why.is_ok() ? std::string() : ": " + why.status().message()));
-      }
-      count = *next;
+    std::optional<int64_t> checked = checked_num_elements(shape);
+    if (!checked) {  // build the message (and its Shape) on the error path only
+      Shape as_shape(shape.begin(), shape.end());
+      auto why = checked_num_elements(as_shape);
+      return bad_input("output shape " + shape_to_string(as_shape) + " is invalid" +
+                       (why.is_ok() ? std::string() : ": " + why.status().message()));
     }
+    const int64_t count = *checked;
     size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
     ValueId v = n.outputs[static_cast<size_t>(i)];
     std::shared_ptr<Buffer>* slot;

@@ -38,6 +38,23 @@ Result<int64_t> checked_num_elements(const Shape& shape) {
   return n;
 }
 
+std::optional<int64_t> checked_num_elements(std::span<const int64_t> dims) {
+  // The rule of the Shape version: non-negative dims, non-zero product bounded.
+  int64_t nonzero = 1;
+  bool zero = false;
+  for (int64_t d : dims) {
+    if (d < 0) return std::nullopt;
+    if (d == 0) {
+      zero = true;
+      continue;
+    }
+    auto m = checked_mul(nonzero, d);
+    if (!m || *m > kMaxTensorElements) return std::nullopt;
+    nonzero = *m;
+  }
+  return zero ? 0 : nonzero;
+}
+
 int64_t num_elements(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;

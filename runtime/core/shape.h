@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ std::optional<int64_t> checked_add(int64_t a, int64_t b);
 // Product of dims; error on a negative dim or when the product of the non-zero
 // dims is above kMaxTensorElements (so even a zero-size shape has sane dims).
 Result<int64_t> checked_num_elements(const Shape& shape);
+// Same without building a Shape (the executor's per-run path): nullopt where the
+// Shape version would return an error.
+std::optional<int64_t> checked_num_elements(std::span<const int64_t> dims);
 // Product of dims for shapes already validated (tensors in memory).
 int64_t num_elements(const Shape& shape);
 
