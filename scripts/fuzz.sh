@@ -4,19 +4,33 @@
 # shipped models and the bad-model suite. The corpus lives in the build tree
 # (build-fuzz/corpus) and is never committed; crashes land in build-fuzz/crashes.
 #   scripts/fuzz.sh [SECONDS] [extra libFuzzer flags...]
-# Env: BUILD_DIR (default build-fuzz), JOBS (default 2), NODE_TESTS (default /work/node_tests/node).
+# Env: BUILD_DIR (default build-fuzz; an existing build configured with -DONNX_MINI_FUZZ=ON,
+# such as ci_sanitize.sh's, is reused as it is), JOBS (default 2), NODE_TESTS (default: the
+# node tests CTest generated in build/, else generated here into the fuzz build).
 set -euo pipefail
 SECONDS_TO_RUN="${1:-60}"
 shift || true
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${BUILD_DIR:-$ROOT/build-fuzz}"
 JOBS="${JOBS:-2}"
-NODE_TESTS="${NODE_TESTS:-/work/node_tests/node}"
 PY=/usr/bin/python3
 
-CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNX_MINI_FUZZ=ON \
-  -DONNX_MINI_BUILD_TESTS=OFF -DONNX_MINI_BUILD_BENCH=OFF >/dev/null
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNX_MINI_FUZZ=ON \
+    -DONNX_MINI_BUILD_TESTS=OFF -DONNX_MINI_BUILD_BENCH=OFF >/dev/null
+fi
 cmake --build "$BUILD" -j"$JOBS" --target fuzz_load_run
+
+# The official node tests as seeds: reuse a generated set, or generate one (3 s).
+if [ -z "${NODE_TESTS:-}" ]; then
+  for candidate in "$BUILD/tests/conformance/onnx_node_tests/node" "$ROOT/build/tests/conformance/onnx_node_tests/node"; do
+    [ -d "$candidate" ] && NODE_TESTS="$candidate" && break
+  done
+fi
+if [ -z "${NODE_TESTS:-}" ]; then
+  "$PY" "$ROOT/tests/conformance/generate_node_tests.py" --if-missing "$BUILD/onnx_node_tests" >/dev/null
+  NODE_TESTS="$BUILD/onnx_node_tests/node"
+fi
 
 # Seed corpus: copied at run time, small models only (libFuzzer mutates best
 # on small inputs; the big ones add little and slow every execution).
@@ -29,9 +43,10 @@ if [ -d "$NODE_TESTS" ]; then
     cp "$m" "$SEEDS/node_$(basename "$(dirname "$m")").onnx"
   done
 fi
-for m in "$ROOT"/models/*.onnx; do
-  [ -f "$m" ] && cp "$m" "$SEEDS/model_$(basename "$m")"
-done
+while IFS= read -r m; do
+  rel="${m#"$ROOT"/models/}"
+  cp "$m" "$SEEDS/model_${rel//\//_}"
+done < <(find "$ROOT/models" -name model.onnx -size -64k)
 # The bad-model cases (those small enough), built by their recipes.
 "$PY" "$ROOT/tests/hostile/hostile_cases.py" --emit-seeds "$SEEDS" --max-bytes 65536 || echo "fuzz.sh: bad-model seeds skipped" >&2
 
