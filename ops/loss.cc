@@ -67,6 +67,52 @@ void accumulate_loss(const L* labels, const T* weight, int64_t n_batch, int64_t 
   if (options.reduction == LossReduction::kMean) out[0] = static_cast<T>(total / weight_sum);
 }
 
+// The 2-D case [N, C] (no inner dims, what every classifier head feeds): scalar
+// accumulators, no per-row vectors. Per row: the max and its position, then one
+// pass summing exp(x - max) over the other classes. The exp runs in T (float for
+// float logits): x - max rounds by at most 2^-24 relative in float, which moves
+// exp(x - max) by |x - max| * e^(x - max) * 2^-24 <= 2^-24 / e of the maximum's
+// own term, so the float exp costs nothing measurable in accuracy; the sum is
+// kept in double because over 32000 classes a float sum would lose ~log2(C) bits.
+// As in the general path the maximum's term (exactly 1) is left out and
+// log(sum) = log1p(rest), so a confident correct prediction keeps its tiny loss
+// with full relative precision, and loss / log_prob are formed in double, so
+// logits of 1e4 give the exact finite loss. Probabilities are never stored.
+template <typename T, typename L>
+void sce_rows(const T* x, const L* labels, const T* weight, int64_t n_batch, int64_t classes,
+              const LossOptions& options, T* out, T* lp) {
+  double shift = 0, log_sum = 0;  // of the current row
+  auto per_row = [&](int64_t n) {
+    const T* row = x + n * classes;
+    T max_v = -std::numeric_limits<T>::infinity();
+    int64_t arg = -1;
+    for (int64_t c = 0; c < classes; ++c) {
+      if (row[c] > max_v) {
+        max_v = row[c];
+        arg = c;
+      }
+    }
+    // No finite maximum (all -inf or NaN): shift 0 and rest starts at -1 (nothing
+    // is left out of the sum), so log_sum is -inf or NaN and the loss NaN, as in
+    // the general path.
+    const T shift_t = arg < 0 ? T(0) : max_v;
+    double rest = arg < 0 ? -1.0 : 0.0;
+    const int64_t skip = arg < 0 ? classes : arg;
+    for (int64_t c = 0; c < skip; ++c) rest += static_cast<double>(std::exp(row[c] - shift_t));
+    for (int64_t c = skip + 1; c < classes; ++c) rest += static_cast<double>(std::exp(row[c] - shift_t));
+    shift = static_cast<double>(shift_t);
+    log_sum = std::log1p(rest);
+    if (lp) {
+      T* o = lp + n * classes;
+      for (int64_t c = 0; c < classes; ++c) o[c] = static_cast<T>(static_cast<double>(row[c]) - shift - log_sum);
+    }
+  };
+  auto neg_log_prob = [&](int64_t n, int64_t label, int64_t) {
+    return -(static_cast<double>(x[n * classes + label]) - shift - log_sum);
+  };
+  accumulate_loss<T>(labels, weight, n_batch, 1, options, out, per_row, neg_log_prob);
+}
+
 template <typename T, typename L>
 void sce_typed(const Tensor& scores, const Tensor& labels, const Tensor* weight, const LossOptions& options,
                Tensor& loss, Tensor* log_prob) {
@@ -74,6 +120,11 @@ void sce_typed(const Tensor& scores, const Tensor& labels, const Tensor* weight,
   const int64_t inner = n_batch * classes == 0 ? 0 : scores.num_elements() / (n_batch * classes);
   const T* x = scores.data<T>();
   T* lp = log_prob ? log_prob->data<T>() : nullptr;
+  if (scores.rank() == 2) {
+    sce_rows<T>(x, labels.data<L>(), weight ? weight->data<T>() : nullptr, n_batch, classes, options,
+                loss.data<T>(), lp);
+    return;
+  }
   // Per row (fixed n, all j at once so the class loop reads contiguous memory):
   // shift[j] = max over classes, log_sum[j] = log(sum exp(x - shift)).
   // log_sum is log1p(sum of the non-maximal terms) so a confident correct
