@@ -137,20 +137,20 @@ std::vector<Case> activation_cases() {
 TEST(FusedGemmKernel, SmallBatchesEveryActivationBothWeightLayouts) {
   // M = 2..64 with transB = 1 takes the swapped GEMM (Y^T = W X^T) and its
   // transposing epilogue; transB = 0 the plain sgemm: both against the reference.
-  // k = 33 and n = 19 are not multiples of any SIMD width.
+  // k = 33 and n = 67 (>= the swap's minimum of 64 outputs) are not multiples of any SIMD width.
   for (const Case& act : activation_cases()) {
     for (bool tb : {false, true}) {
       for (int64_t m : {2, 4, 16, 64}) {
         for (bool constant_b : {false, true}) {
           Case c = act;
-          c.m = m, c.k = 33, c.n = 19, c.ta = false, c.tb = tb, c.alpha = 1.0f, c.beta = 1.0f;
-          c.bias_shape = {19}, c.has_bias = true, c.constant_b = constant_b;
+          c.m = m, c.k = 33, c.n = 67, c.ta = false, c.tb = tb, c.alpha = 1.0f, c.beta = 1.0f;
+          c.bias_shape = {67}, c.has_bias = true, c.constant_b = constant_b;
           check(c);
         }
         // The other bias forms and alpha/beta through the transposing epilogue.
         Case c = act;
-        c.m = m, c.k = 33, c.n = 19, c.ta = false, c.tb = tb, c.constant_b = true, c.has_bias = true;
-        c.alpha = 0.5f, c.beta = -2.0f, c.bias_shape = {m, 19};
+        c.m = m, c.k = 33, c.n = 67, c.ta = false, c.tb = tb, c.constant_b = true, c.has_bias = true;
+        c.alpha = 0.5f, c.beta = -2.0f, c.bias_shape = {m, 67};
         check(c);
         c.alpha = 1.0f, c.beta = 0.25f, c.bias_shape = {m, 1};
         check(c);
@@ -165,7 +165,7 @@ TEST(FusedGemmKernel, SmallBatchesEveryActivationBothWeightLayouts) {
 
 TEST(FusedGemmKernel, SwappedPathAtMlpLayerSizes) {
   // The nn.Linear shapes the swapped path exists for, at both ends of its window
-  // and just outside it.
+  // and just outside it (M = 65; the 256 -> 10 layer is below its 64 outputs).
   for (int64_t m : {2, 16, 64, 65}) {
     check({m, 784, 512, false, true, 1.0f, 1.0f, {512}, true, true});
     check({m, 256, 10, false, true, 1.0f, 1.0f, {10}, true, true});
