@@ -217,6 +217,19 @@ TEST(Loss, ConfidentPredictionKeepsTinyLossAndNaNPropagates) {
   const double want = std::log1p(999 * std::exp(-20.0));
   const float got = scalar_loss("SoftmaxCrossEntropyLoss", tx, tl, Attributes{}).data<float>()[0];
   EXPECT_NEAR(got, want, 4 * 1.2e-7 * want);  // a few float ULP, relative
+  // The other classes spread over [-16, -8] below the label: the loss ~ 0.04 is
+  // then nearly the sum of their exps itself, so it checks the float exp of each
+  // term to a few ULP (not hidden behind a large max - x[label]).
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> low(-16.0f, -8.0f);
+  double sum = 0;
+  for (size_t c = 1; c < x.size(); ++c) {
+    x[c] = low(rng);
+    sum += std::exp(static_cast<double>(x[c]));
+  }
+  Tensor ts = make_tensor<float>({1, 1000}, x);
+  const float spread = scalar_loss("SoftmaxCrossEntropyLoss", ts, tl, Attributes{}).data<float>()[0];
+  EXPECT_NEAR(spread, std::log1p(sum), 4 * 1.2e-7 * std::log1p(sum));  // a few float ULP, relative
   x[700] = std::numeric_limits<float>::quiet_NaN();  // inside a block of the vector sum
   Tensor tn = make_tensor<float>({1, 1000}, x);
   EXPECT_TRUE(std::isnan(scalar_loss("SoftmaxCrossEntropyLoss", tn, tl, Attributes{}).data<float>()[0]));
