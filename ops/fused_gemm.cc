@@ -16,9 +16,19 @@
 // OpenBLAS stays at full speed: its packed B panel is reused within the call)
 // immediately followed by its epilogue: the output is never swept a second time
 // after it has left the cache.
+//
+// Small batches against an nn.Linear weight (transA = 0, transB = 1, B = W [N, K],
+// kSwapMinRows <= M <= kSwapMaxRows, N >= kSwapMinCols): OpenBLAS's sgemm with a few rows of A
+// spends much of its time packing the whole of W for them. The kernel computes
+// Y^T = W * X^T instead (W as the A operand, N = M) into a per-thread scratch
+// [N, M], and the epilogue reads it transposed while writing Y [M, N] with the
+// bias and activation: still one pass, over M * N floats (<= 128 KiB for the MLP
+// layers) that the GEMM has just written. The thresholds come from
+// bench/bench_small_m.cc (numbers beside the constants).
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "ops/activation_functors.h"
 #include "ops/blas.h"
@@ -31,6 +41,16 @@ namespace {
 
 constexpr int64_t kCacheBudgetBytes = int64_t{512} << 10;
 constexpr int64_t kMinBlockRows = 64;
+// Swapped-orientation window (see the header comment), from bench_small_m (1
+// thread, CPU-time medians, plain / swapped, Haswell kernels then OpenBLAS's own
+// AVX-512 ones; this machine's run-to-run spread is +-10-15 %):
+//   784 -> 512: M = 2 1.59 / 0.99, M = 4 1.07 / 1.51, M = 16 1.23 / 1.50,
+//               M = 64 1.01 / 1.17, M = 96..128 1.03-1.05 (gain gone into noise);
+//   512 -> 256: M = 2..64 1.06-1.66 / 1.03-1.37; 128 -> 64: 1.04-1.46 / 0.95-1.09;
+//   narrow outputs lose: 256 -> 10 0.67-0.90 (Haswell), 512 -> 32 0.75-1.06,
+//   since W is then too small for its packing to matter and the swapped GEMM
+//   has an M of 10-32. Hence M in [2, 64] and N >= 64.
+constexpr int64_t kSwapMinRows = 2, kSwapMaxRows = 64, kSwapMinCols = 64;
 
 // How the bias C is read: element (i, j) is at data[i * row_stride + j * col_stride]
 // (strides 0 along broadcast dims).
@@ -44,6 +64,10 @@ class Epilogue {
  public:
   virtual ~Epilogue() = default;
   virtual void apply(float* y, int64_t rows, int64_t n, const BiasView& bias, float beta) const = 0;
+  // y[i, j] = act(yt[j, i] + beta * C[i, j]) for i < m, j < n: the epilogue of the
+  // swapped GEMM, reading its [n, m] result transposed.
+  virtual void apply_transposed(const float* yt, float* y, int64_t m, int64_t n, const BiasView& bias,
+                                float beta) const = 0;
 };
 
 template <typename Fn>
@@ -61,6 +85,22 @@ class EpilogueImpl final : public Epilogue {
       } else {
         const float* b = bias.data + i * bias.row_stride;
         for (int64_t j = 0; j < n; ++j) row[j] = fn_(row[j] + beta * b[j * bias.col_stride]);
+      }
+    }
+  }
+  void apply_transposed(const float* yt, float* y, int64_t m, int64_t n, const BiasView& bias,
+                        float beta) const override {
+    for (int64_t i = 0; i < m; ++i) {
+      float* row = y + i * n;
+      const float* col = yt + i;  // column i of yt, stride m
+      if (!bias.data) {
+        for (int64_t j = 0; j < n; ++j) row[j] = fn_(col[j * m]);
+      } else if (bias.col_stride == 1 && beta == 1.0f) {  // the nn.Linear case
+        const float* b = bias.data + i * bias.row_stride;
+        for (int64_t j = 0; j < n; ++j) row[j] = fn_(col[j * m] + b[j]);
+      } else {
+        const float* b = bias.data + i * bias.row_stride;
+        for (int64_t j = 0; j < n; ++j) row[j] = fn_(col[j * m] + beta * b[j * bias.col_stride]);
       }
     }
   }
@@ -207,6 +247,16 @@ class FusedGemm final : public Kernel {
         blas::sgemv(true, k, n, alpha_, bd, n, ad, 0.0f, yd);
       }
       epilogue_->apply(yd, 1, n, bias, beta_);
+      return Status::ok();
+    }
+    if (!trans_a_ && tb && m >= kSwapMinRows && m <= kSwapMaxRows && n >= kSwapMinCols) {
+      // Y^T [n, m] = alpha * W [n, k] * X^T, X = A [m, k]. Per-thread scratch that
+      // only grows: no allocation in steady state.
+      thread_local std::vector<float> scratch;
+      const size_t need = static_cast<size_t>(m * n);
+      if (scratch.size() < need) scratch.resize(need);
+      blas::sgemm(false, true, n, m, k, alpha_, bd, k, ad, k, 0.0f, scratch.data(), m);
+      epilogue_->apply_transposed(scratch.data(), yd, m, n, bias, beta_);
       return Status::ok();
     }
     const int64_t lda = trans_a_ ? m : k;

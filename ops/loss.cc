@@ -4,7 +4,9 @@
 #include "ops/loss.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -67,6 +69,124 @@ void accumulate_loss(const L* labels, const T* weight, int64_t n_batch, int64_t 
   if (options.reduction == LossReduction::kMean) out[0] = static_cast<T>(total / weight_sum);
 }
 
+// Four floats as one value (SSE2 width, the x86-64 baseline): GCC / Clang vector extensions, so the loop below is
+// SIMD on any target without intrinsics (and without relaxing -ftrapping-math,
+// under which GCC will not if-convert a scalar select into a vector one).
+using Float4 = float __attribute__((vector_size(16)));
+using Int4 = int32_t __attribute__((vector_size(16)));
+
+// exp(d) lane by lane for d = x - max <= 0 (-inf, NaN allowed). glibc's expf is
+// a call per element and was most of the loss's time. d = n * ln2 + r with
+// n = round(d / ln2) and |r| <= ln2 / 2, ln2 split in a 9-bit head (n * head is
+// exact for |n| <= 256) and a tail; e^r by its Taylor series to r^7 (truncation
+// r^8 / 8! < 5.3e-9, under float's 6e-8 half ULP); 2^n built in the exponent
+// bits. d < -87 gives exactly 0: those terms are below 1.7e-38 (float's normal
+// range ends at 1.2e-38) next to the maximum's own term of 1, and producing
+// subnormals would cost a microcode assist per element (measured: the C = 10
+// case, whose tail is padded with -inf, ran 2x slower). NaN stays NaN: neither
+// select picks it away and the polynomial carries it.
+Float4 exp_nonpositive(Float4 d) {
+  const Float4 min = Float4{} - 87.0f;
+  const Float4 dc = d < min ? min : d;
+  constexpr float kLog2e = 1.44269504088896341f;
+  constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440054690583e-4f;
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  const Float4 nf = (dc * kLog2e + kRound) - kRound;
+  const Float4 r = (dc - nf * kLn2Hi) - nf * kLn2Lo;
+  Float4 p = Float4{} + 1.0f / 5040;
+  p = p * r + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const Int4 n = __builtin_convertvector(nf, Int4);
+  const Float4 e = p * std::bit_cast<Float4>((n + 127) << 23);
+  return d < min ? Float4{} : e;
+}
+
+// sum of exp(x[i] - shift), i < n, for float logits: each of the 4 float lanes
+// adds 4 terms <= 1 (3 roundings), then every 16 elements the lanes go into the
+// double total, so 32000 classes lose no more than 10 do. The tail is padded
+// with -inf (exp 0).
+double sum_exp_shifted(const float* x, int64_t n, float shift) {
+  constexpr int64_t kLanes = 4, kBlock = 16;
+  double total = 0;
+  int64_t i = 0;
+  auto add_lanes = [&](Float4 lanes) {
+    for (int l = 0; l < kLanes; ++l) total += static_cast<double>(lanes[l]);
+  };
+  for (; i + kBlock <= n; i += kBlock) {
+    Float4 acc{};
+    for (int64_t b = 0; b < kBlock; b += kLanes) {
+      Float4 v;
+      std::memcpy(&v, x + i + b, sizeof(v));
+      acc += exp_nonpositive(v - shift);
+    }
+    add_lanes(acc);
+  }
+  for (; i < n; i += kLanes) {
+    Float4 v = Float4{} - std::numeric_limits<float>::infinity();
+    for (int64_t l = 0; l < kLanes && i + l < n; ++l) v[l] = x[i + l];
+    add_lanes(exp_nonpositive(v - shift));
+  }
+  return total;
+}
+
+template <typename T>
+double sum_exp_shifted(const T* x, int64_t n, T shift) {
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) total += static_cast<double>(std::exp(x[i] - shift));
+  return total;
+}
+
+// The 2-D case [N, C] (no inner dims, what every classifier head feeds): scalar
+// accumulators, no per-row vectors. Per row: the max and its position, then one
+// pass summing exp(x - max) over the other classes. The exp runs in T (float for
+// float logits, vectorized by sum_exp_shifted above): x - max rounds by at most 2^-24 relative in float, which moves
+// exp(x - max) by |x - max| * e^(x - max) * 2^-24 <= 2^-24 / e of the maximum's
+// own term, so the float exp costs nothing measurable in accuracy; the sum is
+// kept in double because over 32000 classes a float sum would lose ~log2(C) bits.
+// As in the general path the maximum's term (exactly 1) is left out and
+// log(sum) = log1p(rest), so a confident correct prediction keeps its tiny loss
+// with full relative precision, and loss / log_prob are formed in double, so
+// logits of 1e4 give the exact finite loss. Probabilities are never stored.
+template <typename T, typename L>
+void sce_rows(const T* x, const L* labels, const T* weight, int64_t n_batch, int64_t classes,
+              const LossOptions& options, T* out, T* lp) {
+  double shift = 0, log_sum = 0;  // of the current row
+  auto per_row = [&](int64_t n) {
+    const T* row = x + n * classes;
+    T max_v = -std::numeric_limits<T>::infinity();
+    int64_t arg = -1;
+    for (int64_t c = 0; c < classes; ++c) {
+      if (row[c] > max_v) {
+        max_v = row[c];
+        arg = c;
+      }
+    }
+    // No finite maximum (all -inf or NaN): shift 0 and rest starts at -1 (nothing
+    // is left out of the sum), so log_sum is -inf or NaN and the loss NaN, as in
+    // the general path.
+    const T shift_t = arg < 0 ? T(0) : max_v;
+    double rest = arg < 0 ? -1.0 : 0.0;
+    const int64_t skip = arg < 0 ? classes : arg;
+    rest += sum_exp_shifted(row, skip, shift_t);
+    if (skip + 1 < classes) rest += sum_exp_shifted(row + skip + 1, classes - skip - 1, shift_t);
+    shift = static_cast<double>(shift_t);
+    log_sum = std::log1p(rest);
+    if (lp) {
+      T* o = lp + n * classes;
+      for (int64_t c = 0; c < classes; ++c) o[c] = static_cast<T>(static_cast<double>(row[c]) - shift - log_sum);
+    }
+  };
+  auto neg_log_prob = [&](int64_t n, int64_t label, int64_t) {
+    return -(static_cast<double>(x[n * classes + label]) - shift - log_sum);
+  };
+  accumulate_loss<T>(labels, weight, n_batch, 1, options, out, per_row, neg_log_prob);
+}
+
 template <typename T, typename L>
 void sce_typed(const Tensor& scores, const Tensor& labels, const Tensor* weight, const LossOptions& options,
                Tensor& loss, Tensor* log_prob) {
@@ -74,6 +194,11 @@ void sce_typed(const Tensor& scores, const Tensor& labels, const Tensor* weight,
   const int64_t inner = n_batch * classes == 0 ? 0 : scores.num_elements() / (n_batch * classes);
   const T* x = scores.data<T>();
   T* lp = log_prob ? log_prob->data<T>() : nullptr;
+  if (scores.rank() == 2) {
+    sce_rows<T>(x, labels.data<L>(), weight ? weight->data<T>() : nullptr, n_batch, classes, options,
+                loss.data<T>(), lp);
+    return;
+  }
   // Per row (fixed n, all j at once so the class loop reads contiguous memory):
   // shift[j] = max over classes, log_sum[j] = log(sum exp(x - shift)).
   // log_sum is log1p(sum of the non-maximal terms) so a confident correct

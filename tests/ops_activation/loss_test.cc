@@ -4,8 +4,10 @@
 // out-of-range labels, huge logits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "ops/loss.h"
@@ -172,6 +174,65 @@ TEST(Loss, HugeLogitsGiveExactFiniteLoss) {
   Tensor big = make_tensor<float>({1, 2}, {FLT_MAX, -FLT_MAX});
   Tensor l1 = make_tensor<int64_t>({1}, {0});
   EXPECT_EQ(scalar_loss("SoftmaxCrossEntropyLoss", big, l1, Attributes{}).data<float>()[0], 0.0f);
+}
+
+// The 2-D fast path sums exp(x - max) with its own vectorized float exp in blocks
+// of 16; C = 10 (tail only), 1000 and 32000 (blocks + tail), logit spreads that
+// reach the exp's flush to 0 below e^-87, against a max-shifted double reference.
+TEST(Loss, ManyClassesMatchShiftedDoubleReference) {
+  for (int64_t classes : {10, 1000, 32000}) {
+    for (float spread : {5.0f, 30.0f, 200.0f}) {
+      SCOPED_TRACE("classes=" + std::to_string(classes) + " spread=" + std::to_string(spread));
+      const int64_t n = 3;
+      std::mt19937 rng(static_cast<uint32_t>(classes));
+      std::uniform_real_distribution<float> logit(-spread, spread);
+      std::vector<float> x(static_cast<size_t>(n * classes));
+      for (float& v : x) v = logit(rng);
+      std::vector<int64_t> labels = {0, classes / 2, classes - 1};
+      Tensor tx = make_tensor<float>({n, classes}, x), tl = make_tensor<int64_t>({n}, labels);
+      Attributes a;
+      a.set("reduction", string_attr("none"));
+      auto out = run_op("SoftmaxCrossEntropyLoss", 13, a, {&tx, &tl});
+      ASSERT_TRUE(out.is_ok()) << out.status().message();
+      for (int64_t r = 0; r < n; ++r) {
+        const float* row = x.data() + r * classes;
+        const double mx = *std::max_element(row, row + classes);
+        double sum = 0;
+        for (int64_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(row[c]) - mx);
+        const double want = mx + std::log(sum) - row[labels[r]];
+        // Each term's float exp and float x - max are within ~2 ULP and the sum is
+        // double, so the loss keeps the 4 float ULP the other float cases allow.
+        EXPECT_NEAR((*out)[0].data<float>()[r], want, 4 * 1.2e-7 * std::max(1.0, std::fabs(want))) << "row " << r;
+      }
+    }
+  }
+}
+
+TEST(Loss, ConfidentPredictionKeepsTinyLossAndNaNPropagates) {
+  // 999 classes at -20 below the label's: loss = log1p(999 e^-20) ~ 2.06e-6 with
+  // full relative precision (the maximum's term is left out of the float sum).
+  std::vector<float> x(1000, -20.0f);
+  x[0] = 0.0f;
+  Tensor tx = make_tensor<float>({1, 1000}, x), tl = make_tensor<int64_t>({1}, {0});
+  const double want = std::log1p(999 * std::exp(-20.0));
+  const float got = scalar_loss("SoftmaxCrossEntropyLoss", tx, tl, Attributes{}).data<float>()[0];
+  EXPECT_NEAR(got, want, 4 * 1.2e-7 * want);  // a few float ULP, relative
+  // The other classes spread over [-16, -8] below the label: the loss ~ 0.04 is
+  // then nearly the sum of their exps itself, so it checks the float exp of each
+  // term to a few ULP (not hidden behind a large max - x[label]).
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> low(-16.0f, -8.0f);
+  double sum = 0;
+  for (size_t c = 1; c < x.size(); ++c) {
+    x[c] = low(rng);
+    sum += std::exp(static_cast<double>(x[c]));
+  }
+  Tensor ts = make_tensor<float>({1, 1000}, x);
+  const float spread = scalar_loss("SoftmaxCrossEntropyLoss", ts, tl, Attributes{}).data<float>()[0];
+  EXPECT_NEAR(spread, std::log1p(sum), 4 * 1.2e-7 * std::log1p(sum));  // a few float ULP, relative
+  x[700] = std::numeric_limits<float>::quiet_NaN();  // inside a block of the vector sum
+  Tensor tn = make_tensor<float>({1, 1000}, x);
+  EXPECT_TRUE(std::isnan(scalar_loss("SoftmaxCrossEntropyLoss", tn, tl, Attributes{}).data<float>()[0]));
 }
 
 TEST(Loss, LogProbOutputIsLogSoftmaxOverClassAxis) {

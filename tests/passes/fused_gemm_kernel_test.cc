@@ -1,7 +1,11 @@
 // FusedGemm against a naive double-precision reference: every transpose
 // combination, alpha/beta, each bias broadcast, the sgemv path (M = 1), the
-// row-blocked path (output above the cache budget), constant and fed weights,
-// and N-D A.
+// swapped small-batch path (transB = 1, M = 2..64) with every epilogue
+// activation, the row-blocked path (output above the cache budget), constant
+// and fed weights, and N-D A.
+#include <cmath>
+#include <functional>
+
 #include "tests/passes/pass_test_util.h"
 
 namespace onnx_mini::testing {
@@ -14,9 +18,14 @@ struct Case {
   std::vector<int64_t> bias_shape;  // empty vector with has_bias false = no C
   bool has_bias;
   bool constant_b;
+  // The epilogue: ONNX op name, its activation_* attributes, and its formula in
+  // double for the reference.
+  std::string activation = "Relu";
+  std::vector<std::pair<std::string, float>> params = {};
+  std::function<double(double)> act = [](double v) { return v < 0 ? 0 : v; };
 };
 
-// Y = relu(alpha * op(A) op(B) + beta * C) in double.
+// Y = act(alpha * op(A) op(B) + beta * C) in double.
 std::vector<double> reference(const Case& c, const Tensor& a, const Tensor& b, const Tensor* bias) {
   std::vector<double> y(static_cast<size_t>(c.m * c.n));
   for (int64_t i = 0; i < c.m; ++i) {
@@ -33,7 +42,7 @@ std::vector<double> reference(const Case& c, const Tensor& a, const Tensor& b, c
         int64_t cm = s.size() == 2 ? s[0] : 1, cn = s.empty() ? 1 : s.back();
         v += c.beta * bias->data<float>()[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
       }
-      y[static_cast<size_t>(i * c.n + j)] = v < 0 ? 0 : v;
+      y[static_cast<size_t>(i * c.n + j)] = c.act(v);
     }
   }
   return y;
@@ -42,7 +51,7 @@ std::vector<double> reference(const Case& c, const Tensor& a, const Tensor& b, c
 void check(const Case& c) {
   SCOPED_TRACE("m=" + std::to_string(c.m) + " k=" + std::to_string(c.k) + " n=" + std::to_string(c.n) +
                " ta=" + std::to_string(c.ta) + " tb=" + std::to_string(c.tb) + " constant_b=" +
-               std::to_string(c.constant_b));
+               std::to_string(c.constant_b) + " activation=" + c.activation);
   Tensor a = random_tensor(c.ta ? Shape{c.k, c.m} : Shape{c.m, c.k}, 11);
   Tensor b = random_tensor(c.tb ? Shape{c.n, c.k} : Shape{c.k, c.n}, 12);
   Tensor bias = random_tensor(c.bias_shape, 13);
@@ -58,10 +67,11 @@ void check(const Case& c) {
     gb.initializer("C", bias);
     ins.push_back("C");
   }
-  gb.node("FusedGemm", ins, {"Y"},
-          {{"transA", int_attr(c.ta)}, {"transB", int_attr(c.tb)}, {"alpha", float_attr(c.alpha)},
-           {"beta", float_attr(c.beta)}, {"activation", string_attr("Relu")}},
-          "fused", kOnnxMiniDomain);
+  std::map<std::string, Attribute> attrs = {
+      {"transA", int_attr(c.ta)}, {"transB", int_attr(c.tb)}, {"alpha", float_attr(c.alpha)},
+      {"beta", float_attr(c.beta)}, {"activation", string_attr(c.activation)}};
+  for (const auto& [name, v] : c.params) attrs["activation_" + name] = float_attr(v);
+  gb.node("FusedGemm", ins, {"Y"}, attrs, "fused", kOnnxMiniDomain);
   gb.output("Y");
   std::vector<NamedTensor> feeds = {{"A", a}};
   if (!c.constant_b) feeds.push_back({"B", b});
@@ -91,6 +101,74 @@ TEST(FusedGemmKernel, MatchesReferenceAcrossLayoutsAndBiases) {
         }
       }
     }
+  }
+}
+
+// Every epilogue activation, with non-default parameters where it has any, so a
+// parameter lost on the way to the functor shows. Formulas from the ONNX spec.
+std::vector<Case> activation_cases() {
+  auto with = [](std::string op, std::vector<std::pair<std::string, float>> params,
+                 std::function<double(double)> f) {
+    Case c{};
+    c.activation = std::move(op);
+    c.params = std::move(params);
+    c.act = std::move(f);
+    return c;
+  };
+  return {
+      with("Relu", {}, [](double v) { return v < 0 ? 0 : v; }),
+      with("LeakyRelu", {{"alpha", 0.125f}}, [](double v) { return v < 0 ? 0.125 * v : v; }),
+      with("Sigmoid", {}, [](double v) { return 1 / (1 + std::exp(-v)); }),
+      with("Tanh", {}, [](double v) { return std::tanh(v); }),
+      with("Elu", {{"alpha", 0.5f}}, [](double v) { return v < 0 ? 0.5 * std::expm1(v) : v; }),
+      with("Selu", {{"alpha", 1.5f}, {"gamma", 1.25f}},
+           [](double v) { return v <= 0 ? 1.25 * 1.5 * std::expm1(v) : 1.25 * v; }),
+      with("Celu", {{"alpha", 2.0f}}, [](double v) { return v < 0 ? 2.0 * std::expm1(v / 2.0) : v; }),
+      with("HardSigmoid", {{"alpha", 0.25f}, {"beta", 0.375f}},
+           [](double v) { return std::clamp(0.25 * v + 0.375, 0.0, 1.0); }),
+      with("HardSwish", {}, [](double v) { return v * std::clamp(v / 6 + 0.5, 0.0, 1.0); }),
+      with("Softplus", {}, [](double v) { return std::log1p(std::exp(v)); }),
+      with("Softsign", {}, [](double v) { return v / (1 + std::fabs(v)); }),
+      // alpha = 0.3 puts the threshold inside the spread of the outputs.
+      with("ThresholdedRelu", {{"alpha", 0.3f}}, [](double v) { return v > 0.3 ? v : 0; }),
+  };
+}
+
+TEST(FusedGemmKernel, SmallBatchesEveryActivationBothWeightLayouts) {
+  // M = 2..64 with transB = 1 takes the swapped GEMM (Y^T = W X^T) and its
+  // transposing epilogue; transB = 0 the plain sgemm: both against the reference.
+  // k = 33 and n = 67 (>= the swap's minimum of 64 outputs) are not multiples of any SIMD width.
+  for (const Case& act : activation_cases()) {
+    for (bool tb : {false, true}) {
+      for (int64_t m : {2, 4, 16, 64}) {
+        for (bool constant_b : {false, true}) {
+          Case c = act;
+          c.m = m, c.k = 33, c.n = 67, c.ta = false, c.tb = tb, c.alpha = 1.0f, c.beta = 1.0f;
+          c.bias_shape = {67}, c.has_bias = true, c.constant_b = constant_b;
+          check(c);
+        }
+        // The other bias forms and alpha/beta through the transposing epilogue.
+        Case c = act;
+        c.m = m, c.k = 33, c.n = 67, c.ta = false, c.tb = tb, c.constant_b = true, c.has_bias = true;
+        c.alpha = 0.5f, c.beta = -2.0f, c.bias_shape = {m, 67};
+        check(c);
+        c.alpha = 1.0f, c.beta = 0.25f, c.bias_shape = {m, 1};
+        check(c);
+        c.beta = 1.0f, c.bias_shape = {};  // scalar C
+        check(c);
+        c.has_bias = false;
+        check(c);
+      }
+    }
+  }
+}
+
+TEST(FusedGemmKernel, SwappedPathAtMlpLayerSizes) {
+  // The nn.Linear shapes the swapped path exists for, at both ends of its window
+  // and just outside it (M = 65; the 256 -> 10 layer is below its 64 outputs).
+  for (int64_t m : {2, 16, 64, 65}) {
+    check({m, 784, 512, false, true, 1.0f, 1.0f, {512}, true, true});
+    check({m, 256, 10, false, true, 1.0f, 1.0f, {10}, true, true});
   }
 }
 
