@@ -15,8 +15,11 @@ BUILD="${BUILD_DIR:-$ROOT/build-fuzz}"
 JOBS="${JOBS:-2}"
 PY=/usr/bin/python3
 
+# clang from Debian's clang-14 (scripts/install_deps.sh --with-fuzz); plain clang if present.
+FUZZ_CC="${CC:-$(command -v clang || command -v clang-14)}"
+FUZZ_CXX="${CXX:-$(command -v clang++ || command -v clang++-14)}"
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-  CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNX_MINI_FUZZ=ON \
+  CC="$FUZZ_CC" CXX="$FUZZ_CXX" cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNX_MINI_FUZZ=ON \
     -DONNX_MINI_BUILD_TESTS=OFF -DONNX_MINI_BUILD_BENCH=OFF >/dev/null
 fi
 cmake --build "$BUILD" -j"$JOBS" --target fuzz_load_run
