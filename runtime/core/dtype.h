@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace onnx_mini {
 
@@ -51,10 +52,10 @@ template <> constexpr DataType dtype_of<uint32_t>() { return DataType::kUInt32; 
 template <> constexpr DataType dtype_of<uint64_t>() { return DataType::kUInt64; }
 template <> constexpr DataType dtype_of<bool>() { return DataType::kBool; }
 
-// Calls f(T{}) with the C++ type of a numeric dtype (float16/bfloat16 excluded).
-// Returns false when the dtype has no C++ mapping.
+// Calls f(T{}) for the numeric, non-bool dtypes arithmetic ops accept (never
+// instantiating f for bool). Returns false for any other dtype.
 template <typename F>
-bool dispatch_dtype(DataType t, F&& f) {
+bool dispatch_arithmetic(DataType t, F&& f) {
   switch (t) {
     case DataType::kFloat: f(float{}); return true;
     case DataType::kDouble: f(double{}); return true;
@@ -66,9 +67,19 @@ bool dispatch_dtype(DataType t, F&& f) {
     case DataType::kUInt16: f(uint16_t{}); return true;
     case DataType::kUInt32: f(uint32_t{}); return true;
     case DataType::kUInt64: f(uint64_t{}); return true;
-    case DataType::kBool: f(bool{}); return true;
     default: return false;
   }
+}
+
+// Calls f(T{}) with the C++ type of a numeric dtype or bool (float16/bfloat16
+// excluded). Returns false when the dtype has no C++ mapping.
+template <typename F>
+bool dispatch_dtype(DataType t, F&& f) {
+  if (t == DataType::kBool) {
+    f(bool{});
+    return true;
+  }
+  return dispatch_arithmetic(t, std::forward<F>(f));
 }
 
 }  // namespace onnx_mini
