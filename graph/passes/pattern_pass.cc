@@ -9,7 +9,9 @@ bool is_op(const Node& n, const char* op_type, const char* domain, int min_since
 }
 
 bool only_attributes(const Node& n, std::initializer_list<const char*> allowed) {
-  for (const auto& [name, a] : n.attrs.all()) {
+  for (const auto& entry : n.attrs.all()) {
+    // A plain reference, not a structured binding: clang 14 cannot capture those.
+    const std::string& name = entry.first;
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* x) { return name == x; })) return false;
   }
   return true;
