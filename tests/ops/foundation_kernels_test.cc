@@ -40,6 +40,22 @@ Tensor run_single(ModelBuilder& b, const std::vector<NamedTensor>& inputs) {
   return out.is_ok() ? out->at(0).tensor : Tensor();
 }
 
+// Offsets into a and b of output element i, with a and b broadcast to `out`
+// (shapes already padded with leading 1s to out's rank): the reference's own,
+// index-arithmetic broadcasting, independent of ops/broadcast.h.
+std::pair<int64_t, int64_t> broadcast_offsets(int64_t i, const Shape& a, const Shape& b, const Shape& out) {
+  int64_t rem = i, oa = 0, ob = 0, sa = 1, sb = 1;
+  for (size_t d = out.size(); d-- > 0;) {
+    int64_t coord = rem % out[d];
+    rem /= out[d];
+    oa += (a[d] == 1 ? 0 : coord) * sa;
+    ob += (b[d] == 1 ? 0 : coord) * sb;
+    sa *= a[d];
+    sb *= b[d];
+  }
+  return {oa, ob};
+}
+
 // Naive Gemm in double: Y = alpha * op(A) op(B) + beta * C (C broadcast).
 std::vector<double> gemm_ref(const Tensor& a, const Tensor& b, const Tensor* c, bool ta, bool tb, double alpha,
                              double beta, int64_t m, int64_t n, int64_t k) {
@@ -158,15 +174,7 @@ TEST_P(MatMulTest, MatchesReferenceWithNumpySemantics) {
   int64_t count = num_elements(batch);
   std::vector<double> ref;
   for (int64_t bi = 0; bi < count; ++bi) {
-    int64_t rem = bi, oa = 0, ob = 0, sa = 1, sb = 1;
-    for (size_t d = rank; d-- > 0;) {
-      int64_t coord = rem % batch[d];
-      rem /= batch[d];
-      oa += (ab[d] == 1 ? 0 : coord) * sa;
-      ob += (bb[d] == 1 ? 0 : coord) * sb;
-      sa *= ab[d];
-      sb *= bb[d];
-    }
+    auto [oa, ob] = broadcast_offsets(bi, ab, bb, batch);
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < n; ++j) {
         double acc = 0;
@@ -208,15 +216,7 @@ TEST(AddTest, BroadcastingMatchesReference) {
     while (ya.size() < c.y.size()) ya.insert(ya.begin(), 1);
     while (yb.size() < c.y.size()) yb.insert(yb.begin(), 1);
     for (int64_t i = 0; i < num_elements(c.y); ++i) {
-      int64_t rem = i, oa = 0, ob = 0, sa = 1, sb = 1;
-      for (size_t d = c.y.size(); d-- > 0;) {
-        int64_t coord = rem % c.y[d];
-        rem /= c.y[d];
-        oa += (ya[d] == 1 ? 0 : coord) * sa;
-        ob += (yb[d] == 1 ? 0 : coord) * sb;
-        sa *= ya[d];
-        sb *= yb[d];
-      }
+      auto [oa, ob] = broadcast_offsets(i, ya, yb, c.y);
       ref.push_back(static_cast<double>(a.data<float>()[oa]) + b.data<float>()[ob]);
     }
     expect_close(y, ref, c.y);

@@ -10,8 +10,13 @@
 #include <vector>
 
 #include "ops/registry.h"
+#include "tests/testutil/attribute_values.h"
 
 namespace onnx_mini::test {
+
+using ::onnx_mini::testing::float_attr;
+using ::onnx_mini::testing::int_attr;
+using ::onnx_mini::testing::string_attr;
 
 class TestContext final : public KernelContext {
  public:
@@ -91,23 +96,5 @@ std::vector<T> values_of(const Tensor& t) {
   return std::vector<T>(t.data<T>(), t.data<T>() + t.num_elements());
 }
 
-inline Attribute float_attr(float v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kFloat;
-  a.f = v;
-  return a;
-}
-inline Attribute int_attr(int64_t v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-inline Attribute string_attr(const std::string& v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kString;
-  a.s = v;
-  return a;
-}
 
 }  // namespace onnx_mini::test

@@ -14,6 +14,7 @@
 #include "graph/ir.h"
 #include "graph/passes/pass_manager.h"
 #include "runtime/session.h"
+#include "tests/testutil/attribute_values.h"
 
 namespace onnx_mini::testing {
 
@@ -31,24 +32,6 @@ inline Tensor int64_tensor(const Shape& shape, const std::vector<int64_t>& value
   return t;
 }
 
-inline Attribute int_attr(int64_t v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-inline Attribute float_attr(float v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kFloat;
-  a.f = v;
-  return a;
-}
-inline Attribute string_attr(const std::string& v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kString;
-  a.s = v;
-  return a;
-}
 
 // Builds a Graph node by node at a chosen ai.onnx opset.
 class GraphBuilder {
