@@ -8,6 +8,7 @@
 #include "graph/onnx_loader.h"
 #include "graph/passes/pass_manager.h"
 #include "ops/blas.h"
+#include "ops/parallel.h"
 #include "runtime/plan.h"
 
 namespace onnx_mini {
@@ -165,7 +166,10 @@ Result<std::unique_ptr<Session>> Session::from_graph(Graph graph, const SessionO
 }
 
 Status Session::build(const SessionOptions& options) {
+  // One thread count for OpenBLAS and the runtime's own workers (ops/parallel.h).
+  // 0 keeps OpenBLAS's default (all cores, or OPENBLAS_NUM_THREADS) for both.
   if (options.threads > 0) blas::set_num_threads(options.threads);
+  parallel::set_num_threads(options.threads > 0 ? options.threads : blas::num_threads());
   PassContext pc;
   pc.opt_level = options.opt_level;
   pc.log = options.explain;

@@ -1,0 +1,137 @@
+#include "ops/parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define ONNX_MINI_CPU_RELAX() _mm_pause()
+#else
+#define ONNX_MINI_CPU_RELAX() std::this_thread::yield()
+#endif
+
+namespace onnx_mini::parallel {
+namespace {
+
+// How long an idle worker keeps polling before it sleeps. Between the layers of
+// one run (and between back-to-back runs) the gap is a few microseconds, far
+// below this; a futex wake-up instead costs ~5-50 us, the whole time of a small
+// layer. After a run the workers sleep within this bound, so nothing spins on.
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+class Pool {
+ public:
+  ~Pool() { stop_workers(); }
+
+  void resize(int participants) {
+    const int workers = participants > 1 ? participants - 1 : 0;
+    if (workers == static_cast<int>(threads_.size())) return;
+    stop_workers();
+    stop_ = false;
+    // The generation a new worker starts from is read here, not by the thread:
+    // a dispatch issued before the thread first runs must still look new to it.
+    const uint64_t current = generation_.load(std::memory_order_acquire);
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, current] { worker_loop(current); });
+  }
+
+  int participants() const { return static_cast<int>(threads_.size()) + 1; }
+
+  void run(int64_t num_tasks, TaskFn fn, const void* context) {
+    if (threads_.empty() || num_tasks <= 1) {
+      for (int64_t t = 0; t < num_tasks; ++t) fn(context, t);
+      return;
+    }
+    fn_ = fn;
+    context_ = context;
+    num_tasks_ = num_tasks;
+    next_.store(0, std::memory_order_relaxed);
+    busy_.store(static_cast<int>(threads_.size()), std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    take_tasks();
+    // Wait for the workers to finish theirs (and to stop touching fn_/context_).
+    for (int spins = 0; busy_.load(std::memory_order_acquire) != 0; ++spins) {
+      if (spins < 4096) {
+        ONNX_MINI_CPU_RELAX();
+      } else {
+        std::this_thread::yield();  // an oversubscribed machine: let the worker run
+      }
+    }
+  }
+
+ private:
+  void take_tasks() {
+    for (int64_t t; (t = next_.fetch_add(1, std::memory_order_relaxed)) < num_tasks_;) fn_(context_, t);
+  }
+
+  void worker_loop(uint64_t seen) {
+    for (;;) {
+      const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+      int polls = 0;
+      while (generation_.load(std::memory_order_acquire) == seen && !stop_flag_.load(std::memory_order_relaxed)) {
+        ONNX_MINI_CPU_RELAX();
+        if (++polls % 64 == 0 && std::chrono::steady_clock::now() > spin_until) {
+          std::unique_lock<std::mutex> lock(mu_);
+          cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen || stop_; });
+          break;
+        }
+      }
+      if (stop_flag_.load(std::memory_order_relaxed)) return;
+      seen = generation_.load(std::memory_order_acquire);
+      take_tasks();
+      busy_.fetch_sub(1, std::memory_order_release);
+    }
+  }
+
+  void stop_workers() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      stop_flag_.store(true, std::memory_order_relaxed);
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    stop_flag_.store(false, std::memory_order_relaxed);
+  }
+
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_, for the condition variable
+  std::atomic<bool> stop_flag_{false};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int64_t> next_{0};
+  std::atomic<int> busy_{0};
+  // The current dispatch: written before generation_ is bumped (release), read by
+  // workers after they see the new generation (acquire).
+  TaskFn fn_ = nullptr;
+  const void* context_ = nullptr;
+  int64_t num_tasks_ = 0;
+};
+
+Pool& pool() {
+  static Pool p;
+  return p;
+}
+
+}  // namespace
+
+void set_num_threads(int n) {
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  pool().resize(n);
+}
+
+int num_threads() { return pool().participants(); }
+
+void for_each_task(int64_t num_tasks, TaskFn fn, const void* context) { pool().run(num_tasks, fn, context); }
+
+}  // namespace onnx_mini::parallel
