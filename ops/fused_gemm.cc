@@ -6,16 +6,24 @@
 // rank > 2 when transA = 0: its leading dims are flattened into M and kept in the
 // output ([..., K] x [K, N] -> [..., N]), which is what MatMul + Add computes.
 //
-// Execution: one BLAS call per layer and the epilogue (bias + activation) run on
-// the output while it is still in cache. The GEMM writes its output with beta = 0
-// and the epilogue then reads each element once, adds the bias and applies the
-// activation in place. When the output fits in kCacheBudgetBytes (half of a
-// 1 MiB L2: the MLP layers up to batch 256 x 512 floats) this is a single BLAS
-// call followed by the epilogue over data still in L2. Larger outputs are cut in
-// row blocks that fit the budget, each one GEMM call (>= kMinBlockRows rows, so
-// OpenBLAS stays at full speed: its packed B panel is reused within the call)
-// immediately followed by its epilogue: the output is never swept a second time
-// after it has left the cache.
+// Execution, fast path: a constant B (the layer's weight) is packed once at
+// session build (ops/packed_gemm.h, CPUs with AVX-512F, weights up to
+// kMaxPackedWeightBytes) and every run is one packed multiply whose micro-kernel
+// hands each finished register tile (12 rows x 32 columns) to the epilogue, which
+// adds the bias and applies the activation while the tile is in L1: no second
+// pass over the output. This is the path of every nn.Linear layer on such CPUs,
+// at every batch size, transA = 0.
+//
+// Otherwise (no AVX-512F, ONNX_MINI_PACKED_GEMM=0, a fed or large B, transA):
+// OpenBLAS. The GEMM writes its output with beta = 0 and the epilogue then reads
+// each element once, adds the bias and applies the activation in place. When the
+// output fits in kCacheBudgetBytes (half of a 1 MiB L2: the MLP layers up to
+// batch 256 x 512 floats) this is a single BLAS call followed by the epilogue
+// over data still in L2. Larger outputs are cut in row blocks that fit the
+// budget, each one GEMM call (>= kMinBlockRows rows, so OpenBLAS stays at full
+// speed: its packed B panel is reused within the call) immediately followed by
+// its epilogue: the output is never swept a second time after it has left the
+// cache.
 //
 // Small batches against an nn.Linear weight (transA = 0, transB = 1, B = W [N, K],
 // kSwapMinRows <= M <= kSwapMaxRows, N >= kSwapMinCols): OpenBLAS's sgemm with a few rows of A
@@ -26,6 +34,7 @@
 // layers) that the GEMM has just written. The thresholds come from
 // bench/bench_small_m.cc (numbers beside the constants).
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -34,6 +43,7 @@
 #include "ops/blas.h"
 #include "ops/broadcast.h"
 #include "ops/fused_gemm.h"
+#include "ops/packed_gemm.h"
 #include "ops/registry.h"
 
 namespace onnx_mini {
@@ -50,6 +60,21 @@ constexpr int64_t kMinBlockRows = 64;
 //   narrow outputs lose: 256 -> 10 0.67-0.90 (Haswell), 512 -> 32 0.75-1.06,
 //   since W is then too small for its packing to matter and the swapped GEMM
 //   has an M of 10-32. Hence M in [2, 64] and N >= 64.
+// Constant weights up to this size are packed for ops/packed_gemm.h at session
+// build; larger ones are used in place through OpenBLAS. A packed copy sits next
+// to the initializer (the session keeps the original), so this bounds what
+// packing adds to the model's footprint per weight; above it a layer is
+// memory-bound at small batch anyway, where the packing gains least.
+constexpr int64_t kMaxPackedWeightBytes = int64_t{16} << 20;
+
+// ONNX_MINI_PACKED_GEMM=0 turns the packed kernel off (read at session build):
+// for benchmarks against OpenBLAS and for tests of the OpenBLAS paths, which the
+// packed kernel would otherwise hide on an AVX-512 machine.
+bool packed_gemm_enabled() {
+  const char* v = std::getenv("ONNX_MINI_PACKED_GEMM");
+  return !(v && std::string(v) == "0");
+}
+
 constexpr int64_t kSwapMinRows = 2, kSwapMaxRows = 64, kSwapMinCols = 64;
 
 // How the bias C is read: element (i, j) is at data[i * row_stride + j * col_stride]
@@ -63,7 +88,8 @@ struct BiasView {
 class Epilogue {
  public:
   virtual ~Epilogue() = default;
-  virtual void apply(float* y, int64_t rows, int64_t n, const BiasView& bias, float beta) const = 0;
+  // Rows [0, rows) of a block whose rows are ldy apart.
+  virtual void apply(float* y, int64_t ldy, int64_t rows, int64_t n, const BiasView& bias, float beta) const = 0;
   // y[i, j] = act(yt[j, i] + beta * C[i, j]) for i < m, j < n: the epilogue of the
   // swapped GEMM, reading its [n, m] result transposed.
   virtual void apply_transposed(const float* yt, float* y, int64_t m, int64_t n, const BiasView& bias,
@@ -74,9 +100,9 @@ template <typename Fn>
 class EpilogueImpl final : public Epilogue {
  public:
   explicit EpilogueImpl(Fn fn) : fn_(fn) {}
-  void apply(float* y, int64_t rows, int64_t n, const BiasView& bias, float beta) const override {
+  void apply(float* y, int64_t ldy, int64_t rows, int64_t n, const BiasView& bias, float beta) const override {
     for (int64_t i = 0; i < rows; ++i) {
-      float* row = y + i * n;
+      float* row = y + i * ldy;
       if (!bias.data) {
         for (int64_t j = 0; j < n; ++j) row[j] = fn_(row[j]);
       } else if (bias.col_stride == 1 && beta == 1.0f) {  // the nn.Linear case: vectorizes
@@ -107,6 +133,24 @@ class EpilogueImpl final : public Epilogue {
 
  private:
   Fn fn_;
+};
+
+// The packed kernel's per-tile callback: the epilogue on one tile, with the bias
+// moved to the tile's origin.
+class TileEpilogueAdapter final : public TileEpilogue {
+ public:
+  TileEpilogueAdapter(const Epilogue& epilogue, const BiasView& bias, float beta)
+      : epilogue_(epilogue), bias_(bias), beta_(beta) {}
+  void apply(float* y, int64_t ldy, int64_t rows, int64_t cols, int64_t row0, int64_t col0) const override {
+    BiasView bias = bias_;
+    if (bias.data) bias.data += row0 * bias.row_stride + col0 * bias.col_stride;
+    epilogue_.apply(y, ldy, rows, cols, bias, beta_);
+  }
+
+ private:
+  const Epilogue& epilogue_;
+  BiasView bias_;
+  float beta_;
 };
 
 using EpilogueFactory = Result<std::unique_ptr<Epilogue>> (*)(const Attributes& params);
@@ -229,11 +273,16 @@ class FusedGemm final : public Kernel {
     float* yd = y->data<float>();
     if (k == 0) {  // empty reduction: y = act(beta * C)
       std::fill(yd, yd + m * n, 0.0f);
-      epilogue_->apply(yd, m, n, bias, beta_);
+      epilogue_->apply(yd, n, m, n, bias, beta_);
       return Status::ok();
     }
     const float* ad = a.data<float>();
     const float* bd = b.data<float>();
+    if (packed_.defined() && !trans_a_) {
+      const TileEpilogueAdapter tile_epilogue(*epilogue_, bias, beta_);
+      packed_.multiply(m, ad, k, alpha_, yd, n, &tile_epilogue);
+      return Status::ok();
+    }
     if (m == 1) {
       // A single row is a matrix-vector product: sgemv is several times faster than
       // sgemm with M = 1 in OpenBLAS. x = row 0 of op(A) is contiguous either way.
@@ -246,7 +295,7 @@ class FusedGemm final : public Kernel {
       } else {
         blas::sgemv(true, k, n, alpha_, bd, n, ad, 0.0f, yd);
       }
-      epilogue_->apply(yd, 1, n, bias, beta_);
+      epilogue_->apply(yd, n, 1, n, bias, beta_);
       return Status::ok();
     }
     if (!trans_a_ && tb && m >= kSwapMinRows && m <= kSwapMaxRows && n >= kSwapMinCols) {
@@ -269,7 +318,7 @@ class FusedGemm final : public Kernel {
       blas::sgemm(trans_a_, tb, rows, n, k, alpha_, a_block, lda, bd, ldb, 0.0f, yd + r0 * n, n);
       BiasView block_bias = bias;
       if (block_bias.data) block_bias.data += r0 * block_bias.row_stride;
-      epilogue_->apply(yd + r0 * n, rows, n, block_bias, beta_);
+      epilogue_->apply(yd + r0 * n, n, rows, n, block_bias, beta_);
     }
     return Status::ok();
   }
@@ -288,6 +337,12 @@ class FusedGemm final : public Kernel {
       return Status::ok();
     }
     weights_ = *b->constant;  // a view of the initializer: shared storage, no copy
+    if (PackedWeights::supported() && packed_gemm_enabled() && !trans_a_ && weights_.num_elements() > 0 &&
+        static_cast<int64_t>(weights_.byte_size()) <= kMaxPackedWeightBytes) {
+      const int64_t k = trans_b_ ? weights_.dim(1) : weights_.dim(0);
+      const int64_t n = trans_b_ ? weights_.dim(0) : weights_.dim(1);
+      packed_ = PackedWeights::pack(weights_.data<float>(), k, n, weights_.dim(1), trans_b_);
+    }
     return Status::ok();
   }
 
@@ -310,6 +365,7 @@ class FusedGemm final : public Kernel {
   float alpha_ = 1, beta_ = 1;
   bool trans_a_ = false, trans_b_ = false;
   Tensor weights_;  // constant B (a view of the initializer), or undefined when fed
+  PackedWeights packed_;  // weights_ packed for ops/packed_gemm.h, when the CPU runs it
   std::unique_ptr<Epilogue> epilogue_;
 };
 

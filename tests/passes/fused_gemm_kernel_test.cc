@@ -2,7 +2,10 @@
 // combination, alpha/beta, each bias broadcast, the sgemv path (M = 1), the
 // swapped small-batch path (transB = 1, M = 2..64) with every epilogue
 // activation, the row-blocked path (output above the cache budget), constant
-// and fed weights, and N-D A.
+// and fed weights, and N-D A. Every test runs twice: with the packed kernel
+// (ops/packed_gemm.h; constant B on an AVX-512 CPU) and with it turned off
+// (ONNX_MINI_PACKED_GEMM=0), so the OpenBLAS paths that other CPUs take stay
+// tested on this one.
 #include <cmath>
 #include <functional>
 
@@ -10,6 +13,14 @@
 
 namespace onnx_mini::testing {
 namespace {
+
+// The parameter: whether the session may use the packed kernel. The variable is
+// read when a session is built, so setting it per test is enough.
+class FusedGemmKernel : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { setenv("ONNX_MINI_PACKED_GEMM", GetParam() ? "1" : "0", 1); }
+  void TearDown() override { unsetenv("ONNX_MINI_PACKED_GEMM"); }
+};
 
 struct Case {
   int64_t m, k, n;
@@ -87,7 +98,7 @@ void check(const Case& c) {
   }
 }
 
-TEST(FusedGemmKernel, MatchesReferenceAcrossLayoutsAndBiases) {
+TEST_P(FusedGemmKernel, MatchesReferenceAcrossLayoutsAndBiases) {
   for (bool ta : {false, true}) {
     for (bool tb : {false, true}) {
       for (bool constant_b : {false, true}) {
@@ -134,7 +145,7 @@ std::vector<Case> activation_cases() {
   };
 }
 
-TEST(FusedGemmKernel, SmallBatchesEveryActivationBothWeightLayouts) {
+TEST_P(FusedGemmKernel, SmallBatchesEveryActivationBothWeightLayouts) {
   // M = 2..64 with transB = 1 takes the swapped GEMM (Y^T = W X^T) and its
   // transposing epilogue; transB = 0 the plain sgemm: both against the reference.
   // k = 33 and n = 67 (>= the swap's minimum of 64 outputs) are not multiples of any SIMD width.
@@ -163,7 +174,7 @@ TEST(FusedGemmKernel, SmallBatchesEveryActivationBothWeightLayouts) {
   }
 }
 
-TEST(FusedGemmKernel, SwappedPathAtMlpLayerSizes) {
+TEST_P(FusedGemmKernel, SwappedPathAtMlpLayerSizes) {
   // The nn.Linear shapes the swapped path exists for, at both ends of its window
   // and just outside it (M = 65; the 256 -> 10 layer is below its 64 outputs).
   for (int64_t m : {2, 16, 64, 65}) {
@@ -172,17 +183,26 @@ TEST(FusedGemmKernel, SwappedPathAtMlpLayerSizes) {
   }
 }
 
-TEST(FusedGemmKernel, RowBlockedLargeOutput) {
+TEST_P(FusedGemmKernel, MlpLayersAtLargerBatches) {
+  // Across the packed kernel's tile (12 rows), depth chunk (256: k = 784 is four)
+  // and row chunk (256 rows) boundaries, and the narrow last panel (n = 10).
+  for (int64_t m : {13, 256, 300}) {
+    check({m, 784, 512, false, true, 1.0f, 1.0f, {512}, true, true});
+    check({m, 256, 10, false, true, 1.0f, 1.0f, {10}, true, true});
+  }
+}
+
+TEST_P(FusedGemmKernel, RowBlockedLargeOutput) {
   // 600 x 512 floats is 1.2 MB, above the 512 KiB budget: three row blocks of 256.
   check({600, 16, 512, false, true, 1.0f, 1.0f, {512}, true, true});
   check({600, 16, 512, true, false, 1.0f, 1.0f, {600, 512}, true, false});
 }
 
-TEST(FusedGemmKernel, EmptyReductionGivesActivationOfBias) {
+TEST_P(FusedGemmKernel, EmptyReductionGivesActivationOfBias) {
   check({3, 0, 4, false, false, 1.0f, 1.0f, {4}, true, false});
 }
 
-TEST(FusedGemmKernel, NdInputFlattensLeadingDims) {
+TEST_P(FusedGemmKernel, NdInputFlattensLeadingDims) {
   Tensor a = random_tensor({2, 3, 5}, 21);
   Tensor w = random_tensor({5, 4}, 22);
   GraphBuilder gb;
@@ -201,7 +221,7 @@ TEST(FusedGemmKernel, NdInputFlattensLeadingDims) {
   }
 }
 
-TEST(FusedGemmKernel, UnknownActivationIsAnError) {
+TEST_P(FusedGemmKernel, UnknownActivationIsAnError) {
   GraphBuilder gb;
   gb.input("A", DataType::kFloat, {2, 3}).initializer("W", random_tensor({3, 4}, 1));
   gb.node("FusedGemm", {"A", "W"}, {"Y"}, {{"activation", string_attr("Swish")}}, "fused", kOnnxMiniDomain);
@@ -214,6 +234,9 @@ TEST(FusedGemmKernel, UnknownActivationIsAnError) {
   EXPECT_EQ(s.status().code(), ErrorCode::kUnsupported);
   EXPECT_NE(s.status().message().find("Swish"), std::string::npos) << s.status().message();
 }
+
+INSTANTIATE_TEST_SUITE_P(Paths, FusedGemmKernel, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "packed" : "openblas"; });
 
 }  // namespace
 }  // namespace onnx_mini::testing

@@ -1,0 +1,196 @@
+// The packed GEMM (ops/packed_gemm.*) and the runtime's worker threads
+// (ops/parallel.*): products against a double-precision reference across every
+// tiling boundary (tile rows 12, panel columns 32 and the 16-column narrow
+// panel, depth chunks of 256, row chunks of 256), the epilogue seeing each output
+// element exactly once with the right coordinates, and results independent of
+// the thread count, bit for bit.
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <cmath>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "ops/packed_gemm.h"
+#include "ops/parallel.h"
+
+namespace onnx_mini {
+namespace {
+
+std::vector<float> random_vector(int64_t n, uint32_t seed) {
+  std::vector<float> v(static_cast<size_t>(n));
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (float& x : v) x = dist(gen);
+  return v;
+}
+
+// Restores one thread after each test: the pool is process wide.
+class PackedGemm : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!PackedWeights::supported()) GTEST_SKIP() << "this CPU has no AVX-512F: the packed kernel never runs here";
+    parallel::set_num_threads(1);
+  }
+  void TearDown() override { parallel::set_num_threads(1); }
+};
+
+struct Shape3 {
+  int64_t m, k, n;
+};
+
+// y = alpha * x [m, k] * op(w), w [n, k] when trans_b else [k, n], ld = k + pad.
+std::vector<float> run_packed(const Shape3& s, bool trans_b, float alpha, int64_t pad, const TileEpilogue* epi,
+                              std::vector<float>* x_out = nullptr, std::vector<float>* w_out = nullptr) {
+  const int64_t lda = s.k + pad, ldb = (trans_b ? s.k : s.n) + pad, ldy = s.n + pad;
+  std::vector<float> x = random_vector(s.m * lda, 1);
+  std::vector<float> w = random_vector((trans_b ? s.n : s.k) * ldb, 2);
+  const PackedWeights pw = PackedWeights::pack(w.data(), s.k, s.n, ldb, trans_b);
+  std::vector<float> y(static_cast<size_t>(s.m * ldy), -7.0f);
+  pw.multiply(s.m, x.data(), lda, alpha, y.data(), ldy, epi);
+  if (x_out) *x_out = x;
+  if (w_out) *w_out = w;
+  return y;
+}
+
+TEST_F(PackedGemm, MatchesDoubleReferenceAcrossTilingBoundaries) {
+  const std::vector<Shape3> shapes = {
+      {1, 1, 1},    {1, 784, 512}, {2, 3, 5},     {11, 17, 31},  {12, 256, 32}, {13, 257, 33},
+      {25, 255, 16}, {24, 512, 17}, {7, 784, 10}, {257, 300, 64}, {300, 40, 100}, {16, 784, 512},
+  };
+  for (const Shape3& s : shapes) {
+    for (bool trans_b : {false, true}) {
+      for (int64_t pad : {0, 3}) {
+        const float alpha = pad ? 0.5f : 1.0f;
+        SCOPED_TRACE("m=" + std::to_string(s.m) + " k=" + std::to_string(s.k) + " n=" + std::to_string(s.n) +
+                     " trans_b=" + std::to_string(trans_b) + " pad=" + std::to_string(pad));
+        std::vector<float> x, w;
+        const std::vector<float> y = run_packed(s, trans_b, alpha, pad, nullptr, &x, &w);
+        const int64_t lda = s.k + pad, ldb = (trans_b ? s.k : s.n) + pad, ldy = s.n + pad;
+        for (int64_t i = 0; i < s.m; ++i) {
+          for (int64_t j = 0; j < s.n; ++j) {
+            double acc = 0, mag = 0;
+            for (int64_t p = 0; p < s.k; ++p) {
+              const double prod = double(x[i * lda + p]) * (trans_b ? w[j * ldb + p] : w[p * ldb + j]);
+              acc += prod;
+              mag += std::fabs(prod);
+            }
+            // float32 accumulation of k products: each add rounds by at most
+            // 2^-24 of the running magnitude, bounded by sum |products|; k * 2^-24
+            // * sum|products| is the classic worst case, far above what happens.
+            const double tol = static_cast<double>(s.k) * 0x1p-24 * mag + 1e-30;
+            ASSERT_NEAR(y[i * ldy + j], alpha * acc, std::fabs(alpha) * tol) << "at " << i << "," << j;
+          }
+          // Padding columns of y are never written.
+          for (int64_t j = s.n; j < ldy; ++j) ASSERT_EQ(y[i * ldy + j], -7.0f);
+        }
+      }
+    }
+  }
+}
+
+// Counts the calls per element and checks the coordinates it is told.
+class CoverageEpilogue final : public TileEpilogue {
+ public:
+  CoverageEpilogue(int64_t m, int64_t n, const float* y_base, int64_t ldy)
+      : m_(m), n_(n), base_(y_base), ldy_(ldy), hits_(static_cast<size_t>(m * n)) {}
+  void apply(float* y, int64_t ldy, int64_t rows, int64_t cols, int64_t row0, int64_t col0) const override {
+    if (ldy != ldy_ || y != base_ + row0 * ldy + col0 || row0 + rows > m_ || col0 + cols > n_) bad_.store(true);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) hits_[static_cast<size_t>((row0 + r) * n_ + col0 + c)].fetch_add(1);
+    }
+  }
+  void set_base(const float* b) { base_ = b; }
+  bool bad() const { return bad_.load(); }
+  int hits(int64_t i) const { return hits_[static_cast<size_t>(i)].load(); }
+
+ private:
+  int64_t m_, n_;
+  const float* base_;
+  int64_t ldy_;
+  mutable std::vector<std::atomic<int>> hits_;
+  mutable std::atomic<bool> bad_{false};
+};
+
+TEST_F(PackedGemm, EpilogueSeesEveryElementOnceAtItsCoordinates) {
+  for (int threads : {1, 2, 3}) {
+    parallel::set_num_threads(threads);
+    for (const Shape3& s : {Shape3{1, 5, 10}, Shape3{13, 300, 70}, Shape3{260, 20, 33}}) {
+      SCOPED_TRACE("threads=" + std::to_string(threads) + " m=" + std::to_string(s.m));
+      const int64_t ldy = s.n + 1;
+      std::vector<float> x = random_vector(s.m * s.k, 3), w = random_vector(s.n * s.k, 4);
+      const PackedWeights pw = PackedWeights::pack(w.data(), s.k, s.n, s.k, true);
+      std::vector<float> y(static_cast<size_t>(s.m * ldy));
+      CoverageEpilogue epi(s.m, s.n, y.data(), ldy);
+      pw.multiply(s.m, x.data(), s.k, 1.0f, y.data(), ldy, &epi);
+      EXPECT_FALSE(epi.bad());
+      for (int64_t i = 0; i < s.m * s.n; ++i) ASSERT_EQ(epi.hits(i), 1) << "element " << i;
+    }
+  }
+}
+
+// The epilogue runs after the last depth chunk: it sees final sums, not partial
+// ones (k = 600 is three chunks).
+class SquareEpilogue final : public TileEpilogue {
+ public:
+  void apply(float* y, int64_t ldy, int64_t rows, int64_t cols, int64_t, int64_t) const override {
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) y[r * ldy + c] = y[r * ldy + c] * y[r * ldy + c];
+    }
+  }
+};
+
+TEST_F(PackedGemm, EpilogueSeesFinalSums) {
+  const Shape3 s{20, 600, 40};
+  const std::vector<float> plain = run_packed(s, true, 1.0f, 0, nullptr);
+  SquareEpilogue square;
+  const std::vector<float> squared = run_packed(s, true, 1.0f, 0, &square);
+  for (size_t i = 0; i < plain.size(); ++i) ASSERT_EQ(squared[i], plain[i] * plain[i]) << "at " << i;
+}
+
+TEST_F(PackedGemm, ThreadCountDoesNotChangeAnyBit) {
+  // Each output element is computed by one task in one fixed order, whatever
+  // thread runs it.
+  for (const Shape3& s : {Shape3{1, 784, 512}, Shape3{16, 784, 512}, Shape3{300, 257, 100}}) {
+    parallel::set_num_threads(1);
+    const std::vector<float> one = run_packed(s, true, 1.0f, 0, nullptr);
+    for (int threads : {2, 3, 4}) {
+      parallel::set_num_threads(threads);
+      EXPECT_EQ(run_packed(s, true, 1.0f, 0, nullptr), one) << "threads=" << threads << " m=" << s.m;
+    }
+  }
+}
+
+TEST(Parallel, EveryTaskRunsOnceForAnyThreadCountAndManyDispatches) {
+  for (int threads : {1, 2, 3, 8}) {
+    parallel::set_num_threads(threads);
+    EXPECT_EQ(parallel::num_threads(), threads);
+    for (int64_t tasks : {0, 1, 2, 5, 64, 1000}) {
+      for (int round = 0; round < 50; ++round) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(tasks));
+        parallel::for_each_task(tasks, [&](int64_t t) { hits[static_cast<size_t>(t)].fetch_add(1); });
+        for (int64_t t = 0; t < tasks; ++t) ASSERT_EQ(hits[static_cast<size_t>(t)].load(), 1) << "task " << t;
+      }
+    }
+  }
+  parallel::set_num_threads(1);
+}
+
+TEST(Parallel, WorkersSleepAfterTheSpinWindow) {
+  // A dispatch, then a pause well past the 50 us spin: the next dispatch must
+  // still run every task (the workers wake from the condition variable).
+  parallel::set_num_threads(2);
+  for (int round = 0; round < 5; ++round) {
+    std::atomic<int> count{0};
+    parallel::for_each_task(16, [&](int64_t) { count.fetch_add(1); });
+    EXPECT_EQ(count.load(), 16);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  parallel::set_num_threads(1);
+}
+
+}  // namespace
+}  // namespace onnx_mini
