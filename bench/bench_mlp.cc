@@ -1,19 +1,25 @@
-// Session::run on MLPs next to the same BLAS calls alone.
+// Session::run on MLPs next to the same GEMM calls alone.
 //
-//   build/bench/bench_mlp --benchmark_filter='MlpRun|BlasOnly'
+//   build/bench/bench_mlp --benchmark_filter='MlpRun|GemmOnly'
 //
 // Args: {model, batch, threads}; model 0 = 784-512-256-10, 1 = 784-128-64-10,
 // 2 = 784 -> 20x512 -> 10 (ReLU between layers, Gemm with transB=1 as torch exports).
-// BlasOnly makes the GEMM/GEMV calls the runtime makes for those shapes (same
-// routing: GEMV when M = 1), without bias copy, activations or dispatch: at batch
-// 256 MlpRun should stay within 10% of it.
+// GemmOnly makes the GEMM calls the runtime makes for those shapes, without
+// bias, activations or dispatch: the packed kernel (ops/packed_gemm.h) where the
+// runtime uses it (AVX-512F, ONNX_MINI_PACKED_GEMM not 0), else OpenBLAS with the
+// runtime's routing (GEMV when M = 1). At batch 256 MlpRun should stay within
+// 10% of it.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "bench/mlp_model.h"
 #include "graph/onnx_loader.h"
 #include "ops/blas.h"
+#include "ops/packed_gemm.h"
+#include "ops/parallel.h"
 #include "runtime/session.h"
 
 namespace onnx_mini::bench {
@@ -55,22 +61,31 @@ void MlpRun(benchmark::State& state) {
   state.SetLabel(kModels[state.range(0)]);
 }
 
-void BlasOnly(benchmark::State& state) {
+void GemmOnly(benchmark::State& state) {
   const std::vector<int64_t> widths = mlp_widths(kModels[state.range(0)]);
   const int64_t batch = state.range(1);
-  blas::set_num_threads(static_cast<int>(state.range(2)));
+  const int threads = static_cast<int>(state.range(2));
+  blas::set_num_threads(threads);
+  parallel::set_num_threads(threads);
+  const char* env = std::getenv("ONNX_MINI_PACKED_GEMM");
+  const bool packed = PackedWeights::supported() && !(env && std::string(env) == "0");
   const size_t layers = widths.size() - 1;
   std::vector<std::vector<float>> weights(layers), acts(layers + 1);
+  std::vector<PackedWeights> packed_weights(layers);
   acts[0].resize(static_cast<size_t>(batch * widths[0]));
   fill_input(acts[0].data(), batch * widths[0]);
   for (size_t l = 0; l < layers; ++l) {
-    weights[l].assign(static_cast<size_t>(widths[l] * widths[l + 1]), 0.01f);
-    acts[l + 1].assign(static_cast<size_t>(batch * widths[l + 1]), 0.0f);
+    const int64_t k = widths[l], n = widths[l + 1];
+    weights[l].assign(static_cast<size_t>(k * n), 0.01f);
+    acts[l + 1].assign(static_cast<size_t>(batch * n), 0.0f);
+    if (packed) packed_weights[l] = PackedWeights::pack(weights[l].data(), k, n, k, true);
   }
   for (auto _ : state) {
     for (size_t l = 0; l < layers; ++l) {
       const int64_t k = widths[l], n = widths[l + 1];
-      if (batch == 1) {
+      if (packed) {
+        packed_weights[l].multiply(batch, acts[l].data(), k, 1.0f, acts[l + 1].data(), n, nullptr);
+      } else if (batch == 1) {
         blas::sgemv(false, n, k, 1.0f, weights[l].data(), k, acts[l].data(), 1.0f, acts[l + 1].data());
       } else {
         blas::sgemm(false, true, batch, n, k, 1.0f, acts[l].data(), k, weights[l].data(), k, 1.0f,
@@ -79,7 +94,7 @@ void BlasOnly(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(acts[layers].data());
   }
-  state.SetLabel(kModels[state.range(0)]);
+  state.SetLabel(std::string(kModels[state.range(0)]) + (packed ? " packed" : " openblas"));
 }
 
 // One Identity node at -O0 (kept in the graph): the per-run cost of binding
@@ -116,7 +131,7 @@ void mlp_args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(MlpRun)->Apply(mlp_args);
-BENCHMARK(BlasOnly)->Apply(mlp_args);
+BENCHMARK(GemmOnly)->Apply(mlp_args);
 BENCHMARK(DispatchIdentity)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
