@@ -74,7 +74,8 @@ Result<Shape> flatten_shape(const Shape& in, int64_t axis_attr) {
   const int64_t rank = static_cast<int64_t>(in.size());
   int64_t axis = axis_attr < 0 ? axis_attr + rank : axis_attr;
   if (axis < 0 || axis > rank) {
-    return invalid_model("axis " + std::to_string(axis_attr) + " out of range for rank " + std::to_string(rank));
+    return invalid_model("attribute 'axis' = " + std::to_string(axis_attr) + " is out of range [" + std::to_string(-rank) +
+                         ", " + std::to_string(rank) + "] for input " + shape_to_string(in) + " of rank " + std::to_string(rank));
   }
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < rank; ++d) (d < axis ? outer : inner) *= in[d];
@@ -103,8 +104,11 @@ Status infer_flatten(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
   OM_ASSIGN_OR_RETURN(int64_t axis, node.attrs().get_int("axis", 1));
   if (!x->has_shape) return Status::ok();
   const int64_t rank = static_cast<int64_t>(x->dims.size());
+  if (axis < -rank || axis > rank) {
+    return invalid_model("attribute 'axis' = " + std::to_string(axis) + " is out of range [" + std::to_string(-rank) + ", " +
+                         std::to_string(rank) + "] for input " + x->to_string() + " of rank " + std::to_string(rank));
+  }
   if (axis < 0) axis += rank;
-  if (axis < 0 || axis > rank) return invalid_model("axis out of range for input " + x->to_string());
   outputs[0].has_shape = true;
   outputs[0].dims = {Dim{}, Dim{}};
   if (x->fully_known()) {
