@@ -10,6 +10,8 @@ and an error message must name the file it is about.
   hostile_cases.py --list                        case names, one a line (CMake reads this)
   hostile_cases.py --run NAME --onnx-run BIN --workdir DIR
   hostile_cases.py --emit-seeds DIR [--max-bytes N]   every built .onnx, as fuzzing seeds
+  hostile_cases.py --report --onnx-run BIN --workdir DIR [NAME...]
+                                                 every case's exit code and full message, for reading
 
 Rows with `requires` name the ops they need. A row whose op is not registered
 (Gather, until it lands) reports SKIP (exit 77, CTest's SKIP_RETURN_CODE) and
@@ -45,7 +47,10 @@ CASES = [
     # The file itself.
     Case("empty_file", r.empty_file, INVALID, r"file is empty"),
     Case("truncated_model_many_offsets", r.truncated, INVALID,
-         r"file is empty|not a valid ONNX model|no opset_import|missing ir_version|has no graph|no outputs"),
+         r"file is empty|not a valid ONNX model \(protobuf parse failed\): the file ends inside the field that starts at byte \d+ "
+         r"\(the file has \d+ bytes\): it is truncated|no opset_import|missing ir_version|has no graph|no outputs"),
+    Case("corrupted_protobuf", r.corrupted_protobuf, INVALID,
+         r"not a valid ONNX model \(protobuf parse failed\): the field at byte 2 of 10 is not well-formed protobuf"),
     Case("png_image", r.png, INVALID, r"PNG image"),
     Case("zip_pytorch_checkpoint", r.zip_checkpoint, INVALID, r"ZIP archive.*torch\.onnx\.export"),
     Case("python_pickle", r.pickle, INVALID, r"pickle.*torch\.onnx\.export"),
@@ -78,7 +83,9 @@ CASES = [
     Case("too_many_inputs_for_op", r.relu_arity, INVALID, r"node 'act' \(Relu\): has 2 inputs, expected 1$"),
     Case("value_info_contradicts", r.value_info_contradicts, INVALID, r"node 'act' \(Relu\).*'H' is declared"),
     Case("subgraph_attribute", r.subgraph_attr, UNSUPPORTED, r"If.*'if_2'.*unknown op"),
-    Case("deep_nesting", r.deep_nesting, INVALID, r"not a valid ONNX model"),
+    Case("deep_nesting", r.deep_nesting, INVALID,
+         r"not a valid ONNX model \(protobuf parse failed\): its graphs nest 201 deep through subgraph attributes.*"
+         r"past libprotobuf's limit of 100 nested messages"),
     # Tensors.
     Case("raw_data_size_mismatch", r.raw_data_size, INVALID, r"initializer 'W': raw_data has 7 bytes but float\[2\] needs 8"),
     Case("typed_field_count_mismatch", r.typed_count, INVALID, r"initializer 'W': has 3 values but float\[2\] needs 2"),
@@ -127,13 +134,21 @@ CASES = [
     Case("matmul_inner_dims", r.matmul_inner, INVALID, r"node 'mm' \(MatMul\): inner dimensions differ"),
     Case("matmul_batch_mismatch_runtime", r.matmul_batch_mismatch, BAD_INPUT, r"node 'mm' \(MatMul\).*cannot be broadcast"),
     Case("add_broadcast_mismatch", r.add_broadcast, INVALID, r"node 'add' \(Add\).*cannot be broadcast"),
-    Case("add_mixed_dtypes", r.add_mixed_dtype, BAD_INPUT, r"node 'add' \(Add\).*(dtype|float.*int64)"),
+    Case("add_mixed_dtypes", r.add_mixed_dtype, INVALID,
+         r"node 'add' \(Add\): input 0 'A' is float but input 1 'B' is int64; Add requires them to have the same type \(T\)"),
+    Case("concat_mixed_dtypes", r.concat_mixed_dtype, INVALID,
+         r"node 'cat' \(Concat\): input 0 'A' is float but input 2 'C' is int64; Concat requires them to have the same type"),
+    Case("where_mixed_dtypes", r.where_mixed_dtype, INVALID,
+         r"node 'where' \(Where\): input 1 'X' is float but input 2 'Y' is int64; Where requires"),
+    Case("mixed_dtypes_after_inference", r.mixed_dtype_inferred, INVALID,
+         r"node 'mm' \(MatMul\): input 0 'C' is int64 but input 1 'W' is float"),
     Case("reshape_impossible_static", r.reshape_static, INVALID, r"node 'reshape' \(Reshape\).*cannot reshape"),
     Case("reshape_impossible_runtime", r.reshape_runtime, BAD_INPUT, r"node 'reshape' \(Reshape\).*cannot reshape"),
     Case("reshape_two_minus_one", r.reshape_two_minus_one, INVALID, r"node 'reshape' \(Reshape\).*more than one -1"),
     Case("reshape_shape_not_int64", r.reshape_int32_shape, BAD_INPUT, r"node 'reshape' \(Reshape\).*input 'shape'.*int64"),
     Case("softmax_axis_out_of_range", r.softmax_axis, INVALID, r"node 'sm' \(Softmax\).*axis 5"),
-    Case("flatten_axis_out_of_range", r.flatten_axis, INVALID, r"node 'flat' \(Flatten\).*axis"),
+    Case("flatten_axis_out_of_range", r.flatten_axis, INVALID,
+         r"node 'flat' \(Flatten\): attribute 'axis' = 7 is out of range \[-2, 2\] for input float\[2, 3\] of rank 2"),
     # Limits.
     Case("max_memory_exceeded", r.max_memory, LIMIT, r"node 'act' \(Relu\).*above --max-memory"),
     Case("too_many_nodes", r.too_many_nodes, LIMIT, r"1000001 nodes, above the limit of 1000000", timeout=300),
@@ -240,6 +255,40 @@ def run_case(case, binary, workdir):
     return 0
 
 
+def report(binary, workdir, names):
+    """Prints case -> exit code -> message for every run (a multi-run case prints
+    each distinct message once), so the messages can be read side by side."""
+    ops = registered_ops(binary)
+    for case in CASES:
+        if names and case.name not in names:
+            continue
+        if not names and case.timeout > 60:
+            continue  # the million-node rows: ask for them by name
+        if any(op not in ops for op in case.requires):
+            print("%s -> SKIP (needs %s)" % (case.name, ", ".join(case.requires)))
+            continue
+        d = os.path.join(workdir, case.name)
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+        seen = set()
+        for args in case.recipe(d):
+            try:
+                p = subprocess.run([binary] + args, cwd=d, capture_output=True, text=True, errors="replace",
+                                   timeout=case.timeout)
+            except subprocess.TimeoutExpired:
+                print("%s -> TIMEOUT: onnx-run %s" % (case.name, " ".join(args)))
+                continue
+            msg = p.stderr.strip() if p.returncode else p.stdout.strip().splitlines()[0:1]
+            key = (p.returncode, re.sub(r"\d+", "#", str(msg)))
+            if key in seen:
+                continue
+            seen.add(key)
+            print("%s -> exit %d (want %d) -> %s" % (case.name, p.returncode, case.code, msg))
+        shutil.rmtree(d, ignore_errors=True)
+    return 0
+
+
 def emit_seeds(out_dir, max_bytes):
     """Writes every model the recipes build (small enough) into out_dir."""
     import tempfile
@@ -272,12 +321,16 @@ def main(argv):
     ap.add_argument("--workdir")
     ap.add_argument("--emit-seeds")
     ap.add_argument("--max-bytes", type=int, default=1 << 16)
+    ap.add_argument("--report", action="store_true")
+    ap.add_argument("names", nargs="*")
     a = ap.parse_args(argv)
     names = [c.name for c in CASES]
     assert len(names) == len(set(names)), "duplicate case names"
     if a.list:
         print("\n".join(names))
         return 0
+    if a.report:
+        return report(os.path.abspath(a.onnx_run), os.path.abspath(a.workdir), set(a.names))
     if a.emit_seeds:
         emit_seeds(a.emit_seeds, a.max_bytes)
         return 0
