@@ -128,6 +128,10 @@ Status infer_flatten(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
   return Status::ok();
 }
 
+std::string spec_to_string(const int64_t* spec, int64_t len) {
+  return shape_to_string(Shape(spec, spec + len));
+}
+
 // The output shape of Reshape: 0 copies the input dim (unless allowzero), -1 is inferred.
 Result<Shape> reshape_target(const Shape& in, const int64_t* spec, int64_t spec_len, bool allow_zero) {
   Shape out(static_cast<size_t>(spec_len));
@@ -135,18 +139,21 @@ Result<Shape> reshape_target(const Shape& in, const int64_t* spec, int64_t spec_
   for (int64_t i = 0; i < spec_len; ++i) {
     int64_t d = spec[i];
     if (d == -1) {
-      if (infer_at >= 0) return bad_input("shape has more than one -1");
+      if (infer_at >= 0) return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + " has more than one -1");
       infer_at = i;
       continue;
     }
     if (d == 0 && !allow_zero) {
-      if (i >= static_cast<int64_t>(in.size())) return bad_input("shape has 0 at index " + std::to_string(i) + " past the input rank");
+      if (i >= static_cast<int64_t>(in.size())) {
+        return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + " has 0 at index " + std::to_string(i) +
+                         " past the rank of the data " + shape_to_string(in));
+      }
       d = in[static_cast<size_t>(i)];
     }
-    if (d < 0) return bad_input("invalid dim " + std::to_string(d) + " in shape");
+    if (d < 0) return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + " has invalid dim " + std::to_string(d));
     out[static_cast<size_t>(i)] = d;
     auto m = checked_mul(known, d);
-    if (!m) return bad_input("shape product overflows");
+    if (!m) return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + ": the product of its dims overflows");
     known = *m;
   }
   int64_t total = num_elements(in);
