@@ -1,6 +1,7 @@
 // Load-time dtype and shape inference over the IR.
 #include "graph/ir.h"
 #include "graph/node_info.h"
+#include "graph/type_constraints.h"
 
 namespace onnx_mini {
 namespace {
@@ -55,6 +56,8 @@ Status infer_shapes(Graph& g) {
   NodeInfoBuilder builder;
   for (NodeId id : order) {
     Node& n = g.node(id);
+    // Before the op's own inference, which may assume its inputs agree.
+    OM_RETURN_IF_ERROR(check_shared_input_types(g, n));
     const NodeInfo& info = builder.build(g, id);
     std::vector<TensorInfo> outputs(n.outputs.size());
     Status s = n.def->infer ? n.def->infer(info, outputs) : Status::ok();

@@ -3,6 +3,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace onnx_mini {
 namespace {
 
@@ -10,6 +12,10 @@ namespace {
 constexpr uint32_t kModelGraph = 7;         // ModelProto.graph
 constexpr uint32_t kGraphInitializer = 5;   // GraphProto.initializer
 constexpr uint32_t kTensorRawData = 9;      // TensorProto.raw_data
+constexpr uint32_t kGraphNode = 1;          // GraphProto.node
+constexpr uint32_t kNodeAttribute = 5;      // NodeProto.attribute
+constexpr uint32_t kAttributeGraph = 6;     // AttributeProto.g
+constexpr uint32_t kAttributeGraphs = 11;   // AttributeProto.graphs
 constexpr uint32_t kWireVarint = 0, kWireFixed64 = 1, kWireLengthDelimited = 2, kWireFixed32 = 5;
 
 using Byte = unsigned char;
@@ -137,6 +143,78 @@ class Stripper {
 };
 
 }  // namespace
+
+NestingDepth subgraph_nesting_depth(const char* data, size_t size) {
+  // Iterative (an explicit stack): the bytes are the ones protobuf refused for
+  // nesting too deep, so this walk must not recurse either.
+  enum class Kind { kModel, kGraph, kNode, kAttribute };
+  struct Open {
+    const Byte* p;
+    const Byte* end;
+    Kind kind;
+    int graphs;    // graphs enclosing this message, itself included
+    int messages;  // message depth: the model is 1
+  };
+  NestingDepth deepest;
+  const Byte* base = reinterpret_cast<const Byte*>(data);
+  std::vector<Open> stack{{base, base + size, Kind::kModel, 0, 1}};
+  while (!stack.empty()) {
+    Open& top = stack.back();
+    Field f;
+    if (top.p >= top.end || !next_field(top.p, top.end, f)) {
+      stack.pop_back();
+      continue;
+    }
+    if (f.wire != kWireLengthDelimited) continue;
+    std::optional<Kind> child;
+    switch (top.kind) {
+      case Kind::kModel: if (f.number == kModelGraph) child = Kind::kGraph; break;
+      case Kind::kGraph: if (f.number == kGraphNode) child = Kind::kNode; break;
+      case Kind::kNode: if (f.number == kNodeAttribute) child = Kind::kAttribute; break;
+      case Kind::kAttribute:
+        if (f.number == kAttributeGraph || f.number == kAttributeGraphs) child = Kind::kGraph;
+        break;
+    }
+    if (!child) continue;
+    Open next{f.payload, f.end, *child, top.graphs + (*child == Kind::kGraph ? 1 : 0), top.messages + 1};
+    deepest.graphs = std::max(deepest.graphs, next.graphs);
+    deepest.messages = std::max(deepest.messages, next.messages);
+    stack.push_back(next);  // invalidates `top`: nothing reads it after this
+  }
+  return deepest;
+}
+
+MalformedField first_malformed_field(const char* data, size_t size) {
+  const Byte* base = reinterpret_cast<const Byte*>(data);
+  const Byte* p = base;
+  const Byte* end = base + size;
+  Field f;
+  while (p < end) {
+    if (next_field(p, end, f)) continue;
+    // Would the field parse if the file went on? Then the file was cut inside it.
+    std::vector<Byte> padded(f.start, end);
+    size_t have = padded.size();
+    padded.resize(have + 16, 0);
+    const Byte* q = padded.data();
+    uint64_t tag = 0, length = 0;
+    bool past_end = read_varint(q, padded.data() + padded.size(), tag) && static_cast<size_t>(q - padded.data()) > have;
+    if (!past_end && q <= padded.data() + have && (tag >> 3) != 0) {
+      const Byte* after_tag = q;
+      switch (tag & 7) {
+        case kWireVarint: past_end = !read_varint(q, padded.data() + have, length); break;
+        case kWireFixed64: past_end = have - static_cast<size_t>(after_tag - padded.data()) < 8; break;
+        case kWireFixed32: past_end = have - static_cast<size_t>(after_tag - padded.data()) < 4; break;
+        case kWireLengthDelimited:
+          past_end = !read_varint(q, padded.data() + have, length) ||
+                     length > have - static_cast<size_t>(q - padded.data());
+          break;
+        default: break;
+      }
+    }
+    return MalformedField{f.start - base, past_end};
+  }
+  return MalformedField{};
+}
 
 MappedFile::~MappedFile() {
   if (data) munmap(const_cast<char*>(data), size);

@@ -48,4 +48,23 @@ struct StrippedModel {
 // the whole file, so malformed models are still reported by the validating parser.
 std::optional<StrippedModel> strip_large_raw_data(const std::shared_ptr<const MappedFile>& file, size_t min_bytes);
 
+// How deep the graphs of a serialized ModelProto nest through subgraph attributes
+// (If/Loop/Scan bodies): `graphs` counts the graphs (the main graph is 1),
+// `messages` the protobuf messages on the deepest such path (the model is 1).
+// For explaining a parse failure: libprotobuf refuses messages nested more than
+// 100 deep without saying why. Malformed bytes end the walk of their message.
+struct NestingDepth {
+  int graphs = 0;
+  int messages = 0;
+};
+NestingDepth subgraph_nesting_depth(const char* data, size_t size);
+// The first top-level field that is not well-formed wire format: its byte
+// offset (-1 when every top-level field is well-formed), and whether it would
+// be if the file went on (the file was cut inside it).
+struct MalformedField {
+  int64_t offset = -1;
+  bool runs_past_end = false;
+};
+MalformedField first_malformed_field(const char* data, size_t size);
+
 }  // namespace onnx_mini

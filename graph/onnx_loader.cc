@@ -12,6 +12,7 @@
 #include <set>
 #include <string_view>
 
+#include "graph/model_mapping.h"
 #include "graph/tensor_proto.h"
 
 namespace onnx_mini {
@@ -43,6 +44,34 @@ std::string sniff_format(std::string_view bytes) {
     return "; it is a TensorProto (a tensor .pb file, such as test data), not a model";
   }
   return "";
+}
+
+// libprotobuf's default limit on nested messages (CodedInputStream's recursion limit).
+constexpr int kProtobufRecursionLimit = 100;
+
+// Why protobuf refused the file, as far as we can tell (libprotobuf does not
+// say): another format, too deep nesting, or where the bytes stop being protobuf.
+std::string parse_failure_hint(const MappedFile& file) {
+  std::string_view bytes(file.data, file.size);
+  std::string format = sniff_format(bytes);
+  if (!format.empty()) return format;
+  NestingDepth depth = subgraph_nesting_depth(file.data, file.size);
+  if (depth.messages > kProtobufRecursionLimit) {
+    return ": its graphs nest " + std::to_string(depth.graphs) + " deep through subgraph attributes (If/Loop/Scan bodies), " +
+           std::to_string(depth.messages) + " protobuf messages on one path, past libprotobuf's limit of " +
+           std::to_string(kProtobufRecursionLimit) + " nested messages; onnx-mini does not run subgraph ops anyway: " +
+           "export the model without control flow";
+  }
+  MalformedField bad = first_malformed_field(file.data, file.size);
+  if (bad.offset >= 0 && bad.runs_past_end) {
+    return ": the file ends inside the field that starts at byte " + std::to_string(bad.offset) + " (the file has " +
+           std::to_string(file.size) + " bytes): it is truncated";
+  }
+  if (bad.offset >= 0) {
+    return ": the field at byte " + std::to_string(bad.offset) + " of " + std::to_string(file.size) +
+           " is not well-formed protobuf (a corrupted file?)";
+  }
+  return ": its top-level fields are well-formed, so a nested message is corrupted or nested too deep, or a string is not valid UTF-8";
 }
 
 Result<Attribute> convert_attribute(onnx::AttributeProto& a, const std::string& base_dir, const std::string& where) {
@@ -178,10 +207,7 @@ Result<Graph> load_onnx_file(const std::string& path, const LoadOptions& options
   onnx::ModelProto model;
   bool parsed = stripped ? model.ParseFromString(stripped->bytes)
                          : model.ParseFromArray(file->data, static_cast<int>(std::min<size_t>(file->size, INT32_MAX)));
-  if (!parsed) {
-    return invalid_model(path + ": not a valid ONNX model (protobuf parse failed)" +
-                         sniff_format(std::string_view(file->data, file->size)));
-  }
+  if (!parsed) return invalid_model(path + ": not a valid ONNX model (protobuf parse failed)" + parse_failure_hint(*file));
   if (stripped) {
     stripped->bytes.clear();
     stripped->bytes.shrink_to_fit();

@@ -4,6 +4,18 @@
 
 namespace onnx_mini {
 
+namespace {
+
+std::string dims_to_string(const std::vector<Dim>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) {
+    s += (i ? ", " : "") + (dims[i].known() ? std::to_string(dims[i].value) : dims[i].param.empty() ? "?" : dims[i].param);
+  }
+  return s + "]";
+}
+
+}  // namespace
+
 Result<std::vector<Dim>> broadcast_dims(const std::vector<Dim>& a, const std::vector<Dim>& b) {
   size_t rank = std::max(a.size(), b.size());
   std::vector<Dim> out(rank);
@@ -12,8 +24,8 @@ Result<std::vector<Dim>> broadcast_dims(const std::vector<Dim>& a, const std::ve
     Dim db = i < rank - b.size() ? Dim{1, ""} : b[i - (rank - b.size())];
     if (da.known() && db.known()) {
       if (da.value != db.value && da.value != 1 && db.value != 1) {
-        return invalid_model("dimensions " + std::to_string(da.value) + " and " + std::to_string(db.value) +
-                             " cannot be broadcast");
+        return invalid_model("shapes " + dims_to_string(a) + " and " + dims_to_string(b) + ": dimensions " +
+                             std::to_string(da.value) + " and " + std::to_string(db.value) + " cannot be broadcast");
       }
       out[i] = da.value == 1 ? db : da;
     } else if (da.known() && da.value == 1) {

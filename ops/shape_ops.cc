@@ -74,7 +74,8 @@ Result<Shape> flatten_shape(const Shape& in, int64_t axis_attr) {
   const int64_t rank = static_cast<int64_t>(in.size());
   int64_t axis = axis_attr < 0 ? axis_attr + rank : axis_attr;
   if (axis < 0 || axis > rank) {
-    return invalid_model("axis " + std::to_string(axis_attr) + " out of range for rank " + std::to_string(rank));
+    return invalid_model("attribute 'axis' = " + std::to_string(axis_attr) + " is out of range [" + std::to_string(-rank) +
+                         ", " + std::to_string(rank) + "] for input " + shape_to_string(in) + " of rank " + std::to_string(rank));
   }
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < rank; ++d) (d < axis ? outer : inner) *= in[d];
@@ -103,8 +104,11 @@ Status infer_flatten(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
   OM_ASSIGN_OR_RETURN(int64_t axis, node.attrs().get_int("axis", 1));
   if (!x->has_shape) return Status::ok();
   const int64_t rank = static_cast<int64_t>(x->dims.size());
+  if (axis < -rank || axis > rank) {
+    return invalid_model("attribute 'axis' = " + std::to_string(axis) + " is out of range [" + std::to_string(-rank) + ", " +
+                         std::to_string(rank) + "] for input " + x->to_string() + " of rank " + std::to_string(rank));
+  }
   if (axis < 0) axis += rank;
-  if (axis < 0 || axis > rank) return invalid_model("axis out of range for input " + x->to_string());
   outputs[0].has_shape = true;
   outputs[0].dims = {Dim{}, Dim{}};
   if (x->fully_known()) {
@@ -124,6 +128,10 @@ Status infer_flatten(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
   return Status::ok();
 }
 
+std::string spec_to_string(const int64_t* spec, int64_t len) {
+  return shape_to_string(Shape(spec, spec + len));
+}
+
 // The output shape of Reshape: 0 copies the input dim (unless allowzero), -1 is inferred.
 Result<Shape> reshape_target(const Shape& in, const int64_t* spec, int64_t spec_len, bool allow_zero) {
   Shape out(static_cast<size_t>(spec_len));
@@ -131,18 +139,21 @@ Result<Shape> reshape_target(const Shape& in, const int64_t* spec, int64_t spec_
   for (int64_t i = 0; i < spec_len; ++i) {
     int64_t d = spec[i];
     if (d == -1) {
-      if (infer_at >= 0) return bad_input("shape has more than one -1");
+      if (infer_at >= 0) return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + " has more than one -1");
       infer_at = i;
       continue;
     }
     if (d == 0 && !allow_zero) {
-      if (i >= static_cast<int64_t>(in.size())) return bad_input("shape has 0 at index " + std::to_string(i) + " past the input rank");
+      if (i >= static_cast<int64_t>(in.size())) {
+        return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + " has 0 at index " + std::to_string(i) +
+                         " past the rank of the data " + shape_to_string(in));
+      }
       d = in[static_cast<size_t>(i)];
     }
-    if (d < 0) return bad_input("invalid dim " + std::to_string(d) + " in shape");
+    if (d < 0) return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + " has invalid dim " + std::to_string(d));
     out[static_cast<size_t>(i)] = d;
     auto m = checked_mul(known, d);
-    if (!m) return bad_input("shape product overflows");
+    if (!m) return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + ": the product of its dims overflows");
     known = *m;
   }
   int64_t total = num_elements(in);

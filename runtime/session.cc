@@ -79,8 +79,9 @@ class Session::Executor {
     if (!checked) {  // build the message (and its Shape) on the error path only
       Shape as_shape(shape.begin(), shape.end());
       auto why = checked_num_elements(as_shape);
-      return bad_input("output shape " + shape_to_string(as_shape) + " is invalid" +
-                       (why.is_ok() ? std::string() : ": " + why.status().message()));
+      ValueId out = n.outputs[static_cast<size_t>(i)];
+      return bad_input("output " + (out == kNoId ? std::to_string(i) : "'" + g_.value(out).name + "'") + ": " +
+                       (why.is_ok() ? "shape " + shape_to_string(as_shape) + " is invalid" : why.status().message()));
     }
     const int64_t count = *checked;
     size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
@@ -108,7 +109,9 @@ class Session::Executor {
     if (buf.capacity() < bytes) {
       int64_t grown = reserved_bytes_ + static_cast<int64_t>(bytes) - static_cast<int64_t>(buf.capacity());
       if (grown > max_memory_) {
-        return resource_limit("intermediate buffers would need " + std::to_string(grown) +
+        return resource_limit("output " + (v == kNoId ? std::to_string(i) : "'" + g_.value(v).name + "'") + " (" +
+                              dtype_name(dtype) + shape_to_string(Shape(shape.begin(), shape.end())) + ", " +
+                              std::to_string(bytes) + " bytes): intermediate buffers would need " + std::to_string(grown) +
                               " bytes, above --max-memory " + std::to_string(max_memory_));
       }
       reserved_bytes_ = grown;
@@ -204,33 +207,41 @@ Status Session::bind_inputs(const std::vector<NamedTensor>& inputs) {
     }
   }
   for (const NamedTensor& in : inputs) {
+    OM_RETURN_IF_ERROR(check_input(in.name, in.tensor).with_context(where_));
     ValueId v = graph_.find_value(in.name);
-    if (v == kNoId || !graph_.value(v).is_graph_input) {
-      std::string names;
-      for (ValueId f : feed_inputs_) names += (names.empty() ? "" : ", ") + graph_.value(f).name;
-      return bad_input(where_ + "unknown input name '" + in.name + "' (the model's inputs: " + names + ")");
-    }
-    const Value& val = graph_.value(v);
-    const TensorInfo& info = val.info;
     const Tensor& t = in.tensor;
-    if (info.dtype != DataType::kUndefined && t.dtype() != info.dtype) {
-      return bad_input(where_ + "input '" + in.name + "': expected " + dtype_name(info.dtype) + ", got " + dtype_name(t.dtype()));
-    }
-    if (info.has_shape) {
-      if (t.rank() != static_cast<int64_t>(info.dims.size())) {
-        return bad_input(where_ + "input '" + in.name + "': expected rank " + std::to_string(info.dims.size()) + " (declared " + info.to_string() + "), got " + describe(t));
-      }
-      for (size_t d = 0; d < info.dims.size(); ++d) {
-        if (info.dims[d].known() && info.dims[d].value != t.dim(static_cast<int64_t>(d))) {
-          return bad_input(where_ + "input '" + in.name + "': dimension " + std::to_string(d) + " must be " + std::to_string(info.dims[d].value) + " (declared " + info.to_string() + "), got " + describe(t));
-        }
-      }
-    }
     values[static_cast<size_t>(v)] = t;
   }
   for (ValueId v : feed_inputs_) {
     if (!values[static_cast<size_t>(v)].defined()) {
       return bad_input(where_ + "missing input '" + graph_.value(v).name + "' (" + graph_.value(v).info.to_string() + ")");
+    }
+  }
+  return Status::ok();
+}
+
+Status Session::check_input(const std::string& name, const Tensor& t, const std::string& source) const {
+  ValueId v = graph_.find_value(name);
+  if (v == kNoId || !graph_.value(v).is_graph_input) {
+    std::string names;
+    for (ValueId f : feed_inputs_) names += (names.empty() ? "" : ", ") + graph_.value(f).name;
+    return bad_input("unknown input name '" + name + "'" + (source.empty() ? "" : " (" + source + ")") +
+                     " (the model's inputs: " + names + ")");
+  }
+  const TensorInfo& info = graph_.value(v).info;
+  // Built on the error paths only: run() calls this per input per run.
+  auto what = [&] { return "input '" + name + "'" + (source.empty() ? "" : " (" + source + ")"); };
+  if (info.dtype != DataType::kUndefined && t.dtype() != info.dtype) {
+    return bad_input(what() + ": expected " + dtype_name(info.dtype) + ", got " + dtype_name(t.dtype()));
+  }
+  if (info.has_shape) {
+    if (t.rank() != static_cast<int64_t>(info.dims.size())) {
+      return bad_input(what() + ": expected rank " + std::to_string(info.dims.size()) + " (declared " + info.to_string() + "), got " + describe(t));
+    }
+    for (size_t d = 0; d < info.dims.size(); ++d) {
+      if (info.dims[d].known() && info.dims[d].value != t.dim(static_cast<int64_t>(d))) {
+        return bad_input(what() + ": dimension " + std::to_string(d) + " must be " + std::to_string(info.dims[d].value) + " (declared " + info.to_string() + "), got " + describe(t));
+      }
     }
   }
   return Status::ok();

@@ -48,6 +48,11 @@ class Session {
   const Value& value(ValueId id) const { return graph_.value(id); }
   const Graph& graph() const { return graph_; }
 
+  // Whether `t` fits what the model declares for input `name` (run() checks the
+  // same). `source` (a file name, may be empty) goes into the message after the
+  // input's name; the model's file is the caller's to add.
+  Status check_input(const std::string& name, const Tensor& t, const std::string& source = "") const;
+
   Result<std::vector<NamedTensor>> run(const std::vector<NamedTensor>& inputs);
   // Same, writing outputs (graph order) into a vector reused across calls.
   Status run(const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs);

@@ -5,11 +5,14 @@ the real onnx-run binary.
 Every row says how to build its files (a recipe, never a stored blob), the exit
 code onnx-run must return and a regular expression its message must match.
 Every run must also end normally (a signal, or an exit code >= 128, is a bug),
-and an error message must name the file it is about.
+and an error message must name the model file (and the input or reference file a
+row is about, when there is one).
 
   hostile_cases.py --list                        case names, one a line (CMake reads this)
   hostile_cases.py --run NAME --onnx-run BIN --workdir DIR
   hostile_cases.py --emit-seeds DIR [--max-bytes N]   every built .onnx, as fuzzing seeds
+  hostile_cases.py --report --onnx-run BIN --workdir DIR [NAME...]
+                                                 every case's exit code and full message, for reading
 
 Rows with `requires` name the ops they need. A row whose op is not registered
 (Gather, until it lands) reports SKIP (exit 77, CTest's SKIP_RETURN_CODE) and
@@ -31,7 +34,8 @@ SKIP = 77
 
 # ----------------------------------------------------------------------------
 # The table: name, recipe, expected exit code, message (regex), [verify, requires, names].
-# `names`: the file the message must mention (default: the model, the first argument).
+# Every error message must name the model (the first argument); `names`: another
+# file it must name too (the input or reference file the row is about).
 
 class Case:
     def __init__(self, name, recipe, code, msg, verify=None, requires=(), names=None, timeout=60):
@@ -45,7 +49,10 @@ CASES = [
     # The file itself.
     Case("empty_file", r.empty_file, INVALID, r"file is empty"),
     Case("truncated_model_many_offsets", r.truncated, INVALID,
-         r"file is empty|not a valid ONNX model|no opset_import|missing ir_version|has no graph|no outputs"),
+         r"file is empty|not a valid ONNX model \(protobuf parse failed\): the file ends inside the field that starts at byte \d+ "
+         r"\(the file has \d+ bytes\): it is truncated|no opset_import|missing ir_version|has no graph|no outputs"),
+    Case("corrupted_protobuf", r.corrupted_protobuf, INVALID,
+         r"not a valid ONNX model \(protobuf parse failed\): the field at byte 2 of 10 is not well-formed protobuf"),
     Case("png_image", r.png, INVALID, r"PNG image"),
     Case("zip_pytorch_checkpoint", r.zip_checkpoint, INVALID, r"ZIP archive.*torch\.onnx\.export"),
     Case("python_pickle", r.pickle, INVALID, r"pickle.*torch\.onnx\.export"),
@@ -68,8 +75,8 @@ CASES = [
     Case("op_not_defined_at_opset", r.op_before_opset, UNSUPPORTED, r"Gemm.*'old_gemm'.*not defined at opset 6"),
     # Graph structure.
     Case("undefined_node_input", r.undefined_input, INVALID, r"node 'add' \(Add\): input 'ghost' is not defined"),
-    Case("cycle", r.cycle, INVALID, r"cycle through node"),
-    Case("self_loop", r.self_loop, INVALID, r"node 'self' \(Add\)"),
+    Case("cycle", r.cycle, INVALID, r"the graph has a cycle through node 'a' \(Add\)"),
+    Case("self_loop", r.self_loop, INVALID, r"cycle through node 'self' \(Add\)"),
     Case("value_produced_twice", r.produced_twice, INVALID, r"node 'r2' \(Identity\): output 'Y' is already produced"),
     Case("node_overwrites_graph_input", r.output_overwrites_input, INVALID, r"output 'X' is already produced by a graph input"),
     Case("output_never_produced", r.output_never_produced, INVALID, r"graph output 'Z' is never produced"),
@@ -78,7 +85,9 @@ CASES = [
     Case("too_many_inputs_for_op", r.relu_arity, INVALID, r"node 'act' \(Relu\): has 2 inputs, expected 1$"),
     Case("value_info_contradicts", r.value_info_contradicts, INVALID, r"node 'act' \(Relu\).*'H' is declared"),
     Case("subgraph_attribute", r.subgraph_attr, UNSUPPORTED, r"If.*'if_2'.*unknown op"),
-    Case("deep_nesting", r.deep_nesting, INVALID, r"not a valid ONNX model"),
+    Case("deep_nesting", r.deep_nesting, INVALID,
+         r"not a valid ONNX model \(protobuf parse failed\): its graphs nest 201 deep through subgraph attributes.*"
+         r"past libprotobuf's limit of 100 nested messages"),
     # Tensors.
     Case("raw_data_size_mismatch", r.raw_data_size, INVALID, r"initializer 'W': raw_data has 7 bytes but float\[2\] needs 8"),
     Case("typed_field_count_mismatch", r.typed_count, INVALID, r"initializer 'W': has 3 values but float\[2\] needs 2"),
@@ -90,13 +99,13 @@ CASES = [
     Case("huge_dims_raw_no_data", r.huge_dims_raw_empty, INVALID, r"initializer 'W': raw_data has 0 bytes"),
     Case("huge_declared_input_dims", r.huge_input_decl, INVALID, r"graph input 'X': shape .* too many elements"),
     Case("huge_dims_after_zero_runtime", r.huge_reshape_runtime, BAD_INPUT,
-         r"node 'reshape' \(Reshape\): output shape .* too many elements"),
+         r"node 'reshape' \(Reshape\): output 'R': shape \[0, 1099511627776, 1099511627776\] has too many elements"),
     Case("reshape_to_absurd_zero_size_shape", r.huge_reshape_target, INVALID, r"node 'reshape' \(Reshape\): output 'R': shape .* too many elements"),
     Case("unsupported_dtype_initializer", r.unsupported_dtype_init, UNSUPPORTED, r"initializer 'W': dtype complex64 is not supported"),
     Case("invalid_dtype_initializer", r.invalid_dtype_init, INVALID, r"initializer 'W': undefined or invalid data_type 99"),
     Case("unsupported_dtype_input", r.string_input, UNSUPPORTED, r"graph input 'X': dtype string is not supported"),
     Case("sequence_input", r.sequence_input, UNSUPPORTED, r"graph input 'X': only tensor types"),
-    Case("sparse_initializer", r.sparse_initializer, UNSUPPORTED, r"sparse initializers"),
+    Case("sparse_initializer", r.sparse_initializer, UNSUPPORTED, r"sparse initializers are not supported"),
     # External data.
     Case("external_data_dotdot", r.ext("../outside/secret.bin", setup=lambda d: r.make_weights(d, "outside/secret.bin")),
          INVALID, r"initializer 'W': external data location '\.\./outside/secret\.bin' contains '\.\.'"),
@@ -126,47 +135,55 @@ CASES = [
     Case("gemm_rank3", r.gemm_rank3, INVALID, r"node 'fc' \(Gemm\).*2-D"),
     Case("matmul_inner_dims", r.matmul_inner, INVALID, r"node 'mm' \(MatMul\): inner dimensions differ"),
     Case("matmul_batch_mismatch_runtime", r.matmul_batch_mismatch, BAD_INPUT, r"node 'mm' \(MatMul\).*cannot be broadcast"),
-    Case("add_broadcast_mismatch", r.add_broadcast, INVALID, r"node 'add' \(Add\).*cannot be broadcast"),
-    Case("add_mixed_dtypes", r.add_mixed_dtype, BAD_INPUT, r"node 'add' \(Add\).*(dtype|float.*int64)"),
+    Case("add_broadcast_mismatch", r.add_broadcast, INVALID, r"node 'add' \(Add\): shapes \[2, 3\] and \[4\]: dimensions 3 and 4 cannot be broadcast"),
+    Case("add_mixed_dtypes", r.add_mixed_dtype, INVALID,
+         r"node 'add' \(Add\): input 0 'A' is float but input 1 'B' is int64; Add requires them to have the same type \(T\)"),
+    Case("concat_mixed_dtypes", r.concat_mixed_dtype, INVALID,
+         r"node 'cat' \(Concat\): input 0 'A' is float but input 2 'C' is int64; Concat requires them to have the same type"),
+    Case("where_mixed_dtypes", r.where_mixed_dtype, INVALID,
+         r"node 'where' \(Where\): input 1 'X' is float but input 2 'Y' is int64; Where requires"),
+    Case("mixed_dtypes_after_inference", r.mixed_dtype_inferred, INVALID,
+         r"node 'mm' \(MatMul\): input 0 'C' is int64 but input 1 'W' is float"),
     Case("reshape_impossible_static", r.reshape_static, INVALID, r"node 'reshape' \(Reshape\).*cannot reshape"),
     Case("reshape_impossible_runtime", r.reshape_runtime, BAD_INPUT, r"node 'reshape' \(Reshape\).*cannot reshape"),
-    Case("reshape_two_minus_one", r.reshape_two_minus_one, INVALID, r"node 'reshape' \(Reshape\).*more than one -1"),
+    Case("reshape_two_minus_one", r.reshape_two_minus_one, INVALID, r"node 'reshape' \(Reshape\): input 'shape' \[-1, -1\] has more than one -1"),
     Case("reshape_shape_not_int64", r.reshape_int32_shape, BAD_INPUT, r"node 'reshape' \(Reshape\).*input 'shape'.*int64"),
-    Case("softmax_axis_out_of_range", r.softmax_axis, INVALID, r"node 'sm' \(Softmax\).*axis 5"),
-    Case("flatten_axis_out_of_range", r.flatten_axis, INVALID, r"node 'flat' \(Flatten\).*axis"),
+    Case("softmax_axis_out_of_range", r.softmax_axis, INVALID, r"node 'sm' \(Softmax\): axis 5 out of range for rank 2"),
+    Case("flatten_axis_out_of_range", r.flatten_axis, INVALID,
+         r"node 'flat' \(Flatten\): attribute 'axis' = 7 is out of range \[-2, 2\] for input float\[2, 3\] of rank 2"),
     # Limits.
-    Case("max_memory_exceeded", r.max_memory, LIMIT, r"node 'act' \(Relu\).*above --max-memory"),
+    Case("max_memory_exceeded", r.max_memory, LIMIT, r"node 'act' \(Relu\): output 'H' \(float\[256, 256\], 262144 bytes\): .*above --max-memory 65536"),
     Case("too_many_nodes", r.too_many_nodes, LIMIT, r"1000001 nodes, above the limit of 1000000", timeout=300),
     Case("million_node_chain_runs", r.million_nodes, 0, r"t1000000: float\[1\]", timeout=600),
     # User inputs.
-    Case("input_wrong_dtype", r.input_dtype, BAD_INPUT, r"input 'X': expected float, got int64"),
-    Case("input_wrong_rank", r.input_rank, BAD_INPUT, r"input 'X': expected rank 2 \(declared float\[2, 3\]\), got float\[6\]"),
-    Case("input_wrong_fixed_dim", r.input_fixed_dim, BAD_INPUT, r"input 'X': dimension 1 must be 3 \(declared float\[2, 3\]\), got float\[2, 4\]"),
+    Case("input_wrong_dtype", r.input_dtype, BAD_INPUT, r"m\.onnx: input 'X' \(from x\.npy\): expected float, got int64", names="x.npy"),
+    Case("input_wrong_rank", r.input_rank, BAD_INPUT, r"m\.onnx: input 'X' \(from x\.npy\): expected rank 2 \(declared float\[2, 3\]\), got float\[6\]", names="x.npy"),
+    Case("input_wrong_fixed_dim", r.input_fixed_dim, BAD_INPUT, r"m\.onnx: input 'X' \(from x\.npy\): dimension 1 must be 3 \(declared float\[2, 3\]\), got float\[2, 4\]", names="x.npy"),
     Case("input_missing", r.missing_input, BAD_INPUT, r"input 'B' has no declared shape"),
-    Case("input_unknown_name", r.unknown_input, BAD_INPUT, r"unknown input name 'x' \(the model's inputs: X\)"),
-    Case("npy_bad_magic", r.npy_magic, BAD_INPUT, r"x\.npy: malformed \.npy: missing", names="x.npy"),
+    Case("input_unknown_name", r.unknown_input, BAD_INPUT, r"unknown input name 'x' \(from x\.npy\) \(the model's inputs: X\)", names="x.npy"),
+    Case("npy_bad_magic", r.npy_magic, BAD_INPUT, r"m\.onnx: input 'X': x\.npy: malformed \.npy: missing", names="x.npy"),
     Case("npy_truncated_many_offsets", r.npy_truncated, BAD_INPUT, r"malformed \.npy|file is empty", names=".npy"),
     Case("npy_header_length_past_end", r.npy_header_len, BAD_INPUT, r"header length past the end", names="x.npy"),
     Case("npy_negative_dim", r.npy_bad_shape, BAD_INPUT, r"bad dimension '-3'", names="x.npy"),
     Case("npy_huge_shape", r.npy_huge_shape, BAD_INPUT, r"x\.npy: malformed \.npy: .*too many elements", names="x.npy"),
     Case("npy_unsupported_dtype", r.npy_dtype, BAD_INPUT, r"unsupported dtype '<U8'", names="x.npy"),
     Case("npy_fortran_order", r.npy_fortran, BAD_INPUT, r"fortran_order", names="x.npy"),
-    Case("pb_garbage", r.pb_garbage, BAD_INPUT, r"x\.pb: not a valid TensorProto", names="x.pb"),
+    Case("pb_garbage", r.pb_garbage, BAD_INPUT, r"m\.onnx: input 'X': x\.pb: not a valid TensorProto", names="x.pb"),
     Case("pb_raw_data_mismatch", r.pb_raw_mismatch, BAD_INPUT, r"x\.pb: raw_data has 10 bytes", names="x.pb"),
     Case("pb_huge_dims_no_data", r.pb_huge_dims, BAD_INPUT, r"x\.pb: shape .* too many elements", names="x.pb"),
     Case("pb_external_data_refused", r.pb_external, BAD_INPUT, r"x\.pb: external data \('x\.bin'\) is not allowed", names="x.pb"),
     Case("input_file_fifo", r.input_fifo, BAD_INPUT, r"x\.pb: is a FIFO", names="x.pb", timeout=20),
-    Case("check_reference_malformed", r.check_bad_reference, BAD_INPUT, r"output_0\.pb", names="output_0.pb"),
+    Case("check_reference_malformed", r.check_bad_reference, BAD_INPUT, r"m/model\.onnx: reference output: m/test_data_set_0/output_0\.pb: not a valid TensorProto", names="output_0.pb"),
     # Good data through the same doors: must run.
     Case("nan_inf_propagate", r.nan_inf, 0, r"R: float\[2, 4\]", verify=r.verify_nan_inf),
     Case("zero_batch_runs_empty", r.zero_batch, 0, r"Y: float\[0, 2\]", verify=r.verify_zero_batch),
     Case("zero_size_softmax_axis", r.zero_size_softmax_axis, 0, r"S: float\[0, 1, 5\]", verify=r.verify_zero_size_softmax_axis),
     Case("zero_size_reduction", r.zero_size_inner, 0, r"Y: float\[2, 3\]", verify=r.verify_zero_size_inner),
     # Rows for ops that land later (SKIP until registered).
-    Case("gather_index_out_of_range", r.gather_index, BAD_INPUT, r"node 'gather' \(Gather\).*index 3.*out of range",
+    Case("gather_index_out_of_range", r.gather_index, BAD_INPUT, r"node 'gather' \(Gather\): input 'indices': index 3 at position 1 is out of range \[-3, 3\)",
          requires=("Gather",)),
     Case("gather_negative_index_out_of_range", r.gather_negative_index, BAD_INPUT,
-         r"node 'gather' \(Gather\).*index -4.*out of range", requires=("Gather",)),
+         r"node 'gather' \(Gather\): input 'indices': index -4 at position 0 is out of range \[-3, 3\)", requires=("Gather",)),
     Case("labels_out_of_range", r.labels_out_of_range, BAD_INPUT, r"node 'loss' \(SoftmaxCrossEntropyLoss\).*label 3",
          requires=("SoftmaxCrossEntropyLoss",)),
     Case("nll_negative_label", r.nll_negative_label, BAD_INPUT,
@@ -215,9 +232,12 @@ def run_case(case, binary, workdir):
             failures.append("%s: message does not match /%s/:\n%s" % (label, case.msg, text[-3000:]))
             continue
         if case.code:
-            named = case.names or args[0]
-            if named not in p.stderr:
-                failures.append("%s: the message does not name the file '%s':\n%s" % (label, named, p.stderr))
+            # Every error names the model it is about (usage errors about the
+            # model path too), and the row's other file (an input, a reference)
+            # when it has one.
+            missing = [f for f in (args[0], case.names) if f and f not in p.stderr]
+            if missing:
+                failures.append("%s: the message does not name the file '%s':\n%s" % (label, missing[0], p.stderr))
                 continue
             if "\n" in p.stderr.strip() and not p.stderr.strip().startswith("onnx-run: error:"):
                 failures.append("%s: unexpected extra output on stderr:\n%s" % (label, p.stderr))
@@ -237,6 +257,40 @@ def run_case(case, binary, workdir):
     if last:
         print("  message: " + last)
     shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def report(binary, workdir, names):
+    """Prints case -> exit code -> message for every run (a multi-run case prints
+    each distinct message once), so the messages can be read side by side."""
+    ops = registered_ops(binary)
+    for case in CASES:
+        if names and case.name not in names:
+            continue
+        if not names and case.timeout > 60:
+            continue  # the million-node rows: ask for them by name
+        if any(op not in ops for op in case.requires):
+            print("%s -> SKIP (needs %s)" % (case.name, ", ".join(case.requires)))
+            continue
+        d = os.path.join(workdir, case.name)
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+        seen = set()
+        for args in case.recipe(d):
+            try:
+                p = subprocess.run([binary] + args, cwd=d, capture_output=True, text=True, errors="replace",
+                                   timeout=case.timeout)
+            except subprocess.TimeoutExpired:
+                print("%s -> TIMEOUT: onnx-run %s" % (case.name, " ".join(args)))
+                continue
+            msg = p.stderr.strip() if p.returncode else p.stdout.strip().splitlines()[0:1]
+            key = (p.returncode, re.sub(r"\d+", "#", str(msg)))
+            if key in seen:
+                continue
+            seen.add(key)
+            print("%s -> exit %d (want %d) -> %s" % (case.name, p.returncode, case.code, msg))
+        shutil.rmtree(d, ignore_errors=True)
     return 0
 
 
@@ -272,12 +326,16 @@ def main(argv):
     ap.add_argument("--workdir")
     ap.add_argument("--emit-seeds")
     ap.add_argument("--max-bytes", type=int, default=1 << 16)
+    ap.add_argument("--report", action="store_true")
+    ap.add_argument("names", nargs="*")
     a = ap.parse_args(argv)
     names = [c.name for c in CASES]
     assert len(names) == len(set(names)), "duplicate case names"
     if a.list:
         print("\n".join(names))
         return 0
+    if a.report:
+        return report(os.path.abspath(a.onnx_run), os.path.abspath(a.workdir), set(a.names))
     if a.emit_seeds:
         emit_seeds(a.emit_seeds, a.max_bytes)
         return 0

@@ -44,6 +44,11 @@ def truncated(d):
     return runs
 
 
+def corrupted_protobuf(d):
+    # ir_version 8, then a field with wire type 7 (there is none), then filler.
+    return [[write(d, "m.onnx", b"\x08\x08\x0f" + b"\x00" * 7)]]
+
+
 def png(d):
     ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     chunk = lambda t, p: struct.pack(">I", len(p)) + t + p + struct.pack(">I", zlib.crc32(t + p))
@@ -402,6 +407,25 @@ def add_broadcast(d):
 def add_mixed_dtype(d):
     m = model([node("Add", ["A", "B"], ["Y"], name="add")],
               [vinfo("A", FLOAT, [2]), vinfo("B", INT64, [2])], [vinfo("Y", FLOAT, None)])
+    return [[save(d, "m.onnx", m)]]
+
+
+def concat_mixed_dtype(d):
+    m = model([node("Concat", ["A", "B", "C"], ["Y"], name="cat", axis=0)],
+              [vinfo("A", FLOAT, [2]), vinfo("B", FLOAT, [2]), vinfo("C", INT64, [2])], [vinfo("Y", FLOAT, None)])
+    return [[save(d, "m.onnx", m)]]
+
+
+def where_mixed_dtype(d):
+    m = model([node("Where", ["C", "X", "Y"], ["Z"], name="where")],
+              [vinfo("C", 9, [2]), vinfo("X", FLOAT, [2]), vinfo("Y", INT64, [2])], [vinfo("Z", FLOAT, None)])
+    return [[save(d, "m.onnx", m)]]
+
+
+def mixed_dtype_inferred(d):
+    # C's dtype is not declared: load-time inference gives it (Shape -> int64).
+    m = model([node("Shape", ["X"], ["C"], name="shape"), node("MatMul", ["C", "W"], ["Y"], name="mm")],
+              [vinfo("X", FLOAT, [2, 3])], [vinfo("Y", FLOAT, None)], inits=[tensor("W", [1.0, 2.0], [2])])
     return [[save(d, "m.onnx", m)]]
 
 

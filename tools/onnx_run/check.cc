@@ -77,7 +77,9 @@ Result<CheckReport> run_checks(Session& session, const std::string& dir, const O
     std::vector<NamedTensor> inputs;
     auto input_files = numbered_files(set, "input");
     for (size_t i = 0; i < input_files.size(); ++i) {
-      OM_ASSIGN_OR_RETURN(TensorFile f, read_tensor_file(input_files[i].string()));
+      auto read = read_tensor_file(input_files[i].string());
+      if (!read.is_ok()) return read.status().with_context(options.model + ": test input: ");
+      TensorFile f = std::move(read).value();
       std::string name = f.name;
       bool named = false;
       for (ValueId id : session.input_ids()) named = named || session.value(id).name == name;
@@ -95,7 +97,9 @@ Result<CheckReport> run_checks(Session& session, const std::string& dir, const O
     bool set_pass = true;
     std::string lines, outputs_json;
     for (size_t i = 0; i < output_files.size(); ++i) {
-      OM_ASSIGN_OR_RETURN(TensorFile ref, read_tensor_file(output_files[i].string()));
+      auto read = read_tensor_file(output_files[i].string());
+      if (!read.is_ok()) return read.status().with_context(options.model + ": reference output: ");
+      TensorFile ref = std::move(read).value();
       size_t index = i;
       for (size_t k = 0; k < session.output_ids().size(); ++k) {
         if (!ref.name.empty() && session.value(session.output_ids()[k]).name == ref.name) index = k;

@@ -32,8 +32,12 @@ Tensor generate_tensor(DataType dtype, const Shape& shape, uint64_t seed) {
 Result<std::vector<NamedTensor>> prepare_inputs(const Session& session, const Options& options) {
   std::vector<NamedTensor> inputs;
   for (const auto& [name, path] : options.inputs) {
-    OM_ASSIGN_OR_RETURN(TensorFile f, read_tensor_file(path));
-    inputs.push_back({name, std::move(f.tensor)});
+    auto f = read_tensor_file(path);
+    // The file's own problem (its message names it), for this model input.
+    if (!f.is_ok()) return f.status().with_context(options.model + ": input '" + name + "': ");
+    // Checked here, not only by run(), so the message can name the file too.
+    OM_RETURN_IF_ERROR(session.check_input(name, f->tensor, "from " + path).with_context(options.model + ": "));
+    inputs.push_back({name, std::move(f->tensor)});
   }
   uint64_t seed = options.seed;
   for (ValueId id : session.input_ids()) {

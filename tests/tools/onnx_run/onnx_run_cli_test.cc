@@ -150,7 +150,9 @@ TEST(OnnxRunCliTest, ExitCodesForBadModelsAndInputs) {
   ASSERT_TRUE(write_npy(good + "/wrong.npy", wrong).is_ok());
   CliResult wrong_dtype = run_cli(good + "/model.onnx --input x=" + good + "/wrong.npy");
   EXPECT_EQ(wrong_dtype.code, 5);
-  EXPECT_NE(wrong_dtype.err.find("input 'x': expected float, got int64"), std::string::npos) << wrong_dtype.err;
+  // The message names the model, the input and the file it came from.
+  EXPECT_NE(wrong_dtype.err.find(good + "/model.onnx: input 'x' (from " + good + "/wrong.npy): expected float, got int64"),
+            std::string::npos) << wrong_dtype.err;
 }
 
 TEST(OnnxRunCliTest, ExternalDataOutsideTheFolderExits3) {
