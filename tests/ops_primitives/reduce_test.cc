@@ -190,5 +190,33 @@ TEST(ArgReduce, AgainstReferenceWithTies) {
   EXPECT_FALSE(NodeModel("ArgMax", 13).feed(Tensor::allocate(DataType::kFloat, {0, 2})).run().is_ok());
 }
 
+// uint64 values above INT64_MAX: the integer accumulator keeps the input's
+// signedness (a signed one made 2^63 + 5 negative: ReduceL1 negated it and
+// ReduceMean divided it as a negative number).
+TEST(Reduce, UInt64AboveInt64MaxStaysUnsigned) {
+  const uint64_t big = (uint64_t{1} << 63) + 5;
+  Tensor x = make<uint64_t>({2}, {big, 1});
+  auto l1 = NodeModel("ReduceL1", 13).feed(x).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(l1.is_ok()) << l1.status().message();
+  EXPECT_EQ(l1.value()[0].data<uint64_t>()[0], big + 1);
+  auto sum = NodeModel("ReduceSum", 13).feed(x).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(sum.is_ok());
+  EXPECT_EQ(sum.value()[0].data<uint64_t>()[0], big + 1);
+  // (2^63) + (2^63 - 2) = 2^64 - 2 fits uint64; its half is 2^63 - 1.
+  auto mean = NodeModel("ReduceMean", 13)
+                  .feed(make<uint64_t>({2}, {uint64_t{1} << 63, (uint64_t{1} << 63) - 2}))
+                  .attr_int("keepdims", 0)
+                  .run();
+  ASSERT_TRUE(mean.is_ok());
+  EXPECT_EQ(mean.value()[0].data<uint64_t>()[0], (uint64_t{1} << 63) - 1);
+  auto mx = NodeModel("ReduceMax", 13).feed(x).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(mx.is_ok());
+  EXPECT_EQ(mx.value()[0].data<uint64_t>()[0], big);
+  // Signed inputs still take the absolute value.
+  auto l1s = NodeModel("ReduceL1", 13).feed(make<int64_t>({2}, {-3, 4})).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(l1s.is_ok());
+  EXPECT_EQ(l1s.value()[0].data<int64_t>()[0], 7);
+}
+
 }  // namespace
 }  // namespace onnx_mini::testing
