@@ -175,6 +175,16 @@ class Reduce final : public Kernel {
       if (x.byte_size()) std::memcpy(y->raw_data(), x.raw_data(), x.byte_size());
       return Status::ok();
     }
+    if constexpr (K == Kind::kMax || K == Kind::kMin) {
+      // bool (ReduceMax/Min-20): any / all, which is max / min of the 0/1 bytes.
+      if (x.dtype() == DataType::kBool) {
+        reduce_typed<K, uint8_t>(x, *y, p);
+        // An empty ReduceMin leaves its 255 start value: all() of nothing is true, stored as 1.
+        auto* out = static_cast<uint8_t*>(y->raw_data());
+        for (int64_t i = 0; i < y->num_elements(); ++i) out[i] = out[i] != 0 ? 1 : 0;
+        return Status::ok();
+      }
+    }
     bool ok = dispatch_arithmetic(x.dtype(), [&](auto tag) { reduce_typed<K, decltype(tag)>(x, *y, p); });
     return ok ? Status::ok() : unsupported("input 'data': dtype " + dtype_name(x.dtype()));
   }

@@ -218,5 +218,25 @@ TEST(Reduce, UInt64AboveInt64MaxStaysUnsigned) {
   EXPECT_EQ(l1s.value()[0].data<int64_t>()[0], 7);
 }
 
+// ReduceMax/ReduceMin-20 take bool: any / all (empty: false / true).
+TEST(Reduce, MaxMinOfBoolAreAnyAndAll) {
+  Tensor x = make<bool>({2, 3}, {false, true, false, true, true, true});
+  auto mx = NodeModel("ReduceMax", 20).feed(x).feed(ints({1})).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(mx.is_ok()) << mx.status().message();
+  EXPECT_EQ(mx.value()[0].dtype(), DataType::kBool);
+  EXPECT_EQ(values_of<bool>(mx.value()[0]), (std::vector<bool>{true, true}));
+  auto mn = NodeModel("ReduceMin", 20).feed(x).feed(ints({1})).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(mn.is_ok()) << mn.status().message();
+  EXPECT_EQ(values_of<bool>(mn.value()[0]), (std::vector<bool>{false, true}));
+  Tensor empty = Tensor::allocate(DataType::kBool, {2, 0});
+  auto all_of_nothing = NodeModel("ReduceMin", 20).feed(empty).feed(ints({1})).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(all_of_nothing.is_ok()) << all_of_nothing.status().message();
+  const auto* bytes = static_cast<const uint8_t*>(all_of_nothing.value()[0].raw_data());
+  EXPECT_EQ(bytes[0], 1);  // a valid bool true, not the 255 start value
+  EXPECT_EQ(bytes[1], 1);
+  // Other reductions of bool stay unsupported.
+  EXPECT_FALSE(NodeModel("ReduceSum", 20).feed(x).run().is_ok());
+}
+
 }  // namespace
 }  // namespace onnx_mini::testing
