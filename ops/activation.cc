@@ -108,10 +108,9 @@ void register_activation_ops(OpRegistry& r) {
   add_unary<SoftplusFn>(r, "Softplus", {1}, {}, Legacy::kNone);
   add_unary<SoftsignFn>(r, "Softsign", {1}, {}, Legacy::kNone);
   add_unary<ThresholdedReluFn>(r, "ThresholdedRelu", {10}, {"alpha"});
-  // Mish (18) and Gelu (20) are newer than the loader's opset cap (17); they are
-  // registered at their real versions so they work as soon as the cap rises.
-  // PyTorch's Gelu export at opset <= 17 is Div/Erf/Add/Mul/Mul, run by the
-  // elementwise primitives.
+  // Mish (18) and Gelu (20) at their real versions (the loader runs opsets up
+  // to 20). PyTorch's Gelu export at opset <= 17 is Div/Erf/Add/Mul/Mul, run
+  // by the elementwise primitives.
   add_unary<MishFn>(r, "Mish", {18}, {});
   add_unary<GeluFn>(r, "Gelu", {20}, {"approximate"});
   for (int since : {1, 6, 7, 9, 16}) {

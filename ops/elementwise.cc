@@ -3,9 +3,11 @@
 // of being undefined; integer division by zero is an error.
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "ops/broadcast.h"
 #include "ops/elementwise_util.h"
+#include "ops/half.h"
 #include "ops/numeric.h"
 #include "ops/registry.h"
 
@@ -43,31 +45,119 @@ Status check_no_zero_divisor(const Tensor& b) {
   return Status::ok();
 }
 
+// Opset 6 and earlier broadcast only when attribute `broadcast` is 1, and then
+// B's shape must be a contiguous run of A's dims (1s broadcast) starting at
+// `axis`, or aligned to A's trailing dims when `axis` is absent. Returns the
+// shape B is viewed as: A's rank, B's dims at [start, start + rank(B)), 1 elsewhere.
+Result<Shape> legacy_broadcast_shape(const Shape& a, const Shape& b, std::optional<int64_t> axis) {
+  const auto ra = static_cast<int64_t>(a.size()), rb = static_cast<int64_t>(b.size());
+  auto describe_both = [&] { return "A " + shape_to_string(a) + ", B " + shape_to_string(b); };
+  if (rb > ra) return bad_input("attribute 'broadcast' = 1 needs rank(B) <= rank(A): " + describe_both());
+  int64_t start = ra - rb;
+  if (axis) {
+    start = *axis < 0 ? *axis + ra : *axis;
+    if (start < 0 || start + rb > ra) {
+      return bad_input("attribute 'axis' = " + std::to_string(*axis) + " does not place B inside A: " + describe_both());
+    }
+  }
+  Shape view(a.size(), 1);
+  for (int64_t d = 0; d < rb; ++d) {
+    const int64_t bd = b[static_cast<size_t>(d)], ad = a[static_cast<size_t>(start + d)];
+    if (bd != ad && bd != 1) {
+      return bad_input("attribute 'broadcast' = 1: B dim " + std::to_string(d) + " (" + std::to_string(bd) +
+                       ") matches neither A dim " + std::to_string(start + d) + " (" + std::to_string(ad) + ") nor 1: " +
+                       describe_both());
+    }
+    view[static_cast<size_t>(start + d)] = bd;
+  }
+  return view;
+}
+
+// Attributes of the pre-opset-7 arithmetic ops (Add/Sub/Mul/Div-6).
+struct LegacyBroadcast {
+  bool enabled = false;  // the node is version 6 (numpy broadcasting starts at 7)
+  bool broadcast = false;
+  std::optional<int64_t> axis;
+
+  Status init(const NodeInfo& node) {
+    enabled = node.since_version < 7;
+    if (!enabled) return Status::ok();
+    OM_ASSIGN_OR_RETURN(int64_t b, node.attrs().get_int("broadcast", 0));
+    broadcast = b != 0;
+    if (node.attrs().has("axis")) {
+      OM_ASSIGN_OR_RETURN(int64_t a, node.attrs().get_int("axis", 0));
+      axis = a;
+    }
+    return Status::ok();
+  }
+  // B as the kernel sees it: unchanged, or reshaped to A's rank for the legacy broadcast.
+  Result<Tensor> view_of_b(const Tensor& a, const Tensor& b) const {
+    if (!broadcast) {
+      if (a.shape() != b.shape()) {
+        return bad_input("inputs 'A' " + shape_to_string(a.shape()) + " and 'B' " + shape_to_string(b.shape()) +
+                         " differ in shape and attribute 'broadcast' is 0 (opset 6 has no implicit broadcasting)");
+      }
+      return b;
+    }
+    OM_ASSIGN_OR_RETURN(Shape view, legacy_broadcast_shape(a.shape(), b.shape(), axis));
+    return b.reshaped(std::move(view));
+  }
+};
+
 template <typename Op, bool kIsDiv = false>
 class BinaryArithmetic final : public Kernel {
  public:
-  Status init(const NodeInfo&) { return Status::ok(); }
+  Status init(const NodeInfo& node) { return legacy_.init(node); }
 
   Status run(KernelContext& ctx) const override {
     const Tensor& a = *ctx.input(0);
-    const Tensor& b = *ctx.input(1);
-    if (a.dtype() != b.dtype()) {
-      return bad_input("inputs 'A' and 'B' differ in dtype: " + dtype_name(a.dtype()) + " and " + dtype_name(b.dtype()));
+    const Tensor* b = ctx.input(1);
+    if (a.dtype() != b->dtype()) {
+      return bad_input("inputs 'A' and 'B' differ in dtype: " + dtype_name(a.dtype()) + " and " + dtype_name(b->dtype()));
     }
-    OM_ASSIGN_OR_RETURN(Tensor * y, broadcast_output(ctx, 0, a.shape(), b.shape(), a.dtype()));
+    Tensor b_view;
+    if (legacy_.enabled) {
+      OM_ASSIGN_OR_RETURN(b_view, legacy_.view_of_b(a, *b));
+      b = &b_view;
+    }
+    OM_ASSIGN_OR_RETURN(Tensor * y, broadcast_output(ctx, 0, a.shape(), b->shape(), a.dtype()));
     Status st;
     bool ok = dispatch_arithmetic(a.dtype(), [&](auto tag) {
       using T = decltype(tag);
       if constexpr (kIsDiv) {
-        st = check_no_zero_divisor<T>(b);
+        st = check_no_zero_divisor<T>(*b);
         if (!st.is_ok()) return;
       }
-      broadcast_apply<T, T, T>(a, b, *y, Op{});
+      broadcast_apply<T, T, T>(a, *b, *y, Op{});
     });
     if (!ok) return unsupported("dtype " + dtype_name(a.dtype()));
     return st;
   }
+
+ private:
+  LegacyBroadcast legacy_;
 };
+
+// Opset 6 arithmetic: the output is shaped like A (legacy broadcast never grows A).
+Status infer_legacy_arithmetic(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  LegacyBroadcast legacy;
+  OM_RETURN_IF_ERROR(legacy.init(node));
+  const TensorInfo* a = node.input(0);
+  const TensorInfo* b = node.input(1);
+  outputs[0] = *a;
+  outputs[0].constant = nullptr;
+  if (!a->fully_known() || !b->fully_known()) return Status::ok();
+  const Shape sa = a->concrete_shape(), sb = b->concrete_shape();
+  if (!legacy.broadcast && sa != sb) {
+    return invalid_model("inputs 'A' " + a->to_string() + " and 'B' " + b->to_string() +
+                         " differ in shape and attribute 'broadcast' is 0 (opset 6 has no implicit broadcasting)");
+  }
+  if (legacy.broadcast) {
+    auto view = legacy_broadcast_shape(sa, sb, legacy.axis);
+    if (!view.is_ok()) return invalid_model(view.status().message());
+  }
+  return Status::ok();
+}
 
 // Integer power by squaring with wrap-around; a negative exponent truncates
 // 1/base^-e toward zero (only |base| == 1 gives a nonzero result).
@@ -155,12 +245,39 @@ struct MinOp {
   }
 };
 
-// Variadic Max/Min/Sum/Mean: the output starts as input 0 broadcast to the
-// full shape, then each further input is folded in place.
-template <typename Op, bool kMean = false>
+// float16 Max/Min on the raw bits: compared as values (exact in double), the
+// result is one of the inputs bit for bit, so no float16 arithmetic is needed.
+// NaN propagates as float16's quiet NaN, like MaxOp/MinOp.
+template <bool kMax>
+struct HalfSelect {
+  uint16_t operator()(uint16_t a, uint16_t b) const {
+    const double da = half_to_double(a), db = half_to_double(b);
+    if (std::isnan(da) || std::isnan(db)) return kHalfQuietNaN;
+    if constexpr (kMax) return da < db ? b : a;
+    else return db < da ? b : a;
+  }
+};
+
+// out = input 0 broadcast to out's shape, then each further input folded in place.
+template <typename T, typename Op>
+void fold_inputs(const std::vector<const Tensor*>& ins, Tensor& y, Op op) {
+  T* out = y.data<T>();
+  const T* p0 = ins[0]->data<T>();
+  for_each_broadcast<1>(y.shape(), {broadcast_strides(ins[0]->shape(), y.shape())},
+                        [&](int64_t i, const std::array<int64_t, 1>& o) { out[i] = p0[o[0]]; });
+  for (size_t k = 1; k < ins.size(); ++k) broadcast_apply<T, T, T>(y, *ins[k], y, op);
+}
+
+// Variadic Max/Min/Sum/Mean. Version 6 (the one opset 7 resolves to) requires
+// equal shapes; numpy broadcasting starts at 8. kHalf: the op also takes
+// float16 through `HalfOp` (Max/Min only: exact selection, see HalfSelect).
+template <typename Op, bool kMean = false, typename HalfOp = void>
 class Variadic final : public Kernel {
  public:
-  Status init(const NodeInfo&) { return Status::ok(); }
+  Status init(const NodeInfo& node) {
+    same_shape_ = node.since_version < 8;
+    return Status::ok();
+  }
   Status run(KernelContext& ctx) const override {
     std::vector<const Tensor*> ins;
     std::vector<const Shape*> shapes;
@@ -171,31 +288,43 @@ class Variadic final : public Kernel {
         return bad_input("input " + std::to_string(i) + " is " + dtype_name(t->dtype()) + ", input 0 is " +
                          dtype_name(ctx.input(0)->dtype()));
       }
+      if (same_shape_ && t->shape() != ctx.input(0)->shape()) {
+        return bad_input("input " + std::to_string(i) + " " + shape_to_string(t->shape()) + " differs from input 0 " +
+                         shape_to_string(ctx.input(0)->shape()) + " (broadcasting needs opset 8)");
+      }
       ins.push_back(t);
       shapes.push_back(&t->shape());
     }
     OM_ASSIGN_OR_RETURN(Shape shape, broadcast_shapes_all(shapes));
     const DataType dt = ins[0]->dtype();
+    if constexpr (!std::is_void_v<HalfOp>) {
+      if (dt == DataType::kFloat16) {
+        OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, dt));
+        fold_inputs<uint16_t>(ins, *y, HalfOp{});
+        return Status::ok();
+      }
+    }
+    if (kMean && !dtype_is_float(dt)) return unsupported("dtype " + dtype_name(dt) + " (Mean is for float types)");
     OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, dt));
     bool ok = dispatch_arithmetic(dt, [&](auto tag) {
       using T = decltype(tag);
       if constexpr (kMean && !std::is_floating_point_v<T>) {
-        return;  // Mean is defined for float types only
+        return;  // rejected above
       } else {
-        T* out = y->data<T>();
-        const T* p0 = ins[0]->data<T>();
-        for_each_broadcast<1>(shape, {broadcast_strides(ins[0]->shape(), shape)},
-                              [&](int64_t i, const std::array<int64_t, 1>& o) { out[i] = p0[o[0]]; });
-        for (size_t k = 1; k < ins.size(); ++k) broadcast_apply<T, T, T>(*y, *ins[k], *y, Op{});
+        fold_inputs<T>(ins, *y, Op{});
         if constexpr (kMean) {
           const T count = static_cast<T>(ins.size());
+          T* out = y->data<T>();
           for (int64_t i = 0; i < y->num_elements(); ++i) out[i] /= count;
         }
       }
     });
-    if (!ok || (kMean && !dtype_is_float(dt))) return unsupported("dtype " + dtype_name(dt));
+    if (!ok) return unsupported("dtype " + dtype_name(dt));
     return Status::ok();
   }
+
+ private:
+  bool same_shape_ = false;
 };
 
 constexpr int kVariadic = 1 << 20;
@@ -203,16 +332,28 @@ constexpr int kVariadic = 1 << 20;
 }  // namespace
 
 void register_elementwise_ops(OpRegistry& r) {
+  // Version 6 carries the legacy `broadcast`/`axis` attributes; 7 switched to numpy broadcasting.
+  const std::vector<std::string> legacy{"broadcast", "axis"};
+  r.add({"Add", kOnnxDomain, 6, 2, 2, 1, 1, legacy, infer_legacy_arithmetic, make_kernel<BinaryArithmetic<AddOp>>()});
+  r.add({"Sub", kOnnxDomain, 6, 2, 2, 1, 1, legacy, infer_legacy_arithmetic, make_kernel<BinaryArithmetic<SubOp>>()});
+  r.add({"Mul", kOnnxDomain, 6, 2, 2, 1, 1, legacy, infer_legacy_arithmetic, make_kernel<BinaryArithmetic<MulOp>>()});
+  r.add({"Div", kOnnxDomain, 6, 2, 2, 1, 1, legacy, infer_legacy_arithmetic,
+         make_kernel<BinaryArithmetic<DivOp, true>>()});
   r.add({"Add", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_broadcast, make_kernel<BinaryArithmetic<AddOp>>()});
   r.add({"Sub", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_broadcast, make_kernel<BinaryArithmetic<SubOp>>()});
   r.add({"Mul", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_broadcast, make_kernel<BinaryArithmetic<MulOp>>()});
   r.add({"Div", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_broadcast, make_kernel<BinaryArithmetic<DivOp, true>>()});
   r.add({"Pow", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_pow, make_kernel<Pow>()});
   r.add({"Pow", kOnnxDomain, 12, 2, 2, 1, 1, {}, infer_pow, make_kernel<Pow>()});
-  r.add({"Max", kOnnxDomain, 8, 1, kVariadic, 1, 1, {}, infer_broadcast, make_kernel<Variadic<MaxOp>>()});
-  r.add({"Min", kOnnxDomain, 8, 1, kVariadic, 1, 1, {}, infer_broadcast, make_kernel<Variadic<MinOp>>()});
-  r.add({"Sum", kOnnxDomain, 8, 1, kVariadic, 1, 1, {}, infer_broadcast, make_kernel<Variadic<AddOp>>()});
-  r.add({"Mean", kOnnxDomain, 8, 1, kVariadic, 1, 1, {}, infer_broadcast, make_kernel<Variadic<AddOp, true>>()});
+  // Version 6 is what an opset-7 model resolves to (equal shapes); 8 added broadcasting.
+  for (int since : {6, 8}) {
+    r.add({"Max", kOnnxDomain, since, 1, kVariadic, 1, 1, {}, infer_broadcast,
+           make_kernel<Variadic<MaxOp, false, HalfSelect<true>>>()});
+    r.add({"Min", kOnnxDomain, since, 1, kVariadic, 1, 1, {}, infer_broadcast,
+           make_kernel<Variadic<MinOp, false, HalfSelect<false>>>()});
+    r.add({"Sum", kOnnxDomain, since, 1, kVariadic, 1, 1, {}, infer_broadcast, make_kernel<Variadic<AddOp>>()});
+    r.add({"Mean", kOnnxDomain, since, 1, kVariadic, 1, 1, {}, infer_broadcast, make_kernel<Variadic<AddOp, true>>()});
+  }
 }
 
 }  // namespace onnx_mini

@@ -1,7 +1,9 @@
 // Index-driven ops: Gather, GatherElements, OneHot. Every index read from a
 // tensor is range-checked (negative indices count from the end) before use;
 // an error names the input, the position and the bad value.
+#include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "ops/broadcast.h"
 #include "ops/numeric.h"
@@ -155,11 +157,30 @@ int64_t read_as_int64(const Tensor& t, int64_t i) {
   return v;
 }
 
-// OneHot(indices, depth, values=[off, on]); indices outside [-depth, depth) give all-off rows.
+// OneHot index i as an int64, or nullopt for a NaN float index: NaN names no
+// position, so like any other index outside the range it gives an all-off row
+// (as the ONNX reference's astype(int64) does on x86, where NaN becomes
+// INT64_MIN; convert_value would turn it into a valid 0). ±Inf and huge floats
+// saturate, which is out of range too; fractions truncate toward zero.
+std::optional<int64_t> read_one_hot_index(const Tensor& t, int64_t i) {
+  std::optional<int64_t> v;
+  dispatch_dtype(t.dtype(), [&](auto tag) {
+    const auto x = t.data<decltype(tag)>()[i];
+    if constexpr (std::is_floating_point_v<decltype(x)>) {
+      if (std::isnan(x)) return;
+    }
+    v = convert_value<int64_t>(x);
+  });
+  return v;
+}
+
+// OneHot(indices, depth, values=[off, on]); indices outside [-depth, depth)
+// (opset 11+) or [0, depth) (OneHot-9: no negative indices) give all-off rows.
 class OneHot final : public Kernel {
  public:
   Status init(const NodeInfo& node) {
     OM_ASSIGN_OR_RETURN(axis_, node.attrs().get_int("axis", -1));
+    negative_ok_ = node.since_version >= 11;
     return Status::ok();
   }
   Status run(KernelContext& ctx) const override {
@@ -189,8 +210,10 @@ class OneHot final : public Kernel {
     for (int64_t i = 0; i < y->num_elements(); ++i) std::memcpy(dst + static_cast<size_t>(i) * es, off, es);
     for (int64_t o = 0; o < outer; ++o) {
       for (int64_t j = 0; j < inner; ++j) {
-        int64_t v = read_as_int64(idx, o * inner + j);
-        if (v < -depth || v >= depth) continue;
+        const std::optional<int64_t> index = read_one_hot_index(idx, o * inner + j);
+        if (!index) continue;
+        int64_t v = *index;
+        if (v < (negative_ok_ ? -depth : 0) || v >= depth) continue;
         if (v < 0) v += depth;
         std::memcpy(dst + static_cast<size_t>((o * depth + v) * inner + j) * es, on, es);
       }
@@ -200,6 +223,7 @@ class OneHot final : public Kernel {
 
  private:
   int64_t axis_ = -1;
+  bool negative_ok_ = true;
 };
 
 Status infer_one_hot(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
@@ -224,6 +248,7 @@ void register_gather_ops(OpRegistry& r) {
   r.add({"Gather", kOnnxDomain, 1, 2, 2, 1, 1, {"axis"}, infer_gather, make_kernel<Gather>()});
   r.add({"GatherElements", kOnnxDomain, 11, 2, 2, 1, 1, {"axis"}, infer_gather_elements, make_kernel<GatherElements>()});
   r.add({"OneHot", kOnnxDomain, 9, 3, 3, 1, 1, {"axis"}, infer_one_hot, make_kernel<OneHot>()});
+  r.add({"OneHot", kOnnxDomain, 11, 3, 3, 1, 1, {"axis"}, infer_one_hot, make_kernel<OneHot>()});
 }
 
 }  // namespace onnx_mini

@@ -1,4 +1,5 @@
-// IEEE 754 binary16 (float16) <-> double, for Cast. onnx-mini has no float16
+// IEEE 754 binary16 (float16) <-> double, for Cast and for the ops that only
+// select among their float16 inputs (Max/Min). onnx-mini has no float16
 // arithmetic; Cast lets a graph move in and out of float16 storage.
 #pragma once
 
@@ -6,6 +7,8 @@
 #include <cstdint>
 
 namespace onnx_mini {
+
+inline constexpr uint16_t kHalfQuietNaN = 0x7e00;
 
 inline double half_to_double(uint16_t h) {
   const bool neg = (h >> 15) & 1u;

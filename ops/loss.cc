@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "ops/registry.h"
@@ -83,16 +84,19 @@ using Int4 = int32_t __attribute__((vector_size(16)));
 // bits. d < -87 gives exactly 0: those terms are below 1.7e-38 (float's normal
 // range ends at 1.2e-38) next to the maximum's own term of 1, and producing
 // subnormals would cost a microcode assist per element (measured: the C = 10
-// case, whose tail is padded with -inf, ran 2x slower). NaN stays NaN: neither
+// case, whose tail is padded with -inf, ran 2x slower); sce_rows re-sums the
+// rare rows where the flushed terms are not negligible. NaN stays NaN: neither
 // select picks it away and the polynomial carries it.
-Float4 exp_nonpositive(Float4 d) {
+// `d_lo` is the rounding error of d itself (see sum_exp_shifted): e^(d + d_lo)
+// is computed, so the float rounding of x - max does not reach the result.
+Float4 exp_nonpositive(Float4 d, Float4 d_lo) {
   const Float4 min = Float4{} - 87.0f;
   const Float4 dc = d < min ? min : d;
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440054690583e-4f;
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   const Float4 nf = (dc * kLog2e + kRound) - kRound;
-  const Float4 r = (dc - nf * kLn2Hi) - nf * kLn2Lo;
+  const Float4 r = ((dc - nf * kLn2Hi) - nf * kLn2Lo) + d_lo;
   Float4 p = Float4{} + 1.0f / 5040;
   p = p * r + 1.0f / 720;
   p = p * r + 1.0f / 120;
@@ -110,8 +114,25 @@ Float4 exp_nonpositive(Float4 d) {
 // adds 4 terms <= 1 (3 roundings), then every 16 elements the lanes go into the
 // double total, so 32000 classes lose no more than 10 do. The tail is padded
 // with -inf (exp 0).
+//
+// x - shift is formed with its rounding error (TwoSum, exact in float without
+// FMA contraction or fast-math): rounding d = x - max to float moves e^d by up to
+// |d| * 2^-24 relative, e.g. 25 float ULP at d = -41, which is invisible next to
+// the maximum's term of 1 but is all of a confident correct prediction's loss
+// log1p(rest) ~ rest. With the error fed into the reduced argument, each term
+// keeps the polynomial's ~2 ULP whatever d is.
+Float4 exp_of_difference(Float4 v, Float4 shift) {
+  const Float4 neg = -shift;
+  const Float4 d = v + neg;
+  const Float4 neg_part = d - v;
+  const Float4 v_part = d - neg_part;
+  const Float4 d_lo = (v - v_part) + (neg - neg_part);
+  return exp_nonpositive(d, d_lo);
+}
+
 double sum_exp_shifted(const float* x, int64_t n, float shift) {
   constexpr int64_t kLanes = 4, kBlock = 16;
+  const Float4 shift4 = Float4{} + shift;
   double total = 0;
   int64_t i = 0;
   auto add_lanes = [&](Float4 lanes) {
@@ -122,14 +143,14 @@ double sum_exp_shifted(const float* x, int64_t n, float shift) {
     for (int64_t b = 0; b < kBlock; b += kLanes) {
       Float4 v;
       std::memcpy(&v, x + i + b, sizeof(v));
-      acc += exp_nonpositive(v - shift);
+      acc += exp_of_difference(v, shift4);
     }
     add_lanes(acc);
   }
   for (; i < n; i += kLanes) {
     Float4 v = Float4{} - std::numeric_limits<float>::infinity();
     for (int64_t l = 0; l < kLanes && i + l < n; ++l) v[l] = x[i + l];
-    add_lanes(exp_nonpositive(v - shift));
+    add_lanes(exp_of_difference(v, shift4));
   }
   return total;
 }
@@ -144,10 +165,11 @@ double sum_exp_shifted(const T* x, int64_t n, T shift) {
 // The 2-D case [N, C] (no inner dims, what every classifier head feeds): scalar
 // accumulators, no per-row vectors. Per row: the max and its position, then one
 // pass summing exp(x - max) over the other classes. The exp runs in T (float for
-// float logits, vectorized by sum_exp_shifted above): x - max rounds by at most 2^-24 relative in float, which moves
-// exp(x - max) by |x - max| * e^(x - max) * 2^-24 <= 2^-24 / e of the maximum's
-// own term, so the float exp costs nothing measurable in accuracy; the sum is
-// kept in double because over 32000 classes a float sum would lose ~log2(C) bits.
+// float logits, vectorized by sum_exp_shifted above, which carries the rounding
+// error of x - max into the exp so each term keeps ~2 float ULP of its own value,
+// not just of the maximum's term; tests/ops_activation/loss_accuracy_test.cc);
+// the sum is kept in double because over 32000 classes a float sum would lose
+// ~log2(C) bits.
 // As in the general path the maximum's term (exactly 1) is left out and
 // log(sum) = log1p(rest), so a confident correct prediction keeps its tiny loss
 // with full relative precision, and loss / log_prob are formed in double, so
@@ -174,6 +196,21 @@ void sce_rows(const T* x, const L* labels, const T* weight, int64_t n_batch, int
     const int64_t skip = arg < 0 ? classes : arg;
     rest += sum_exp_shifted(row, skip, shift_t);
     if (skip + 1 < classes) rest += sum_exp_shifted(row + skip + 1, classes - skip - 1, shift_t);
+    if constexpr (std::is_same_v<T, float>) {
+      // The float exp flushes terms below e^-87 (< 1.7e-38) to 0. Next to the
+      // maximum's term of 1 they are nothing, but the loss of the maximum's own
+      // class is log1p(rest) ~ rest alone: when rest is so small that the flushed
+      // terms could move it by 2^-26 relative (rest < (C - 1) * 1.7e-38 * 2^26),
+      // the row is summed again with double exp. Only rows whose every other
+      // class trails the maximum by more than ~69 get here.
+      constexpr double kFlushedTermBound = 1.7e-38 * 67108864.0;  // * 2^26
+      if (arg >= 0 && rest < kFlushedTermBound * static_cast<double>(classes - 1)) {
+        rest = 0;
+        for (int64_t c = 0; c < classes; ++c) {
+          if (c != arg) rest += std::exp(static_cast<double>(row[c]) - static_cast<double>(max_v));
+        }
+      }
+    }
     shift = static_cast<double>(shift_t);
     log_sum = std::log1p(rest);
     if (lp) {

@@ -73,8 +73,11 @@ struct AxesSource {
 template <Kind K, typename T>
 void reduce_typed(const Tensor& x, Tensor& y, const ReducePlan& p) {
   constexpr bool kFloat = std::is_floating_point_v<T>;
+  // Integer sums accumulate in 64 bits of the input's signedness: a uint64 above
+  // INT64_MAX must not turn negative (ReduceL1 would negate it, Mean divide it signed).
+  using Wide = std::conditional_t<std::is_unsigned_v<T>, uint64_t, int64_t>;
   using A = std::conditional_t<kFloat || K == Kind::kL2 || K == Kind::kLogSum || K == Kind::kLogSumExp, double,
-                               std::conditional_t<K == Kind::kMax || K == Kind::kMin, T, int64_t>>;
+                               std::conditional_t<K == Kind::kMax || K == Kind::kMin, T, Wide>>;
   const Shape& in = x.shape();
   const int64_t out_n = y.num_elements();
   // Output strides aligned to the input dims, 0 on reduced dims.
@@ -111,7 +114,8 @@ void reduce_typed(const Tensor& x, Tensor& y, const ReducePlan& p) {
   } else if constexpr (K == Kind::kL1) {
     walk([](A& a, T v, int64_t) {
       A av = static_cast<A>(v);
-      a = wrap_add(a, av < A{0} ? wrap_neg(av) : av);
+      if constexpr (std::is_signed_v<A>) av = av < A{0} ? wrap_neg(av) : av;
+      a = wrap_add(a, av);
     });
   } else if constexpr (K == Kind::kL2) {
     walk([](A& a, T v, int64_t) { a += static_cast<A>(v) * static_cast<A>(v); });
@@ -170,6 +174,16 @@ class Reduce final : public Kernel {
     if (p.noop) {
       if (x.byte_size()) std::memcpy(y->raw_data(), x.raw_data(), x.byte_size());
       return Status::ok();
+    }
+    if constexpr (K == Kind::kMax || K == Kind::kMin) {
+      // bool (ReduceMax/Min-20): any / all, which is max / min of the 0/1 bytes.
+      if (x.dtype() == DataType::kBool) {
+        reduce_typed<K, uint8_t>(x, *y, p);
+        // An empty ReduceMin leaves its 255 start value: all() of nothing is true, stored as 1.
+        auto* out = static_cast<uint8_t*>(y->raw_data());
+        for (int64_t i = 0; i < y->num_elements(); ++i) out[i] = out[i] != 0 ? 1 : 0;
+        return Status::ok();
+      }
     }
     bool ok = dispatch_arithmetic(x.dtype(), [&](auto tag) { reduce_typed<K, decltype(tag)>(x, *y, p); });
     return ok ? Status::ok() : unsupported("input 'data': dtype " + dtype_name(x.dtype()));

@@ -239,9 +239,24 @@ Status infer_concat(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
   return Status::ok();
 }
 
-// Split sizes: from the attribute (opset 2-12) or input (13+), else equal parts.
+// Split sizes: from the attribute (opset 2-12) or input (13+); else, from
+// 18, `num_outputs` parts of ceil(dim / num_outputs) with a smaller (possibly
+// empty) last one (ONNX's shape inference and reference agree on this; a size
+// that leaves the last part negative, e.g. 5 into 4, cannot be split and is
+// an error); else equal parts, one per output.
 Result<std::vector<int64_t>> split_sizes(int64_t dim, const std::vector<int64_t>& given, bool has_given, int n_out,
-                                         const std::string& what) {
+                                         int64_t num_outputs, const std::string& what) {
+  if (!has_given && num_outputs > 0) {
+    const int64_t chunk = dim / num_outputs + (dim % num_outputs != 0 ? 1 : 0);
+    const int64_t last = dim - chunk * (num_outputs - 1);
+    if (last < 0) {
+      return bad_input("axis of size " + std::to_string(dim) + " cannot be split into " + std::to_string(num_outputs) +
+                       " parts (attribute 'num_outputs'): parts of " + std::to_string(chunk) + " leave nothing for the last ones");
+    }
+    std::vector<int64_t> sizes(static_cast<size_t>(num_outputs), chunk);
+    sizes.back() = last;
+    return sizes;
+  }
   if (!has_given) {
     if (n_out <= 0 || dim % n_out != 0) {
       return bad_input("axis of size " + std::to_string(dim) + " cannot be split into " + std::to_string(n_out) + " equal parts");
@@ -261,6 +276,20 @@ Result<std::vector<int64_t>> split_sizes(int64_t dim, const std::vector<int64_t>
   return given;
 }
 
+// Split-18's `num_outputs` (0 when absent or before 18): must match the node's
+// outputs, and cannot be combined with the 'split' input.
+Result<int64_t> read_num_outputs(const NodeInfo& node) {
+  if (node.since_version < 18 || !node.attrs().has("num_outputs")) return int64_t{0};
+  OM_ASSIGN_OR_RETURN(int64_t n, node.attrs().get_int("num_outputs", 0));
+  if (n < 1) return invalid_model("attribute 'num_outputs' = " + std::to_string(n) + " must be positive");
+  if (n != node.num_outputs) {
+    return invalid_model("attribute 'num_outputs' = " + std::to_string(n) + " but the node has " +
+                         std::to_string(node.num_outputs) + " outputs");
+  }
+  if (node.input(1)) return invalid_model("input 'split' and attribute 'num_outputs' are both given; Split-18 takes one");
+  return n;
+}
+
 class Split final : public Kernel {
  public:
   Status init(const NodeInfo& node) {
@@ -268,6 +297,7 @@ class Split final : public Kernel {
     OM_ASSIGN_OR_RETURN(axis_, node.attrs().get_int("axis", 0));
     has_attr_ = node.attrs().has("split");
     OM_ASSIGN_OR_RETURN(attr_, node.attrs().get_ints("split", {}));
+    OM_ASSIGN_OR_RETURN(num_outputs_, read_num_outputs(node));
     return Status::ok();
   }
   Status run(KernelContext& ctx) const override {
@@ -284,7 +314,8 @@ class Split final : public Kernel {
       }
     }
     OM_ASSIGN_OR_RETURN(std::vector<int64_t> sizes,
-                        split_sizes(x.dim(axis), given, has, ctx.num_outputs(), from_input_ ? "input 'split'" : "attribute 'split'"));
+                        split_sizes(x.dim(axis), given, has, ctx.num_outputs(), num_outputs_,
+                                    from_input_ ? "input 'split'" : "attribute 'split'"));
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d) outer *= x.dim(d);
     for (int64_t d = axis + 1; d < x.rank(); ++d) inner *= x.dim(d);
@@ -309,12 +340,14 @@ class Split final : public Kernel {
  private:
   bool from_input_ = false, has_attr_ = false;
   int64_t axis_ = 0;
+  int64_t num_outputs_ = 0;
   std::vector<int64_t> attr_;
 };
 
 Status infer_split(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
   const TensorInfo* x = node.input(0);
   for (auto& o : outputs) o.dtype = x->dtype;
+  OM_ASSIGN_OR_RETURN(int64_t num_outputs, read_num_outputs(node));
   if (!x->has_shape) return Status::ok();
   OM_ASSIGN_OR_RETURN(int64_t axis, node.attrs().get_int("axis", 0));
   auto a = normalize_axis(axis, static_cast<int64_t>(x->dims.size()));
@@ -336,16 +369,22 @@ Status infer_split(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
     has = node.attrs().has("split");
     OM_ASSIGN_OR_RETURN(given, node.attrs().get_ints("split", {}));
   }
+  // Checked here too: with the axis size unknown, given[i] is read below.
+  const bool given_known = has && (node.since_version < 13 || node.input(1)->constant);
+  if (given_known && given.size() != outputs.size()) {
+    return invalid_model("split has " + std::to_string(given.size()) + " sizes for " + std::to_string(outputs.size()) +
+                         " outputs");
+  }
   std::vector<int64_t> sizes;
   if (known) {
-    auto r = split_sizes(x->dims[ax].value, given, has, node.num_outputs, "split");
+    auto r = split_sizes(x->dims[ax].value, given, has, node.num_outputs, num_outputs, "split");
     if (!r.is_ok()) return invalid_model(r.status().message());
     sizes = r.value();
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     outputs[i].has_shape = true;
     outputs[i].dims = x->dims;
-    outputs[i].dims[ax] = known ? Dim{sizes[i], ""} : (has && !given.empty() ? Dim{given[i], ""} : Dim{});
+    outputs[i].dims[ax] = known ? Dim{sizes[i], ""} : (given_known ? Dim{given[i], ""} : Dim{});
   }
   return Status::ok();
 }
@@ -360,6 +399,7 @@ void register_slice_concat_ops(OpRegistry& r) {
   r.add({"Concat", kOnnxDomain, 4, 1, kVariadic, 1, 1, {"axis"}, infer_concat, make_kernel<Concat>()});
   r.add({"Split", kOnnxDomain, 2, 1, 1, 1, kVariadic, {"axis", "split"}, infer_split, make_kernel<Split>()});
   r.add({"Split", kOnnxDomain, 13, 1, 2, 1, kVariadic, {"axis"}, infer_split, make_kernel<Split>()});
+  r.add({"Split", kOnnxDomain, 18, 1, 2, 1, kVariadic, {"axis", "num_outputs"}, infer_split, make_kernel<Split>()});
 }
 
 }  // namespace onnx_mini

@@ -22,6 +22,7 @@ model, must produce the non-finite loss that motivates the fused kernel).
 """
 import argparse
 import io
+import math
 import os
 import shutil
 import sys
@@ -383,6 +384,34 @@ def make_large_logit_models():
 
 
 # ----------------------------------------------------------------------------
+# GELU as torch 1.13 exports it (no Gelu op before opset 20): the exact form
+# becomes Div(x, sqrt 2) Erf Add(1) Mul(x) Mul(0.5), the tanh form
+# Mul Mul Mul Add Mul Tanh Add Mul Mul. Reference: nn.GELU itself.
+
+
+def gelu_inputs():
+    # The accuracy grid's finite edge values (the exported graph computes
+    # x * (1 + erf) before halving, so +-FLT_MAX would overflow where nn.GELU
+    # does not: a property of the exported formula, left out), NaN, and a
+    # dense sweep of [-10, 10] where both tails matter.
+    edges = [0.0, 1e-30, 1e-3, 0.5, 1.0, 3.0, 5.0, 20.0, 100.0, 1e4, 1e30]
+    x = np.array(edges + [-e for e in edges] + [np.nan], dtype=np.float32)
+    sweep = np.linspace(-10, 10, 201, dtype=np.float32)
+    return np.concatenate([x, sweep]).reshape(1, -1)
+
+
+def make_gelu_models():
+    x = gelu_inputs()
+    for approx, rel in (("none", "gelu_erf"), ("tanh", "gelu_tanh")):
+        module = nn.GELU(approximate=approx)
+        with torch.no_grad():
+            ref = t2n(module(torch.from_numpy(x)))
+        model = export(module, (torch.from_numpy(x),), ["x"], ["y"], dynamic_axes={"x": {1: "n"}, "y": {1: "n"}},
+                       doc=f"{rel}: nn.GELU(approximate='{approx}') as exported; reference from nn.GELU")
+        write_folder(rel, model, [([x], [ref])])
+
+
+# ----------------------------------------------------------------------------
 # --probe: what torch 1.13 exports for each loss, opsets 12-17
 
 
@@ -506,6 +535,8 @@ OPS = {
     "Sigmoid": _ufunc(lambda x: (1 / (1 + np.exp(-x))).astype(x.dtype)),
     "Clip": _clip,
     "ReduceMean": _reduce(np.mean), "ReduceSum": _reduce(np.sum),
+    "Div": _ufunc(np.divide), "Tanh": _ufunc(np.tanh),
+    "Erf": _ufunc(lambda x: np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)),
     "NegativeLogLikelihoodLoss": _nll,
     "SoftmaxCrossEntropyLoss":
         lambda a, x, y, w=None: _nll(a, _log_softmax(x, 1), y, w),
@@ -529,6 +560,7 @@ def main():
     make_bce_losses()
     make_cross_entropy_losses()
     make_large_logit_models()
+    make_gelu_models()
     return 0
 
 

@@ -7,7 +7,9 @@
 //   Relu 0/0, Sigmoid 1.81/2.02, Tanh 1.62/1.52, LeakyRelu 0.50/0.50,
 //   Elu 0.67/0.67, Selu 1.45/1.67, Celu 0.67/0.67, HardSigmoid 0.50/0.50,
 //   HardSwish 1.66/1.27, Softplus 1.16/1.23, Softsign 1.40/1.34,
-//   ThresholdedRelu 0/0, Mish 0.50/0.50, Gelu 0.50/1.10, Gelu(tanh) 0.50/0.50.
+//   ThresholdedRelu 0/0, PRelu 0.50/0.50, Mish 0.50/0.50, Gelu 0.50/1.10,
+//   Gelu(tanh) 0.50/0.50. Softmax/LogSoftmax: softmax_test.cc; losses:
+//   loss_accuracy_test.cc.
 // (The test prints the current numbers.) Bounds: 0 for the exact selects,
 // 2 ULP for one libm call plus one rounding, 3 for composed formulas
 // (Sigmoid, Selu, Celu, HardSwish, Softplus) to leave room for other libms.
@@ -31,6 +33,7 @@ struct Case {
   Attributes attrs;
   std::function<LD(LD)> ref;  // the spec's formula, in long double
   double max_ulp;
+  float slope = 0;  // PRelu only: the slope, fed as a second input of shape [1]
 };
 
 LD ref_softplus(LD x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
@@ -61,6 +64,7 @@ std::vector<Case> cases() {
       {"Softplus", 1, none, ref_softplus, 3},
       {"Softsign", 1, none, [](LD x) { return std::isinf(x) ? std::copysign(LD(1), x) : x / (1 + std::fabs(x)); }, 2},
       {"ThresholdedRelu", 10, none, [](LD x) { return x <= 1 ? 0 : x; }, 0},
+      {"PRelu", 16, none, [](LD x) { return x < 0 ? LD(0.1f) * x : x; }, 2, 0.1f},
       {"Mish", 18, none, [](LD x) { return std::isinf(x) && x < 0 ? 0 : x * std::tanh(ref_softplus(x)); }, 2},
       {"Gelu", 20, none,
        [](LD x) { return std::isinf(x) && x < 0 ? 0 : x / 2 * std::erfc(-x / std::sqrt(LD(2))); }, 2},
@@ -79,7 +83,9 @@ template <typename T>
 void sweep(const Case& c) {
   std::vector<T> grid = sweep_grid<T>();
   Tensor x = make_tensor<T>({static_cast<int64_t>(grid.size())}, grid);
-  auto out = run_op(c.op, c.opset, c.attrs, {&x});
+  Tensor slope = make_tensor<T>({1}, {static_cast<T>(c.slope)});
+  auto out = run_op(c.op, c.opset, c.attrs, c.op == "PRelu" ? std::vector<const Tensor*>{&x, &slope}
+                                                             : std::vector<const Tensor*>{&x});
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   const T* y = (*out)[0].data<T>();
   double worst = 0;

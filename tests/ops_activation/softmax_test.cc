@@ -59,6 +59,8 @@ TEST(Softmax, EdgeRowsAndRandomWithinTwoUlp) {
   std::vector<std::vector<float>> rows = {
       {1e4f, 0, -1e4f, 1e4f - 1, 9990},       {-inf, 0, 1, -inf, 2},     {FLT_MAX, 0, -FLT_MAX, 1, FLT_MAX},
       {-1e30f, -1e30f, -1e30f, -1e30f, -1e30f}, {1e-30f, -1e-30f, 0, 0, 0}, {100, -100, 20, -20, 1},
+      // NaN anywhere in a row makes the whole row NaN (the reference's too), never a finite guess.
+      {NAN, 0, 1, 2, 3}, {0, 1, NAN, 2, 3}, {-1e4f, 1e4f, 0, -1, NAN},
   };
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> d(-50, 50);

@@ -102,5 +102,18 @@ TEST(Cast, EveryFloat16RoundTripsThroughDouble) {
   }
 }
 
+// Cast/CastLike-19 add `saturate` (float8 only, which onnx-mini does not run):
+// accepted from opset 19, unknown before.
+TEST(Cast, SaturateAttributeFromOpset19) {
+  Tensor x = make<float>({3}, {1.5f, -2.5f, 300.f});
+  auto cast = NodeModel("Cast", 19).feed(x).attr_int("to", static_cast<int64_t>(DataType::kInt32)).attr_int("saturate", 0).run();
+  ASSERT_TRUE(cast.is_ok()) << cast.status().message();
+  EXPECT_EQ(values_of<int32_t>(cast.value()[0]), (std::vector<int32_t>{1, -2, 300}));
+  auto like = NodeModel("CastLike", 19).feed(x).feed(make<double>({1}, {0})).attr_int("saturate", 1).run();
+  ASSERT_TRUE(like.is_ok()) << like.status().message();
+  EXPECT_EQ(values_of<double>(like.value()[0]), (std::vector<double>{1.5, -2.5, 300}));
+  EXPECT_FALSE(NodeModel("Cast", 18).feed(x).attr_int("to", static_cast<int64_t>(DataType::kInt32)).attr_int("saturate", 0).run().is_ok());
+}
+
 }  // namespace
 }  // namespace onnx_mini::testing

@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "ops/half.h"
 #include "tests/ops_primitives/node_runner.h"
 
 namespace onnx_mini::testing {
@@ -138,6 +139,112 @@ TEST(Elementwise, MaxPropagatesNaN) {
   ASSERT_TRUE(out.is_ok());
   EXPECT_TRUE(std::isnan(out.value()[0].data<float>()[0]));
   EXPECT_TRUE(std::isnan(out.value()[0].data<float>()[1]));
+}
+
+// Max/Min on float16 select one input's bits (compared as values, exact), so
+// they run without float16 arithmetic; NaN propagates as float16 quiet NaN.
+TEST(Elementwise, MaxMinFloat16SelectExactly) {
+  const std::vector<double> av = {1.5, -2.0, 0.0, -0.0, 65504.0, -INFINITY, 5.960464477539063e-08, 3.0};
+  const std::vector<double> bv = {1.0, -1.0, -0.0, 0.0, INFINITY, -65504.0, 0.0, NAN};
+  auto half_tensor = [](const Shape& shape, const std::vector<double>& v) {
+    Tensor t = Tensor::allocate(DataType::kFloat16, shape);
+    for (size_t i = 0; i < v.size(); ++i) t.data<uint16_t>()[i] = double_to_half(v[i]);
+    return t;
+  };
+  Tensor a = half_tensor({8}, av), b = half_tensor({8}, bv);
+  for (const char* op : {"Max", "Min"}) {
+    const bool is_max = std::string(op) == "Max";
+    auto out = NodeModel(op, 13).feed(a).feed(b).run();
+    ASSERT_TRUE(out.is_ok()) << op << ": " << out.status().message();
+    const Tensor& y = out.value()[0];
+    ASSERT_EQ(y.dtype(), DataType::kFloat16);
+    for (size_t i = 0; i < av.size(); ++i) {
+      const uint16_t got = y.data<uint16_t>()[i];
+      if (std::isnan(bv[i])) {
+        EXPECT_TRUE(std::isnan(half_to_double(got))) << op << " at " << i;
+        continue;
+      }
+      // Same selection rule as float (first input on ties, so Max(0, -0) is 0 and Max(-0, 0) is -0).
+      const bool pick_b = is_max ? av[i] < bv[i] : bv[i] < av[i];
+      EXPECT_EQ(got, pick_b ? b.data<uint16_t>()[i] : a.data<uint16_t>()[i]) << op << " at " << i;
+    }
+  }
+  // Three inputs with broadcasting, against the float computation.
+  Tensor c = half_tensor({2, 1}, {0.25, -7.0});
+  auto out = NodeModel("Max", 13).feed(half_tensor({4}, {1.0, -3.0, 0.5, -8.0})).feed(half_tensor({1}, {-1.0})).feed(c).run();
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  ASSERT_EQ(out.value()[0].shape(), (Shape{2, 4}));
+  const std::vector<double> want = {1.0, 0.25, 0.5, 0.25, 1.0, -1.0, 0.5, -1.0};
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(half_to_double(out.value()[0].data<uint16_t>()[i]), want[i]) << i;
+  // Sum/Mean would need float16 arithmetic: still a clear unsupported error.
+  auto sum = NodeModel("Sum", 13).feed(a).feed(b).run();
+  ASSERT_FALSE(sum.is_ok());
+  EXPECT_EQ(sum.status().code(), ErrorCode::kUnsupported);
+}
+
+// Opset 7 resolves Max/Min/Sum/Mean to version 6: equal shapes only
+// (broadcasting arrived in 8).
+TEST(Elementwise, VariadicAtOpset7NeedsEqualShapes) {
+  Tensor a = random_float({2, 3}, 21), b = random_float({2, 3}, 22);
+  for (const char* op : {"Max", "Min", "Sum", "Mean"}) {
+    auto out = NodeModel(op, 7).feed(a).feed(b).run();
+    ASSERT_TRUE(out.is_ok()) << op << ": " << out.status().message();
+    auto bcast = NodeModel(op, 7).feed(a).feed(random_float({3}, 23)).run();
+    ASSERT_FALSE(bcast.is_ok()) << op;
+    EXPECT_NE(bcast.status().message().find("opset 8"), std::string::npos) << bcast.status().message();
+    EXPECT_TRUE(NodeModel(op, 8).feed(a).feed(random_float({3}, 23)).run().is_ok()) << op;
+  }
+  auto sum = NodeModel("Sum", 7).feed(a).feed(b).run();
+  ASSERT_TRUE(sum.is_ok());
+  expect_close(sum.value()[0], reference_binary(a, b, std::plus<double>()));
+}
+
+// Opset 6 arithmetic: `broadcast` = 1 aligns B to A's trailing dims, or to
+// `axis`; without it the shapes must be equal. Opset 7+ rejects the attributes.
+TEST(Elementwise, LegacyBroadcastAttributeAtOpset6) {
+  Tensor a = random_float({2, 3, 4, 5}, 31);
+  auto plus = [](double x, double y) { return x + y; };
+  auto suffix = NodeModel("Add", 6).feed(a).feed(random_float({4, 5}, 32)).attr_int("broadcast", 1).run();
+  ASSERT_TRUE(suffix.is_ok()) << suffix.status().message();
+  Tensor b45 = random_float({4, 5}, 32);
+  expect_close(suffix.value()[0], reference_binary(a, b45, plus));
+
+  // axis = 1: B [3, 4] lines up with A's dims 1 and 2, i.e. numpy's [3, 4, 1].
+  Tensor b34 = random_float({3, 4}, 33);
+  auto mid = NodeModel("Mul", 6).feed(a).feed(b34).attr_int("broadcast", 1).attr_int("axis", 1).run();
+  ASSERT_TRUE(mid.is_ok()) << mid.status().message();
+  expect_close(mid.value()[0], reference_binary(a, b34.reshaped({3, 4, 1}), [](double x, double y) { return x * y; }));
+
+  Tensor b2 = random_float({2}, 34);
+  auto lead = NodeModel("Sub", 6).feed(a).feed(b2).attr_int("broadcast", 1).attr_int("axis", 0).run();
+  ASSERT_TRUE(lead.is_ok()) << lead.status().message();
+  expect_close(lead.value()[0], reference_binary(a, b2.reshaped({2, 1, 1, 1}), [](double x, double y) { return x - y; }));
+
+  auto scalar_like = NodeModel("Div", 6).feed(a).feed(make<float>({1, 1}, {2.f})).attr_int("broadcast", 1).run();
+  ASSERT_TRUE(scalar_like.is_ok()) << scalar_like.status().message();
+  EXPECT_EQ(scalar_like.value()[0].data<float>()[7], a.data<float>()[7] / 2.f);
+
+  // B [3] at the default (trailing) position meets A's 5: no numpy fallback.
+  auto wrong = NodeModel("Add", 6).feed(a).feed(random_float({3}, 35)).attr_int("broadcast", 1).run();
+  ASSERT_FALSE(wrong.is_ok());
+  EXPECT_NE(wrong.status().message().find("'broadcast'"), std::string::npos) << wrong.status().message();
+  auto past_end = NodeModel("Add", 6).feed(a).feed(b34).attr_int("broadcast", 1).attr_int("axis", 3).run();
+  ASSERT_FALSE(past_end.is_ok());
+  EXPECT_NE(past_end.status().message().find("'axis'"), std::string::npos) << past_end.status().message();
+  // broadcast = 0 (the default): shapes must match, even where numpy would broadcast.
+  auto no_attr = NodeModel("Add", 6).feed(a).feed(b45).run();
+  ASSERT_FALSE(no_attr.is_ok());
+  EXPECT_NE(no_attr.status().message().find("'broadcast' is 0"), std::string::npos) << no_attr.status().message();
+  auto no_attr_sym = NodeModel("Add", 6).input(In::feed_symbolic(a)).feed(b45).run();
+  ASSERT_FALSE(no_attr_sym.is_ok());
+  EXPECT_EQ(no_attr_sym.status().code(), ErrorCode::kBadInput);
+  auto same = NodeModel("Add", 6).feed(a).feed(a).run();
+  ASSERT_TRUE(same.is_ok()) << same.status().message();
+  expect_close(same.value()[0], reference_binary(a, a, plus));
+  // The attributes belong to version 6 only.
+  auto at7 = NodeModel("Add", 7).feed(a).feed(b45).attr_int("broadcast", 1).run();
+  ASSERT_FALSE(at7.is_ok());
+  EXPECT_NE(at7.status().message().find("unknown attribute 'broadcast'"), std::string::npos) << at7.status().message();
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // out-of-range indices rejected with the index named (never read).
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "tests/ops_primitives/node_runner.h"
 
 namespace onnx_mini::testing {
@@ -88,6 +90,31 @@ TEST(OneHot, AxesNegativeIndicesAndOutOfRange) {
   auto bad = NodeModel("OneHot", 11).feed(idx).feed(scalar<int64_t>(0)).feed(values).run();
   ASSERT_FALSE(bad.is_ok());
   EXPECT_NE(bad.status().message().find("'depth'"), std::string::npos);
+}
+
+// A NaN index names no position: an all-off row like any index outside the
+// range (the ONNX reference's astype(int64) makes it INT64_MIN), never row 0.
+// ±Inf saturate out of range; fractions truncate toward zero.
+TEST(OneHot, NaNAndInfiniteFloatIndicesGiveAllOffRows) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  Tensor idx = make<float>({5}, {nan, inf, -inf, 1.7f, -1.7f});
+  Tensor values = make<float>({2}, {0, 1});
+  auto out = NodeModel("OneHot", 11).feed(idx).feed(scalar<int64_t>(3)).feed(values).run();
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  EXPECT_EQ(values_of<float>(out.value()[0]),
+            (std::vector<float>{0, 0, 0, /*inf*/ 0, 0, 0, /*-inf*/ 0, 0, 0, /*1.7*/ 0, 1, 0, /*-1.7 -> -1*/ 0, 0, 1}));
+}
+
+// OneHot-9 has no negative indices (outside [0, depth): all off); 11 counts them from the end.
+TEST(OneHot, NegativeIndicesOnlyFromOpset11) {
+  Tensor idx = make<int64_t>({2}, {-1, 1});
+  Tensor values = make<float>({2}, {0, 1});
+  auto v9 = NodeModel("OneHot", 10).feed(idx).feed(scalar<int64_t>(3)).feed(values).run();
+  ASSERT_TRUE(v9.is_ok()) << v9.status().message();
+  EXPECT_EQ(values_of<float>(v9.value()[0]), (std::vector<float>{0, 0, 0, 0, 1, 0}));
+  auto v11 = NodeModel("OneHot", 11).feed(idx).feed(scalar<int64_t>(3)).feed(values).run();
+  ASSERT_TRUE(v11.is_ok()) << v11.status().message();
+  EXPECT_EQ(values_of<float>(v11.value()[0]), (std::vector<float>{0, 0, 1, 0, 1, 0}));
 }
 
 }  // namespace

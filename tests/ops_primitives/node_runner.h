@@ -20,12 +20,16 @@ namespace onnx_mini::testing {
 
 // One node input: a tensor fed at run time, the same tensor as an initializer
 // (constant: shape inference can read it), or absent (empty name).
+// `symbolic`: a fed input declared with named dims, so build-time shape
+// inference sees no sizes (the path a dynamic-batch model takes).
 struct In {
   std::optional<Tensor> t;
   bool constant = false;
+  bool symbolic = false;
   static In feed(Tensor t) { return {std::move(t), false}; }
   static In init(Tensor t) { return {std::move(t), true}; }
   static In none() { return {std::nullopt, false}; }
+  static In feed_symbolic(Tensor t) { return {std::move(t), false, true}; }
 };
 
 class NodeModel {
@@ -85,7 +89,10 @@ class NodeModel {
         auto* tt = vi->mutable_type()->mutable_tensor_type();
         tt->set_elem_type(static_cast<int32_t>(t.dtype()));
         auto* sh = tt->mutable_shape();
-        for (int64_t d : t.shape()) sh->add_dim()->set_dim_value(d);
+        for (size_t d = 0; d < t.shape().size(); ++d) {
+          if (inputs_[i].symbolic) sh->add_dim()->set_dim_param(name + "_d" + std::to_string(d));
+          else sh->add_dim()->set_dim_value(t.shape()[d]);
+        }
         feeds.push_back({name, t});
       }
     }

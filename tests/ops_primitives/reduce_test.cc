@@ -190,5 +190,53 @@ TEST(ArgReduce, AgainstReferenceWithTies) {
   EXPECT_FALSE(NodeModel("ArgMax", 13).feed(Tensor::allocate(DataType::kFloat, {0, 2})).run().is_ok());
 }
 
+// uint64 values above INT64_MAX: the integer accumulator keeps the input's
+// signedness (a signed one made 2^63 + 5 negative: ReduceL1 negated it and
+// ReduceMean divided it as a negative number).
+TEST(Reduce, UInt64AboveInt64MaxStaysUnsigned) {
+  const uint64_t big = (uint64_t{1} << 63) + 5;
+  Tensor x = make<uint64_t>({2}, {big, 1});
+  auto l1 = NodeModel("ReduceL1", 13).feed(x).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(l1.is_ok()) << l1.status().message();
+  EXPECT_EQ(l1.value()[0].data<uint64_t>()[0], big + 1);
+  auto sum = NodeModel("ReduceSum", 13).feed(x).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(sum.is_ok());
+  EXPECT_EQ(sum.value()[0].data<uint64_t>()[0], big + 1);
+  // (2^63) + (2^63 - 2) = 2^64 - 2 fits uint64; its half is 2^63 - 1.
+  auto mean = NodeModel("ReduceMean", 13)
+                  .feed(make<uint64_t>({2}, {uint64_t{1} << 63, (uint64_t{1} << 63) - 2}))
+                  .attr_int("keepdims", 0)
+                  .run();
+  ASSERT_TRUE(mean.is_ok());
+  EXPECT_EQ(mean.value()[0].data<uint64_t>()[0], (uint64_t{1} << 63) - 1);
+  auto mx = NodeModel("ReduceMax", 13).feed(x).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(mx.is_ok());
+  EXPECT_EQ(mx.value()[0].data<uint64_t>()[0], big);
+  // Signed inputs still take the absolute value.
+  auto l1s = NodeModel("ReduceL1", 13).feed(make<int64_t>({2}, {-3, 4})).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(l1s.is_ok());
+  EXPECT_EQ(l1s.value()[0].data<int64_t>()[0], 7);
+}
+
+// ReduceMax/ReduceMin-20 take bool: any / all (empty: false / true).
+TEST(Reduce, MaxMinOfBoolAreAnyAndAll) {
+  Tensor x = make<bool>({2, 3}, {false, true, false, true, true, true});
+  auto mx = NodeModel("ReduceMax", 20).feed(x).feed(ints({1})).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(mx.is_ok()) << mx.status().message();
+  EXPECT_EQ(mx.value()[0].dtype(), DataType::kBool);
+  EXPECT_EQ(values_of<bool>(mx.value()[0]), (std::vector<bool>{true, true}));
+  auto mn = NodeModel("ReduceMin", 20).feed(x).feed(ints({1})).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(mn.is_ok()) << mn.status().message();
+  EXPECT_EQ(values_of<bool>(mn.value()[0]), (std::vector<bool>{false, true}));
+  Tensor empty = Tensor::allocate(DataType::kBool, {2, 0});
+  auto all_of_nothing = NodeModel("ReduceMin", 20).feed(empty).feed(ints({1})).attr_int("keepdims", 0).run();
+  ASSERT_TRUE(all_of_nothing.is_ok()) << all_of_nothing.status().message();
+  const auto* bytes = static_cast<const uint8_t*>(all_of_nothing.value()[0].raw_data());
+  EXPECT_EQ(bytes[0], 1);  // a valid bool true, not the 255 start value
+  EXPECT_EQ(bytes[1], 1);
+  // Other reductions of bool stay unsupported.
+  EXPECT_FALSE(NodeModel("ReduceSum", 20).feed(x).run().is_ok());
+}
+
 }  // namespace
 }  // namespace onnx_mini::testing

@@ -92,5 +92,77 @@ TEST(Split, AttributeBefore13InputAfterAndEqualParts) {
   EXPECT_FALSE(NodeModel("Split", 13).feed(x).attr_ints("split", {3, 3}).outputs(2).run().is_ok());  // attr gone
 }
 
+// Split-18: num_outputs parts of ceil(dim / n), the last one smaller (ONNX's
+// shape inference and reference: 7 -> 3,3,1 and 4 -> 2,2,0); 5 into 4 would
+// leave the last part negative and is an error.
+TEST(Split, NumOutputsFromOpset18WithSmallerLastChunk) {
+  Tensor x = random_float({2, 7}, 71);
+  auto out = NodeModel("Split", 18).feed(x).attr_int("axis", 1).attr_int("num_outputs", 3).outputs(3).run();
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  const std::vector<int64_t> sizes = {3, 3, 1};
+  int64_t col = 0;
+  for (size_t k = 0; k < 3; ++k) {
+    const Tensor& y = out.value()[k];
+    ASSERT_EQ(y.shape(), (Shape{2, sizes[k]}));
+    for (int64_t r = 0; r < 2; ++r) {
+      for (int64_t c = 0; c < sizes[k]; ++c) EXPECT_EQ(y.data<float>()[r * sizes[k] + c], x.data<float>()[r * 7 + col + c]);
+    }
+    col += sizes[k];
+  }
+  // The same with the axis size unknown at build time (sizes decided at run time).
+  auto sym = NodeModel("Split", 18).input(In::feed_symbolic(x)).attr_int("axis", -1).attr_int("num_outputs", 3).outputs(3).run();
+  ASSERT_TRUE(sym.is_ok()) << sym.status().message();
+  EXPECT_EQ(sym.value()[2].shape(), (Shape{2, 1}));
+
+  auto empty_last = NodeModel("Split", 18).feed(random_float({4}, 72)).attr_int("num_outputs", 3).outputs(3).run();
+  ASSERT_TRUE(empty_last.is_ok()) << empty_last.status().message();
+  EXPECT_EQ(empty_last.value()[1].shape(), (Shape{2}));
+  EXPECT_EQ(empty_last.value()[2].shape(), (Shape{0}));
+
+  auto even = NodeModel("Split", 18).feed(random_float({6}, 73)).attr_int("num_outputs", 2).outputs(2).run();
+  ASSERT_TRUE(even.is_ok());
+  EXPECT_EQ(even.value()[1].shape(), (Shape{3}));
+
+  auto too_many = NodeModel("Split", 18).feed(random_float({5}, 74)).attr_int("num_outputs", 4).outputs(4).run();
+  ASSERT_FALSE(too_many.is_ok());
+  EXPECT_NE(too_many.status().message().find("num_outputs"), std::string::npos) << too_many.status().message();
+  auto too_many_sym =
+      NodeModel("Split", 18).input(In::feed_symbolic(random_float({5}, 74))).attr_int("num_outputs", 4).outputs(4).run();
+  ASSERT_FALSE(too_many_sym.is_ok());
+  EXPECT_EQ(too_many_sym.status().code(), ErrorCode::kBadInput);
+}
+
+TEST(Split, NumOutputsMustMatchOutputsAndExcludesSplitInput) {
+  Tensor x = random_float({6}, 75);
+  auto mismatch = NodeModel("Split", 18).feed(x).attr_int("num_outputs", 3).outputs(2).run();
+  ASSERT_FALSE(mismatch.is_ok());
+  EXPECT_NE(mismatch.status().message().find("'num_outputs' = 3 but the node has 2 outputs"), std::string::npos)
+      << mismatch.status().message();
+  auto both = NodeModel("Split", 18).feed(x).feed(ints({3, 3})).attr_int("num_outputs", 2).outputs(2).run();
+  ASSERT_FALSE(both.is_ok());
+  EXPECT_NE(both.status().message().find("both given"), std::string::npos) << both.status().message();
+  EXPECT_FALSE(NodeModel("Split", 18).feed(x).attr_int("num_outputs", 0).outputs(1).run().is_ok());
+  // Before 18 the attribute does not exist.
+  EXPECT_FALSE(NodeModel("Split", 13).feed(x).attr_int("num_outputs", 2).outputs(2).run().is_ok());
+  // At 18 the 'split' input still works, and with neither the parts are equal, one per output.
+  auto input = NodeModel("Split", 18).feed(x).feed(ints({1, 5})).outputs(2).run();
+  ASSERT_TRUE(input.is_ok()) << input.status().message();
+  EXPECT_EQ(input.value()[1].shape(), (Shape{5}));
+  auto neither = NodeModel("Split", 18).feed(x).outputs(3).run();
+  ASSERT_TRUE(neither.is_ok()) << neither.status().message();
+  EXPECT_EQ(neither.value()[2].shape(), (Shape{2}));
+}
+
+// A constant 'split' with fewer sizes than outputs, on an axis whose size is
+// unknown at build time: rejected at load (shape inference used to index the
+// sizes by output and read past their end).
+TEST(Split, ShortConstantSplitWithSymbolicAxisIsRejectedAtLoad) {
+  auto r = NodeModel("Split", 13).input(In::feed_symbolic(random_float({6}, 76))).init(ints({6})).outputs(3).run();
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("1 sizes for 3 outputs"), std::string::npos) << r.status().message();
+  auto attr = NodeModel("Split", 11).input(In::feed_symbolic(random_float({6}, 76))).attr_ints("split", {6}).outputs(2).run();
+  ASSERT_FALSE(attr.is_ok());
+}
+
 }  // namespace
 }  // namespace onnx_mini::testing
