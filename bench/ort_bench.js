@@ -25,7 +25,9 @@ async function main() {
   const data = new Float32Array(batch * width);
   for (let i = 0; i < data.length; ++i) data[i] = (i % 29) * 0.05 - 0.7;
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [batch, width]) };
-  for (let i = 0; i < Math.min(runs, 10); ++i) await session.run(feeds);
+  // The same warm-up rule as onnx-run --repeat: at least 3 runs and 0.25 s.
+  const warmUntil = process.hrtime.bigint() + 250000000n;
+  for (let i = 0; i < 3 || process.hrtime.bigint() < warmUntil; ++i) await session.run(feeds);
   const ms = [];
   for (let i = 0; i < runs; ++i) {
     const t0 = process.hrtime.bigint();

@@ -58,11 +58,14 @@ class Pool {
     cv_.notify_all();
     take_tasks();
     // Wait for the workers to finish theirs (and to stop touching fn_/context_).
+    // Yielding often matters when a worker shares this CPU (the scheduler put
+    // it here, or the machine is oversubscribed): it can only finish once we
+    // let it run. With a CPU to itself a yield returns at once.
     for (int spins = 0; busy_.load(std::memory_order_acquire) != 0; ++spins) {
-      if (spins < 4096) {
-        ONNX_MINI_CPU_RELAX();
+      if (spins % 16 == 15) {
+        std::this_thread::yield();
       } else {
-        std::this_thread::yield();  // an oversubscribed machine: let the worker run
+        ONNX_MINI_CPU_RELAX();
       }
     }
   }
@@ -78,7 +81,8 @@ class Pool {
       int polls = 0;
       while (generation_.load(std::memory_order_acquire) == seen && !stop_flag_.load(std::memory_order_relaxed)) {
         ONNX_MINI_CPU_RELAX();
-        if (++polls % 64 == 0 && std::chrono::steady_clock::now() > spin_until) {
+        if (++polls % 16 == 0) std::this_thread::yield();  // as the dispatcher does, see run()
+        if (polls % 64 == 0 && std::chrono::steady_clock::now() > spin_until) {
           std::unique_lock<std::mutex> lock(mu_);
           cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen || stop_; });
           break;

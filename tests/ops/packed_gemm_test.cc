@@ -4,6 +4,8 @@
 // panel, depth chunks of 256, row chunks of 256), the epilogue seeing each output
 // element exactly once with the right coordinates, and results independent of
 // the thread count, bit for bit.
+#include <time.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -189,6 +191,30 @@ TEST(Parallel, WorkersSleepAfterTheSpinWindow) {
     EXPECT_EQ(count.load(), 16);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  parallel::set_num_threads(1);
+}
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+TEST(Parallel, NoThreadBurnsCpuAfterTheWork) {
+  // Busy dispatches, then idle: over the idle window the whole process may use
+  // only a sliver of CPU (workers asleep, not spinning). Idle 300 ms first so
+  // that OpenBLAS's own workers, which spin ~0.1 s after the library starts
+  // them, are asleep too; then 200 ms are measured, of which a spinning thread
+  // would burn all.
+  parallel::set_num_threads(2);
+  std::atomic<int64_t> sum{0};
+  for (int round = 0; round < 200; ++round) parallel::for_each_task(8, [&](int64_t t) { sum.fetch_add(t); });
+  EXPECT_EQ(sum.load(), 200 * 28);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const double before = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const double used = process_cpu_seconds() - before;
+  EXPECT_LT(used, 0.02) << "CPU seconds used by the process while idle";
   parallel::set_num_threads(1);
 }
 

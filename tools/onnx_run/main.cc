@@ -107,7 +107,15 @@ int run_tool(const Options& o) {
   ProfileObserver profile;
   Latency latency;
   if (o.repeat > 0) {
-    for (int i = 0; i < std::min(o.repeat, 3); ++i) {
+    // Warm-up: at least 3 runs and kWarmUp of wall time. Caches and page faults
+    // settle within a run or two; the time bound is for threads: OpenBLAS's
+    // workers spin for ~0.1 s after they start (OPENBLAS_THREAD_TIMEOUT, 2^28
+    // cycles) and, while they do, the scheduler may seat the runtime's worker on
+    // the main thread's CPU, which makes the first runs at --threads 2 as slow
+    // as one thread. A long-running process never sees that window.
+    constexpr auto kWarmUp = std::chrono::milliseconds(250);
+    const auto warm_until = std::chrono::steady_clock::now() + kWarmUp;
+    for (int i = 0; i < 3 || std::chrono::steady_clock::now() < warm_until; ++i) {
       Status w = session.run(inputs.value(), outputs);
       if (!w.is_ok()) return fail(w);
     }
