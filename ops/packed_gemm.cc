@@ -120,15 +120,24 @@ void run_task(const void* context, int64_t task) {
   const int64_t cols = std::min(kPanel, job.n - col0);
   const float* panel = job.packed + panel_index * job.k * kPanel;
   const int vectors = cols > 16 ? 2 : 1;
-  for (int64_t k0 = 0; k0 < job.k; k0 += kDepthChunk) {
-    const int64_t kc = std::min(kDepthChunk, job.k - k0);
+  // Depth chunks of equal size (784 = 4 x 196, not 3 x 256 + 16: a thin last
+  // chunk would cost a full reload and store of Y for little work).
+  const int64_t depth_chunks = (job.k + kDepthChunk - 1) / kDepthChunk;
+  const int64_t chunk = (job.k + depth_chunks - 1) / depth_chunks;
+  for (int64_t k0 = 0; k0 < job.k; k0 += chunk) {
+    const int64_t kc = std::min(chunk, job.k - k0);
     const bool first = k0 == 0, last = k0 + kc == job.k;
-    for (int64_t i = row_begin; i < row_end; i += kTileRows) {
-      const int64_t rows = std::min<int64_t>(kTileRows, row_end - i);
+    for (int64_t i = row_begin; i < row_end;) {
+      // Full tiles, but never a thin last one: 12 + 4 remaining rows become 8 + 8
+      // (a 4-row tile has too few accumulators to keep both FMA pipes busy).
+      const int64_t left = row_end - i;
+      const int64_t rows = left >= 2 * kTileRows || left <= kTileRows ? std::min<int64_t>(kTileRows, left)
+                                                                        : (left + 1) / 2;
       float* tile = job.y + i * job.ldy + col0;
       kMicroKernels[vectors - 1][rows](kc, job.a + i * job.lda + k0, job.lda, panel + k0 * kPanel, tile, job.ldy, cols, first, last,
                           job.alpha);
       if (last && job.epilogue) job.epilogue->apply(tile, job.ldy, rows, cols, i, col0);
+      i += rows;
     }
   }
 #else
