@@ -33,6 +33,10 @@ constexpr int64_t kDepthChunk = 256;
 // Rows per task. Tasks are (panel, row chunk) pairs; the row chunk bounds the
 // A block a task reads per depth chunk to 256 x 256 floats (256 KiB, L2).
 constexpr int64_t kRowChunk = 256;
+// Products smaller than this run on the calling thread: waking a worker and
+// moving its share of Y back costs ~1-2 us, the whole time of such a product
+// (784 -> 128 at batch 1 is 100K multiply-adds, ~2 us on one core).
+constexpr int64_t kMinParallelMacs = int64_t{256} << 10;
 
 #if ONNX_MINI_HAVE_PACKED_GEMM
 
@@ -186,7 +190,12 @@ void PackedWeights::multiply(int64_t m, const float* a, int64_t lda, float alpha
   const int64_t panels = (n_ + kPanel - 1) / kPanel;
   const int64_t row_chunks = (m + kRowChunk - 1) / kRowChunk;
   const MultiplyJob job{storage_.data<float>(), k_, n_, m, row_chunks, a, lda, alpha, y, ldy, epilogue};
-  parallel::for_each_task(panels * row_chunks, run_task, &job);
+  const int64_t tasks = panels * row_chunks;
+  if (m * n_ * k_ < kMinParallelMacs) {
+    for (int64_t t = 0; t < tasks; ++t) run_task(&job, t);
+  } else {
+    parallel::for_each_task(tasks, run_task, &job);
+  }
 }
 
 }  // namespace onnx_mini
