@@ -35,7 +35,7 @@ Status check_labels(const Tensor& labels, int64_t num_classes, const LossOptions
     const int64_t v = static_cast<int64_t>(p[i]);
     if (options.ignore_index && v == *options.ignore_index) continue;
     if (v < 0 || v >= num_classes) {
-      return bad_input("label " + std::to_string(v) + " at position " + position_string(i, labels.shape()) +
+      return bad_input("input 'labels': label " + std::to_string(v) + " at position " + position_string(i, labels.shape()) +
                        " is outside [0, " + std::to_string(num_classes) + ")" +
                        (options.ignore_index ? " and is not ignore_index " + std::to_string(*options.ignore_index)
                                              : std::string()));

@@ -24,7 +24,7 @@ class Session::Executor {
 
   class Context final : public KernelContext {
    public:
-    Context(Executor& ex, const Graph& g) : ex_(ex), g_(g) {}
+    explicit Context(Executor& ex) : ex_(ex) {}
     void bind(const Node& n, size_t step) {
       node_ = &n;
       step_ = step;
@@ -52,13 +52,12 @@ class Session::Executor {
 
    private:
     Executor& ex_;
-    const Graph& g_;
     const Node* node_ = nullptr;
     size_t step_ = 0;
   };
 
   Executor(const Graph& g, ExecutionPlan plan, int64_t max_memory)
-      : g_(g), plan_(std::move(plan)), max_memory_(max_memory), context_(*this, g) {
+      : g_(g), plan_(std::move(plan)), max_memory_(max_memory), context_(*this) {
     values_.resize(g.num_values());
     slots_.resize(static_cast<size_t>(plan_.num_slots));
     for (auto& s : slots_) s = std::make_shared<Buffer>();
