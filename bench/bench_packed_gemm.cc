@@ -7,9 +7,9 @@
 // The 12 x 256 x 32 case keeps everything in L1: the micro-kernel's own peak.
 #include <benchmark/benchmark.h>
 
-#include <random>
 #include <vector>
 
+#include "bench/random_data.h"
 #include "ops/blas.h"
 #include "ops/packed_gemm.h"
 #include "ops/parallel.h"
@@ -17,13 +17,7 @@
 namespace onnx_mini {
 namespace {
 
-std::vector<float> random_vector(int64_t n, uint32_t seed) {
-  std::vector<float> v(static_cast<size_t>(n));
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (float& x : v) x = dist(gen);
-  return v;
-}
+using bench::random_vector;
 
 void BM_Linear(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
