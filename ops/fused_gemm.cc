@@ -37,6 +37,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "ops/activation_functors.h"
@@ -94,12 +95,19 @@ class Epilogue {
   // swapped GEMM, reading its [n, m] result transposed.
   virtual void apply_transposed(const float* yt, float* y, int64_t m, int64_t n, const BiasView& bias,
                                 float beta) const = 0;
+  // Whether the activation is Relu or none: the two the packed micro-kernel
+  // applies in registers (RegisterEpilogue).
+  virtual bool register_form(bool* relu) const = 0;
 };
 
 template <typename Fn>
 class EpilogueImpl final : public Epilogue {
  public:
   explicit EpilogueImpl(Fn fn) : fn_(fn) {}
+  bool register_form(bool* relu) const override {
+    *relu = std::is_same_v<Fn, ReluFn>;
+    return std::is_same_v<Fn, ReluFn> || std::is_same_v<Fn, IdentityFn>;
+  }
   void apply(float* y, int64_t ldy, int64_t rows, int64_t n, const BiasView& bias, float beta) const override {
     for (int64_t i = 0; i < rows; ++i) {
       float* row = y + i * ldy;
@@ -141,6 +149,16 @@ class TileEpilogueAdapter final : public TileEpilogue {
  public:
   TileEpilogueAdapter(const Epilogue& epilogue, const BiasView& bias, float beta)
       : epilogue_(epilogue), bias_(bias), beta_(beta) {}
+  // nn.Linear's form (a bias per column, beta = 1, or no bias) with Relu or no
+  // activation goes into the micro-kernel's registers.
+  bool in_registers(RegisterEpilogue* form) const override {
+    bool relu = false;
+    if (!epilogue_.register_form(&relu)) return false;
+    if (bias_.data && !(bias_.col_stride == 1 && bias_.row_stride == 0 && beta_ == 1.0f)) return false;
+    form->bias = bias_.data;
+    form->relu = relu;
+    return true;
+  }
   void apply(float* y, int64_t ldy, int64_t rows, int64_t cols, int64_t row0, int64_t col0) const override {
     BiasView bias = bias_;
     if (bias.data) bias.data += row0 * bias.row_stride + col0 * bias.col_stride;

@@ -45,10 +45,12 @@ constexpr int64_t kMinParallelMacs = int64_t{256} << 10;
 // layer of 10 classes does a third of the work). `first`: the tile starts from
 // zero, else from the partial sums already in Y; `last`: the stored values are
 // final, scaled by alpha.
+// On the last chunk, `epilogue` (bias of this tile's columns, ReLU) is applied
+// after alpha, in the order of the scalar epilogue: act(alpha * sum + bias).
 template <int R, int V>
 __attribute__((target("avx512f"))) void micro_kernel(int64_t kc, const float* a, int64_t lda, const float* panel,
                                                      float* y, int64_t ldy, int64_t cols, bool first, bool last,
-                                                     float alpha) {
+                                                     float alpha, const RegisterEpilogue& epilogue) {
   __m512 acc[R][V];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
@@ -77,6 +79,11 @@ __attribute__((target("avx512f"))) void micro_kernel(int64_t kc, const float* a,
   }
   const __m512 scale = _mm512_set1_ps(alpha);
   const bool scaled = last && alpha != 1.0f;
+  const bool add_bias = last && epilogue.bias, relu = last && epilogue.relu;
+  __m512 bias[V];
+#pragma GCC unroll 2
+  for (int v = 0; v < V; ++v) bias[v] = add_bias ? _mm512_maskz_loadu_ps(mask[v], epilogue.bias + 16 * v) : __m512{};
+  const __m512 zero = _mm512_setzero_ps();
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
     float* yr = y + r * ldy;
@@ -85,12 +92,17 @@ __attribute__((target("avx512f"))) void micro_kernel(int64_t kc, const float* a,
       __m512 out = acc[r][v];
       if (!first) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask[v], yr + 16 * v));
       if (scaled) out = _mm512_mul_ps(out, scale);
+      if (add_bias) out = _mm512_add_ps(out, bias[v]);
+      // max(0, x) returns x when x is NaN (the second operand wins unordered)
+      // and keeps -0 (0 > -0 is false): exactly ReluFn's x < 0 ? 0 : x.
+      if (relu) out = _mm512_max_ps(zero, out);
       _mm512_mask_storeu_ps(yr + 16 * v, mask[v], out);
     }
   }
 }
 
-using MicroKernel = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, int64_t, bool, bool, float);
+using MicroKernel = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, int64_t, bool, bool, float,
+                             const RegisterEpilogue&);
 
 template <int V, int... R>
 constexpr std::array<MicroKernel, kTileRows + 1> micro_kernels(std::integer_sequence<int, R...>) {
@@ -111,7 +123,8 @@ struct MultiplyJob {
   float alpha;
   float* y;
   int64_t ldy;
-  const TileEpilogue* epilogue;
+  const TileEpilogue* epilogue;  // null when none or when in registers
+  RegisterEpilogue in_registers;
 };
 
 void run_task(const void* context, int64_t task) {
@@ -124,6 +137,8 @@ void run_task(const void* context, int64_t task) {
   const int64_t cols = std::min(kPanel, job.n - col0);
   const float* panel = job.packed + panel_index * job.k * kPanel;
   const int vectors = cols > 16 ? 2 : 1;
+  RegisterEpilogue in_registers = job.in_registers;
+  if (in_registers.bias) in_registers.bias += col0;
   // Depth chunks of equal size (784 = 4 x 196, not 3 x 256 + 16: a thin last
   // chunk would cost a full reload and store of Y for little work).
   const int64_t depth_chunks = (job.k + kDepthChunk - 1) / kDepthChunk;
@@ -139,7 +154,7 @@ void run_task(const void* context, int64_t task) {
                                                                         : (left + 1) / 2;
       float* tile = job.y + i * job.ldy + col0;
       kMicroKernels[vectors - 1][rows](kc, job.a + i * job.lda + k0, job.lda, panel + k0 * kPanel, tile, job.ldy, cols, first, last,
-                          job.alpha);
+                          job.alpha, in_registers);
       if (last && job.epilogue) job.epilogue->apply(tile, job.ldy, rows, cols, i, col0);
       i += rows;
     }
@@ -189,7 +204,8 @@ void PackedWeights::multiply(int64_t m, const float* a, int64_t lda, float alpha
                              const TileEpilogue* epilogue) const {
   const int64_t panels = (n_ + kPanel - 1) / kPanel;
   const int64_t row_chunks = (m + kRowChunk - 1) / kRowChunk;
-  const MultiplyJob job{storage_.data<float>(), k_, n_, m, row_chunks, a, lda, alpha, y, ldy, epilogue};
+  MultiplyJob job{storage_.data<float>(), k_, n_, m, row_chunks, a, lda, alpha, y, ldy, epilogue, {}};
+  if (epilogue && epilogue->in_registers(&job.in_registers)) job.epilogue = nullptr;
   const int64_t tasks = panels * row_chunks;
   if (m * n_ * k_ < kMinParallelMacs) {
     for (int64_t t = 0; t < tasks; ++t) run_task(&job, t);

@@ -24,12 +24,25 @@
 
 namespace onnx_mini {
 
+// The epilogues the micro-kernel applies itself, in registers before its store:
+// y = relu?(y + bias[col]), bias null for none. nn.Linear's bias and ReLU.
+struct RegisterEpilogue {
+  const float* bias = nullptr;  // n values, one per column of Y
+  bool relu = false;            // x < 0 ? 0 : x (NaN and -0 kept, as ReluFn)
+};
+
 // Called once per finished tile of Y: rows x cols values at y (row stride ldy),
 // whose top-left element is Y[row0, col0].
 class TileEpilogue {
  public:
   virtual ~TileEpilogue() = default;
   virtual void apply(float* y, int64_t ldy, int64_t rows, int64_t cols, int64_t row0, int64_t col0) const = 0;
+  // When the epilogue is a RegisterEpilogue, the micro-kernel applies it and
+  // apply() is not called: no store and reload of the tile, no call per tile.
+  virtual bool in_registers(RegisterEpilogue* form) const {
+    (void)form;
+    return false;
+  }
 };
 
 class PackedWeights {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <vector>
@@ -151,6 +152,64 @@ TEST_F(PackedGemm, EpilogueSeesFinalSums) {
   SquareEpilogue square;
   const std::vector<float> squared = run_packed(s, true, 1.0f, 0, &square);
   for (size_t i = 0; i < plain.size(); ++i) ASSERT_EQ(squared[i], plain[i] * plain[i]) << "at " << i;
+}
+
+// Bias + ReLU through TileEpilogue::apply, the scalar way FusedGemm's fallback does it.
+class ScalarBiasRelu final : public TileEpilogue {
+ public:
+  ScalarBiasRelu(const float* bias, bool relu, bool offer_registers)
+      : bias_(bias), relu_(relu), offer_(offer_registers) {}
+  void apply(float* y, int64_t ldy, int64_t rows, int64_t cols, int64_t, int64_t col0) const override {
+    calls_.fetch_add(1);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) {
+        float v = y[r * ldy + c] + (bias_ ? bias_[col0 + c] : 0.0f);
+        y[r * ldy + c] = relu_ ? (v < 0.0f ? 0.0f : v) : v;
+      }
+    }
+  }
+  bool in_registers(RegisterEpilogue* form) const override {
+    if (!offer_) return false;
+    form->bias = bias_;
+    form->relu = relu_;
+    return true;
+  }
+  int calls() const { return calls_.load(); }
+
+ private:
+  const float* bias_;
+  bool relu_, offer_;
+  mutable std::atomic<int> calls_{0};
+};
+
+TEST_F(PackedGemm, RegisterEpilogueEqualsTheScalarOneBitForBit) {
+  // Inputs with NaN, +-Inf and -0 so that NaN propagation and the sign of zero
+  // through ReLU are compared too; k = 1 makes y = x * w exactly (-0 * 1 = -0).
+  for (const Shape3& s : {Shape3{1, 1, 40}, Shape3{13, 1, 33}, Shape3{29, 300, 70}, Shape3{5, 600, 10}}) {
+    for (bool with_bias : {false, true}) {
+      for (bool relu : {false, true}) {
+        SCOPED_TRACE("m=" + std::to_string(s.m) + " k=" + std::to_string(s.k) + " n=" + std::to_string(s.n) +
+                     " bias=" + std::to_string(with_bias) + " relu=" + std::to_string(relu));
+        std::vector<float> x = random_vector(s.m * s.k, 5), w = random_vector(s.n * s.k, 6);
+        std::vector<float> bias = random_vector(s.n, 7);
+        if (s.k == 1) {
+          w.assign(w.size(), 1.0f);
+          const float specials[] = {NAN, -0.0f, 0.0f, INFINITY, -INFINITY, -1.5f};
+          for (size_t i = 0; i < x.size(); ++i) x[i] = specials[i % 6];
+          if (with_bias) bias.assign(bias.size(), 0.0f);  // keep -0 + 0 out: that is +0 either way
+        }
+        const PackedWeights pw = PackedWeights::pack(w.data(), s.k, s.n, s.k, true);
+        std::vector<float> y_reg(static_cast<size_t>(s.m * s.n)), y_scalar(y_reg.size());
+        const ScalarBiasRelu reg(with_bias ? bias.data() : nullptr, relu, true);
+        const ScalarBiasRelu scalar(with_bias ? bias.data() : nullptr, relu, false);
+        pw.multiply(s.m, x.data(), s.k, 1.0f, y_reg.data(), s.n, &reg);
+        pw.multiply(s.m, x.data(), s.k, 1.0f, y_scalar.data(), s.n, &scalar);
+        EXPECT_EQ(reg.calls(), 0) << "apply() called although the kernel took the epilogue";
+        EXPECT_GT(scalar.calls(), 0);
+        ASSERT_EQ(std::memcmp(y_reg.data(), y_scalar.data(), y_reg.size() * sizeof(float)), 0);
+      }
+    }
+  }
 }
 
 TEST_F(PackedGemm, ThreadCountDoesNotChangeAnyBit) {
