@@ -20,8 +20,11 @@ std::vector<std::unique_ptr<Pass>> default_passes(int opt_level) {
   passes.push_back(make_eliminate_identity());
   passes.push_back(make_fold_constants());
   passes.push_back(make_eliminate_dead_nodes());
-  // MatMul + Add becomes Gemm before the activation fusion looks for Gemm.
+  // MatMul + Add becomes Gemm before the activation fusion looks for Gemm; the
+  // Gemms and MatMuls against a constant weight then become FusedGemm (packed
+  // kernel), and the activation fusion folds what follows them into their epilogue.
   passes.push_back(make_fuse_matmul_add_into_gemm());
+  passes.push_back(make_lower_linear_to_fused_gemm());
   passes.push_back(make_fuse_gemm_activation());
   passes.push_back(make_fuse_softmax_cross_entropy());
   return passes;

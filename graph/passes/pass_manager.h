@@ -15,6 +15,7 @@ inline constexpr int64_t kDefaultFoldLimitBytes = int64_t{64} << 20;
 std::unique_ptr<Pass> make_fold_constants(int64_t max_output_bytes = kDefaultFoldLimitBytes);
 std::unique_ptr<Pass> make_eliminate_dead_nodes();
 std::unique_ptr<Pass> make_fuse_matmul_add_into_gemm();
+std::unique_ptr<Pass> make_lower_linear_to_fused_gemm();
 std::unique_ptr<Pass> make_fuse_gemm_activation();
 std::unique_ptr<Pass> make_fuse_softmax_cross_entropy();
 

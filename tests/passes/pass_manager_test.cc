@@ -20,9 +20,10 @@ TEST(PassManager, ExplainNamesEveryRewrite) {
   ctx.verify_each = true;
   ctx.log = [&](const std::string& l) { lines.push_back(l); };
   ASSERT_TRUE(optimize_graph(g, ctx).is_ok());
-  ASSERT_EQ(lines.size(), 2u);
+  ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0], "removed Identity 'in/copy'");
-  EXPECT_EQ(lines[1], "fused Relu 'fc1/relu' into Gemm 'fc1'");
+  EXPECT_EQ(lines[1], "lowered Gemm 'fc1' to FusedGemm (constant weight)");
+  EXPECT_EQ(lines[2], "fused Relu 'fc1/relu' into FusedGemm 'fc1'");
   EXPECT_EQ(g.num_live_nodes(), 1u);
 }
 
