@@ -29,6 +29,7 @@ class Pool {
   ~Pool() { stop_workers(); }
 
   void resize(int participants) {
+    std::lock_guard<std::mutex> dispatch(dispatch_mu_);  // not while a dispatch runs
     const int workers = participants > 1 ? participants - 1 : 0;
     if (workers == static_cast<int>(threads_.size())) return;
     stop_workers();
@@ -42,7 +43,10 @@ class Pool {
   int participants() const { return static_cast<int>(threads_.size()) + 1; }
 
   void run(int64_t num_tasks, TaskFn fn, const void* context) {
-    if (threads_.empty() || num_tasks <= 1) {
+    // One dispatch at a time: another thread's session (or a task dispatching
+    // again) runs its tasks inline rather than wait or race for the workers.
+    std::unique_lock<std::mutex> dispatch(dispatch_mu_, std::try_to_lock);
+    if (!dispatch.owns_lock() || threads_.empty() || num_tasks <= 1) {
       for (int64_t t = 0; t < num_tasks; ++t) fn(context, t);
       return;
     }
@@ -108,6 +112,7 @@ class Pool {
   }
 
   std::vector<std::thread> threads_;
+  std::mutex dispatch_mu_;  // held by the thread whose dispatch owns the workers
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;  // guarded by mu_, for the condition variable

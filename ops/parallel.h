@@ -19,7 +19,9 @@ void set_num_threads(int n);
 int num_threads();
 
 // Calls fn(task) for every task in [0, num_tasks), spread over the threads, and
-// returns when all are done. fn must not throw and must not dispatch again.
+// returns when all are done. fn must not throw. Safe from several threads at
+// once (two sessions run side by side): while one dispatch holds the workers,
+// the others run their tasks on their own calling thread.
 using TaskFn = void (*)(const void* context, int64_t task);
 void for_each_task(int64_t num_tasks, TaskFn fn, const void* context);
 

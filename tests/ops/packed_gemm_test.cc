@@ -240,6 +240,34 @@ TEST(Parallel, EveryTaskRunsOnceForAnyThreadCountAndManyDispatches) {
   parallel::set_num_threads(1);
 }
 
+TEST(Parallel, ConcurrentDispatchesFromSeveralThreadsEachRunEveryTask) {
+  // Two sessions in two threads share the process-wide pool: one gets the
+  // workers, the other runs inline; neither loses nor repeats a task. A task
+  // dispatching again (nested) also runs inline.
+  parallel::set_num_threads(3);
+  std::atomic<bool> ok{true};
+  auto hammer = [&](int64_t tasks) {
+    for (int round = 0; round < 300; ++round) {
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(tasks));
+      parallel::for_each_task(tasks, [&](int64_t t) {
+        std::atomic<int> inner{0};
+        parallel::for_each_task(4, [&](int64_t) { inner.fetch_add(1); });
+        if (inner.load() != 4) ok.store(false);
+        hits[static_cast<size_t>(t)].fetch_add(1);
+      });
+      for (auto& h : hits) {
+        if (h.load() != 1) ok.store(false);
+      }
+    }
+  };
+  std::thread a(hammer, 7), b(hammer, 33);
+  hammer(16);
+  a.join();
+  b.join();
+  EXPECT_TRUE(ok.load());
+  parallel::set_num_threads(1);
+}
+
 TEST(Parallel, WorkersSleepAfterTheSpinWindow) {
   // A dispatch, then a pause well past the 50 us spin: the next dispatch must
   // still run every task (the workers wake from the condition variable).
