@@ -11,7 +11,6 @@
 // 10% of it.
 #include <benchmark/benchmark.h>
 
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -67,8 +66,7 @@ void GemmOnly(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(2));
   blas::set_num_threads(threads);
   parallel::set_num_threads(threads);
-  const char* env = std::getenv("ONNX_MINI_PACKED_GEMM");
-  const bool packed = PackedWeights::supported() && !(env && std::string(env) == "0");
+  const bool packed = PackedWeights::enabled();
   const size_t layers = widths.size() - 1;
   std::vector<std::vector<float>> weights(layers), acts(layers + 1);
   std::vector<PackedWeights> packed_weights(layers);

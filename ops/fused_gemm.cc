@@ -34,7 +34,6 @@
 // layers) that the GEMM has just written. The thresholds come from
 // bench/bench_small_m.cc (numbers beside the constants).
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <type_traits>
@@ -50,6 +49,13 @@
 namespace onnx_mini {
 namespace {
 
+// Constant weights up to this size are packed for ops/packed_gemm.h at session
+// build; larger ones are used in place through OpenBLAS. A packed copy sits next
+// to the initializer (the session keeps the original), so this bounds what
+// packing adds to the model's footprint per weight; above it a layer is
+// memory-bound at small batch anyway, where the packing gains least.
+constexpr int64_t kMaxPackedWeightBytes = int64_t{16} << 20;
+
 constexpr int64_t kCacheBudgetBytes = int64_t{512} << 10;
 constexpr int64_t kMinBlockRows = 64;
 // Swapped-orientation window (see the header comment), from bench_small_m (1
@@ -61,21 +67,6 @@ constexpr int64_t kMinBlockRows = 64;
 //   narrow outputs lose: 256 -> 10 0.67-0.90 (Haswell), 512 -> 32 0.75-1.06,
 //   since W is then too small for its packing to matter and the swapped GEMM
 //   has an M of 10-32. Hence M in [2, 64] and N >= 64.
-// Constant weights up to this size are packed for ops/packed_gemm.h at session
-// build; larger ones are used in place through OpenBLAS. A packed copy sits next
-// to the initializer (the session keeps the original), so this bounds what
-// packing adds to the model's footprint per weight; above it a layer is
-// memory-bound at small batch anyway, where the packing gains least.
-constexpr int64_t kMaxPackedWeightBytes = int64_t{16} << 20;
-
-// ONNX_MINI_PACKED_GEMM=0 turns the packed kernel off (read at session build):
-// for benchmarks against OpenBLAS and for tests of the OpenBLAS paths, which the
-// packed kernel would otherwise hide on an AVX-512 machine.
-bool packed_gemm_enabled() {
-  const char* v = std::getenv("ONNX_MINI_PACKED_GEMM");
-  return !(v && std::string(v) == "0");
-}
-
 constexpr int64_t kSwapMinRows = 2, kSwapMaxRows = 64, kSwapMinCols = 64;
 
 // How the bias C is read: element (i, j) is at data[i * row_stride + j * col_stride]
@@ -355,7 +346,7 @@ class FusedGemm final : public Kernel {
       return Status::ok();
     }
     weights_ = *b->constant;  // a view of the initializer: shared storage, no copy
-    if (PackedWeights::supported() && packed_gemm_enabled() && !trans_a_ && weights_.num_elements() > 0 &&
+    if (PackedWeights::enabled() && !trans_a_ && weights_.num_elements() > 0 &&
         static_cast<int64_t>(weights_.byte_size()) <= kMaxPackedWeightBytes) {
       const int64_t k = trans_b_ ? weights_.dim(1) : weights_.dim(0);
       const int64_t n = trans_b_ ? weights_.dim(0) : weights_.dim(1);

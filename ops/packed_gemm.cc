@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <utility>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "ops/parallel.h"
 
@@ -174,6 +176,11 @@ bool PackedWeights::supported() {
 #else
   return false;
 #endif
+}
+
+bool PackedWeights::enabled() {
+  const char* v = std::getenv("ONNX_MINI_PACKED_GEMM");
+  return supported() && !(v && std::string_view(v) == "0");
 }
 
 PackedWeights PackedWeights::pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b) {

@@ -51,6 +51,10 @@ class PackedWeights {
 
   // True when this CPU can run the packed kernel (AVX-512F).
   static bool supported();
+  // supported() and not turned off with ONNX_MINI_PACKED_GEMM=0 (read on every
+  // call, i.e. at session build): for benchmarks against OpenBLAS and for tests
+  // of the OpenBLAS paths, which the packed kernel would otherwise hide here.
+  static bool enabled();
 
   // Packs op(B) [k, n]: B is [k, n] with row stride ldb, or [n, k] (an nn.Linear
   // weight) when trans_b. Needs k, n >= 1.

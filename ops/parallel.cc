@@ -33,7 +33,6 @@ class Pool {
     const int workers = participants > 1 ? participants - 1 : 0;
     if (workers == static_cast<int>(threads_.size())) return;
     stop_workers();
-    stop_ = false;
     // The generation a new worker starts from is read here, not by the thread:
     // a dispatch issued before the thread first runs must still look new to it.
     const uint64_t current = generation_.load(std::memory_order_acquire);
@@ -83,16 +82,18 @@ class Pool {
     for (;;) {
       const auto spin_until = std::chrono::steady_clock::now() + kSpin;
       int polls = 0;
-      while (generation_.load(std::memory_order_acquire) == seen && !stop_flag_.load(std::memory_order_relaxed)) {
+      while (generation_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed)) {
         ONNX_MINI_CPU_RELAX();
         if (++polls % 16 == 0) std::this_thread::yield();  // as the dispatcher does, see run()
         if (polls % 64 == 0 && std::chrono::steady_clock::now() > spin_until) {
           std::unique_lock<std::mutex> lock(mu_);
-          cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen || stop_; });
+          cv_.wait(lock, [&] {
+            return generation_.load(std::memory_order_acquire) != seen || stop_.load(std::memory_order_relaxed);
+          });
           break;
         }
       }
-      if (stop_flag_.load(std::memory_order_relaxed)) return;
+      if (stop_.load(std::memory_order_relaxed)) return;
       seen = generation_.load(std::memory_order_acquire);
       take_tasks();
       busy_.fetch_sub(1, std::memory_order_release);
@@ -101,22 +102,20 @@ class Pool {
 
   void stop_workers() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-      stop_flag_.store(true, std::memory_order_relaxed);
+      std::lock_guard<std::mutex> lock(mu_);  // set under the lock: no missed wake-up
+      stop_.store(true, std::memory_order_relaxed);
     }
     cv_.notify_all();
     for (auto& t : threads_) t.join();
     threads_.clear();
-    stop_flag_.store(false, std::memory_order_relaxed);
+    stop_.store(false, std::memory_order_relaxed);
   }
 
   std::vector<std::thread> threads_;
   std::mutex dispatch_mu_;  // held by the thread whose dispatch owns the workers
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_, for the condition variable
-  std::atomic<bool> stop_flag_{false};
+  std::atomic<bool> stop_{false};  // workers exit; written under mu_
   std::atomic<uint64_t> generation_{0};
   std::atomic<int64_t> next_{0};
   std::atomic<int> busy_{0};

@@ -106,7 +106,6 @@ class CoverageEpilogue final : public TileEpilogue {
       for (int64_t c = 0; c < cols; ++c) hits_[static_cast<size_t>((row0 + r) * n_ + col0 + c)].fetch_add(1);
     }
   }
-  void set_base(const float* b) { base_ = b; }
   bool bad() const { return bad_.load(); }
   int hits(int64_t i) const { return hits_[static_cast<size_t>(i)].load(); }
 
