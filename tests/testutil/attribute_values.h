@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "runtime/core/attributes.h"
+#include "core/attributes.h"
 
 namespace onnx_mini::testing {
 

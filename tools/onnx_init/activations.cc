@@ -1,9 +1,9 @@
-#include "tools/onnx_init/activations.h"
+#include "onnx_init/activations.h"
 
 #include <cmath>
 #include <vector>
 
-#include "tools/onnx_init/parse_util.h"
+#include "onnx_init/parse_util.h"
 
 namespace onnx_mini::init {
 

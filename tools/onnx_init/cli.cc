@@ -1,14 +1,14 @@
-#include "tools/onnx_init/cli.h"
+#include "onnx_init/cli.h"
 
 #include <map>
 #include <optional>
 #include <ostream>
 #include <set>
 
-#include "tools/onnx_init/mlp_builder.h"
-#include "tools/onnx_init/model_file.h"
-#include "tools/onnx_init/parse_util.h"
-#include "tools/onnx_init/reinit.h"
+#include "onnx_init/mlp_builder.h"
+#include "onnx_init/model_file.h"
+#include "onnx_init/parse_util.h"
+#include "onnx_init/reinit.h"
 
 namespace onnx_mini::init {
 

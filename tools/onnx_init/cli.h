@@ -1,5 +1,5 @@
 // The onnx-init command line, as a function so tests can call it without a process.
-// Exit codes follow onnx-run's (runtime/core/status.h ErrorCode): 0 ok, 2 usage
+// Exit codes follow onnx-run's (core/status.h ErrorCode): 0 ok, 2 usage
 // error (every bad option, scheme, parameter or unwritable output), 3 invalid input
 // model, 4 unsupported input model feature.
 #pragma once

@@ -1,10 +1,10 @@
-#include "tools/onnx_init/init_schemes.h"
+#include "onnx_init/init_schemes.h"
 
 #include <cmath>
 #include <limits>
 #include <vector>
 
-#include "tools/onnx_init/parse_util.h"
+#include "onnx_init/parse_util.h"
 
 namespace onnx_mini::init {
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/core/shape.h"
-#include "runtime/core/status.h"
-#include "tools/onnx_init/rng.h"
+#include "core/shape.h"
+#include "core/status.h"
+#include "onnx_init/rng.h"
 
 namespace onnx_mini::init {
 

@@ -1,4 +1,4 @@
-#include "tools/onnx_init/loss_builder.h"
+#include "onnx_init/loss_builder.h"
 
 #include <utility>
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/core/status.h"
-#include "tools/onnx_init/onnx_graph_builder.h"
+#include "core/status.h"
+#include "onnx_init/onnx_graph_builder.h"
 
 namespace onnx_mini::init {
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/onnx_init/cli.h"
+#include "onnx_init/cli.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -1,8 +1,8 @@
-#include "tools/onnx_init/mlp_builder.h"
+#include "onnx_init/mlp_builder.h"
 
 #include <cmath>
 
-#include "tools/onnx_init/onnx_graph_builder.h"
+#include "onnx_init/onnx_graph_builder.h"
 
 namespace onnx_mini::init {
 

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "runtime/core/status.h"
-#include "tools/onnx_init/activations.h"
-#include "tools/onnx_init/init_schemes.h"
-#include "tools/onnx_init/loss_builder.h"
+#include "core/status.h"
+#include "onnx_init/activations.h"
+#include "onnx_init/init_schemes.h"
+#include "onnx_init/loss_builder.h"
 
 namespace onnx_mini::init {
 

@@ -1,4 +1,4 @@
-#include "tools/onnx_init/model_file.h"
+#include "onnx_init/model_file.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>

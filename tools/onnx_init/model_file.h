@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "runtime/core/status.h"
+#include "core/status.h"
 
 namespace onnx_mini::init {
 

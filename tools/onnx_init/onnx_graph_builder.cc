@@ -1,4 +1,4 @@
-#include "tools/onnx_init/onnx_graph_builder.h"
+#include "onnx_init/onnx_graph_builder.h"
 
 #include <bit>
 #include <cstring>

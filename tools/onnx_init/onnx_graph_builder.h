@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "runtime/core/shape.h"
+#include "core/shape.h"
 
 namespace onnx_mini::init {
 

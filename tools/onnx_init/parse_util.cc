@@ -1,4 +1,4 @@
-#include "tools/onnx_init/parse_util.h"
+#include "onnx_init/parse_util.h"
 
 #include <charconv>
 #include <cmath>

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/core/status.h"
+#include "core/status.h"
 
 namespace onnx_mini::init {
 

@@ -1,12 +1,12 @@
-#include "tools/onnx_init/reinit.h"
+#include "onnx_init/reinit.h"
 
 #include <map>
 #include <regex>
 
-#include "tools/onnx_init/mlp_builder.h"
-#include "tools/onnx_init/onnx_graph_builder.h"
-#include "tools/onnx_init/parse_util.h"
-#include "tools/onnx_init/tensor_roles.h"
+#include "onnx_init/mlp_builder.h"
+#include "onnx_init/onnx_graph_builder.h"
+#include "onnx_init/parse_util.h"
+#include "onnx_init/tensor_roles.h"
 
 namespace onnx_mini::init {
 

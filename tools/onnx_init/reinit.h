@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/core/status.h"
-#include "tools/onnx_init/init_schemes.h"
+#include "core/status.h"
+#include "onnx_init/init_schemes.h"
 
 namespace onnx_mini::init {
 

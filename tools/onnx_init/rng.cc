@@ -1,4 +1,4 @@
-#include "tools/onnx_init/rng.h"
+#include "onnx_init/rng.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "tools/onnx_init/tensor_roles.h"
+#include "onnx_init/tensor_roles.h"
 
 #include <set>
 

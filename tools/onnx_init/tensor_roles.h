@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/onnx_init/init_schemes.h"
+#include "onnx_init/init_schemes.h"
 
 namespace onnx_mini::init {
 

@@ -1,12 +1,12 @@
-#include "tools/onnx_run/check.h"
+#include "onnx_run/check.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
 #include "runtime/io/tensor_file.h"
-#include "tools/onnx_run/compare.h"
-#include "tools/onnx_run/json.h"
+#include "onnx_run/compare.h"
+#include "onnx_run/json.h"
 
 namespace onnx_mini::onnx_run {
 namespace fs = std::filesystem;

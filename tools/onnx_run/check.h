@@ -4,7 +4,7 @@
 #include <string>
 
 #include "runtime/session.h"
-#include "tools/onnx_run/options.h"
+#include "onnx_run/options.h"
 
 namespace onnx_mini::onnx_run {
 

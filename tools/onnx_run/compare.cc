@@ -1,4 +1,4 @@
-#include "tools/onnx_run/compare.h"
+#include "onnx_run/compare.h"
 
 #include <cmath>
 

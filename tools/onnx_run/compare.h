@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "runtime/core/tensor.h"
+#include "core/tensor.h"
 
 namespace onnx_mini::onnx_run {
 

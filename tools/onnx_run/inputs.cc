@@ -1,4 +1,4 @@
-#include "tools/onnx_run/inputs.h"
+#include "onnx_run/inputs.h"
 
 #include "runtime/io/tensor_file.h"
 

@@ -9,11 +9,11 @@
 #include "ops/registry.h"
 #include "runtime/io/tensor_file.h"
 #include "runtime/session.h"
-#include "tools/onnx_run/check.h"
-#include "tools/onnx_run/inputs.h"
-#include "tools/onnx_run/json.h"
-#include "tools/onnx_run/observers.h"
-#include "tools/onnx_run/options.h"
+#include "onnx_run/check.h"
+#include "onnx_run/inputs.h"
+#include "onnx_run/json.h"
+#include "onnx_run/observers.h"
+#include "onnx_run/options.h"
 
 namespace onnx_mini::onnx_run {
 namespace {

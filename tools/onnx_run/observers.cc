@@ -1,11 +1,11 @@
-#include "tools/onnx_run/observers.h"
+#include "onnx_run/observers.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
-#include "tools/onnx_run/json.h"
+#include "onnx_run/json.h"
 
 namespace onnx_mini::onnx_run {
 

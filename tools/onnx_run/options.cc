@@ -1,4 +1,4 @@
-#include "tools/onnx_run/options.h"
+#include "onnx_run/options.h"
 
 #include <cstdlib>
 

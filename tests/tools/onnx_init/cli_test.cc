@@ -1,6 +1,6 @@
 // The onnx-init command line: exit codes and messages of the real binary, and
 // reproducible output files.
-#include "tools/onnx_init/cli.h"
+#include "onnx_init/cli.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -1,5 +1,5 @@
 // Scheme parsing, PyTorch's gain and fan formulas, and the statistics of each scheme.
-#include "tools/onnx_init/init_schemes.h"
+#include "onnx_init/init_schemes.h"
 
 #include <gtest/gtest.h>
 

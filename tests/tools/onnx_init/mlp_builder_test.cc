@@ -1,5 +1,5 @@
 // The graphs `onnx-init mlp` builds: names, layouts, opset-dependent forms, recipe.
-#include "tools/onnx_init/mlp_builder.h"
+#include "onnx_init/mlp_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <map>
 
-#include "tools/onnx_init/onnx_graph_builder.h"
+#include "onnx_init/onnx_graph_builder.h"
 
 namespace onnx_mini::init {
 namespace {

@@ -1,15 +1,15 @@
 // reinit: which tensors change and with which fans, read from how nodes consume them.
 // The uniform kaiming bound sqrt(6/fan_in) is exact, so the largest |w| tells which
 // fan_in was used.
-#include "tools/onnx_init/reinit.h"
+#include "onnx_init/reinit.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 
-#include "tools/onnx_init/mlp_builder.h"
-#include "tools/onnx_init/onnx_graph_builder.h"
+#include "onnx_init/mlp_builder.h"
+#include "onnx_init/onnx_graph_builder.h"
 
 namespace onnx_mini::init {
 namespace {

@@ -1,6 +1,6 @@
 // The generator: the documented PCG32 sequence, our log against libm's, and the
 // normal sampler's distribution.
-#include "tools/onnx_init/rng.h"
+#include "onnx_init/rng.h"
 
 #include <gtest/gtest.h>
 

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "tests/tools/onnx_init/sample_stats.h"
-#include "tools/onnx_init/init_schemes.h"
-#include "tools/onnx_init/parse_util.h"
+#include "onnx_init/init_schemes.h"
+#include "onnx_init/parse_util.h"
 
 namespace onnx_mini::init {
 namespace {

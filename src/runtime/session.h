@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "graph/ir.h"
-#include "runtime/core/status.h"
-#include "runtime/core/tensor.h"
+#include "core/status.h"
+#include "core/tensor.h"
 
 namespace onnx_mini {
 

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "ops/kernel.h"
-#include "runtime/core/shape.h"
-#include "runtime/core/tensor.h"
+#include "core/shape.h"
+#include "core/tensor.h"
 
 namespace onnx_mini {
 

@@ -10,9 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "runtime/core/attributes.h"
-#include "runtime/core/status.h"
-#include "runtime/core/tensor.h"
+#include "core/attributes.h"
+#include "core/status.h"
+#include "core/tensor.h"
+#include "core/tensor_info.h"
 
 namespace onnx_mini {
 
@@ -45,24 +46,6 @@ class Kernel {
  public:
   virtual ~Kernel() = default;
   virtual Status run(KernelContext& ctx) const = 0;
-};
-
-// Static facts about one input of a node at session build time.
-struct Dim {
-  int64_t value = -1;  // >= 0 when known
-  std::string param;   // symbolic name when known only by name ("batch")
-  bool known() const { return value >= 0; }
-};
-struct TensorInfo {
-  DataType dtype = DataType::kUndefined;
-  bool has_shape = false;  // rank known
-  std::vector<Dim> dims;
-  const Tensor* constant = nullptr;  // set for initializers / folded constants
-
-  static TensorInfo of(DataType t, const Shape& s);
-  bool fully_known() const;
-  Shape concrete_shape() const;  // only when fully_known()
-  std::string to_string() const;
 };
 
 // What a kernel factory and a shape-inference function see of a node.

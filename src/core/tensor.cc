@@ -1,4 +1,4 @@
-#include "runtime/core/tensor.h"
+#include "core/tensor.h"
 
 #include <sys/mman.h>
 

@@ -8,8 +8,8 @@
 #include <span>
 #include <string>
 
-#include "runtime/core/dtype.h"
-#include "runtime/core/shape.h"
+#include "core/dtype.h"
+#include "core/shape.h"
 
 namespace onnx_mini {
 

@@ -10,9 +10,9 @@
 
 #include "ops/kernel.h"
 #include "ops/registry.h"
-#include "runtime/core/attributes.h"
-#include "runtime/core/status.h"
-#include "runtime/core/tensor.h"
+#include "core/attributes.h"
+#include "core/status.h"
+#include "core/tensor.h"
 
 namespace onnx_mini {
 

@@ -1,4 +1,4 @@
-#include "runtime/core/shape.h"
+#include "core/shape.h"
 
 #include <algorithm>
 

@@ -20,7 +20,7 @@
 
 #include <cstdint>
 
-#include "runtime/core/tensor.h"
+#include "core/tensor.h"
 
 namespace onnx_mini {
 

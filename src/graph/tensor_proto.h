@@ -6,8 +6,8 @@
 #include <onnx/onnx_pb.h>
 
 #include "graph/model_mapping.h"
-#include "runtime/core/status.h"
-#include "runtime/core/tensor.h"
+#include "core/status.h"
+#include "core/tensor.h"
 
 namespace onnx_mini {
 

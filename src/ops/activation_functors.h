@@ -16,8 +16,8 @@
 #include <string>
 #include <type_traits>
 
-#include "runtime/core/attributes.h"
-#include "runtime/core/status.h"
+#include "core/attributes.h"
+#include "core/status.h"
 
 namespace onnx_mini {
 

@@ -1,4 +1,4 @@
-#include "runtime/core/dtype.h"
+#include "core/dtype.h"
 
 namespace onnx_mini {
 

@@ -1,4 +1,4 @@
-#include "runtime/core/attributes.h"
+#include "core/attributes.h"
 
 namespace onnx_mini {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/core/shape.h"
-#include "runtime/core/tensor.h"
+#include "core/shape.h"
+#include "core/tensor.h"
 
 namespace onnx_mini {
 

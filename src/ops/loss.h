@@ -16,9 +16,9 @@
 #include <optional>
 #include <string>
 
-#include "runtime/core/shape.h"
-#include "runtime/core/status.h"
-#include "runtime/core/tensor.h"
+#include "core/shape.h"
+#include "core/status.h"
+#include "core/tensor.h"
 
 namespace onnx_mini {
 

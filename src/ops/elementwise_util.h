@@ -4,11 +4,11 @@
 #include <cstdint>
 #include <utility>
 
-#include "runtime/core/dtype.h"
+#include "core/dtype.h"
 
 namespace onnx_mini {
 
-// dispatch_arithmetic (numeric, non-bool dtypes) lives in runtime/core/dtype.h.
+// dispatch_arithmetic (numeric, non-bool dtypes) lives in core/dtype.h.
 
 // Calls f(T{}) for float and double only.
 template <typename F>

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "runtime/core/status.h"
-#include "runtime/core/tensor.h"
+#include "core/status.h"
+#include "core/tensor.h"
 
 namespace onnx_mini {
 
