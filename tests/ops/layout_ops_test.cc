@@ -1,7 +1,7 @@
 // Transpose, Squeeze, Unsqueeze, Expand, Shape, Size, Dropout.
 #include <gtest/gtest.h>
 
-#include "tests/ops_primitives/node_runner.h"
+#include "tests/testutil/node_model.h"
 
 namespace onnx_mini::testing {
 namespace {

@@ -19,8 +19,8 @@
 #include <functional>
 #include <string>
 
-#include "tests/ops_activation/accuracy_util.h"
-#include "tests/ops_activation/op_harness.h"
+#include "tests/testutil/accuracy.h"
+#include "tests/testutil/kernel_runner.h"
 
 namespace onnx_mini::test {
 namespace {

@@ -1,5 +1,5 @@
 // EliminateDeadNodes: a chain nobody reads disappears; outputs stay.
-#include "tests/passes/pass_test_util.h"
+#include "tests/testutil/graph_builder.h"
 
 namespace onnx_mini::testing {
 namespace {

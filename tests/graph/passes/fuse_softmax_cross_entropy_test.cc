@@ -3,7 +3,7 @@
 // consumers and graph outputs do not fuse; large logits stay finite only fused.
 #include <limits>
 
-#include "tests/passes/pass_test_util.h"
+#include "tests/testutil/graph_builder.h"
 
 namespace onnx_mini::testing {
 namespace {

@@ -1,7 +1,7 @@
 // LowerLinearToFusedGemm: Gemm / MatMul against a constant 2-D float weight ->
 // FusedGemm without activation (the packed kernel's op), outputs unchanged; and
 // the cases that must stay as they are.
-#include "tests/passes/pass_test_util.h"
+#include "tests/testutil/graph_builder.h"
 
 namespace onnx_mini::testing {
 namespace {

@@ -1,6 +1,6 @@
 // FuseGemmActivation: Gemm -> activation becomes FusedGemm; the negative cases
 // stay as they are.
-#include "tests/passes/pass_test_util.h"
+#include "tests/testutil/graph_builder.h"
 
 namespace onnx_mini::testing {
 namespace {

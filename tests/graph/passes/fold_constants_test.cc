@@ -1,5 +1,5 @@
 // FoldConstants: all-constant nodes become initializers, under a size cap.
-#include "tests/passes/pass_test_util.h"
+#include "tests/testutil/graph_builder.h"
 
 namespace onnx_mini::testing {
 namespace {

@@ -1,5 +1,5 @@
 // The pass manager: default order, explain lines, -O0, verification.
-#include "tests/passes/pass_test_util.h"
+#include "tests/testutil/graph_builder.h"
 
 namespace onnx_mini::testing {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "graph/onnx_loader.h"
 #include "graph/onnx_writer.h"
-#include "tests/passes/pass_test_util.h"
+#include "tests/testutil/graph_builder.h"
 
 namespace onnx_mini::testing {
 namespace {

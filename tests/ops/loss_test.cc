@@ -11,7 +11,7 @@
 #include <random>
 
 #include "ops/loss.h"
-#include "tests/ops_activation/op_harness.h"
+#include "tests/testutil/kernel_runner.h"
 
 namespace onnx_mini::test {
 namespace {

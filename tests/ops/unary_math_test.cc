@@ -3,7 +3,7 @@
 
 #include <limits>
 
-#include "tests/ops_primitives/node_runner.h"
+#include "tests/testutil/node_model.h"
 
 namespace onnx_mini::testing {
 namespace {

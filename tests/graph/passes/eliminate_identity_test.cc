@@ -1,5 +1,5 @@
 // EliminateIdentity: Identity (and inference Dropout) removed, names kept.
-#include "tests/passes/pass_test_util.h"
+#include "tests/testutil/graph_builder.h"
 
 namespace onnx_mini::testing {
 namespace {

@@ -1,5 +1,5 @@
 // FuseMatMulAddIntoGemm: MatMul + 1-D bias Add -> Gemm (2-D A) or FusedGemm (N-D A).
-#include "tests/passes/pass_test_util.h"
+#include "tests/testutil/graph_builder.h"
 
 namespace onnx_mini::testing {
 namespace {

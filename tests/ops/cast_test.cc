@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "ops/half.h"
-#include "tests/ops_primitives/node_runner.h"
+#include "tests/testutil/node_model.h"
 
 namespace onnx_mini::testing {
 namespace {

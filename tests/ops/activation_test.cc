@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "ops/activation_functors.h"
-#include "tests/ops_activation/op_harness.h"
+#include "tests/testutil/kernel_runner.h"
 
 namespace onnx_mini::test {
 namespace {
