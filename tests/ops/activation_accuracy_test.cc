@@ -22,7 +22,7 @@
 #include "tests/testutil/accuracy.h"
 #include "tests/testutil/kernel_runner.h"
 
-namespace onnx_mini::test {
+namespace onnx_mini::testing {
 namespace {
 
 using LD = long double;
@@ -84,7 +84,7 @@ void sweep(const Case& c) {
   std::vector<T> grid = sweep_grid<T>();
   Tensor x = make_tensor<T>({static_cast<int64_t>(grid.size())}, grid);
   Tensor slope = make_tensor<T>({1}, {static_cast<T>(c.slope)});
-  auto out = run_op(c.op, c.opset, c.attrs, c.op == "PRelu" ? std::vector<const Tensor*>{&x, &slope}
+  auto out = run_kernel(c.op, c.opset, c.attrs, c.op == "PRelu" ? std::vector<const Tensor*>{&x, &slope}
                                                              : std::vector<const Tensor*>{&x});
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   const T* y = (*out)[0].data<T>();
@@ -123,4 +123,4 @@ TEST(ActivationAccuracy, DoubleWithinStatedUlp) {
 }
 
 }  // namespace
-}  // namespace onnx_mini::test
+}  // namespace onnx_mini::testing

@@ -7,7 +7,7 @@
 #include "ops/activation_functors.h"
 #include "tests/testutil/kernel_runner.h"
 
-namespace onnx_mini::test {
+namespace onnx_mini::testing {
 namespace {
 
 TEST(Activation, IssueEdgeValuesAreFinite) {
@@ -25,7 +25,7 @@ TEST(Activation, IssueEdgeValuesAreFinite) {
 TEST(Activation, DefaultsAndAttributes) {
   Tensor x = make_tensor<float>({1}, {-2.0f});
   auto run1 = [&](const std::string& op, int opset, const Attributes& a) {
-    auto out = run_op(op, opset, a, {&x});
+    auto out = run_kernel(op, opset, a, {&x});
     EXPECT_TRUE(out.is_ok()) << op << ": " << out.status().message();
     return out.is_ok() ? (*out)[0].data<float>()[0] : NAN;
   };
@@ -42,17 +42,17 @@ TEST(Activation, DefaultsAndAttributes) {
   // Unknown attributes are rejected (Relu has none), as the loader would.
   Attributes extra;
   extra.set("alpha", float_attr(1.0f));
-  EXPECT_FALSE(run_op("Relu", 14, extra, {&x}).is_ok());
+  EXPECT_FALSE(run_kernel("Relu", 14, extra, {&x}).is_ok());
   // A legacy opset-1 model's consumed_inputs is accepted there only.
   Attributes legacy;
   Attribute ints;
   ints.kind = Attribute::Kind::kInts;
   legacy.set("consumed_inputs", ints);
-  EXPECT_TRUE(run_op("Sigmoid", 1, legacy, {&x}).is_ok());
-  EXPECT_FALSE(run_op("Sigmoid", 13, legacy, {&x}).is_ok());
+  EXPECT_TRUE(run_kernel("Sigmoid", 1, legacy, {&x}).is_ok());
+  EXPECT_FALSE(run_kernel("Sigmoid", 13, legacy, {&x}).is_ok());
   Attributes gelu;
   gelu.set("approximate", string_attr("fast"));
-  EXPECT_FALSE(run_op("Gelu", 20, gelu, {&x}).is_ok());
+  EXPECT_FALSE(run_kernel("Gelu", 20, gelu, {&x}).is_ok());
 }
 
 TEST(Activation, VersionsMatchSpec) {
@@ -70,10 +70,10 @@ TEST(Activation, VersionsMatchSpec) {
 
 TEST(Activation, ReluOnIntegersSigmoidRejectsThem) {
   Tensor xi = make_tensor<int32_t>({3}, {-5, 0, 7});
-  auto out = run_op("Relu", 14, Attributes{}, {&xi});
+  auto out = run_kernel("Relu", 14, Attributes{}, {&xi});
   ASSERT_TRUE(out.is_ok());
   EXPECT_EQ(values_of<int32_t>((*out)[0]), (std::vector<int32_t>{0, 0, 7}));
-  auto bad = run_op("Sigmoid", 13, Attributes{}, {&xi});
+  auto bad = run_kernel("Sigmoid", 13, Attributes{}, {&xi});
   ASSERT_FALSE(bad.is_ok());
   EXPECT_EQ(bad.status().code(), ErrorCode::kUnsupported);
 }
@@ -81,7 +81,7 @@ TEST(Activation, ReluOnIntegersSigmoidRejectsThem) {
 TEST(PRelu, SlopeBroadcastsPerChannel) {
   Tensor x = make_tensor<float>({1, 2, 2}, {-1, 2, -3, 4});
   Tensor slope = make_tensor<float>({2, 1}, {0.5f, 0.25f});  // per channel
-  auto out = run_op("PRelu", 16, Attributes{}, {&x, &slope});
+  auto out = run_kernel("PRelu", 16, Attributes{}, {&x, &slope});
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(values_of<float>((*out)[0]), (std::vector<float>{-0.5f, 2, -0.75f, 4}));
 }
@@ -89,10 +89,10 @@ TEST(PRelu, SlopeBroadcastsPerChannel) {
 TEST(PRelu, SlopeThatWouldGrowXIsRejected) {
   Tensor x = make_tensor<float>({2}, {-1, 1});
   Tensor slope = make_tensor<float>({3, 2}, {1, 1, 1, 1, 1, 1});
-  auto out = run_op("PRelu", 16, Attributes{}, {&x, &slope});
+  auto out = run_kernel("PRelu", 16, Attributes{}, {&x, &slope});
   ASSERT_FALSE(out.is_ok());
   EXPECT_EQ(out.status().code(), ErrorCode::kBadInput);
 }
 
 }  // namespace
-}  // namespace onnx_mini::test
+}  // namespace onnx_mini::testing

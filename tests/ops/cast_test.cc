@@ -53,7 +53,7 @@ TEST(Cast, AllPairs) {
 
 TEST(Cast, FloatToIntTruncatesNaNGivesZeroAndOutOfRangeSaturates) {
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
-  Tensor x = make<float>({7}, {2.9f, -2.9f, nan, inf, -inf, 1e20f, 300.f});
+  Tensor x = make_tensor<float>({7}, {2.9f, -2.9f, nan, inf, -inf, 1e20f, 300.f});
   auto i32 = NodeModel("Cast", 13).feed(x).attr_int("to", 6).run();
   auto u8 = NodeModel("Cast", 13).feed(x).attr_int("to", 2).run();
   ASSERT_TRUE(i32.is_ok() && u8.is_ok());
@@ -66,18 +66,18 @@ TEST(Cast, FloatToIntTruncatesNaNGivesZeroAndOutOfRangeSaturates) {
 }
 
 TEST(Cast, UnsupportedTargetsAreRejectedAtLoad) {
-  auto s = NodeModel("Cast", 13).feed(make<float>({1}, {0})).attr_int("to", 8).run();  // string
+  auto s = NodeModel("Cast", 13).feed(make_tensor<float>({1}, {0})).attr_int("to", 8).run();  // string
   ASSERT_FALSE(s.is_ok());
-  auto bad = NodeModel("Cast", 13).feed(make<float>({1}, {0})).attr_int("to", 99).run();
+  auto bad = NodeModel("Cast", 13).feed(make_tensor<float>({1}, {0})).attr_int("to", 99).run();
   ASSERT_FALSE(bad.is_ok());
-  EXPECT_FALSE(NodeModel("Cast", 13).feed(make<float>({1}, {0})).run().is_ok());  // 'to' is required
+  EXPECT_FALSE(NodeModel("Cast", 13).feed(make_tensor<float>({1}, {0})).run().is_ok());  // 'to' is required
 }
 
 TEST(Cast, Float16KnownValuesThroughTheNode) {
   const float inf = std::numeric_limits<float>::infinity();
   // 65519 rounds down to 65504 (max half), 65520 is the tie that rounds to inf,
   // 2^-24 is the smallest subnormal, 2^-25 ties to even (0), 0.1 is 0x2e66.
-  Tensor x = make<float>({8}, {1.f, -2.f, 65519.f, 65520.f, std::ldexp(1.f, -24), std::ldexp(1.f, -25), 0.1f, -inf});
+  Tensor x = make_tensor<float>({8}, {1.f, -2.f, 65519.f, 65520.f, std::ldexp(1.f, -24), std::ldexp(1.f, -25), 0.1f, -inf});
   auto h = NodeModel("Cast", 13).feed(x).attr_int("to", 10).run();
   ASSERT_TRUE(h.is_ok()) << h.status().message();
   ASSERT_EQ(h.value()[0].dtype(), DataType::kFloat16);
@@ -105,11 +105,11 @@ TEST(Cast, EveryFloat16RoundTripsThroughDouble) {
 // Cast/CastLike-19 add `saturate` (float8 only, which onnx-mini does not run):
 // accepted from opset 19, unknown before.
 TEST(Cast, SaturateAttributeFromOpset19) {
-  Tensor x = make<float>({3}, {1.5f, -2.5f, 300.f});
+  Tensor x = make_tensor<float>({3}, {1.5f, -2.5f, 300.f});
   auto cast = NodeModel("Cast", 19).feed(x).attr_int("to", static_cast<int64_t>(DataType::kInt32)).attr_int("saturate", 0).run();
   ASSERT_TRUE(cast.is_ok()) << cast.status().message();
   EXPECT_EQ(values_of<int32_t>(cast.value()[0]), (std::vector<int32_t>{1, -2, 300}));
-  auto like = NodeModel("CastLike", 19).feed(x).feed(make<double>({1}, {0})).attr_int("saturate", 1).run();
+  auto like = NodeModel("CastLike", 19).feed(x).feed(make_tensor<double>({1}, {0})).attr_int("saturate", 1).run();
   ASSERT_TRUE(like.is_ok()) << like.status().message();
   EXPECT_EQ(values_of<double>(like.value()[0]), (std::vector<double>{1.5, -2.5, 300}));
   EXPECT_FALSE(NodeModel("Cast", 18).feed(x).attr_int("to", static_cast<int64_t>(DataType::kInt32)).attr_int("saturate", 0).run().is_ok());

@@ -7,7 +7,7 @@ namespace onnx_mini::testing {
 namespace {
 
 TEST(CompareLogic, ComparisonsBroadcastAgainstReference) {
-  Tensor a = random_float({3, 4}, 21), b = random_float({4}, 22);
+  Tensor a = random_tensor({3, 4}, 21, -3.f, 3.f), b = random_tensor({4}, 22, -3.f, 3.f);
   b.data<float>()[1] = a.data<float>()[1];  // one exact tie
   struct C { const char* op; int opset; bool (*f)(float, float); };
   for (const C& c : {C{"Equal", 13, [](float x, float y) { return x == y; }}, C{"Less", 13, [](float x, float y) { return x < y; }},
@@ -24,14 +24,14 @@ TEST(CompareLogic, ComparisonsBroadcastAgainstReference) {
 }
 
 TEST(CompareLogic, LessOrEqualNeedsOpset12) {
-  auto out = NodeModel("LessOrEqual", 11).feed(make<float>({1}, {0})).feed(make<float>({1}, {0})).run();
+  auto out = NodeModel("LessOrEqual", 11).feed(make_tensor<float>({1}, {0})).feed(make_tensor<float>({1}, {0})).run();
   ASSERT_FALSE(out.is_ok());
   EXPECT_EQ(out.status().code(), ErrorCode::kUnsupported);
 }
 
 TEST(CompareLogic, BooleanOps) {
-  Tensor a = make<bool>({2, 2}, {true, true, false, false});
-  Tensor b = make<bool>({2}, {true, false});
+  Tensor a = make_tensor<bool>({2, 2}, {true, true, false, false});
+  Tensor b = make_tensor<bool>({2}, {true, false});
   auto land = NodeModel("And", 7).feed(a).feed(b).run();
   auto lor = NodeModel("Or", 7).feed(a).feed(b).run();
   auto lxor = NodeModel("Xor", 7).feed(a).feed(b).run();
@@ -41,13 +41,13 @@ TEST(CompareLogic, BooleanOps) {
   EXPECT_EQ(values_of<bool>(lor.value()[0]), (std::vector<bool>{true, true, true, false}));
   EXPECT_EQ(values_of<bool>(lxor.value()[0]), (std::vector<bool>{false, true, true, false}));
   EXPECT_EQ(values_of<bool>(lnot.value()[0]), (std::vector<bool>{false, false, true, true}));
-  EXPECT_FALSE(NodeModel("And", 7).feed(make<float>({1}, {1})).feed(make<float>({1}, {1})).run().is_ok());
+  EXPECT_FALSE(NodeModel("And", 7).feed(make_tensor<float>({1}, {1})).feed(make_tensor<float>({1}, {1})).run().is_ok());
 }
 
 TEST(CompareLogic, WhereThreeWayBroadcast) {
-  Tensor c = make<bool>({2, 1}, {true, false});
-  Tensor x = make<int64_t>({3}, {1, 2, 3});
-  Tensor y = make<int64_t>({}, {-1});
+  Tensor c = make_tensor<bool>({2, 1}, {true, false});
+  Tensor x = make_tensor<int64_t>({3}, {1, 2, 3});
+  Tensor y = make_tensor<int64_t>({}, {-1});
   auto out = NodeModel("Where", 16).feed(c).feed(x).feed(y).run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(out.value()[0].shape(), (Shape{2, 3}));

@@ -1,9 +1,12 @@
 // Add/Sub/Mul/Div/Pow and variadic Max/Min/Sum/Mean against naive references.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
 #include <limits>
 
 #include "ops/half.h"
+#include "tests/testutil/expect_close.h"
 #include "tests/testutil/node_model.h"
 
 namespace onnx_mini::testing {
@@ -22,14 +25,9 @@ Tensor reference_binary(const Tensor& a, const Tensor& b, const std::function<do
   return r;
 }
 
-void expect_close(const Tensor& got, const Tensor& want) {
-  ASSERT_EQ(got.shape(), want.shape());
-  for (int64_t i = 0; i < got.num_elements(); ++i) {
-    float w = want.data<float>()[i], g = got.data<float>()[i];
-    // float32 op vs double reference rounded to float: at most 1 ulp apart -> 1e-6 relative.
-    EXPECT_NEAR(g, w, 1e-6f * std::max(1.f, std::fabs(w))) << "at " << i;
-  }
-}
+// float32 op vs double reference rounded to float: at most 1 ulp apart -> 1e-6
+// relative above 1, absolute below.
+constexpr Tolerance kOneUlp = {.rtol = 1e-6, .magnitude_floor = 1};
 
 struct BinaryCase {
   const char* op;
@@ -50,21 +48,21 @@ TEST(Elementwise, BinaryOpsBroadcastAgainstReference) {
   uint32_t seed = 1;
   for (const auto& c : ops) {
     for (const auto& [sa, sb] : shapes) {
-      Tensor a = random_float(sa, seed++), b = random_float(sb, seed++, 0.5f, 3.f);
+      Tensor a = random_tensor(sa, seed++, -3.f, 3.f), b = random_tensor(sb, seed++, 0.5f, 3.f);
       auto out = NodeModel(c.op, 14).feed(a).feed(b).run();
       ASSERT_TRUE(out.is_ok()) << c.op << ": " << out.status().message();
-      expect_close(out.value()[0], reference_binary(a, b, c.f));
+      expect_close(out.value()[0], reference_binary(a, b, c.f), kOneUlp);
     }
   }
 }
 
 TEST(Elementwise, IncompatibleBroadcastIsAnError) {
-  auto out = NodeModel("Add", 14).feed(random_float({2, 3}, 1)).feed(random_float({4}, 2)).run();
+  auto out = NodeModel("Add", 14).feed(random_tensor({2, 3}, 1, -3.f, 3.f)).feed(random_tensor({4}, 2, -3.f, 3.f)).run();
   ASSERT_FALSE(out.is_ok());
 }
 
 TEST(Elementwise, IntegerDivByZeroIsAnError) {
-  auto out = NodeModel("Div", 14).feed(make<int32_t>({3}, {1, 2, 3})).feed(make<int32_t>({3}, {1, 0, 1})).run();
+  auto out = NodeModel("Div", 14).feed(make_tensor<int32_t>({3}, {1, 2, 3})).feed(make_tensor<int32_t>({3}, {1, 0, 1})).run();
   ASSERT_FALSE(out.is_ok());
   EXPECT_EQ(out.status().code(), ErrorCode::kBadInput);
   EXPECT_NE(out.status().message().find("division by zero"), std::string::npos) << out.status().message();
@@ -72,26 +70,26 @@ TEST(Elementwise, IntegerDivByZeroIsAnError) {
 
 TEST(Elementwise, IntegerDivTruncatesAndMinByMinusOneWraps) {
   const int64_t mn = std::numeric_limits<int64_t>::min();
-  auto out = NodeModel("Div", 14).feed(make<int64_t>({3}, {-7, 7, mn})).feed(make<int64_t>({3}, {2, -2, -1})).run();
+  auto out = NodeModel("Div", 14).feed(make_tensor<int64_t>({3}, {-7, 7, mn})).feed(make_tensor<int64_t>({3}, {2, -2, -1})).run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(values_of<int64_t>(out.value()[0]), (std::vector<int64_t>{-3, -3, mn}));
 }
 
 TEST(Elementwise, IntegerAddWrapsInsteadOfOverflowing) {
   const int32_t mx = std::numeric_limits<int32_t>::max();
-  auto out = NodeModel("Add", 14).feed(make<int32_t>({1}, {mx})).feed(make<int32_t>({1}, {1})).run();
+  auto out = NodeModel("Add", 14).feed(make_tensor<int32_t>({1}, {mx})).feed(make_tensor<int32_t>({1}, {1})).run();
   ASSERT_TRUE(out.is_ok());
   EXPECT_EQ(out.value()[0].data<int32_t>()[0], std::numeric_limits<int32_t>::min());
 }
 
 TEST(Elementwise, DtypeMismatchIsAnError) {
-  auto out = NodeModel("Add", 14).feed(make<float>({1}, {1})).feed(make<double>({1}, {1})).run();
+  auto out = NodeModel("Add", 14).feed(make_tensor<float>({1}, {1})).feed(make_tensor<double>({1}, {1})).run();
   ASSERT_FALSE(out.is_ok());
 }
 
 TEST(Elementwise, PowMixedDtypesOnlyFromOpset12) {
-  Tensor x = make<float>({3}, {2, 3, -2});
-  Tensor e = make<int64_t>({3}, {3, 2, 2});
+  Tensor x = make_tensor<float>({3}, {2, 3, -2});
+  Tensor e = make_tensor<int64_t>({3}, {3, 2, 2});
   auto v12 = NodeModel("Pow", 12).feed(x).feed(e).run();
   ASSERT_TRUE(v12.is_ok()) << v12.status().message();
   EXPECT_EQ(values_of<float>(v12.value()[0]), (std::vector<float>{8, 9, 4}));
@@ -100,34 +98,34 @@ TEST(Elementwise, PowMixedDtypesOnlyFromOpset12) {
 }
 
 TEST(Elementwise, PowIntegerBaseExact) {
-  auto out = NodeModel("Pow", 15).feed(make<int64_t>({4}, {3, -2, 2, 5})).feed(make<int64_t>({4}, {39, 3, -1, 0})).run();
+  auto out = NodeModel("Pow", 15).feed(make_tensor<int64_t>({4}, {3, -2, 2, 5})).feed(make_tensor<int64_t>({4}, {39, 3, -1, 0})).run();
   ASSERT_TRUE(out.is_ok());
   // 3^39 = 4052555153018976267 fits int64 and is beyond double's exact range.
   EXPECT_EQ(values_of<int64_t>(out.value()[0]), (std::vector<int64_t>{4052555153018976267LL, -8, 0, 1}));
 }
 
 TEST(Elementwise, PowFloatAgainstReference) {
-  Tensor a = random_float({3, 4}, 7, 0.1f, 4.f), b = random_float({4}, 8);
+  Tensor a = random_tensor({3, 4}, 7, 0.1f, 4.f), b = random_tensor({4}, 8, -3.f, 3.f);
   auto out = NodeModel("Pow", 15).feed(a).feed(b).run();
   ASSERT_TRUE(out.is_ok());
-  expect_close(out.value()[0], reference_binary(a, b, [](double x, double y) { return std::pow(x, y); }));
+  expect_close(out.value()[0], reference_binary(a, b, [](double x, double y) { return std::pow(x, y); }), kOneUlp);
 }
 
 TEST(Elementwise, VariadicBroadcastAgainstReference) {
-  Tensor a = random_float({2, 3}, 11), b = random_float({3}, 12), c = random_float({2, 1}, 13);
+  Tensor a = random_tensor({2, 3}, 11, -3.f, 3.f), b = random_tensor({3}, 12, -3.f, 3.f), c = random_tensor({2, 1}, 13, -3.f, 3.f);
   struct V { const char* op; std::function<double(double, double)> f; };
   for (const V& v : {V{"Max", [](double x, double y) { return std::max(x, y); }},
                      V{"Min", [](double x, double y) { return std::min(x, y); }},
                      V{"Sum", [](double x, double y) { return x + y; }}}) {
     auto out = NodeModel(v.op, 13).feed(a).feed(b).feed(c).run();
     ASSERT_TRUE(out.is_ok()) << v.op << ": " << out.status().message();
-    expect_close(out.value()[0], reference_binary(reference_binary(a, b, v.f), c, v.f));
+    expect_close(out.value()[0], reference_binary(reference_binary(a, b, v.f), c, v.f), kOneUlp);
   }
   auto mean = NodeModel("Mean", 13).feed(a).feed(b).feed(c).run();
   ASSERT_TRUE(mean.is_ok());
   Tensor sum = reference_binary(reference_binary(a, b, std::plus<double>()), c, std::plus<double>());
   for (int64_t i = 0; i < sum.num_elements(); ++i) sum.data<float>()[i] /= 3;
-  expect_close(mean.value()[0], sum);
+  expect_close(mean.value()[0], sum, kOneUlp);
   auto single = NodeModel("Max", 13).feed(a).run();  // one input: a copy
   ASSERT_TRUE(single.is_ok());
   EXPECT_EQ(values_of<float>(single.value()[0]), values_of<float>(a));
@@ -135,7 +133,7 @@ TEST(Elementwise, VariadicBroadcastAgainstReference) {
 
 TEST(Elementwise, MaxPropagatesNaN) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  auto out = NodeModel("Max", 13).feed(make<float>({2}, {nan, 1})).feed(make<float>({2}, {0, nan})).run();
+  auto out = NodeModel("Max", 13).feed(make_tensor<float>({2}, {nan, 1})).feed(make_tensor<float>({2}, {0, nan})).run();
   ASSERT_TRUE(out.is_ok());
   EXPECT_TRUE(std::isnan(out.value()[0].data<float>()[0]));
   EXPECT_TRUE(std::isnan(out.value()[0].data<float>()[1]));
@@ -185,47 +183,47 @@ TEST(Elementwise, MaxMinFloat16SelectExactly) {
 // Opset 7 resolves Max/Min/Sum/Mean to version 6: equal shapes only
 // (broadcasting arrived in 8).
 TEST(Elementwise, VariadicAtOpset7NeedsEqualShapes) {
-  Tensor a = random_float({2, 3}, 21), b = random_float({2, 3}, 22);
+  Tensor a = random_tensor({2, 3}, 21, -3.f, 3.f), b = random_tensor({2, 3}, 22, -3.f, 3.f);
   for (const char* op : {"Max", "Min", "Sum", "Mean"}) {
     auto out = NodeModel(op, 7).feed(a).feed(b).run();
     ASSERT_TRUE(out.is_ok()) << op << ": " << out.status().message();
-    auto bcast = NodeModel(op, 7).feed(a).feed(random_float({3}, 23)).run();
+    auto bcast = NodeModel(op, 7).feed(a).feed(random_tensor({3}, 23, -3.f, 3.f)).run();
     ASSERT_FALSE(bcast.is_ok()) << op;
     EXPECT_NE(bcast.status().message().find("opset 8"), std::string::npos) << bcast.status().message();
-    EXPECT_TRUE(NodeModel(op, 8).feed(a).feed(random_float({3}, 23)).run().is_ok()) << op;
+    EXPECT_TRUE(NodeModel(op, 8).feed(a).feed(random_tensor({3}, 23, -3.f, 3.f)).run().is_ok()) << op;
   }
   auto sum = NodeModel("Sum", 7).feed(a).feed(b).run();
   ASSERT_TRUE(sum.is_ok());
-  expect_close(sum.value()[0], reference_binary(a, b, std::plus<double>()));
+  expect_close(sum.value()[0], reference_binary(a, b, std::plus<double>()), kOneUlp);
 }
 
 // Opset 6 arithmetic: `broadcast` = 1 aligns B to A's trailing dims, or to
 // `axis`; without it the shapes must be equal. Opset 7+ rejects the attributes.
 TEST(Elementwise, LegacyBroadcastAttributeAtOpset6) {
-  Tensor a = random_float({2, 3, 4, 5}, 31);
+  Tensor a = random_tensor({2, 3, 4, 5}, 31, -3.f, 3.f);
   auto plus = [](double x, double y) { return x + y; };
-  auto suffix = NodeModel("Add", 6).feed(a).feed(random_float({4, 5}, 32)).attr_int("broadcast", 1).run();
+  auto suffix = NodeModel("Add", 6).feed(a).feed(random_tensor({4, 5}, 32, -3.f, 3.f)).attr_int("broadcast", 1).run();
   ASSERT_TRUE(suffix.is_ok()) << suffix.status().message();
-  Tensor b45 = random_float({4, 5}, 32);
-  expect_close(suffix.value()[0], reference_binary(a, b45, plus));
+  Tensor b45 = random_tensor({4, 5}, 32, -3.f, 3.f);
+  expect_close(suffix.value()[0], reference_binary(a, b45, plus), kOneUlp);
 
   // axis = 1: B [3, 4] lines up with A's dims 1 and 2, i.e. numpy's [3, 4, 1].
-  Tensor b34 = random_float({3, 4}, 33);
+  Tensor b34 = random_tensor({3, 4}, 33, -3.f, 3.f);
   auto mid = NodeModel("Mul", 6).feed(a).feed(b34).attr_int("broadcast", 1).attr_int("axis", 1).run();
   ASSERT_TRUE(mid.is_ok()) << mid.status().message();
-  expect_close(mid.value()[0], reference_binary(a, b34.reshaped({3, 4, 1}), [](double x, double y) { return x * y; }));
+  expect_close(mid.value()[0], reference_binary(a, b34.reshaped({3, 4, 1}), [](double x, double y) { return x * y; }), kOneUlp);
 
-  Tensor b2 = random_float({2}, 34);
+  Tensor b2 = random_tensor({2}, 34, -3.f, 3.f);
   auto lead = NodeModel("Sub", 6).feed(a).feed(b2).attr_int("broadcast", 1).attr_int("axis", 0).run();
   ASSERT_TRUE(lead.is_ok()) << lead.status().message();
-  expect_close(lead.value()[0], reference_binary(a, b2.reshaped({2, 1, 1, 1}), [](double x, double y) { return x - y; }));
+  expect_close(lead.value()[0], reference_binary(a, b2.reshaped({2, 1, 1, 1}), [](double x, double y) { return x - y; }), kOneUlp);
 
-  auto scalar_like = NodeModel("Div", 6).feed(a).feed(make<float>({1, 1}, {2.f})).attr_int("broadcast", 1).run();
+  auto scalar_like = NodeModel("Div", 6).feed(a).feed(make_tensor<float>({1, 1}, {2.f})).attr_int("broadcast", 1).run();
   ASSERT_TRUE(scalar_like.is_ok()) << scalar_like.status().message();
   EXPECT_EQ(scalar_like.value()[0].data<float>()[7], a.data<float>()[7] / 2.f);
 
   // B [3] at the default (trailing) position meets A's 5: no numpy fallback.
-  auto wrong = NodeModel("Add", 6).feed(a).feed(random_float({3}, 35)).attr_int("broadcast", 1).run();
+  auto wrong = NodeModel("Add", 6).feed(a).feed(random_tensor({3}, 35, -3.f, 3.f)).attr_int("broadcast", 1).run();
   ASSERT_FALSE(wrong.is_ok());
   EXPECT_NE(wrong.status().message().find("'broadcast'"), std::string::npos) << wrong.status().message();
   auto past_end = NodeModel("Add", 6).feed(a).feed(b34).attr_int("broadcast", 1).attr_int("axis", 3).run();
@@ -240,7 +238,7 @@ TEST(Elementwise, LegacyBroadcastAttributeAtOpset6) {
   EXPECT_EQ(no_attr_sym.status().code(), ErrorCode::kBadInput);
   auto same = NodeModel("Add", 6).feed(a).feed(a).run();
   ASSERT_TRUE(same.is_ok()) << same.status().message();
-  expect_close(same.value()[0], reference_binary(a, a, plus));
+  expect_close(same.value()[0], reference_binary(a, a, plus), kOneUlp);
   // The attributes belong to version 6 only.
   auto at7 = NodeModel("Add", 7).feed(a).feed(b45).attr_int("broadcast", 1).run();
   ASSERT_FALSE(at7.is_ok());

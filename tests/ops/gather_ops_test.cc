@@ -10,11 +10,11 @@ namespace onnx_mini::testing {
 namespace {
 
 TEST(Gather, AgainstReferenceEveryAxis) {
-  Tensor x = random_float({3, 4, 5}, 51);
+  Tensor x = random_tensor({3, 4, 5}, 51, -3.f, 3.f);
   for (int64_t axis : {0, 1, 2, -1}) {
     const int64_t ax = axis < 0 ? axis + 3 : axis;
     const int64_t dim = x.dim(ax);
-    Tensor idx = make<int64_t>({2, 2}, {0, dim - 1, -1, -dim});
+    Tensor idx = make_tensor<int64_t>({2, 2}, {0, dim - 1, -1, -dim});
     auto out = NodeModel("Gather", 13).feed(x).feed(idx).attr_int("axis", axis).run();
     ASSERT_TRUE(out.is_ok()) << out.status().message();
     const Tensor& y = out.value()[0];
@@ -36,9 +36,9 @@ TEST(Gather, AgainstReferenceEveryAxis) {
 }
 
 TEST(Gather, OutOfRangeIndexNamesTheValue) {
-  Tensor x = random_float({3, 4}, 52);
+  Tensor x = random_tensor({3, 4}, 52, -3.f, 3.f);
   for (int64_t bad : {3, -4, 1000000}) {
-    auto out = NodeModel("Gather", 13).feed(x).feed(make<int32_t>({2}, {0, static_cast<int32_t>(bad)})).run();
+    auto out = NodeModel("Gather", 13).feed(x).feed(make_tensor<int32_t>({2}, {0, static_cast<int32_t>(bad)})).run();
     ASSERT_FALSE(out.is_ok());
     EXPECT_EQ(out.status().code(), ErrorCode::kBadInput);
     EXPECT_NE(out.status().message().find("index " + std::to_string(bad)), std::string::npos) << out.status().message();
@@ -47,7 +47,7 @@ TEST(Gather, OutOfRangeIndexNamesTheValue) {
 }
 
 TEST(Gather, EmptyIndicesAndScalarIndex) {
-  Tensor x = random_float({3, 4}, 53);
+  Tensor x = random_tensor({3, 4}, 53, -3.f, 3.f);
   auto empty = NodeModel("Gather", 13).feed(x).feed(Tensor::allocate(DataType::kInt64, {0})).run();
   ASSERT_TRUE(empty.is_ok());
   EXPECT_EQ(empty.value()[0].shape(), (Shape{0, 4}));
@@ -58,8 +58,8 @@ TEST(Gather, EmptyIndicesAndScalarIndex) {
 }
 
 TEST(GatherElements, AgainstReferenceAndBounds) {
-  Tensor x = random_float({3, 4}, 54);
-  Tensor idx = make<int64_t>({2, 4}, {0, 2, -1, 1, 2, 0, 1, -3});
+  Tensor x = random_tensor({3, 4}, 54, -3.f, 3.f);
+  Tensor idx = make_tensor<int64_t>({2, 4}, {0, 2, -1, 1, 2, 0, 1, -3});
   for (int64_t axis : {0, -2}) {
     auto out = NodeModel("GatherElements", 13).feed(x).feed(idx).attr_int("axis", axis).run();
     ASSERT_TRUE(out.is_ok()) << out.status().message();
@@ -69,7 +69,7 @@ TEST(GatherElements, AgainstReferenceAndBounds) {
       EXPECT_EQ(out.value()[0].data<float>()[i], x.data<float>()[k * 4 + i % 4]);
     }
   }
-  auto oob = NodeModel("GatherElements", 13).feed(x).feed(make<int64_t>({1, 1}, {3})).run();
+  auto oob = NodeModel("GatherElements", 13).feed(x).feed(make_tensor<int64_t>({1, 1}, {3})).run();
   ASSERT_FALSE(oob.is_ok());
   EXPECT_NE(oob.status().message().find("index 3"), std::string::npos);
   // indices larger than data off the axis would read outside: rejected.
@@ -78,8 +78,8 @@ TEST(GatherElements, AgainstReferenceAndBounds) {
 }
 
 TEST(OneHot, AxesNegativeIndicesAndOutOfRange) {
-  Tensor idx = make<int64_t>({3}, {0, -1, 5});  // 5 is outside [-3, 3): an all-off row
-  Tensor values = make<float>({2}, {0, 1});
+  Tensor idx = make_tensor<int64_t>({3}, {0, -1, 5});  // 5 is outside [-3, 3): an all-off row
+  Tensor values = make_tensor<float>({2}, {0, 1});
   auto out = NodeModel("OneHot", 11).feed(idx).feed(scalar<int64_t>(3)).feed(values).run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(out.value()[0].shape(), (Shape{3, 3}));
@@ -97,8 +97,8 @@ TEST(OneHot, AxesNegativeIndicesAndOutOfRange) {
 // ±Inf saturate out of range; fractions truncate toward zero.
 TEST(OneHot, NaNAndInfiniteFloatIndicesGiveAllOffRows) {
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
-  Tensor idx = make<float>({5}, {nan, inf, -inf, 1.7f, -1.7f});
-  Tensor values = make<float>({2}, {0, 1});
+  Tensor idx = make_tensor<float>({5}, {nan, inf, -inf, 1.7f, -1.7f});
+  Tensor values = make_tensor<float>({2}, {0, 1});
   auto out = NodeModel("OneHot", 11).feed(idx).feed(scalar<int64_t>(3)).feed(values).run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(values_of<float>(out.value()[0]),
@@ -107,8 +107,8 @@ TEST(OneHot, NaNAndInfiniteFloatIndicesGiveAllOffRows) {
 
 // OneHot-9 has no negative indices (outside [0, depth): all off); 11 counts them from the end.
 TEST(OneHot, NegativeIndicesOnlyFromOpset11) {
-  Tensor idx = make<int64_t>({2}, {-1, 1});
-  Tensor values = make<float>({2}, {0, 1});
+  Tensor idx = make_tensor<int64_t>({2}, {-1, 1});
+  Tensor values = make_tensor<float>({2}, {0, 1});
   auto v9 = NodeModel("OneHot", 10).feed(idx).feed(scalar<int64_t>(3)).feed(values).run();
   ASSERT_TRUE(v9.is_ok()) << v9.status().message();
   EXPECT_EQ(values_of<float>(v9.value()[0]), (std::vector<float>{0, 0, 0, 0, 1, 0}));

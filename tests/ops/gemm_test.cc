@@ -10,26 +10,20 @@
 #include <cmath>
 #include <limits>
 
+#include "tests/testutil/expect_close.h"
 #include "tests/testutil/model_builder.h"
 
 namespace onnx_mini {
 namespace {
 
 using testing::ModelBuilder;
+using testing::Tolerance;
+using testing::expect_close;
 using testing::make_tensor;
 using testing::random_tensor;
 using testing::set_attr;
 
-constexpr double kAtol = 1e-4, kRtol = 1e-5;
-
-void expect_close(const Tensor& got, const std::vector<double>& ref, const Shape& shape) {
-  ASSERT_EQ(got.shape(), shape);
-  ASSERT_EQ(static_cast<size_t>(got.num_elements()), ref.size());
-  for (size_t i = 0; i < ref.size(); ++i) {
-    double g = got.data<float>()[i];
-    ASSERT_NEAR(g, ref[i], kAtol + kRtol * std::fabs(ref[i])) << "element " << i;
-  }
-}
+constexpr Tolerance kTolerance = {.atol = 1e-4, .rtol = 1e-5};
 
 Tensor run_single(ModelBuilder& b, const std::vector<NamedTensor>& inputs) {
   auto s = testing::make_session(b.model());
@@ -112,7 +106,7 @@ TEST_P(GemmTest, MatchesReference) {
   std::vector<NamedTensor> feeds = {{"A", a}, {"B", b}};
   if (p.has_c) feeds.push_back({"C", c});
   Tensor y = run_single(mb, feeds);
-  expect_close(y, gemm_ref(a, b, p.has_c ? &c : nullptr, p.ta, p.tb, p.alpha, p.beta, p.m, p.n, p.k), {p.m, p.n});
+  expect_close(y, make_tensor<double>({p.m, p.n}, gemm_ref(a, b, p.has_c ? &c : nullptr, p.ta, p.tb, p.alpha, p.beta, p.m, p.n, p.k)), kTolerance);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -185,7 +179,7 @@ TEST_P(MatMulTest, MatchesReferenceWithNumpySemantics) {
       }
     }
   }
-  expect_close(y, ref, p.y);
+  expect_close(y, make_tensor<double>(p.y, ref), kTolerance);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, MatMulTest,
@@ -219,7 +213,7 @@ TEST(AddTest, BroadcastingMatchesReference) {
       auto [oa, ob] = broadcast_offsets(i, ya, yb, c.y);
       ref.push_back(static_cast<double>(a.data<float>()[oa]) + b.data<float>()[ob]);
     }
-    expect_close(y, ref, c.y);
+    expect_close(y, make_tensor<double>(c.y, ref), kTolerance);
   }
 }
 
@@ -261,19 +255,19 @@ TEST(SoftmaxTest, Opset13SingleAxisAndPre13CoerceTo2D) {
     a.input("x", DataType::kFloat, {2, 3, 4});
     set_attr(a.node(log ? "LogSoftmax" : "Softmax", {"x"}, {"y"}, "sm"), "axis", int64_t{1});
     a.output("y");
-    expect_close(run_single(a, {{"x", x}}), softmax_ref(x, 2, 3, 4, log), {2, 3, 4});
+    expect_close(run_single(a, {{"x", x}}), make_tensor<double>({2, 3, 4}, softmax_ref(x, 2, 3, 4, log)), kTolerance);
     // Opset 11, axis 1: the input is coerced to [2, 12] and normalised over 12.
     ModelBuilder b(11);
     b.input("x", DataType::kFloat, {2, 3, 4});
     set_attr(b.node(log ? "LogSoftmax" : "Softmax", {"x"}, {"y"}, "sm"), "axis", int64_t{1});
     b.output("y");
-    expect_close(run_single(b, {{"x", x}}), softmax_ref(x, 2, 12, 1, log), {2, 3, 4});
+    expect_close(run_single(b, {{"x", x}}), make_tensor<double>({2, 3, 4}, softmax_ref(x, 2, 12, 1, log)), kTolerance);
     // Default axis: -1 from 13, 1 before.
     ModelBuilder c(13);
     c.input("x", DataType::kFloat, {2, 3, 4});
     c.node(log ? "LogSoftmax" : "Softmax", {"x"}, {"y"}, "sm");
     c.output("y");
-    expect_close(run_single(c, {{"x", x}}), softmax_ref(x, 6, 4, 1, log), {2, 3, 4});
+    expect_close(run_single(c, {{"x", x}}), make_tensor<double>({2, 3, 4}, softmax_ref(x, 6, 4, 1, log)), kTolerance);
   }
 }
 
@@ -298,14 +292,14 @@ TEST(ShapeOpsTest, FlattenReshapeIdentityConstant) {
     mb.output("y");
     int64_t a = axis < 0 ? axis + 3 : axis, outer = 1;
     for (int64_t d = 0; d < a; ++d) outer *= x.dim(d);
-    expect_close(run_single(mb, {{"x", x}}), flat, {outer, 24 / outer});
+    expect_close(run_single(mb, {{"x", x}}), make_tensor<double>({outer, 24 / outer}, flat), kTolerance);
   }
   ModelBuilder r(13);
   r.input("x", DataType::kFloat, {2, 3, 4});
   r.initializer_i64("shape", {3}, {0, -1, 2});
   r.node("Reshape", {"x", "shape"}, {"y"}, "r");
   r.output("y");
-  expect_close(run_single(r, {{"x", x}}), flat, {2, 6, 2});
+  expect_close(run_single(r, {{"x", x}}), make_tensor<double>({2, 6, 2}, flat), kTolerance);
 
   ModelBuilder bad(13);
   bad.input("x", DataType::kFloat, {-1, 3, 4});
@@ -314,7 +308,7 @@ TEST(ShapeOpsTest, FlattenReshapeIdentityConstant) {
   bad.output("y");
   auto s = testing::make_session(bad.model());
   ASSERT_TRUE(s.is_ok());
-  auto out = (*s)->run({{"x", x}, {"shape", testing::make_tensor_i64({2}, {5, 5})}});
+  auto out = (*s)->run({{"x", x}, {"shape", testing::make_tensor<int64_t>({2}, {5, 5})}});
   ASSERT_FALSE(out.is_ok());
   EXPECT_NE(out.status().message().find("cannot reshape [2, 3, 4]"), std::string::npos) << out.status().message();
 
@@ -329,7 +323,7 @@ TEST(ShapeOpsTest, FlattenReshapeIdentityConstant) {
   attr->mutable_t()->add_float_data(4);
   c.node("Identity", {"k"}, {"y"}, "id");
   c.output("y");
-  expect_close(run_single(c, {}), {3, 4}, {2});
+  expect_close(run_single(c, {}), make_tensor<double>({2}, {3, 4}), kTolerance);
 }
 
 }  // namespace

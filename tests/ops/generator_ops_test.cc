@@ -13,10 +13,10 @@ TEST(ConstantOfShape, DefaultAndTypedValue) {
   ASSERT_TRUE(zero.is_ok()) << zero.status().message();
   EXPECT_EQ(zero.value()[0].dtype(), DataType::kFloat);
   EXPECT_EQ(values_of<float>(zero.value()[0]), std::vector<float>(6, 0.f));
-  auto seven = NodeModel("ConstantOfShape", 9).init(ints({2, 0})).attr_tensor("value", make<int32_t>({1}, {7})).run();
+  auto seven = NodeModel("ConstantOfShape", 9).init(ints({2, 0})).attr_tensor("value", make_tensor<int32_t>({1}, {7})).run();
   ASSERT_TRUE(seven.is_ok());
   EXPECT_EQ(seven.value()[0].shape(), (Shape{2, 0}));
-  auto filled = NodeModel("ConstantOfShape", 9).feed(ints({3})).attr_tensor("value", make<int32_t>({1}, {7})).run();
+  auto filled = NodeModel("ConstantOfShape", 9).feed(ints({3})).attr_tensor("value", make_tensor<int32_t>({1}, {7})).run();
   ASSERT_TRUE(filled.is_ok());
   EXPECT_EQ(values_of<int32_t>(filled.value()[0]), (std::vector<int32_t>{7, 7, 7}));
 }

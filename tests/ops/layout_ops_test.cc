@@ -7,7 +7,7 @@ namespace onnx_mini::testing {
 namespace {
 
 TEST(Layout, TransposeAgainstReference) {
-  Tensor x = random_float({2, 3, 4}, 41);
+  Tensor x = random_tensor({2, 3, 4}, 41, -3.f, 3.f);
   const std::vector<std::vector<int64_t>> perms = {{0, 1, 2}, {2, 0, 1}, {1, 2, 0}, {2, 1, 0}};
   for (const auto& p : perms) {
     auto out = NodeModel("Transpose", 13).feed(x).attr_ints("perm", p).run();
@@ -30,7 +30,7 @@ TEST(Layout, TransposeAgainstReference) {
 }
 
 TEST(Layout, SqueezeUnsqueezeAttributeBefore13InputAfter) {
-  Tensor x = random_float({1, 3, 1, 2}, 42);
+  Tensor x = random_tensor({1, 3, 1, 2}, 42, -3.f, 3.f);
   auto a = NodeModel("Squeeze", 11).feed(x).attr_ints("axes", {-2}).run();
   ASSERT_TRUE(a.is_ok()) << a.status().message();
   EXPECT_EQ(a.value()[0].shape(), (Shape{1, 3, 2}));
@@ -46,7 +46,7 @@ TEST(Layout, SqueezeUnsqueezeAttributeBefore13InputAfter) {
   EXPECT_NE(bad.status().message().find("axis 1"), std::string::npos) << bad.status().message();
   EXPECT_FALSE(NodeModel("Squeeze", 13).feed(x).attr_ints("axes", {0}).run().is_ok());  // attribute gone at 13
 
-  Tensor y = random_float({3, 2}, 43);
+  Tensor y = random_tensor({3, 2}, 43, -3.f, 3.f);
   auto u11 = NodeModel("Unsqueeze", 11).feed(y).attr_ints("axes", {0, -1}).run();
   ASSERT_TRUE(u11.is_ok()) << u11.status().message();
   EXPECT_EQ(u11.value()[0].shape(), (Shape{1, 3, 2, 1}));
@@ -59,7 +59,7 @@ TEST(Layout, SqueezeUnsqueezeAttributeBefore13InputAfter) {
 }
 
 TEST(Layout, ExpandBroadcasts) {
-  Tensor x = make<float>({3, 1}, {1, 2, 3});
+  Tensor x = make_tensor<float>({3, 1}, {1, 2, 3});
   auto out = NodeModel("Expand", 13).feed(x).init(ints({2, 1, 4})).run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   const Tensor& y = out.value()[0];
@@ -89,7 +89,7 @@ TEST(Layout, ShapeStartEndFromOpset15) {
 }
 
 TEST(Layout, DropoutIsIdentityWithTrueMask) {
-  Tensor x = random_float({2, 3}, 44);
+  Tensor x = random_tensor({2, 3}, 44, -3.f, 3.f);
   auto out = NodeModel("Dropout", 13).feed(x).feed(scalar<float>(0.5f)).outputs(2).run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(values_of<float>(out.value()[0]), values_of<float>(x));

@@ -28,7 +28,7 @@
 #include "tests/testutil/accuracy.h"
 #include "tests/testutil/kernel_runner.h"
 
-namespace onnx_mini::test {
+namespace onnx_mini::testing {
 namespace {
 
 using LD = long double;
@@ -107,7 +107,7 @@ void check_group(const std::string& op, const Rows& rows, int64_t first, int64_t
   Tensor w = weights ? make_tensor<float>({c}, *weights) : Tensor{};
   Attributes a;
   a.set("reduction", string_attr(reduction));
-  auto out = run_op(op, 13, a, {&x, &labels, weights ? &w : nullptr});
+  auto out = run_kernel(op, 13, a, {&x, &labels, weights ? &w : nullptr});
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   auto ref_of = op == "SoftmaxCrossEntropyLoss" ? ref_softmax_ce : ref_nll;
   std::vector<LD> per(static_cast<size_t>(n));
@@ -172,4 +172,4 @@ TEST(LossAccuracy, SoftmaxCrossEntropyWithinStatedUlp) { sweep("SoftmaxCrossEntr
 TEST(LossAccuracy, NegativeLogLikelihoodWithinStatedUlp) { sweep("NegativeLogLikelihoodLoss"); }
 
 }  // namespace
-}  // namespace onnx_mini::test
+}  // namespace onnx_mini::testing

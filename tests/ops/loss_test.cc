@@ -13,7 +13,7 @@
 #include "ops/loss.h"
 #include "tests/testutil/kernel_runner.h"
 
-namespace onnx_mini::test {
+namespace onnx_mini::testing {
 namespace {
 
 struct LossCase {
@@ -82,7 +82,7 @@ void check_case(const LossCase& lc, const std::string& op) {
   for (T& v : w) v = static_cast<T>(weight(rng));
 
   Tensor tx = make_tensor<T>(xs, x), tl = make_tensor<L>(ls, labels), tw = make_tensor<T>({lc.c}, w);
-  auto out = run_op(op, 13, loss_attrs(lc), {&tx, &tl, lc.weighted ? &tw : nullptr});
+  auto out = run_kernel(op, 13, loss_attrs(lc), {&tx, &tl, lc.weighted ? &tw : nullptr});
   ASSERT_TRUE(out.is_ok()) << out.status().message();
 
   std::vector<double> xd(x.begin(), x.end()), wd(w.begin(), w.end());
@@ -123,7 +123,7 @@ TEST(Loss, EveryReductionWeightAndIgnoreIndexMatchReference) {
 
 Tensor scalar_loss(const std::string& op, const Tensor& x, const Tensor& labels, const Attributes& a,
                    const Tensor* w = nullptr) {
-  auto out = run_op(op, 13, a, {&x, &labels, w});
+  auto out = run_kernel(op, 13, a, {&x, &labels, w});
   EXPECT_TRUE(out.is_ok()) << out.status().message();
   return out.is_ok() ? (*out)[0] : Tensor{};
 }
@@ -144,7 +144,7 @@ TEST(Loss, LabelOutOfRangeNamesPositionAndValue) {
   Tensor x = Tensor::allocate(DataType::kFloat, {2, 3, 2});
   Tensor labels = make_tensor<int64_t>({2, 2}, {0, 1, 2, 7});
   for (const std::string& op : kOps) {
-    auto out = run_op(op, 13, Attributes{}, {&x, &labels});
+    auto out = run_kernel(op, 13, Attributes{}, {&x, &labels});
     ASSERT_FALSE(out.is_ok()) << op;
     EXPECT_EQ(out.status().code(), ErrorCode::kBadInput);
     EXPECT_NE(out.status().message().find("label 7 at position [1, 1]"), std::string::npos) << out.status().message();
@@ -153,7 +153,7 @@ TEST(Loss, LabelOutOfRangeNamesPositionAndValue) {
   Tensor neg = make_tensor<int32_t>({2, 2}, {0, -1, 2, 1});
   Attributes a;
   a.set("ignore_index", int_attr(5));
-  auto out = run_op("SoftmaxCrossEntropyLoss", 13, a, {&x, &neg});
+  auto out = run_kernel("SoftmaxCrossEntropyLoss", 13, a, {&x, &neg});
   ASSERT_FALSE(out.is_ok());
   EXPECT_NE(out.status().message().find("label -1 at position [0, 1]"), std::string::npos) << out.status().message();
 }
@@ -163,7 +163,7 @@ TEST(Loss, HugeLogitsGiveExactFiniteLoss) {
   a.set("reduction", string_attr("none"));
   Tensor x = make_tensor<float>({2, 2}, {1e4f, 0.0f, 0.0f, -1e4f});
   Tensor labels = make_tensor<int64_t>({2}, {1, 0});
-  auto out = run_op("SoftmaxCrossEntropyLoss", 13, a, {&x, &labels}, {true, true});
+  auto out = run_kernel("SoftmaxCrossEntropyLoss", 13, a, {&x, &labels}, {true, true});
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   // loss = logsumexp - x[label]: 1e4 exactly, and log1p(e^-1e4) = 0 in float.
   EXPECT_EQ((*out)[0].data<float>()[0], 1e4f);
@@ -192,7 +192,7 @@ TEST(Loss, ManyClassesMatchShiftedDoubleReference) {
       Tensor tx = make_tensor<float>({n, classes}, x), tl = make_tensor<int64_t>({n}, labels);
       Attributes a;
       a.set("reduction", string_attr("none"));
-      auto out = run_op("SoftmaxCrossEntropyLoss", 13, a, {&tx, &tl});
+      auto out = run_kernel("SoftmaxCrossEntropyLoss", 13, a, {&tx, &tl});
       ASSERT_TRUE(out.is_ok()) << out.status().message();
       for (int64_t r = 0; r < n; ++r) {
         const float* row = x.data() + r * classes;
@@ -238,7 +238,7 @@ TEST(Loss, ConfidentPredictionKeepsTinyLossAndNaNPropagates) {
 TEST(Loss, LogProbOutputIsLogSoftmaxOverClassAxis) {
   Tensor x = make_tensor<double>({1, 3, 2}, {1, 4, 2, 5, 3, 6});
   Tensor labels = make_tensor<int64_t>({1, 2}, {0, 2});
-  auto out = run_op("SoftmaxCrossEntropyLoss", 13, Attributes{}, {&x, &labels}, {true, true});
+  auto out = run_kernel("SoftmaxCrossEntropyLoss", 13, Attributes{}, {&x, &labels}, {true, true});
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   const double lse = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));  // column 0; column 1 is +3
   std::vector<double> lp = values_of<double>((*out)[1]);
@@ -252,15 +252,15 @@ TEST(Loss, LogProbOutputIsLogSoftmaxOverClassAxis) {
 TEST(Loss, RejectsBadShapesAndAttributes) {
   Tensor x = Tensor::allocate(DataType::kFloat, {2, 3});
   Tensor wrong_labels = make_tensor<int64_t>({3}, {0, 0, 0});
-  auto out = run_op("NegativeLogLikelihoodLoss", 13, Attributes{}, {&x, &wrong_labels});
+  auto out = run_kernel("NegativeLogLikelihoodLoss", 13, Attributes{}, {&x, &wrong_labels});
   ASSERT_FALSE(out.is_ok());
   EXPECT_EQ(out.status().code(), ErrorCode::kBadInput);
   Tensor labels = make_tensor<int64_t>({2}, {0, 0});
   Tensor bad_weight = Tensor::allocate(DataType::kFloat, {2});
-  EXPECT_FALSE(run_op("NegativeLogLikelihoodLoss", 13, Attributes{}, {&x, &labels, &bad_weight}).is_ok());
+  EXPECT_FALSE(run_kernel("NegativeLogLikelihoodLoss", 13, Attributes{}, {&x, &labels, &bad_weight}).is_ok());
   Attributes bad;
   bad.set("reduction", string_attr("avg"));
-  out = run_op("SoftmaxCrossEntropyLoss", 13, bad, {&x, &labels});
+  out = run_kernel("SoftmaxCrossEntropyLoss", 13, bad, {&x, &labels});
   ASSERT_FALSE(out.is_ok());
   EXPECT_EQ(out.status().code(), ErrorCode::kInvalidModel);
 }
@@ -281,4 +281,4 @@ TEST(Loss, ReusableForwardMatchesKernel) {
 }
 
 }  // namespace
-}  // namespace onnx_mini::test
+}  // namespace onnx_mini::testing

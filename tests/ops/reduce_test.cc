@@ -1,8 +1,12 @@
 // Reductions against a naive double reference; axes attribute vs input by opset.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <functional>
 #include <limits>
 
+#include "tests/testutil/expect_close.h"
 #include "tests/testutil/node_model.h"
 
 namespace onnx_mini::testing {
@@ -51,17 +55,12 @@ std::vector<R> reductions() {
   };
 }
 
-void expect_close(const Tensor& got, const Tensor& want, const std::string& what) {
-  ASSERT_EQ(got.shape(), want.shape()) << what;
-  for (int64_t i = 0; i < got.num_elements(); ++i) {
-    float w = want.data<float>()[i];
-    // Both accumulate in double; only the final rounding to float differs: 1 ulp.
-    EXPECT_NEAR(got.data<float>()[i], w, 1.2e-7f * std::max(1.f, std::fabs(w))) << what << " at " << i;
-  }
-}
+// Both accumulate in double; only the final rounding to float differs: 1 ulp,
+// relative above 1 and absolute below.
+constexpr Tolerance kOneUlp = {.rtol = 1.2e-7, .magnitude_floor = 1};
 
 TEST(Reduce, AttributeFormAgainstReference) {
-  Tensor x = random_float({2, 3, 4}, 31, 0.5f, 1.5f);
+  Tensor x = random_tensor({2, 3, 4}, 31, 0.5f, 1.5f);
   const std::vector<std::vector<int64_t>> axes_sets = {{}, {0}, {-1}, {0, 2}, {1, -3}};
   for (const R& r : reductions()) {
     for (const auto& axes : axes_sets) {
@@ -71,21 +70,21 @@ TEST(Reduce, AttributeFormAgainstReference) {
         if (!axes.empty()) m.attr_ints("axes", axes);
         auto out = m.run();
         ASSERT_TRUE(out.is_ok()) << r.op << ": " << out.status().message();
-        expect_close(out.value()[0], reference_reduce(x, axes, keep, r.f), std::string(r.op) + " keepdims=" + std::to_string(keep));
+        expect_close(out.value()[0], reference_reduce(x, axes, keep, r.f), kOneUlp, std::string(r.op) + " keepdims=" + std::to_string(keep));
       }
     }
   }
 }
 
 TEST(Reduce, ReduceSumAxesInputFromOpset13) {
-  Tensor x = random_float({2, 3, 4}, 32);
+  Tensor x = random_tensor({2, 3, 4}, 32, -3.f, 3.f);
   auto out = NodeModel("ReduceSum", 13).feed(x).init(ints({1})).attr_int("keepdims", 0).run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
-  expect_close(out.value()[0], reference_reduce(x, {1}, false, reductions()[0].f), "ReduceSum-13");
+  expect_close(out.value()[0], reference_reduce(x, {1}, false, reductions()[0].f), kOneUlp, "ReduceSum-13");
   // Fed at run time (not constant) gives the same result.
   auto fed = NodeModel("ReduceSum", 13).feed(x).feed(ints({1})).attr_int("keepdims", 0).run();
   ASSERT_TRUE(fed.is_ok()) << fed.status().message();
-  expect_close(fed.value()[0], out.value()[0], "fed axes");
+  expect_close(fed.value()[0], out.value()[0], kOneUlp, "fed axes");
   // The attribute form is rejected at 13.
   EXPECT_FALSE(NodeModel("ReduceSum", 13).feed(x).attr_ints("axes", {1}).run().is_ok());
   // ReduceMean keeps the attribute until 18.
@@ -125,13 +124,13 @@ TEST(Reduce, Opset18TakesAxesAsInput) {
   opts.opt_level = 0;
   auto session = Session::from_graph(std::move(g), opts);
   ASSERT_TRUE(session.is_ok()) << session.status().message();
-  auto out = session.value()->run({{"x", make<float>({2, 2}, {1, 2, 3, 5})}});
+  auto out = session.value()->run({{"x", make_tensor<float>({2, 2}, {1, 2, 3, 5})}});
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(values_of<float>(out.value()[0].tensor), (std::vector<float>{1.5f, 4.f}));
 }
 
 TEST(Reduce, EmptyAxesInputReducesAllOrIsNoop) {
-  Tensor x = random_float({2, 3}, 33);
+  Tensor x = random_tensor({2, 3}, 33, -3.f, 3.f);
   auto all = NodeModel("ReduceSum", 13).feed(x).none().run();
   ASSERT_TRUE(all.is_ok()) << all.status().message();
   EXPECT_EQ(all.value()[0].shape(), (Shape{1, 1}));
@@ -141,7 +140,7 @@ TEST(Reduce, EmptyAxesInputReducesAllOrIsNoop) {
 }
 
 TEST(Reduce, OutOfRangeAxisIsAnErrorNamingIt) {
-  Tensor x = random_float({2, 3}, 34);
+  Tensor x = random_tensor({2, 3}, 34, -3.f, 3.f);
   auto out = NodeModel("ReduceSum", 13).feed(x).feed(ints({2})).run();
   ASSERT_FALSE(out.is_ok());
   EXPECT_NE(out.status().message().find("axis 2"), std::string::npos) << out.status().message();
@@ -150,7 +149,7 @@ TEST(Reduce, OutOfRangeAxisIsAnErrorNamingIt) {
 }
 
 TEST(Reduce, LogSumExpIsMaxShifted) {
-  auto out = NodeModel("ReduceLogSumExp", 13).feed(make<float>({2}, {1000, 1000})).attr_int("keepdims", 0).run();
+  auto out = NodeModel("ReduceLogSumExp", 13).feed(make_tensor<float>({2}, {1000, 1000})).attr_int("keepdims", 0).run();
   ASSERT_TRUE(out.is_ok());
   EXPECT_NEAR(out.value()[0].data<float>()[0], 1000 + std::log(2.0), 1e-3);  // float spacing at 1000 is 6e-5
 }
@@ -169,13 +168,13 @@ TEST(Reduce, ZeroSizeReductions) {
 }
 
 TEST(Reduce, IntegerSum) {
-  auto out = NodeModel("ReduceSum", 13).feed(make<int64_t>({2, 2}, {1, 2, 3, 4})).feed(ints({0})).attr_int("keepdims", 0).run();
+  auto out = NodeModel("ReduceSum", 13).feed(make_tensor<int64_t>({2, 2}, {1, 2, 3, 4})).feed(ints({0})).attr_int("keepdims", 0).run();
   ASSERT_TRUE(out.is_ok());
   EXPECT_EQ(values_of<int64_t>(out.value()[0]), (std::vector<int64_t>{4, 6}));
 }
 
 TEST(ArgReduce, AgainstReferenceWithTies) {
-  Tensor x = make<float>({2, 3}, {1, 5, 5, 7, 2, 7});
+  Tensor x = make_tensor<float>({2, 3}, {1, 5, 5, 7, 2, 7});
   auto first = NodeModel("ArgMax", 13).feed(x).attr_int("axis", -1).attr_int("keepdims", 0).run();
   auto last = NodeModel("ArgMax", 13).feed(x).attr_int("axis", 1).attr_int("keepdims", 1).attr_int("select_last_index", 1).run();
   auto amin = NodeModel("ArgMin", 13).feed(x).attr_int("axis", 0).run();
@@ -195,7 +194,7 @@ TEST(ArgReduce, AgainstReferenceWithTies) {
 // ReduceMean divided it as a negative number).
 TEST(Reduce, UInt64AboveInt64MaxStaysUnsigned) {
   const uint64_t big = (uint64_t{1} << 63) + 5;
-  Tensor x = make<uint64_t>({2}, {big, 1});
+  Tensor x = make_tensor<uint64_t>({2}, {big, 1});
   auto l1 = NodeModel("ReduceL1", 13).feed(x).attr_int("keepdims", 0).run();
   ASSERT_TRUE(l1.is_ok()) << l1.status().message();
   EXPECT_EQ(l1.value()[0].data<uint64_t>()[0], big + 1);
@@ -204,7 +203,7 @@ TEST(Reduce, UInt64AboveInt64MaxStaysUnsigned) {
   EXPECT_EQ(sum.value()[0].data<uint64_t>()[0], big + 1);
   // (2^63) + (2^63 - 2) = 2^64 - 2 fits uint64; its half is 2^63 - 1.
   auto mean = NodeModel("ReduceMean", 13)
-                  .feed(make<uint64_t>({2}, {uint64_t{1} << 63, (uint64_t{1} << 63) - 2}))
+                  .feed(make_tensor<uint64_t>({2}, {uint64_t{1} << 63, (uint64_t{1} << 63) - 2}))
                   .attr_int("keepdims", 0)
                   .run();
   ASSERT_TRUE(mean.is_ok());
@@ -213,14 +212,14 @@ TEST(Reduce, UInt64AboveInt64MaxStaysUnsigned) {
   ASSERT_TRUE(mx.is_ok());
   EXPECT_EQ(mx.value()[0].data<uint64_t>()[0], big);
   // Signed inputs still take the absolute value.
-  auto l1s = NodeModel("ReduceL1", 13).feed(make<int64_t>({2}, {-3, 4})).attr_int("keepdims", 0).run();
+  auto l1s = NodeModel("ReduceL1", 13).feed(make_tensor<int64_t>({2}, {-3, 4})).attr_int("keepdims", 0).run();
   ASSERT_TRUE(l1s.is_ok());
   EXPECT_EQ(l1s.value()[0].data<int64_t>()[0], 7);
 }
 
 // ReduceMax/ReduceMin-20 take bool: any / all (empty: false / true).
 TEST(Reduce, MaxMinOfBoolAreAnyAndAll) {
-  Tensor x = make<bool>({2, 3}, {false, true, false, true, true, true});
+  Tensor x = make_tensor<bool>({2, 3}, {false, true, false, true, true, true});
   auto mx = NodeModel("ReduceMax", 20).feed(x).feed(ints({1})).attr_int("keepdims", 0).run();
   ASSERT_TRUE(mx.is_ok()) << mx.status().message();
   EXPECT_EQ(mx.value()[0].dtype(), DataType::kBool);

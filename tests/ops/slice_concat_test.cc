@@ -24,7 +24,7 @@ std::vector<int64_t> py_slice(int64_t dim, int64_t start, int64_t end, int64_t s
 }
 
 TEST(Slice, AgainstReference) {
-  Tensor x = random_float({5, 6}, 61);
+  Tensor x = random_tensor({5, 6}, 61, -3.f, 3.f);
   const int64_t big = std::numeric_limits<int64_t>::max(), small = std::numeric_limits<int64_t>::min();
   struct C { int64_t s, e, st; };
   for (const C& c : {C{0, 3, 1}, C{1, -1, 2}, C{-2, big, 1}, C{4, small, -1}, C{big, 0, -2}, C{3, 3, 1}, C{-100, 100, 3}, C{5, -7, -1}}) {
@@ -41,7 +41,7 @@ TEST(Slice, AgainstReference) {
 }
 
 TEST(Slice, AttributeFormBeforeOpset10) {
-  Tensor x = random_float({4, 3}, 62);
+  Tensor x = random_tensor({4, 3}, 62, -3.f, 3.f);
   auto out = NodeModel("Slice", 9).feed(x).attr_ints("starts", {1}).attr_ints("ends", {3}).attr_ints("axes", {0}).run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(out.value()[0].shape(), (Shape{2, 3}));
@@ -50,7 +50,7 @@ TEST(Slice, AttributeFormBeforeOpset10) {
 }
 
 TEST(Slice, BadArgumentsAreErrors) {
-  Tensor x = random_float({4, 3}, 63);
+  Tensor x = random_tensor({4, 3}, 63, -3.f, 3.f);
   auto zero = NodeModel("Slice", 13).feed(x).feed(ints({0})).feed(ints({2})).feed(ints({0})).feed(ints({0})).run();
   ASSERT_FALSE(zero.is_ok());
   EXPECT_NE(zero.status().message().find("step 0"), std::string::npos);
@@ -61,7 +61,7 @@ TEST(Slice, BadArgumentsAreErrors) {
 }
 
 TEST(Concat, AgainstReferenceWithEmptyInput) {
-  Tensor a = random_float({2, 3}, 64), b = Tensor::allocate(DataType::kFloat, {2, 0}), c = random_float({2, 1}, 65);
+  Tensor a = random_tensor({2, 3}, 64, -3.f, 3.f), b = Tensor::allocate(DataType::kFloat, {2, 0}), c = random_tensor({2, 1}, 65, -3.f, 3.f);
   auto out = NodeModel("Concat", 13).feed(a).feed(b).feed(c).attr_int("axis", -1).run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(out.value()[0].shape(), (Shape{2, 4}));
@@ -69,12 +69,12 @@ TEST(Concat, AgainstReferenceWithEmptyInput) {
     for (int64_t j = 0; j < 3; ++j) EXPECT_EQ(out.value()[0].data<float>()[r * 4 + j], a.data<float>()[r * 3 + j]);
     EXPECT_EQ(out.value()[0].data<float>()[r * 4 + 3], c.data<float>()[r]);
   }
-  EXPECT_FALSE(NodeModel("Concat", 13).feed(a).feed(random_float({3, 3}, 66)).attr_int("axis", 1).run().is_ok());
+  EXPECT_FALSE(NodeModel("Concat", 13).feed(a).feed(random_tensor({3, 3}, 66, -3.f, 3.f)).attr_int("axis", 1).run().is_ok());
   EXPECT_FALSE(NodeModel("Concat", 13).feed(a).attr_int("axis", 2).run().is_ok());
 }
 
 TEST(Split, AttributeBefore13InputAfterAndEqualParts) {
-  Tensor x = random_float({2, 6}, 67);
+  Tensor x = random_tensor({2, 6}, 67, -3.f, 3.f);
   auto attr = NodeModel("Split", 11).feed(x).attr_int("axis", 1).attr_ints("split", {1, 5}).outputs(2).run();
   ASSERT_TRUE(attr.is_ok()) << attr.status().message();
   EXPECT_EQ(attr.value()[0].shape(), (Shape{2, 1}));
@@ -96,7 +96,7 @@ TEST(Split, AttributeBefore13InputAfterAndEqualParts) {
 // shape inference and reference: 7 -> 3,3,1 and 4 -> 2,2,0); 5 into 4 would
 // leave the last part negative and is an error.
 TEST(Split, NumOutputsFromOpset18WithSmallerLastChunk) {
-  Tensor x = random_float({2, 7}, 71);
+  Tensor x = random_tensor({2, 7}, 71, -3.f, 3.f);
   auto out = NodeModel("Split", 18).feed(x).attr_int("axis", 1).attr_int("num_outputs", 3).outputs(3).run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   const std::vector<int64_t> sizes = {3, 3, 1};
@@ -114,26 +114,26 @@ TEST(Split, NumOutputsFromOpset18WithSmallerLastChunk) {
   ASSERT_TRUE(sym.is_ok()) << sym.status().message();
   EXPECT_EQ(sym.value()[2].shape(), (Shape{2, 1}));
 
-  auto empty_last = NodeModel("Split", 18).feed(random_float({4}, 72)).attr_int("num_outputs", 3).outputs(3).run();
+  auto empty_last = NodeModel("Split", 18).feed(random_tensor({4}, 72, -3.f, 3.f)).attr_int("num_outputs", 3).outputs(3).run();
   ASSERT_TRUE(empty_last.is_ok()) << empty_last.status().message();
   EXPECT_EQ(empty_last.value()[1].shape(), (Shape{2}));
   EXPECT_EQ(empty_last.value()[2].shape(), (Shape{0}));
 
-  auto even = NodeModel("Split", 18).feed(random_float({6}, 73)).attr_int("num_outputs", 2).outputs(2).run();
+  auto even = NodeModel("Split", 18).feed(random_tensor({6}, 73, -3.f, 3.f)).attr_int("num_outputs", 2).outputs(2).run();
   ASSERT_TRUE(even.is_ok());
   EXPECT_EQ(even.value()[1].shape(), (Shape{3}));
 
-  auto too_many = NodeModel("Split", 18).feed(random_float({5}, 74)).attr_int("num_outputs", 4).outputs(4).run();
+  auto too_many = NodeModel("Split", 18).feed(random_tensor({5}, 74, -3.f, 3.f)).attr_int("num_outputs", 4).outputs(4).run();
   ASSERT_FALSE(too_many.is_ok());
   EXPECT_NE(too_many.status().message().find("num_outputs"), std::string::npos) << too_many.status().message();
   auto too_many_sym =
-      NodeModel("Split", 18).input(In::feed_symbolic(random_float({5}, 74))).attr_int("num_outputs", 4).outputs(4).run();
+      NodeModel("Split", 18).input(In::feed_symbolic(random_tensor({5}, 74, -3.f, 3.f))).attr_int("num_outputs", 4).outputs(4).run();
   ASSERT_FALSE(too_many_sym.is_ok());
   EXPECT_EQ(too_many_sym.status().code(), ErrorCode::kBadInput);
 }
 
 TEST(Split, NumOutputsMustMatchOutputsAndExcludesSplitInput) {
-  Tensor x = random_float({6}, 75);
+  Tensor x = random_tensor({6}, 75, -3.f, 3.f);
   auto mismatch = NodeModel("Split", 18).feed(x).attr_int("num_outputs", 3).outputs(2).run();
   ASSERT_FALSE(mismatch.is_ok());
   EXPECT_NE(mismatch.status().message().find("'num_outputs' = 3 but the node has 2 outputs"), std::string::npos)
@@ -157,10 +157,10 @@ TEST(Split, NumOutputsMustMatchOutputsAndExcludesSplitInput) {
 // unknown at build time: rejected at load (shape inference used to index the
 // sizes by output and read past their end).
 TEST(Split, ShortConstantSplitWithSymbolicAxisIsRejectedAtLoad) {
-  auto r = NodeModel("Split", 13).input(In::feed_symbolic(random_float({6}, 76))).init(ints({6})).outputs(3).run();
+  auto r = NodeModel("Split", 13).input(In::feed_symbolic(random_tensor({6}, 76, -3.f, 3.f))).init(ints({6})).outputs(3).run();
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("1 sizes for 3 outputs"), std::string::npos) << r.status().message();
-  auto attr = NodeModel("Split", 11).input(In::feed_symbolic(random_float({6}, 76))).attr_ints("split", {6}).outputs(2).run();
+  auto attr = NodeModel("Split", 11).input(In::feed_symbolic(random_tensor({6}, 76, -3.f, 3.f))).attr_ints("split", {6}).outputs(2).run();
   ASSERT_FALSE(attr.is_ok());
 }
 

@@ -10,7 +10,7 @@
 #include "tests/testutil/accuracy.h"
 #include "tests/testutil/kernel_runner.h"
 
-namespace onnx_mini::test {
+namespace onnx_mini::testing {
 namespace {
 
 // log(sum) as log1p(sum without the first maximum): the naive log(1 + tiny)
@@ -35,7 +35,7 @@ void check_rows(const std::vector<std::vector<float>>& rows, double max_ulp) {
   for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
   Tensor x = make_tensor<float>({static_cast<int64_t>(rows.size()), 5}, flat);
   for (const char* op : {"Softmax", "LogSoftmax"}) {
-    auto out = run_op(op, 13, Attributes{}, {&x});
+    auto out = run_kernel(op, 13, Attributes{}, {&x});
     ASSERT_TRUE(out.is_ok()) << out.status().message();
     const float* y = (*out)[0].data<float>();
     double worst = 0;
@@ -71,7 +71,7 @@ TEST(Softmax, EdgeRowsAndRandomWithinTwoUlp) {
 TEST(Softmax, AllNegativeInfinityRowIsNaN) {
   // 0/0 as in PyTorch and ORT; documented, not silently 0 or 1/n.
   Tensor x = make_tensor<float>({1, 2}, {-INFINITY, -INFINITY});
-  auto out = run_op("Softmax", 13, Attributes{}, {&x});
+  auto out = run_kernel("Softmax", 13, Attributes{}, {&x});
   ASSERT_TRUE(out.is_ok());
   EXPECT_TRUE(std::isnan((*out)[0].data<float>()[0]));
 }
@@ -81,8 +81,8 @@ TEST(Softmax, Opset11CoercesTo2DOpset13UsesOneAxis) {
   Tensor x = make_tensor<float>({1, 2, 2}, v);
   Attributes a;
   a.set("axis", int_attr(1));
-  auto old_out = run_op("Softmax", 11, a, {&x});
-  auto new_out = run_op("Softmax", 13, a, {&x});
+  auto old_out = run_kernel("Softmax", 11, a, {&x});
+  auto new_out = run_kernel("Softmax", 13, a, {&x});
   ASSERT_TRUE(old_out.is_ok() && new_out.is_ok());
   // Opset 11: one softmax over all 4 values; opset 13: over pairs {1,3} and {2,4}.
   double s = std::exp(1.0) + std::exp(2.0) + std::exp(3.0) + std::exp(4.0);
@@ -92,10 +92,10 @@ TEST(Softmax, Opset11CoercesTo2DOpset13UsesOneAxis) {
 
 TEST(Hardmax, OneAtFirstMaximum) {
   Tensor x = make_tensor<float>({2, 3}, {1, 3, 3, -1, -INFINITY, -2});
-  auto out = run_op("Hardmax", 13, Attributes{}, {&x});
+  auto out = run_kernel("Hardmax", 13, Attributes{}, {&x});
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(values_of<float>((*out)[0]), (std::vector<float>{0, 1, 0, 1, 0, 0}));
 }
 
 }  // namespace
-}  // namespace onnx_mini::test
+}  // namespace onnx_mini::testing

@@ -1,6 +1,8 @@
 // Unary math ops against <cmath> in double, and Clip's two forms.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
 #include <limits>
 
 #include "tests/testutil/node_model.h"
@@ -24,7 +26,7 @@ TEST(UnaryMath, FloatOpsAgainstDoubleReference) {
   };
   uint32_t seed = 100;
   for (const U& u : ops) {
-    Tensor x = random_float({4, 5}, seed++, u.lo, u.hi);
+    Tensor x = random_tensor({4, 5}, seed++, u.lo, u.hi);
     auto out = NodeModel(u.op, 13).feed(x).run();
     ASSERT_TRUE(out.is_ok()) << u.op << ": " << out.status().message();
     for (int64_t i = 0; i < x.num_elements(); ++i) {
@@ -42,7 +44,7 @@ TEST(UnaryMath, EmptyTensor) {
 }
 
 TEST(UnaryMath, IntegerAbsNegSign) {
-  Tensor x = make<int32_t>({4}, {-3, 0, 5, std::numeric_limits<int32_t>::min()});
+  Tensor x = make_tensor<int32_t>({4}, {-3, 0, 5, std::numeric_limits<int32_t>::min()});
   auto abs = NodeModel("Abs", 13).feed(x).run();
   auto neg = NodeModel("Neg", 13).feed(x).run();
   auto sign = NodeModel("Sign", 13).feed(x).run();
@@ -54,21 +56,21 @@ TEST(UnaryMath, IntegerAbsNegSign) {
 }
 
 TEST(UnaryMath, ExpOfIntegerIsUnsupported) {
-  auto out = NodeModel("Exp", 13).feed(make<int32_t>({1}, {1})).run();
+  auto out = NodeModel("Exp", 13).feed(make_tensor<int32_t>({1}, {1})).run();
   ASSERT_FALSE(out.is_ok());
 }
 
 TEST(UnaryMath, ClipAttributesBeforeOpset11) {
-  auto out = NodeModel("Clip", 6).feed(make<float>({4}, {-2, -0.5f, 0.5f, 2})).attr_float("min", -1).attr_float("max", 1).run();
+  auto out = NodeModel("Clip", 6).feed(make_tensor<float>({4}, {-2, -0.5f, 0.5f, 2})).attr_float("min", -1).attr_float("max", 1).run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(values_of<float>(out.value()[0]), (std::vector<float>{-1, -0.5f, 0.5f, 1}));
   // Clip-11 no longer accepts the attributes.
-  auto v11 = NodeModel("Clip", 11).feed(make<float>({1}, {0})).attr_float("min", -1).run();
+  auto v11 = NodeModel("Clip", 11).feed(make_tensor<float>({1}, {0})).attr_float("min", -1).run();
   ASSERT_FALSE(v11.is_ok());
 }
 
 TEST(UnaryMath, ClipInputsWithEmptyOptional) {
-  Tensor x = make<float>({4}, {-2, -0.5f, 0.5f, 1e30f});
+  Tensor x = make_tensor<float>({4}, {-2, -0.5f, 0.5f, 1e30f});
   // min given, max absent (empty name, as PyTorch exports clamp(min=...)).
   auto out = NodeModel("Clip", 13).feed(x).feed(scalar<float>(-1)).none().run();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
@@ -84,10 +86,10 @@ TEST(UnaryMath, ClipInputsWithEmptyOptional) {
 }
 
 TEST(UnaryMath, ClipIntegerAndBadBound) {
-  auto out = NodeModel("Clip", 13).feed(make<int64_t>({3}, {-5, 3, 9})).feed(scalar<int64_t>(0)).feed(scalar<int64_t>(4)).run();
+  auto out = NodeModel("Clip", 13).feed(make_tensor<int64_t>({3}, {-5, 3, 9})).feed(scalar<int64_t>(0)).feed(scalar<int64_t>(4)).run();
   ASSERT_TRUE(out.is_ok());
   EXPECT_EQ(values_of<int64_t>(out.value()[0]), (std::vector<int64_t>{0, 3, 4}));
-  auto bad = NodeModel("Clip", 13).feed(make<float>({1}, {0})).feed(make<float>({2}, {0, 1})).run();
+  auto bad = NodeModel("Clip", 13).feed(make_tensor<float>({1}, {0})).feed(make_tensor<float>({2}, {0, 1})).run();
   ASSERT_FALSE(bad.is_ok());
   EXPECT_NE(bad.status().message().find("'min'"), std::string::npos);
 }

@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-namespace onnx_mini::test {
+namespace onnx_mini::testing {
 
 // The edge cases (ORT's list plus the issue's) and seeded random values.
 template <typename T>
@@ -51,4 +51,4 @@ double ulp_error(T got, long double ref) {
   return static_cast<double>(std::fabs(static_cast<long double>(got) - ref) / spacing);
 }
 
-}  // namespace onnx_mini::test
+}  // namespace onnx_mini::testing

@@ -4,10 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <cstdint>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -15,23 +13,10 @@
 #include "graph/passes/pass_manager.h"
 #include "runtime/session.h"
 #include "tests/testutil/attribute_values.h"
+#include "tests/testutil/expect_close.h"
+#include "tests/testutil/tensors.h"
 
 namespace onnx_mini::testing {
-
-inline Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  Tensor t = Tensor::allocate(DataType::kFloat, shape);
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  for (int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = dist(gen);
-  return t;
-}
-
-inline Tensor int64_tensor(const Shape& shape, const std::vector<int64_t>& values) {
-  Tensor t = Tensor::allocate(DataType::kInt64, shape);
-  for (size_t i = 0; i < values.size(); ++i) t.data<int64_t>()[i] = values[i];
-  return t;
-}
-
 
 // Builds a Graph node by node at a chosen ai.onnx opset.
 class GraphBuilder {
@@ -137,35 +122,17 @@ inline std::vector<NamedTensor> run_graph(const Graph& g, const std::vector<Name
   return out.is_ok() ? out.value() : std::vector<NamedTensor>{};
 }
 
-// |a - b| <= atol + rtol * |b| elementwise; NaN matches NaN and Inf must match exactly.
-inline void expect_close(const Tensor& got, const Tensor& want, double atol, double rtol, const std::string& what) {
-  ASSERT_EQ(got.shape(), want.shape()) << what;
-  ASSERT_EQ(got.dtype(), want.dtype()) << what;
-  if (got.dtype() != DataType::kFloat) {
-    ASSERT_EQ(0, std::memcmp(got.raw_data(), want.raw_data(), got.byte_size())) << what;
-    return;
-  }
-  for (int64_t i = 0; i < got.num_elements(); ++i) {
-    double a = got.data<float>()[i], b = want.data<float>()[i];
-    if (std::isnan(b) || std::isinf(b)) {
-      EXPECT_TRUE(std::isnan(b) ? std::isnan(a) : a == b) << what << " [" << i << "] got " << a << " want " << b;
-      continue;
-    }
-    EXPECT_LE(std::abs(a - b), atol + rtol * std::abs(b)) << what << " [" << i << "] got " << a << " want " << b;
-  }
-}
-
 // The graph gives the same outputs with all passes (opt level 1) as without.
 // Float32 tolerance: the fused kernels round differently (one BLAS call with
 // beta = 0 then bias in the epilogue, vs bias inside BLAS), a few ulps per dot product.
 inline void expect_same_with_and_without_passes(const Graph& g, const std::vector<NamedTensor>& inputs,
-                                                double atol = 1e-5, double rtol = 1e-4) {
+                                                const Tolerance& tol = {.atol = 1e-5, .rtol = 1e-4}) {
   auto ref = run_graph(g, inputs, 0);
   auto opt = run_graph(g, inputs, 1);
   ASSERT_EQ(ref.size(), opt.size());
   for (size_t i = 0; i < ref.size(); ++i) {
     EXPECT_EQ(ref[i].name, opt[i].name);
-    expect_close(opt[i].tensor, ref[i].tensor, atol, rtol, ref[i].name);
+    expect_close(opt[i].tensor, ref[i].tensor, tol, ref[i].name);
   }
 }
 

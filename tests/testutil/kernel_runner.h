@@ -1,6 +1,7 @@
 // Runs one op kernel from the default registry on in-memory tensors, the way the
 // session does (registry lookup by opset, attribute whitelist, shape inference,
-// kernel init, run), without building a graph. Local to this folder.
+// kernel init, run), without building a graph: run_kernel(). For the whole path
+// (a model through the loader and a Session) use NodeModel (node_model.h).
 #pragma once
 
 #include <cstring>
@@ -11,12 +12,9 @@
 
 #include "ops/registry.h"
 #include "tests/testutil/attribute_values.h"
+#include "tests/testutil/tensors.h"
 
-namespace onnx_mini::test {
-
-using ::onnx_mini::testing::float_attr;
-using ::onnx_mini::testing::int_attr;
-using ::onnx_mini::testing::string_attr;
+namespace onnx_mini::testing {
 
 class TestContext final : public KernelContext {
  public:
@@ -45,8 +43,8 @@ class TestContext final : public KernelContext {
 };
 
 // Inputs may be null (absent optional). `wanted` gives the number of outputs.
-inline Result<std::vector<Tensor>> run_op(const std::string& op, int opset, const Attributes& attrs,
-                                          const std::vector<const Tensor*>& inputs, std::vector<bool> wanted = {true}) {
+inline Result<std::vector<Tensor>> run_kernel(const std::string& op, int opset, const Attributes& attrs,
+                                              const std::vector<const Tensor*>& inputs, std::vector<bool> wanted = {true}) {
   const OpDef* def = default_registry().find(op, kOnnxDomain, opset);
   if (!def) return unsupported(op + " not registered at opset " + std::to_string(opset));
   for (const auto& [name, a] : attrs.all()) {
@@ -84,17 +82,4 @@ inline Result<std::vector<Tensor>> run_op(const std::string& op, int opset, cons
   return std::move(ctx.outputs());
 }
 
-template <typename T>
-Tensor make_tensor(const Shape& shape, const std::vector<T>& values) {
-  Tensor t = Tensor::allocate(dtype_of<T>(), shape);
-  std::copy(values.begin(), values.end(), t.data<T>());
-  return t;
-}
-
-template <typename T>
-std::vector<T> values_of(const Tensor& t) {
-  return std::vector<T>(t.data<T>(), t.data<T>() + t.num_elements());
-}
-
-
-}  // namespace onnx_mini::test
+}  // namespace onnx_mini::testing

@@ -1,12 +1,10 @@
-// Builds a one-node ONNX model in memory, loads it through the validating
-// loader (so attribute names, arities and opset resolution are exercised) and
-// runs it through a Session.
+// NodeModel: builds a one-node ONNX model in memory, loads it through the
+// validating loader (so attribute names, arities and opset resolution are
+// exercised) and runs it through a Session. For the kernel alone, without the
+// loader and the session, use run_kernel() (kernel_runner.h).
 #pragma once
 
-#include <cmath>
-#include <functional>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -15,6 +13,7 @@
 #include "graph/onnx_loader.h"
 #include "graph/tensor_proto.h"
 #include "runtime/session.h"
+#include "tests/testutil/tensors.h"
 
 namespace onnx_mini::testing {
 
@@ -118,51 +117,5 @@ class NodeModel {
   std::vector<In> inputs_;
   std::vector<onnx::AttributeProto> attrs_;
 };
-
-template <typename T>
-Tensor make(const Shape& shape, const std::vector<T>& values) {
-  Tensor t = Tensor::allocate(dtype_of<T>(), shape);
-  for (size_t i = 0; i < values.size() && i < static_cast<size_t>(t.num_elements()); ++i) t.data<T>()[i] = values[i];
-  return t;
-}
-template <typename T>
-Tensor scalar(T v) { return make<T>({}, {v}); }
-inline Tensor ints(const std::vector<int64_t>& v) { return make<int64_t>({static_cast<int64_t>(v.size())}, v); }
-
-// Seeded uniform floats in [lo, hi).
-inline Tensor random_float(const Shape& shape, uint32_t seed, float lo = -3.f, float hi = 3.f) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  Tensor t = Tensor::allocate(DataType::kFloat, shape);
-  for (int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = dist(gen);
-  return t;
-}
-
-template <typename T>
-std::vector<T> values_of(const Tensor& t) {
-  return std::vector<T>(t.data<T>(), t.data<T>() + t.num_elements());
-}
-
-// Multi-index helpers for naive references.
-inline std::vector<int64_t> unravel(int64_t i, const Shape& s) {
-  std::vector<int64_t> c(s.size());
-  for (size_t d = s.size(); d-- > 0;) {
-    c[d] = i % s[d];
-    i /= s[d];
-  }
-  return c;
-}
-inline int64_t ravel(const std::vector<int64_t>& c, const Shape& s) {
-  int64_t i = 0;
-  for (size_t d = 0; d < s.size(); ++d) i = i * s[d] + c[d];
-  return i;
-}
-// Index into `in` for output coordinate c under numpy broadcasting.
-inline int64_t broadcast_source(const std::vector<int64_t>& c, const Shape& in, const Shape& out) {
-  std::vector<int64_t> ic(in.size());
-  const size_t off = out.size() - in.size();
-  for (size_t d = 0; d < in.size(); ++d) ic[d] = in[d] == 1 ? 0 : c[off + d];
-  return ravel(ic, in);
-}
 
 }  // namespace onnx_mini::testing

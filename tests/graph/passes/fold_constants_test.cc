@@ -64,8 +64,8 @@ TEST(FoldConstants, ReshapeShapeBecomesKnown) {
   // Reshape's target shape computed from constants: after folding, inference knows Y's shape.
   GraphBuilder b;
   b.input("X", DataType::kFloat, {2, 6});
-  b.initializer("s1", int64_tensor({2}, {3, 2}));
-  b.initializer("s2", int64_tensor({2}, {0, 2}));
+  b.initializer("s1", make_tensor<int64_t>({2}, {3, 2}));
+  b.initializer("s2", make_tensor<int64_t>({2}, {0, 2}));
   b.node("Add", {"s1", "s2"}, {"shape"}, {}, "shape_sum");
   b.node("Reshape", {"X", "shape"}, {"Y"}, {}, "reshape");
   b.output("Y");
@@ -81,7 +81,7 @@ GraphBuilder shape_chain(const std::vector<Dim>& x_dims) {
   GraphBuilder b(13);
   b.input_symbolic("X", x_dims);
   Tensor zero = Tensor::allocate(DataType::kInt64, {});
-  b.initializer("zero", zero).initializer("axes0", int64_tensor({1}, {0})).initializer("minus1", int64_tensor({1}, {-1}));
+  b.initializer("zero", zero).initializer("axes0", make_tensor<int64_t>({1}, {0})).initializer("minus1", make_tensor<int64_t>({1}, {-1}));
   b.node("Shape", {"X"}, {"shape"}, {}, "shape");
   b.node("Gather", {"shape", "zero"}, {"batch"}, {{"axis", int_attr(0)}}, "gather");
   b.node("Unsqueeze", {"batch", "axes0"}, {"batch1"}, {}, "unsqueeze");

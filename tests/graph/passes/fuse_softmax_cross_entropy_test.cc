@@ -1,7 +1,9 @@
 // FuseSoftmaxCrossEntropy: LogSoftmax -> NLL and Softmax -> Log -> NLL become one
 // SoftmaxCrossEntropyLoss; wrong axis, pre-13 coercion on N-D input, second
 // consumers and graph outputs do not fuse; large logits stay finite only fused.
+#include <cmath>
 #include <limits>
+#include <random>
 
 #include "tests/testutil/graph_builder.h"
 
@@ -102,7 +104,7 @@ TEST(FuseSoftmaxCrossEntropy, SameLossOnAndOffForEveryVariant) {
             ASSERT_EQ(run_pass(fused, make_fuse_softmax_cross_entropy()).size(), 1u);
             // Moderate logits: the unfused Softmax -> Log path is accurate here, and
             // both sides sum in double; float32 rounding of log/exp differs by a few ulps.
-            expect_same_with_and_without_passes(g, feeds_for(c), 1e-5, 1e-5);
+            expect_same_with_and_without_passes(g, feeds_for(c), {.atol = 1e-5, .rtol = 1e-5});
           }
         }
       }
@@ -131,7 +133,7 @@ TEST(FuseSoftmaxCrossEntropy, Opset12CoercionOnlyFusesTwoDimensional) {
   c.logits_shape = {6, 5};
   Graph g2 = build_loss(c);
   EXPECT_EQ(run_pass(g2, make_fuse_softmax_cross_entropy()).size(), 1u);
-  expect_same_with_and_without_passes(build_loss(c), feeds_for(c), 1e-5, 1e-5);  // as above
+  expect_same_with_and_without_passes(build_loss(c), feeds_for(c), {.atol = 1e-5, .rtol = 1e-5});  // as above
 }
 
 TEST(FuseSoftmaxCrossEntropy, IntermediateGraphOutputDoesNotFuse) {

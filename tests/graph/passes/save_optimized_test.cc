@@ -65,7 +65,7 @@ TEST(SaveOptimized, ReloadsAndMatches) {
     ASSERT_TRUE(out.is_ok()) << out.status().message();
     ASSERT_EQ(out.value().size(), 1u);
     // Float32, fused vs unfused rounding: see expect_same_with_and_without_passes.
-    expect_close(out.value()[0].tensor, ref[0].tensor, 1e-5, 1e-4, "probs");
+    expect_close(out.value()[0].tensor, ref[0].tensor, {.atol = 1e-5, .rtol = 1e-4}, "probs");
   }
   std::remove(path.c_str());
 }
@@ -85,7 +85,7 @@ TEST(SaveOptimized, ReferenceModelRoundTrip) {
   EXPECT_EQ(count_ops(again.value()->graph(), "Relu"), 0);
   EXPECT_EQ(count_ops(again.value()->graph(), "FusedGemm"), 3);  // 2 with Relu, the output layer without
 
-  std::vector<NamedTensor> feeds = {{"X", random_tensor({8, 20}, 5)}, {"labels", int64_tensor({8}, {0, 1, 2, 3, 4, 0, 1, 2})}};
+  std::vector<NamedTensor> feeds = {{"X", random_tensor({8, 20}, 5)}, {"labels", make_tensor<int64_t>({8}, {0, 1, 2, 3, 4, 0, 1, 2})}};
   SessionOptions o0;
   o0.opt_level = 0;
   auto plain = Session::load(model, o0);
@@ -96,7 +96,7 @@ TEST(SaveOptimized, ReferenceModelRoundTrip) {
   ASSERT_TRUE(got.is_ok()) << got.status().message();
   ASSERT_EQ(want.value().size(), got.value().size());
   for (size_t i = 0; i < want.value().size(); ++i) {
-    expect_close(got.value()[i].tensor, want.value()[i].tensor, 1e-5, 1e-4, want.value()[i].name);
+    expect_close(got.value()[i].tensor, want.value()[i].tensor, {.atol = 1e-5, .rtol = 1e-4}, want.value()[i].name);
   }
   std::remove(path.c_str());
 }
@@ -124,7 +124,7 @@ TEST(SaveOptimized, BatchedMatMulAddReluRoundTrip) {
   ASSERT_TRUE(reloaded.is_ok()) << reloaded.status().message();
   auto out = reloaded.value()->run(feeds);
   ASSERT_TRUE(out.is_ok()) << out.status().message();
-  expect_close(out.value()[0].tensor, ref[0].tensor, 1e-5, 1e-4, "Y");  // fused vs unfused rounding, as above
+  expect_close(out.value()[0].tensor, ref[0].tensor, {.atol = 1e-5, .rtol = 1e-4}, "Y");  // fused vs unfused rounding, as above
   std::remove(path.c_str());
 }
 
