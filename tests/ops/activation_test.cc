@@ -1,11 +1,14 @@
 // Registration facts the sweep does not cover: versions, attributes and their
-// defaults, integer Relu, PRelu's broadcast, named edge values from the issue.
+// defaults, integer Relu, Relu's edge values through a session, PRelu's
+// broadcast, named edge values from the issue.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "ops/activation_functors.h"
 #include "tests/testutil/kernel_runner.h"
+#include "tests/testutil/node_model.h"
 
 namespace onnx_mini::testing {
 namespace {
@@ -76,6 +79,18 @@ TEST(Activation, ReluOnIntegersSigmoidRejectsThem) {
   auto bad = run_kernel("Sigmoid", 13, Attributes{}, {&xi});
   ASSERT_FALSE(bad.is_ok());
   EXPECT_EQ(bad.status().code(), ErrorCode::kUnsupported);
+}
+
+TEST(Activation, ReluEdgeCasesIncludingNaN) {
+  const float inf = std::numeric_limits<float>::infinity();
+  auto out = NodeModel("Relu", 13).feed(make_tensor({6}, {-inf, -1e-30f, 0.f, 1e-30f, inf, std::nanf("")})).run();
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  const Tensor& y = out.value()[0];
+  EXPECT_EQ(y.data<float>()[0], 0.f);
+  EXPECT_EQ(y.data<float>()[1], 0.f);
+  EXPECT_EQ(y.data<float>()[3], 1e-30f);
+  EXPECT_EQ(y.data<float>()[4], inf);
+  EXPECT_TRUE(std::isnan(y.data<float>()[5])) << "NaN must propagate";
 }
 
 TEST(PRelu, SlopeBroadcastsPerChannel) {

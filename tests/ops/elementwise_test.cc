@@ -56,6 +56,28 @@ TEST(Elementwise, BinaryOpsBroadcastAgainstReference) {
   }
 }
 
+// Add's output shape against shapes written out by hand, and its values against
+// a double reference: one float32 rounding, far inside atol 1e-4 + rtol 1e-5.
+TEST(Elementwise, AddBroadcastsToTheExpectedShape) {
+  struct Case {
+    Shape a, b, y;
+  };
+  for (const Case& c : {Case{{2, 3}, {2, 3}, {2, 3}}, Case{{2, 3}, {3}, {2, 3}}, Case{{2, 3}, {}, {2, 3}},
+                        Case{{2, 1, 4}, {3, 1}, {2, 3, 4}}, Case{{1}, {5, 1, 2}, {5, 1, 2}},
+                        Case{{3, 1}, {1, 4}, {3, 4}}}) {
+    Tensor a = random_tensor(c.a, 7), b = random_tensor(c.b, 8);
+    auto out = NodeModel("Add", 13).feed(a).feed(b).run();
+    ASSERT_TRUE(out.is_ok()) << out.status().message();
+    Tensor want = Tensor::allocate(DataType::kDouble, c.y);
+    for (int64_t i = 0; i < want.num_elements(); ++i) {
+      const std::vector<int64_t> coord = unravel(i, c.y);
+      want.data<double>()[i] = static_cast<double>(a.data<float>()[broadcast_source(coord, c.a, c.y)]) +
+                               b.data<float>()[broadcast_source(coord, c.b, c.y)];
+    }
+    expect_close(out.value()[0], want, {.atol = 1e-4, .rtol = 1e-5});
+  }
+}
+
 TEST(Elementwise, IncompatibleBroadcastIsAnError) {
   auto out = NodeModel("Add", 14).feed(random_tensor({2, 3}, 1, -3.f, 3.f)).feed(random_tensor({4}, 2, -3.f, 3.f)).run();
   ASSERT_FALSE(out.is_ok());

@@ -1,14 +1,17 @@
 // Softmax / LogSoftmax numerics on huge logits, -inf entries and random rows
-// against a long-double reference; opset semantics (coerce-to-2D before 13);
-// Hardmax.
+// against a long-double reference; opset semantics (coerce-to-2D before 13),
+// on the kernel alone and through the loader and a session; Hardmax.
 #include <gtest/gtest.h>
 
 #include <cfloat>
 #include <cmath>
 #include <random>
+#include <string>
 
 #include "tests/testutil/accuracy.h"
+#include "tests/testutil/expect_close.h"
 #include "tests/testutil/kernel_runner.h"
+#include "tests/testutil/node_model.h"
 
 namespace onnx_mini::testing {
 namespace {
@@ -88,6 +91,48 @@ TEST(Softmax, Opset11CoercesTo2DOpset13UsesOneAxis) {
   double s = std::exp(1.0) + std::exp(2.0) + std::exp(3.0) + std::exp(4.0);
   EXPECT_NEAR((*old_out)[0].data<float>()[0], std::exp(1.0) / s, 1e-7);
   EXPECT_NEAR((*new_out)[0].data<float>()[0], std::exp(1.0) / (std::exp(1.0) + std::exp(3.0)), 1e-7);
+}
+
+// x viewed as [outer, n, inner], normalised along n: ref_softmax on each strided row.
+Tensor ref_softmax_along(const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log) {
+  Tensor y = Tensor::allocate(DataType::kDouble, x.shape());
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i = 0; i < inner; ++i) {
+      std::vector<float> row;
+      for (int64_t c = 0; c < n; ++c) row.push_back(x.data<float>()[(o * n + c) * inner + i]);
+      std::vector<long double> ref = ref_softmax(row, log);
+      for (int64_t c = 0; c < n; ++c) y.data<double>()[(o * n + c) * inner + i] = static_cast<double>(ref[c]);
+    }
+  }
+  return y;
+}
+
+// The axis rules through the loader and a session: opset 13 normalises one axis,
+// opset 11 coerces to 2-D at the axis, the default axis is -1 from 13.
+// Tolerance: float32 results against the exact value, atol 1e-4 + rtol 1e-5
+// (the sweep above bounds the error at 2 ULP; this checks the axis, not the numerics).
+TEST(Softmax, AxisByOpsetThroughASession) {
+  Tensor x = random_tensor({2, 3, 4}, 9, -5, 5);
+  const Tolerance tol = {.atol = 1e-4, .rtol = 1e-5};
+  for (const std::string op : {"Softmax", "LogSoftmax"}) {
+    const bool log = op == "LogSoftmax";
+    auto axis1 = NodeModel(op, 13).feed(x).attr_int("axis", 1).run();
+    ASSERT_TRUE(axis1.is_ok()) << axis1.status().message();
+    expect_close(axis1.value()[0], ref_softmax_along(x, 2, 3, 4, log), tol, op + "-13 axis 1");
+    // Opset 11, axis 1: the input is coerced to [2, 12] and normalised over 12.
+    auto coerced = NodeModel(op, 11).feed(x).attr_int("axis", 1).run();
+    ASSERT_TRUE(coerced.is_ok()) << coerced.status().message();
+    expect_close(coerced.value()[0], ref_softmax_along(x, 2, 12, 1, log), tol, op + "-11 axis 1");
+    auto by_default = NodeModel(op, 13).feed(x).run();
+    ASSERT_TRUE(by_default.is_ok()) << by_default.status().message();
+    expect_close(by_default.value()[0], ref_softmax_along(x, 6, 4, 1, log), tol, op + "-13 default axis");
+  }
+}
+
+TEST(Softmax, HugeLogitsStayFiniteAndExactThroughASession) {
+  auto out = NodeModel("LogSoftmax", 13).feed(make_tensor({1, 3}, {1e4f, 0.f, -1e4f})).run();
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  EXPECT_EQ(values_of<float>(out.value()[0]), (std::vector<float>{0.f, -1e4f, -2e4f}));
 }
 
 TEST(Hardmax, OneAtFirstMaximum) {
