@@ -17,10 +17,10 @@ struct Tolerance {
   double magnitude_floor = 0;
 };
 
-// Same shape; float or double `got` against float or double `want` (a
-// double-precision reference may be passed as a double tensor), within `tol`.
-// NaN and +-Inf in `want` must be matched exactly; a NaN or Inf in `got` where
-// `want` is finite fails. Other dtypes must match bytewise.
+// Same shape and dtype (except that a float `got` may be checked against a
+// double-precision reference passed as a double tensor); float and double
+// elements within `tol`, NaN and +-Inf in `want` matched exactly (a NaN or Inf
+// in `got` where `want` is finite fails); other dtypes bytewise equal.
 void expect_close(const Tensor& got, const Tensor& want, const Tolerance& tol, const std::string& what = "");
 
 }  // namespace onnx_mini::testing

@@ -55,6 +55,11 @@ TEST(ExpectClose, FloatResultAgainstDoubleReference) {
       "out of tolerance");
 }
 
+TEST(ExpectClose, DtypeMismatchFailsExceptADoubleReference) {
+  EXPECT_FATAL_FAILURE(expect_close(make_tensor<double>({1}, {1}), make_tensor<float>({1}, {1}), kHuge), "dtype");
+  EXPECT_FATAL_FAILURE(expect_close(make_tensor<float>({1}, {1}), make_tensor<int64_t>({1}, {1}), kHuge), "dtype");
+}
+
 TEST(ExpectClose, ShapeMismatchFails) {
   EXPECT_FATAL_FAILURE(expect_close(make_tensor<float>({2}, {1, 2}), make_tensor<float>({1, 2}, {1, 2}), kHuge),
                        "shape");
