@@ -27,7 +27,7 @@ Tensor reference_binary(const Tensor& a, const Tensor& b, const std::function<do
 
 // float32 op vs double reference rounded to float: at most 1 ulp apart -> 1e-6
 // relative above 1, absolute below.
-constexpr Tolerance kOneUlp = {.rtol = 1e-6, .magnitude_floor = 1};
+constexpr Tolerance kOneUlp = {.rtol = 1e-6f, .magnitude_floor = 1};
 
 struct BinaryCase {
   const char* op;

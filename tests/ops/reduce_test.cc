@@ -57,7 +57,7 @@ std::vector<R> reductions() {
 
 // Both accumulate in double; only the final rounding to float differs: 1 ulp,
 // relative above 1 and absolute below.
-constexpr Tolerance kOneUlp = {.rtol = 1.2e-7, .magnitude_floor = 1};
+constexpr Tolerance kOneUlp = {.rtol = 1.2e-7f, .magnitude_floor = 1};
 
 TEST(Reduce, AttributeFormAgainstReference) {
   Tensor x = random_tensor({2, 3, 4}, 31, 0.5f, 1.5f);
