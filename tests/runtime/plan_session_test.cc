@@ -81,7 +81,7 @@ TEST(SessionTest, InputErrorsNameTheInput) {
   EXPECT_NE(missing.status().message().find("missing input 'x'"), std::string::npos);
   auto unknown = (*s)->run({{"x", make_tensor({1, 3}, {1, 2, 3})}, {"nope", make_tensor({1}, {1})}});
   EXPECT_NE(unknown.status().message().find("unknown input name 'nope'"), std::string::npos);
-  auto dtype = (*s)->run({{"x", testing::make_tensor_i64({1, 3}, {1, 2, 3})}});
+  auto dtype = (*s)->run({{"x", testing::make_tensor<int64_t>({1, 3}, {1, 2, 3})}});
   EXPECT_NE(dtype.status().message().find("expected float, got int64"), std::string::npos);
   auto rank = (*s)->run({{"x", make_tensor({3}, {1, 2, 3})}});
   EXPECT_NE(rank.status().message().find("expected rank 2"), std::string::npos);

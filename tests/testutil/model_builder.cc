@@ -94,32 +94,6 @@ Result<std::unique_ptr<Session>> make_session(const onnx::ModelProto& model, con
   return Session::from_graph(std::move(g), options);
 }
 
-Tensor make_tensor(const std::vector<int64_t>& shape, const std::vector<float>& values) {
-  Tensor t = Tensor::allocate(DataType::kFloat, shape);
-  std::copy(values.begin(), values.end(), t.data<float>());
-  return t;
-}
-
-Tensor make_tensor_i64(const std::vector<int64_t>& shape, const std::vector<int64_t>& values) {
-  Tensor t = Tensor::allocate(DataType::kInt64, shape);
-  std::copy(values.begin(), values.end(), t.data<int64_t>());
-  return t;
-}
-
-Tensor random_tensor(const std::vector<int64_t>& shape, uint64_t seed, float lo, float hi) {
-  Tensor t = Tensor::allocate(DataType::kFloat, shape);
-  uint64_t state = seed * 0x9e3779b97f4a7c15ULL + 1;
-  for (int64_t i = 0; i < t.num_elements(); ++i) {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    double u = static_cast<double>(z >> 11) * 0x1.0p-53;
-    t.data<float>()[i] = static_cast<float>(lo + (hi - lo) * u);
-  }
-  return t;
-}
-
 std::string binary_dir() {
   const char* d = std::getenv("ONNX_MINI_BINARY_DIR");
   return d ? d : ONNX_MINI_BINARY_DIR_DEFAULT;

@@ -10,6 +10,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "runtime/session.h"
+#include "tests/testutil/tensors.h"
 
 namespace onnx_mini::testing {
 
@@ -38,11 +39,6 @@ void set_attr(onnx::NodeProto& n, const std::string& name, const std::vector<int
 
 // Loads a model proto into a session (copying it: the loader moves tensor bytes out).
 Result<std::unique_ptr<Session>> make_session(const onnx::ModelProto& model, const SessionOptions& options = {});
-
-Tensor make_tensor(const std::vector<int64_t>& shape, const std::vector<float>& values);
-Tensor make_tensor_i64(const std::vector<int64_t>& shape, const std::vector<int64_t>& values);
-// Seeded uniform [lo, hi) floats (SplitMix64; same on every platform).
-Tensor random_tensor(const std::vector<int64_t>& shape, uint64_t seed, float lo = -1.f, float hi = 1.f);
 
 // Where the build tree and the source tree are (set by CTest; fallbacks for manual runs).
 std::string binary_dir();

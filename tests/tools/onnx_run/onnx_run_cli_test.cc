@@ -146,7 +146,7 @@ TEST(OnnxRunCliTest, ExitCodesForBadModelsAndInputs) {
   EXPECT_EQ(bad_input.code, 5) << bad_input.err;
   EXPECT_NE(bad_input.err.find("malformed .npy"), std::string::npos) << bad_input.err;
 
-  Tensor wrong = testing::make_tensor_i64({1, 3}, {1, 2, 3});
+  Tensor wrong = testing::make_tensor<int64_t>({1, 3}, {1, 2, 3});
   ASSERT_TRUE(write_npy(good + "/wrong.npy", wrong).is_ok());
   CliResult wrong_dtype = run_cli(good + "/model.onnx --input x=" + good + "/wrong.npy");
   EXPECT_EQ(wrong_dtype.code, 5);

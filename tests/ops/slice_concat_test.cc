@@ -1,0 +1,168 @@
+// Slice (attribute form before 10, inputs after), Concat, Split.
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "tests/testutil/node_model.h"
+
+namespace onnx_mini::testing {
+namespace {
+
+// Python-style slice indices of one axis (reference).
+std::vector<int64_t> py_slice(int64_t dim, int64_t start, int64_t end, int64_t step) {
+  auto norm = [dim](int64_t v, int64_t lo, int64_t hi) {
+    if (v < 0) v += dim;
+    return std::clamp(v, lo, hi);
+  };
+  std::vector<int64_t> out;
+  if (step > 0) {
+    for (int64_t i = norm(start, 0, dim), e = norm(end, 0, dim); i < e; i += step) out.push_back(i);
+  } else if (dim > 0) {
+    for (int64_t i = norm(start, -1, dim - 1), e = norm(end, -1, dim - 1); i > e; i += step) out.push_back(i);
+  }
+  return out;
+}
+
+TEST(Slice, AgainstReference) {
+  Tensor x = random_tensor({5, 6}, 61, -3.f, 3.f);
+  const int64_t big = std::numeric_limits<int64_t>::max(), small = std::numeric_limits<int64_t>::min();
+  struct C { int64_t s, e, st; };
+  for (const C& c : {C{0, 3, 1}, C{1, -1, 2}, C{-2, big, 1}, C{4, small, -1}, C{big, 0, -2}, C{3, 3, 1}, C{-100, 100, 3}, C{5, -7, -1}}) {
+    auto out = NodeModel("Slice", 13).feed(x).feed(ints({c.s})).feed(ints({c.e})).feed(ints({-1})).feed(ints({c.st})).run();
+    ASSERT_TRUE(out.is_ok()) << out.status().message();
+    std::vector<int64_t> cols = py_slice(6, c.s, c.e, c.st);
+    ASSERT_EQ(out.value()[0].shape(), (Shape{5, static_cast<int64_t>(cols.size())})) << c.s << ":" << c.e << ":" << c.st;
+    for (int64_t r = 0; r < 5; ++r) {
+      for (size_t j = 0; j < cols.size(); ++j) {
+        EXPECT_EQ(out.value()[0].data<float>()[r * static_cast<int64_t>(cols.size()) + static_cast<int64_t>(j)], x.data<float>()[r * 6 + cols[j]]);
+      }
+    }
+  }
+}
+
+TEST(Slice, AttributeFormBeforeOpset10) {
+  Tensor x = random_tensor({4, 3}, 62, -3.f, 3.f);
+  auto out = NodeModel("Slice", 9).feed(x).attr_ints("starts", {1}).attr_ints("ends", {3}).attr_ints("axes", {0}).run();
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  EXPECT_EQ(out.value()[0].shape(), (Shape{2, 3}));
+  EXPECT_EQ(out.value()[0].data<float>()[0], x.data<float>()[3]);
+  EXPECT_FALSE(NodeModel("Slice", 10).feed(x).attr_ints("starts", {1}).attr_ints("ends", {3}).run().is_ok());
+}
+
+TEST(Slice, BadArgumentsAreErrors) {
+  Tensor x = random_tensor({4, 3}, 63, -3.f, 3.f);
+  auto zero = NodeModel("Slice", 13).feed(x).feed(ints({0})).feed(ints({2})).feed(ints({0})).feed(ints({0})).run();
+  ASSERT_FALSE(zero.is_ok());
+  EXPECT_NE(zero.status().message().find("step 0"), std::string::npos);
+  auto axis = NodeModel("Slice", 13).feed(x).feed(ints({0})).feed(ints({2})).feed(ints({2})).run();
+  ASSERT_FALSE(axis.is_ok());
+  EXPECT_NE(axis.status().message().find("axis 2"), std::string::npos);
+  EXPECT_FALSE(NodeModel("Slice", 13).feed(x).feed(ints({0, 1})).feed(ints({2})).run().is_ok());
+}
+
+TEST(Concat, AgainstReferenceWithEmptyInput) {
+  Tensor a = random_tensor({2, 3}, 64, -3.f, 3.f), b = Tensor::allocate(DataType::kFloat, {2, 0}), c = random_tensor({2, 1}, 65, -3.f, 3.f);
+  auto out = NodeModel("Concat", 13).feed(a).feed(b).feed(c).attr_int("axis", -1).run();
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  EXPECT_EQ(out.value()[0].shape(), (Shape{2, 4}));
+  for (int64_t r = 0; r < 2; ++r) {
+    for (int64_t j = 0; j < 3; ++j) EXPECT_EQ(out.value()[0].data<float>()[r * 4 + j], a.data<float>()[r * 3 + j]);
+    EXPECT_EQ(out.value()[0].data<float>()[r * 4 + 3], c.data<float>()[r]);
+  }
+  EXPECT_FALSE(NodeModel("Concat", 13).feed(a).feed(random_tensor({3, 3}, 66, -3.f, 3.f)).attr_int("axis", 1).run().is_ok());
+  EXPECT_FALSE(NodeModel("Concat", 13).feed(a).attr_int("axis", 2).run().is_ok());
+}
+
+TEST(Split, AttributeBefore13InputAfterAndEqualParts) {
+  Tensor x = random_tensor({2, 6}, 67, -3.f, 3.f);
+  auto attr = NodeModel("Split", 11).feed(x).attr_int("axis", 1).attr_ints("split", {1, 5}).outputs(2).run();
+  ASSERT_TRUE(attr.is_ok()) << attr.status().message();
+  EXPECT_EQ(attr.value()[0].shape(), (Shape{2, 1}));
+  EXPECT_EQ(attr.value()[1].shape(), (Shape{2, 5}));
+  EXPECT_EQ(attr.value()[1].data<float>()[5], x.data<float>()[7]);
+  auto input = NodeModel("Split", 13).feed(x).feed(ints({4, 2})).attr_int("axis", -1).outputs(2).run();
+  ASSERT_TRUE(input.is_ok()) << input.status().message();
+  EXPECT_EQ(input.value()[1].shape(), (Shape{2, 2}));
+  EXPECT_EQ(input.value()[1].data<float>()[0], x.data<float>()[4]);
+  auto equal = NodeModel("Split", 13).feed(x).attr_int("axis", 1).outputs(3).run();
+  ASSERT_TRUE(equal.is_ok());
+  EXPECT_EQ(equal.value()[2].shape(), (Shape{2, 2}));
+  EXPECT_FALSE(NodeModel("Split", 13).feed(x).attr_int("axis", 1).outputs(4).run().is_ok());  // 6 % 4 != 0
+  EXPECT_FALSE(NodeModel("Split", 13).feed(x).feed(ints({4, 3})).attr_int("axis", 1).outputs(2).run().is_ok());
+  EXPECT_FALSE(NodeModel("Split", 13).feed(x).attr_ints("split", {3, 3}).outputs(2).run().is_ok());  // attr gone
+}
+
+// Split-18: num_outputs parts of ceil(dim / n), the last one smaller (ONNX's
+// shape inference and reference: 7 -> 3,3,1 and 4 -> 2,2,0); 5 into 4 would
+// leave the last part negative and is an error.
+TEST(Split, NumOutputsFromOpset18WithSmallerLastChunk) {
+  Tensor x = random_tensor({2, 7}, 71, -3.f, 3.f);
+  auto out = NodeModel("Split", 18).feed(x).attr_int("axis", 1).attr_int("num_outputs", 3).outputs(3).run();
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  const std::vector<int64_t> sizes = {3, 3, 1};
+  int64_t col = 0;
+  for (size_t k = 0; k < 3; ++k) {
+    const Tensor& y = out.value()[k];
+    ASSERT_EQ(y.shape(), (Shape{2, sizes[k]}));
+    for (int64_t r = 0; r < 2; ++r) {
+      for (int64_t c = 0; c < sizes[k]; ++c) EXPECT_EQ(y.data<float>()[r * sizes[k] + c], x.data<float>()[r * 7 + col + c]);
+    }
+    col += sizes[k];
+  }
+  // The same with the axis size unknown at build time (sizes decided at run time).
+  auto sym = NodeModel("Split", 18).input(In::feed_symbolic(x)).attr_int("axis", -1).attr_int("num_outputs", 3).outputs(3).run();
+  ASSERT_TRUE(sym.is_ok()) << sym.status().message();
+  EXPECT_EQ(sym.value()[2].shape(), (Shape{2, 1}));
+
+  auto empty_last = NodeModel("Split", 18).feed(random_tensor({4}, 72, -3.f, 3.f)).attr_int("num_outputs", 3).outputs(3).run();
+  ASSERT_TRUE(empty_last.is_ok()) << empty_last.status().message();
+  EXPECT_EQ(empty_last.value()[1].shape(), (Shape{2}));
+  EXPECT_EQ(empty_last.value()[2].shape(), (Shape{0}));
+
+  auto even = NodeModel("Split", 18).feed(random_tensor({6}, 73, -3.f, 3.f)).attr_int("num_outputs", 2).outputs(2).run();
+  ASSERT_TRUE(even.is_ok());
+  EXPECT_EQ(even.value()[1].shape(), (Shape{3}));
+
+  auto too_many = NodeModel("Split", 18).feed(random_tensor({5}, 74, -3.f, 3.f)).attr_int("num_outputs", 4).outputs(4).run();
+  ASSERT_FALSE(too_many.is_ok());
+  EXPECT_NE(too_many.status().message().find("num_outputs"), std::string::npos) << too_many.status().message();
+  auto too_many_sym =
+      NodeModel("Split", 18).input(In::feed_symbolic(random_tensor({5}, 74, -3.f, 3.f))).attr_int("num_outputs", 4).outputs(4).run();
+  ASSERT_FALSE(too_many_sym.is_ok());
+  EXPECT_EQ(too_many_sym.status().code(), ErrorCode::kBadInput);
+}
+
+TEST(Split, NumOutputsMustMatchOutputsAndExcludesSplitInput) {
+  Tensor x = random_tensor({6}, 75, -3.f, 3.f);
+  auto mismatch = NodeModel("Split", 18).feed(x).attr_int("num_outputs", 3).outputs(2).run();
+  ASSERT_FALSE(mismatch.is_ok());
+  EXPECT_NE(mismatch.status().message().find("'num_outputs' = 3 but the node has 2 outputs"), std::string::npos)
+      << mismatch.status().message();
+  auto both = NodeModel("Split", 18).feed(x).feed(ints({3, 3})).attr_int("num_outputs", 2).outputs(2).run();
+  ASSERT_FALSE(both.is_ok());
+  EXPECT_NE(both.status().message().find("both given"), std::string::npos) << both.status().message();
+  EXPECT_FALSE(NodeModel("Split", 18).feed(x).attr_int("num_outputs", 0).outputs(1).run().is_ok());
+  // Before 18 the attribute does not exist.
+  EXPECT_FALSE(NodeModel("Split", 13).feed(x).attr_int("num_outputs", 2).outputs(2).run().is_ok());
+  // At 18 the 'split' input still works, and with neither the parts are equal, one per output.
+  auto input = NodeModel("Split", 18).feed(x).feed(ints({1, 5})).outputs(2).run();
+  ASSERT_TRUE(input.is_ok()) << input.status().message();
+  EXPECT_EQ(input.value()[1].shape(), (Shape{5}));
+  auto neither = NodeModel("Split", 18).feed(x).outputs(3).run();
+  ASSERT_TRUE(neither.is_ok()) << neither.status().message();
+  EXPECT_EQ(neither.value()[2].shape(), (Shape{2}));
+}
+
+// A constant 'split' with fewer sizes than outputs, on an axis whose size is
+// unknown at build time: rejected at load (shape inference used to index the
+// sizes by output and read past their end).
+TEST(Split, ShortConstantSplitWithSymbolicAxisIsRejectedAtLoad) {
+  auto r = NodeModel("Split", 13).input(In::feed_symbolic(random_tensor({6}, 76, -3.f, 3.f))).init(ints({6})).outputs(3).run();
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("1 sizes for 3 outputs"), std::string::npos) << r.status().message();
+  auto attr = NodeModel("Split", 11).input(In::feed_symbolic(random_tensor({6}, 76, -3.f, 3.f))).attr_ints("split", {6}).outputs(2).run();
+  ASSERT_FALSE(attr.is_ok());
+}
+
+}  // namespace
+}  // namespace onnx_mini::testing
