@@ -101,7 +101,7 @@ class FoldConstants final : public Pass {
     bool any_output = false;
     for (ValueId out : n.outputs) {
       if (out == kNoId) continue;
-      if (g.value(out).is_graph_output) return false;
+      if (g.is_graph_output(out)) return false;
       any_output = true;
     }
     return any_output;
@@ -114,7 +114,7 @@ class FoldConstants final : public Pass {
     for (NodeId id : order) {
       const Node& n = g.node(id);
       if (n.removed) continue;
-      if (n.outputs.size() == 1 && n.outputs[0] != kNoId && !g.value(n.outputs[0]).is_graph_output) {
+      if (n.outputs.size() == 1 && n.outputs[0] != kNoId && !g.is_graph_output(n.outputs[0])) {
         if (auto t = static_shape_value(g, n)) {
           std::string line = "folded " + n.op_type + " " + quoted_name(g, n) + " of known shape into constant";
           const ValueId out = n.outputs[0];
