@@ -124,11 +124,15 @@ class Planner {
     }
     Distribution dist;
     if (o_.bias_init.kind == BiasInit::Kind::kScheme) {
+      // As torch.nn.init, a scheme that needs fans takes them from the tensor's own
+      // shape: a 1-D bias has none (an error), a 2-D one such as Gemm's [1, N] C has.
+      std::optional<Fans> fans;
       if (needs_fans(o_.bias_init.scheme)) {
-        return torch_fans(shape_of(t)).status().with_context("'" + t.name() + "' (a bias) with --bias " +
-                                                             to_string(o_.bias_init) + ": ");
+        auto own = torch_fans(shape_of(t));
+        if (!own.is_ok()) return own.status().with_context("'" + t.name() + "' (a bias) with --bias " + to_string(o_.bias_init) + ": ");
+        fans = own.value();
       }
-      OM_ASSIGN_OR_RETURN(dist, resolve(o_.bias_init.scheme, std::nullopt));
+      OM_ASSIGN_OR_RETURN(dist, resolve(o_.bias_init.scheme, fans));
     } else {
       const std::string& weight = as_bias.weight;
       OM_ASSIGN_OR_RETURN(const Fans fans, weight_fans(weight, shape_of_initializer(weight), uses_of(weight)));
