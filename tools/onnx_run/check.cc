@@ -31,14 +31,18 @@ std::vector<fs::path> numbered_files(const fs::path& dir, const std::string& pre
 
 }  // namespace
 
+double value_at(const Tensor& t, int64_t i) {
+  double v = 0;
+  dispatch_dtype(t.dtype(), [&](auto tag) { v = static_cast<double>(t.data<decltype(tag)>()[i]); });
+  return v;
+}
+
 std::string leading_values(const Tensor& t, int count) {
   std::string out;
   int64_t n = std::min<int64_t>(t.num_elements(), count);
   for (int64_t i = 0; i < n; ++i) {
-    double v = 0;
-    dispatch_dtype(t.dtype(), [&](auto tag) { v = static_cast<double>(t.data<decltype(tag)>()[i]); });
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%s%.6g", i ? " " : "", v);
+    std::snprintf(buf, sizeof buf, "%s%.6g", i ? " " : "", value_at(t, i));
     out += buf;
   }
   if (t.num_elements() > n) out += " ...";

@@ -151,11 +151,7 @@ Status write_outputs(const Session& session, const std::vector<Tensor>& outputs,
 std::string json_values(const Tensor& t, int count) {
   JsonArray values;
   const int64_t n = std::min<int64_t>(t.num_elements(), count);
-  for (int64_t i = 0; i < n; ++i) {
-    double v = 0;
-    dispatch_dtype(t.dtype(), [&](auto tag) { v = static_cast<double>(t.data<decltype(tag)>()[i]); });
-    values.add_number(v);
-  }
+  for (int64_t i = 0; i < n; ++i) values.add_number(value_at(t, i));
   return values.str();
 }
 
