@@ -12,9 +12,20 @@ Fusion start_fusion(const Graph& g, std::vector<NodeId> matched, const std::stri
 }
 
 NodeId finalize_fusion(Graph& g, Fusion fusion) {
-  for (NodeId id : fusion.matched) g.remove_node(id);
-  if (fusion.node.domain == kOnnxMiniDomain) g.opset_imports().emplace(kOnnxMiniDomain, 1);
-  return g.add_node(std::move(fusion.node));
+  std::vector<Node> add;
+  add.push_back(std::move(fusion.node));
+  return replace_nodes(g, fusion.matched, std::move(add)).front();
+}
+
+std::vector<NodeId> replace_nodes(Graph& g, const std::vector<NodeId>& remove, std::vector<Node> add) {
+  for (NodeId id : remove) g.remove_node(id);
+  std::vector<NodeId> added;
+  added.reserve(add.size());
+  for (Node& n : add) {
+    if (n.domain == kOnnxMiniDomain) g.opset_imports().emplace(kOnnxMiniDomain, 1);
+    added.push_back(g.add_node(std::move(n)));
+  }
+  return added;
 }
 
 }  // namespace onnx_mini

@@ -33,4 +33,10 @@ Fusion start_fusion(const Graph& g, std::vector<NodeId> matched, const std::stri
 // new node's id.
 NodeId finalize_fusion(Graph& g, Fusion fusion);
 
+// The general patch, for rewrites that are not N-to-1 (an expansion is 1-to-N):
+// removes `remove`, then adds `add` in order, declaring onnx-mini's domain when
+// an added node is in it. The added nodes must write the removed nodes' outputs
+// (same value ids) or fresh values. Returns the added nodes' ids.
+std::vector<NodeId> replace_nodes(Graph& g, const std::vector<NodeId>& remove, std::vector<Node> add);
+
 }  // namespace onnx_mini

@@ -4,6 +4,8 @@
 // onnx-mini's domain is declared when the replacement lives there.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "graph/passes/fusion.h"
 #include "graph/passes/pattern_pass.h"
 
@@ -103,6 +105,29 @@ TEST(FinalizeFusionTest, AnAiOnnxReplacementDeclaresNoNewDomain) {
   EXPECT_EQ(m.g.node(abs).opset, kOpset);
   EXPECT_EQ(m.g.opset_imports().count(kOnnxMiniDomain), 0u);
   EXPECT_TRUE(verify_graph(m.g).is_ok());
+}
+
+TEST(FinalizeFusionTest, ReplaceNodesSplitsOneNodeIntoSeveral) {
+  // The expansion direction: Relu 'act' becomes Neg -> Neg, the last one writing Y.
+  GemmRelu m;
+  const ValueId mid = m.g.add_value("Y_mid");
+  std::vector<Node> add;
+  for (auto [in, out, name] : {std::tuple{m.h, mid, "act/neg1"}, std::tuple{mid, m.y, "act/neg2"}}) {
+    Node n = make_node(m.g, "Neg", kOnnxDomain, name);
+    n.inputs = {in};
+    n.outputs = {out};
+    add.push_back(std::move(n));
+  }
+  const std::vector<NodeId> added = replace_nodes(m.g, {m.relu}, std::move(add));
+  ASSERT_EQ(added.size(), 2u);
+  EXPECT_TRUE(m.g.node(m.relu).removed);
+  EXPECT_EQ(m.g.value(mid).producer, added[0]);
+  EXPECT_EQ(m.g.value(m.y).producer, added[1]);
+  EXPECT_EQ(m.g.value(m.y).consumers, (std::vector<NodeId>{m.after}));
+  EXPECT_EQ(m.g.value(m.h).consumers, (std::vector<NodeId>{added[0]}));
+  EXPECT_EQ(m.g.opset_imports().count(kOnnxMiniDomain), 0u);
+  Status verified = verify_graph(m.g);
+  EXPECT_TRUE(verified.is_ok()) << verified.message();
 }
 
 TEST(FinalizeFusionTest, PrivateIntermediateIsTheOnlyValueAFusionMayDrop) {
