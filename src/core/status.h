@@ -51,12 +51,21 @@ inline Status usage_error(std::string msg) { return {ErrorCode::kUsage, std::mov
 inline Status resource_limit(std::string msg) { return {ErrorCode::kResourceLimit, std::move(msg)}; }
 inline Status internal_error(std::string msg) { return {ErrorCode::kInternal, std::move(msg)}; }
 
+// Why a Result built from an OK Status holds no value (see Result(Status)).
+inline constexpr const char* kOkStatusWithoutValue = "a Result was constructed from an OK Status, without a value";
+
 // A value or the Status explaining why there is none.
 template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) {}  // NOLINT
+  // An OK Status carries no value, so a Result built from one is a bug in the
+  // caller. Left alone it would read failed (is_ok()) while its status reads OK,
+  // and OM_ASSIGN_OR_RETURN would return that OK status: success without the
+  // value. It becomes an internal error instead, so both agree and the bug
+  // surfaces (absl::StatusOr does the same).
+  Result(Status status)  // NOLINT: implicit by design
+      : status_(status.is_ok() ? internal_error(kOkStatusWithoutValue) : std::move(status)) {}
   bool is_ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
   T& value() & { return *value_; }
@@ -73,8 +82,9 @@ class [[nodiscard]] Result {
 
 }  // namespace onnx_mini
 
-// Early return on error; the only macros in the project, kept for readability of
-// long validation sequences.
+// Early return on error, kept as macros for readability of long validation
+// sequences. The only macros of the error-handling API; the few others in the
+// project are local feature switches inside single .cc files.
 #define OM_RETURN_IF_ERROR(expr)                  \
   do {                                            \
     ::onnx_mini::Status om_status_ = (expr);      \

@@ -23,14 +23,6 @@ ValueId Graph::find_value(const std::string& name) const {
   return it == by_name_.end() ? kNoId : it->second;
 }
 
-std::string Graph::unique_name(const std::string& base) const {
-  if (find_value(base) == kNoId) return base;
-  for (int i = 1;; ++i) {
-    std::string candidate = base + "_" + std::to_string(i);
-    if (find_value(candidate) == kNoId) return candidate;
-  }
-}
-
 NodeId Graph::add_node(Node node) {
   NodeId id = static_cast<NodeId>(nodes_.size());
   for (ValueId in : node.inputs) {

@@ -53,8 +53,6 @@ class Graph {
   Value& value(ValueId id) { return values_[static_cast<size_t>(id)]; }
   const Value& value(ValueId id) const { return values_[static_cast<size_t>(id)]; }
   size_t num_values() const { return values_.size(); }
-  // A fresh, unused value name derived from base.
-  std::string unique_name(const std::string& base) const;
 
   // Nodes
   NodeId add_node(Node node);  // wires producer/consumer links
@@ -67,9 +65,13 @@ class Graph {
   // Every consumer of `from` reads `to` instead (graph outputs are not moved).
   void replace_all_uses(ValueId from, ValueId to);
 
-  // Queries used by passes
+  // Queries used by passes (graph/passes/pattern_pass.h builds its checks on them)
   bool has_single_consumer(ValueId v) const { return value(v).consumers.size() == 1; }
+  // The node reading v when exactly one node input does, else kNoId.
+  NodeId sole_consumer(ValueId v) const { return has_single_consumer(v) ? value(v).consumers[0] : kNoId; }
   bool is_graph_output(ValueId v) const { return value(v).is_graph_output; }
+  // Nothing reads v: no node input and not a graph output.
+  bool is_unused(ValueId v) const { return value(v).consumers.empty() && !is_graph_output(v); }
   bool is_constant(ValueId v) const;  // initializer not overridable by the caller
   const Tensor* constant_value(ValueId v) const;
   int opset(const std::string& domain) const;

@@ -1,5 +1,6 @@
 #include "graph/onnx_writer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -35,6 +36,52 @@ void write_attribute(const std::string& name, const Attribute& a, onnx::Attribut
   }
 }
 
+// The graph's imports, plus onnx-mini's domain when a fused op uses it.
+void write_opset_imports(const Graph& g, const std::vector<NodeId>& nodes, onnx::ModelProto& model) {
+  for (const auto& [domain, version] : g.opset_imports()) {
+    auto* op = model.add_opset_import();
+    op->set_domain(domain);
+    op->set_version(version);
+  }
+  const bool uses_own_domain =
+      std::any_of(nodes.begin(), nodes.end(), [&](NodeId id) { return g.node(id).domain == kOnnxMiniDomain; });
+  if (uses_own_domain && !g.opset_imports().count(kOnnxMiniDomain)) {
+    auto* op = model.add_opset_import();
+    op->set_domain(kOnnxMiniDomain);
+    op->set_version(1);
+  }
+}
+
+void write_value_info(const Graph& g, ValueId v, onnx::ValueInfoProto& out) {
+  out.set_name(g.value(v).name);
+  write_type(g.value(v).info, *out.mutable_type());
+}
+
+// Initializers still read by a live node or exposed as graph input/output.
+void write_initializers(const Graph& g, onnx::GraphProto& gp) {
+  for (size_t i = 0; i < g.num_values(); ++i) {
+    const ValueId v = static_cast<ValueId>(i);
+    const Value& val = g.value(v);
+    if (!val.initializer || (g.is_unused(v) && !val.is_graph_input)) continue;
+    tensor_to_proto(*val.initializer, val.name, *gp.add_initializer());
+  }
+}
+
+// The node, and the inferred types of its outputs (graph outputs are declared separately).
+void write_node(const Graph& g, const Node& n, onnx::GraphProto& gp) {
+  auto* np = gp.add_node();
+  np->set_name(n.name);
+  np->set_op_type(n.op_type);
+  np->set_domain(n.domain);
+  for (ValueId in : n.inputs) np->add_input(in == kNoId ? "" : g.value(in).name);
+  for (ValueId out : n.outputs) np->add_output(out == kNoId ? "" : g.value(out).name);
+  for (const auto& [name, a] : n.attrs.all()) write_attribute(name, a, *np->add_attribute());
+  for (ValueId out : n.outputs) {
+    if (out == kNoId || g.is_graph_output(out) || g.value(out).info.dtype == DataType::kUndefined) continue;
+    write_value_info(g, out, *gp.add_value_info());
+  }
+}
+
 }  // namespace
 
 void graph_to_model(const Graph& g, onnx::ModelProto& model) {
@@ -42,54 +89,15 @@ void graph_to_model(const Graph& g, onnx::ModelProto& model) {
   model.set_ir_version(g.ir_version > 0 ? g.ir_version : 8);
   model.set_producer_name("onnx-mini");
   model.set_producer_version("0.1.0");
-  bool uses_own_domain = false;
   auto order = g.topological_order();
-  std::vector<NodeId> nodes = order.is_ok() ? order.value() : std::vector<NodeId>{};
-  for (NodeId id : nodes) uses_own_domain = uses_own_domain || g.node(id).domain == kOnnxMiniDomain;
-  for (const auto& [domain, version] : g.opset_imports()) {
-    auto* op = model.add_opset_import();
-    op->set_domain(domain);
-    op->set_version(version);
-  }
-  if (uses_own_domain && !g.opset_imports().count(kOnnxMiniDomain)) {
-    auto* op = model.add_opset_import();
-    op->set_domain(kOnnxMiniDomain);
-    op->set_version(1);
-  }
+  const std::vector<NodeId> nodes = order.is_ok() ? order.value() : std::vector<NodeId>{};
+  write_opset_imports(g, nodes, model);
   onnx::GraphProto& gp = *model.mutable_graph();
   gp.set_name(g.name.empty() ? "onnx_mini_graph" : g.name);
-  for (ValueId v : g.inputs()) {
-    auto* in = gp.add_input();
-    in->set_name(g.value(v).name);
-    write_type(g.value(v).info, *in->mutable_type());
-  }
-  for (size_t v = 0; v < g.num_values(); ++v) {
-    const Value& val = g.value(static_cast<ValueId>(v));
-    // Initializers still read by a live node or exposed as graph input/output.
-    if (!val.initializer || (val.consumers.empty() && !val.is_graph_input && !val.is_graph_output)) continue;
-    tensor_to_proto(*val.initializer, val.name, *gp.add_initializer());
-  }
-  for (NodeId id : nodes) {
-    const Node& n = g.node(id);
-    auto* np = gp.add_node();
-    np->set_name(n.name);
-    np->set_op_type(n.op_type);
-    np->set_domain(n.domain);
-    for (ValueId in : n.inputs) np->add_input(in == kNoId ? "" : g.value(in).name);
-    for (ValueId out : n.outputs) np->add_output(out == kNoId ? "" : g.value(out).name);
-    for (const auto& [name, a] : n.attrs.all()) write_attribute(name, a, *np->add_attribute());
-    for (ValueId out : n.outputs) {
-      if (out == kNoId || g.value(out).is_graph_output || g.value(out).info.dtype == DataType::kUndefined) continue;
-      auto* vi = gp.add_value_info();
-      vi->set_name(g.value(out).name);
-      write_type(g.value(out).info, *vi->mutable_type());
-    }
-  }
-  for (ValueId v : g.outputs()) {
-    auto* out = gp.add_output();
-    out->set_name(g.value(v).name);
-    write_type(g.value(v).info, *out->mutable_type());
-  }
+  for (ValueId v : g.inputs()) write_value_info(g, v, *gp.add_input());
+  write_initializers(g, gp);
+  for (NodeId id : nodes) write_node(g, g.node(id), gp);
+  for (ValueId v : g.outputs()) write_value_info(g, v, *gp.add_output());
 }
 
 Status save_onnx_file(const Graph& g, const std::string& path) {

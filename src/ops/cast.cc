@@ -110,13 +110,17 @@ Status infer_cast_like(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_cast_ops(OpRegistry& r) {
-  r.add({"Cast", kOnnxDomain, 6, 1, 1, 1, 1, {"to"}, infer_cast, make_kernel<Cast>()});
-  r.add({"CastLike", kOnnxDomain, 15, 2, 2, 1, 1, {}, infer_cast_like, make_kernel<CastLike>()});
+  r.add({.op_type = "Cast", .since_version = 6, .attributes = {"to"}, .infer = infer_cast,
+         .create = make_kernel<Cast>()});
+  r.add({.op_type = "CastLike", .since_version = 15, .min_inputs = 2, .max_inputs = 2, .infer = infer_cast_like,
+         .create = make_kernel<CastLike>()});
   // Version 19 adds float8 types and `saturate`, which only affects casts to
   // float8; onnx-mini has no float8 (such a target is rejected as unsupported),
   // so the attribute is accepted and has nothing to change.
-  r.add({"Cast", kOnnxDomain, 19, 1, 1, 1, 1, {"to", "saturate"}, infer_cast, make_kernel<Cast>()});
-  r.add({"CastLike", kOnnxDomain, 19, 2, 2, 1, 1, {"saturate"}, infer_cast_like, make_kernel<CastLike>()});
+  r.add({.op_type = "Cast", .since_version = 19, .attributes = {"to", "saturate"}, .infer = infer_cast,
+         .create = make_kernel<Cast>()});
+  r.add({.op_type = "CastLike", .since_version = 19, .min_inputs = 2, .max_inputs = 2, .attributes = {"saturate"},
+         .infer = infer_cast_like, .create = make_kernel<CastLike>()});
 }
 
 }  // namespace onnx_mini

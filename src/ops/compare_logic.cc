@@ -133,18 +133,25 @@ Status infer_bool_same(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_compare_logic_ops(OpRegistry& r) {
-  r.add({"Equal", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_bool_broadcast, make_kernel<Compare<EqualOp, true>>()});
-  r.add({"Less", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_bool_broadcast, make_kernel<Compare<LessOp, false>>()});
-  r.add({"Greater", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_bool_broadcast, make_kernel<Compare<GreaterOp, false>>()});
-  r.add({"LessOrEqual", kOnnxDomain, 12, 2, 2, 1, 1, {}, infer_bool_broadcast,
-         make_kernel<Compare<LessOrEqualOp, false>>()});
-  r.add({"GreaterOrEqual", kOnnxDomain, 12, 2, 2, 1, 1, {}, infer_bool_broadcast,
-         make_kernel<Compare<GreaterOrEqualOp, false>>()});
-  r.add({"Not", kOnnxDomain, 1, 1, 1, 1, 1, {}, infer_bool_same, make_kernel<Not>()});
-  r.add({"And", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_bool_broadcast, make_kernel<Logic<AndOp>>()});
-  r.add({"Or", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_bool_broadcast, make_kernel<Logic<OrOp>>()});
-  r.add({"Xor", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_bool_broadcast, make_kernel<Logic<XorOp>>()});
-  r.add({"Where", kOnnxDomain, 9, 3, 3, 1, 1, {}, infer_where, make_kernel<Where>()});
+  r.add({.op_type = "Equal", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
+         .create = make_kernel<Compare<EqualOp, true>>()});
+  r.add({.op_type = "Less", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
+         .create = make_kernel<Compare<LessOp, false>>()});
+  r.add({.op_type = "Greater", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
+         .create = make_kernel<Compare<GreaterOp, false>>()});
+  r.add({.op_type = "LessOrEqual", .since_version = 12, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
+         .create = make_kernel<Compare<LessOrEqualOp, false>>()});
+  r.add({.op_type = "GreaterOrEqual", .since_version = 12, .min_inputs = 2, .max_inputs = 2,
+         .infer = infer_bool_broadcast, .create = make_kernel<Compare<GreaterOrEqualOp, false>>()});
+  r.add({.op_type = "Not", .since_version = 1, .infer = infer_bool_same, .create = make_kernel<Not>()});
+  r.add({.op_type = "And", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
+         .create = make_kernel<Logic<AndOp>>()});
+  r.add({.op_type = "Or", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
+         .create = make_kernel<Logic<OrOp>>()});
+  r.add({.op_type = "Xor", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
+         .create = make_kernel<Logic<XorOp>>()});
+  r.add({.op_type = "Where", .since_version = 9, .min_inputs = 3, .max_inputs = 3, .infer = infer_where,
+         .create = make_kernel<Where>()});
 }
 
 }  // namespace onnx_mini

@@ -327,32 +327,41 @@ class Variadic final : public Kernel {
   bool same_shape_ = false;
 };
 
-constexpr int kVariadic = 1 << 20;
-
 }  // namespace
 
 void register_elementwise_ops(OpRegistry& r) {
   // Version 6 carries the legacy `broadcast`/`axis` attributes; 7 switched to numpy broadcasting.
   const std::vector<std::string> legacy{"broadcast", "axis"};
-  r.add({"Add", kOnnxDomain, 6, 2, 2, 1, 1, legacy, infer_legacy_arithmetic, make_kernel<BinaryArithmetic<AddOp>>()});
-  r.add({"Sub", kOnnxDomain, 6, 2, 2, 1, 1, legacy, infer_legacy_arithmetic, make_kernel<BinaryArithmetic<SubOp>>()});
-  r.add({"Mul", kOnnxDomain, 6, 2, 2, 1, 1, legacy, infer_legacy_arithmetic, make_kernel<BinaryArithmetic<MulOp>>()});
-  r.add({"Div", kOnnxDomain, 6, 2, 2, 1, 1, legacy, infer_legacy_arithmetic,
-         make_kernel<BinaryArithmetic<DivOp, true>>()});
-  r.add({"Add", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_broadcast, make_kernel<BinaryArithmetic<AddOp>>()});
-  r.add({"Sub", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_broadcast, make_kernel<BinaryArithmetic<SubOp>>()});
-  r.add({"Mul", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_broadcast, make_kernel<BinaryArithmetic<MulOp>>()});
-  r.add({"Div", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_broadcast, make_kernel<BinaryArithmetic<DivOp, true>>()});
-  r.add({"Pow", kOnnxDomain, 7, 2, 2, 1, 1, {}, infer_pow, make_kernel<Pow>()});
-  r.add({"Pow", kOnnxDomain, 12, 2, 2, 1, 1, {}, infer_pow, make_kernel<Pow>()});
+  r.add({.op_type = "Add", .since_version = 6, .min_inputs = 2, .max_inputs = 2, .attributes = legacy,
+         .infer = infer_legacy_arithmetic, .create = make_kernel<BinaryArithmetic<AddOp>>()});
+  r.add({.op_type = "Sub", .since_version = 6, .min_inputs = 2, .max_inputs = 2, .attributes = legacy,
+         .infer = infer_legacy_arithmetic, .create = make_kernel<BinaryArithmetic<SubOp>>()});
+  r.add({.op_type = "Mul", .since_version = 6, .min_inputs = 2, .max_inputs = 2, .attributes = legacy,
+         .infer = infer_legacy_arithmetic, .create = make_kernel<BinaryArithmetic<MulOp>>()});
+  r.add({.op_type = "Div", .since_version = 6, .min_inputs = 2, .max_inputs = 2, .attributes = legacy,
+         .infer = infer_legacy_arithmetic, .create = make_kernel<BinaryArithmetic<DivOp, true>>()});
+  r.add({.op_type = "Add", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_broadcast,
+         .create = make_kernel<BinaryArithmetic<AddOp>>()});
+  r.add({.op_type = "Sub", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_broadcast,
+         .create = make_kernel<BinaryArithmetic<SubOp>>()});
+  r.add({.op_type = "Mul", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_broadcast,
+         .create = make_kernel<BinaryArithmetic<MulOp>>()});
+  r.add({.op_type = "Div", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_broadcast,
+         .create = make_kernel<BinaryArithmetic<DivOp, true>>()});
+  r.add({.op_type = "Pow", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_pow,
+         .create = make_kernel<Pow>()});
+  r.add({.op_type = "Pow", .since_version = 12, .min_inputs = 2, .max_inputs = 2, .infer = infer_pow,
+         .create = make_kernel<Pow>()});
   // Version 6 is what an opset-7 model resolves to (equal shapes); 8 added broadcasting.
   for (int since : {6, 8}) {
-    r.add({"Max", kOnnxDomain, since, 1, kVariadic, 1, 1, {}, infer_broadcast,
-           make_kernel<Variadic<MaxOp, false, HalfSelect<true>>>()});
-    r.add({"Min", kOnnxDomain, since, 1, kVariadic, 1, 1, {}, infer_broadcast,
-           make_kernel<Variadic<MinOp, false, HalfSelect<false>>>()});
-    r.add({"Sum", kOnnxDomain, since, 1, kVariadic, 1, 1, {}, infer_broadcast, make_kernel<Variadic<AddOp>>()});
-    r.add({"Mean", kOnnxDomain, since, 1, kVariadic, 1, 1, {}, infer_broadcast, make_kernel<Variadic<AddOp, true>>()});
+    r.add({.op_type = "Max", .since_version = since, .max_inputs = kVariadic, .infer = infer_broadcast,
+           .create = make_kernel<Variadic<MaxOp, false, HalfSelect<true>>>()});
+    r.add({.op_type = "Min", .since_version = since, .max_inputs = kVariadic, .infer = infer_broadcast,
+           .create = make_kernel<Variadic<MinOp, false, HalfSelect<false>>>()});
+    r.add({.op_type = "Sum", .since_version = since, .max_inputs = kVariadic, .infer = infer_broadcast,
+           .create = make_kernel<Variadic<AddOp>>()});
+    r.add({.op_type = "Mean", .since_version = since, .max_inputs = kVariadic, .infer = infer_broadcast,
+           .create = make_kernel<Variadic<AddOp, true>>()});
   }
 }
 

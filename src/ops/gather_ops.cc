@@ -245,10 +245,14 @@ Status infer_one_hot(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_gather_ops(OpRegistry& r) {
-  r.add({"Gather", kOnnxDomain, 1, 2, 2, 1, 1, {"axis"}, infer_gather, make_kernel<Gather>()});
-  r.add({"GatherElements", kOnnxDomain, 11, 2, 2, 1, 1, {"axis"}, infer_gather_elements, make_kernel<GatherElements>()});
-  r.add({"OneHot", kOnnxDomain, 9, 3, 3, 1, 1, {"axis"}, infer_one_hot, make_kernel<OneHot>()});
-  r.add({"OneHot", kOnnxDomain, 11, 3, 3, 1, 1, {"axis"}, infer_one_hot, make_kernel<OneHot>()});
+  r.add({.op_type = "Gather", .since_version = 1, .min_inputs = 2, .max_inputs = 2, .attributes = {"axis"},
+         .infer = infer_gather, .create = make_kernel<Gather>()});
+  r.add({.op_type = "GatherElements", .since_version = 11, .min_inputs = 2, .max_inputs = 2, .attributes = {"axis"},
+         .infer = infer_gather_elements, .create = make_kernel<GatherElements>()});
+  r.add({.op_type = "OneHot", .since_version = 9, .min_inputs = 3, .max_inputs = 3, .attributes = {"axis"},
+         .infer = infer_one_hot, .create = make_kernel<OneHot>()});
+  r.add({.op_type = "OneHot", .since_version = 11, .min_inputs = 3, .max_inputs = 3, .attributes = {"axis"},
+         .infer = infer_one_hot, .create = make_kernel<OneHot>()});
 }
 
 }  // namespace onnx_mini

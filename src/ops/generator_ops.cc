@@ -130,8 +130,10 @@ Status infer_range(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_generator_ops(OpRegistry& r) {
-  r.add({"ConstantOfShape", kOnnxDomain, 9, 1, 1, 1, 1, {"value"}, infer_constant_of_shape, make_kernel<ConstantOfShape>()});
-  r.add({"Range", kOnnxDomain, 11, 3, 3, 1, 1, {}, infer_range, make_kernel<Range>()});
+  r.add({.op_type = "ConstantOfShape", .since_version = 9, .attributes = {"value"}, .infer = infer_constant_of_shape,
+         .create = make_kernel<ConstantOfShape>()});
+  r.add({.op_type = "Range", .since_version = 11, .min_inputs = 3, .max_inputs = 3, .infer = infer_range,
+         .create = make_kernel<Range>()});
 }
 
 }  // namespace onnx_mini

@@ -260,12 +260,18 @@ Status infer_expand(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_layout_ops(OpRegistry& r) {
-  r.add({"Transpose", kOnnxDomain, 1, 1, 1, 1, 1, {"perm"}, infer_transpose, make_kernel<Transpose>()});
-  r.add({"Squeeze", kOnnxDomain, 1, 1, 1, 1, 1, {"axes"}, infer_squeeze_like<true>, make_kernel<SqueezeLike<true>>()});
-  r.add({"Squeeze", kOnnxDomain, 13, 1, 2, 1, 1, {}, infer_squeeze_like<true>, make_kernel<SqueezeLike<true>>()});
-  r.add({"Unsqueeze", kOnnxDomain, 1, 1, 1, 1, 1, {"axes"}, infer_squeeze_like<false>, make_kernel<SqueezeLike<false>>()});
-  r.add({"Unsqueeze", kOnnxDomain, 13, 2, 2, 1, 1, {}, infer_squeeze_like<false>, make_kernel<SqueezeLike<false>>()});
-  r.add({"Expand", kOnnxDomain, 8, 2, 2, 1, 1, {}, infer_expand, make_kernel<Expand>()});
+  r.add({.op_type = "Transpose", .since_version = 1, .attributes = {"perm"}, .infer = infer_transpose,
+         .create = make_kernel<Transpose>()});
+  r.add({.op_type = "Squeeze", .since_version = 1, .attributes = {"axes"}, .infer = infer_squeeze_like<true>,
+         .create = make_kernel<SqueezeLike<true>>()});
+  r.add({.op_type = "Squeeze", .since_version = 13, .max_inputs = 2, .infer = infer_squeeze_like<true>,
+         .create = make_kernel<SqueezeLike<true>>()});
+  r.add({.op_type = "Unsqueeze", .since_version = 1, .attributes = {"axes"}, .infer = infer_squeeze_like<false>,
+         .create = make_kernel<SqueezeLike<false>>()});
+  r.add({.op_type = "Unsqueeze", .since_version = 13, .min_inputs = 2, .max_inputs = 2,
+         .infer = infer_squeeze_like<false>, .create = make_kernel<SqueezeLike<false>>()});
+  r.add({.op_type = "Expand", .since_version = 8, .min_inputs = 2, .max_inputs = 2, .infer = infer_expand,
+         .create = make_kernel<Expand>()});
 }
 
 }  // namespace onnx_mini

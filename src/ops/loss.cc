@@ -426,10 +426,12 @@ Status infer_loss(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 void register_loss_ops(OpRegistry& r) {
   // 12 -> 13 only widened the type list (bfloat16), which onnx-mini does not run.
   for (int since : {12, 13}) {
-    r.add({"SoftmaxCrossEntropyLoss", kOnnxDomain, since, 2, 3, 1, 2, {"reduction", "ignore_index"}, infer_loss,
-           make_kernel<ClassificationLoss<true>>()});
-    r.add({"NegativeLogLikelihoodLoss", kOnnxDomain, since, 2, 3, 1, 1, {"reduction", "ignore_index"}, infer_loss,
-           make_kernel<ClassificationLoss<false>>()});
+    r.add({.op_type = "SoftmaxCrossEntropyLoss", .since_version = since, .min_inputs = 2, .max_inputs = 3,
+           .max_outputs = 2, .attributes = {"reduction", "ignore_index"}, .infer = infer_loss,
+           .create = make_kernel<ClassificationLoss<true>>()});
+    r.add({.op_type = "NegativeLogLikelihoodLoss", .since_version = since, .min_inputs = 2, .max_inputs = 3,
+           .attributes = {"reduction", "ignore_index"}, .infer = infer_loss,
+           .create = make_kernel<ClassificationLoss<false>>()});
   }
 }
 

@@ -1,6 +1,7 @@
-// Classification losses shared by the SoftmaxCrossEntropyLoss and
-// NegativeLogLikelihoodLoss kernels (ops/loss.cc) and by fused kernels the
-// graph compiler builds (LogSoftmax -> NLL becomes one softmax-cross-entropy).
+// Classification losses behind the SoftmaxCrossEntropyLoss and
+// NegativeLogLikelihoodLoss kernels (ops/loss.cc). The graph compiler reaches
+// softmax_cross_entropy_forward through the SoftmaxCrossEntropyLoss node that
+// FuseSoftmaxCrossEntropy makes of LogSoftmax -> NLL, not by calling it.
 //
 // Layout: scores / log-probabilities [N, C, d1..dk] (k >= 0), labels [N, d1..dk]
 // (int32 or int64), optional class weights [C]. Semantics follow the ONNX spec

@@ -307,9 +307,10 @@ void add_reduce(OpRegistry& r, const char* name, int input_since) {
     OM_RETURN_IF_ERROR(k->init(node));
     return std::unique_ptr<Kernel>(std::move(k));
   };
-  r.add({name, kOnnxDomain, 1, 1, 1, 1, 1, {"axes", "keepdims"}, infer_reduce(input_since), create});
-  r.add({name, kOnnxDomain, input_since, 1, 2, 1, 1, {"keepdims", "noop_with_empty_axes"}, infer_reduce(input_since),
-         create});
+  r.add({.op_type = name, .since_version = 1, .attributes = {"axes", "keepdims"}, .infer = infer_reduce(input_since),
+         .create = create});
+  r.add({.op_type = name, .since_version = input_since, .max_inputs = 2,
+         .attributes = {"keepdims", "noop_with_empty_axes"}, .infer = infer_reduce(input_since), .create = create});
 }
 
 }  // namespace
@@ -325,12 +326,14 @@ void register_reduce_ops(OpRegistry& r) {
   add_reduce<Kind::kL2>(r, "ReduceL2", 18);
   add_reduce<Kind::kLogSum>(r, "ReduceLogSum", 18);
   add_reduce<Kind::kLogSumExp>(r, "ReduceLogSumExp", 18);
-  r.add({"ArgMax", kOnnxDomain, 1, 1, 1, 1, 1, {"axis", "keepdims"}, infer_arg_reduce, make_kernel<ArgReduce<true>>()});
-  r.add({"ArgMax", kOnnxDomain, 12, 1, 1, 1, 1, {"axis", "keepdims", "select_last_index"}, infer_arg_reduce,
-         make_kernel<ArgReduce<true>>()});
-  r.add({"ArgMin", kOnnxDomain, 1, 1, 1, 1, 1, {"axis", "keepdims"}, infer_arg_reduce, make_kernel<ArgReduce<false>>()});
-  r.add({"ArgMin", kOnnxDomain, 12, 1, 1, 1, 1, {"axis", "keepdims", "select_last_index"}, infer_arg_reduce,
-         make_kernel<ArgReduce<false>>()});
+  r.add({.op_type = "ArgMax", .since_version = 1, .attributes = {"axis", "keepdims"}, .infer = infer_arg_reduce,
+         .create = make_kernel<ArgReduce<true>>()});
+  r.add({.op_type = "ArgMax", .since_version = 12, .attributes = {"axis", "keepdims", "select_last_index"},
+         .infer = infer_arg_reduce, .create = make_kernel<ArgReduce<true>>()});
+  r.add({.op_type = "ArgMin", .since_version = 1, .attributes = {"axis", "keepdims"}, .infer = infer_arg_reduce,
+         .create = make_kernel<ArgReduce<false>>()});
+  r.add({.op_type = "ArgMin", .since_version = 12, .attributes = {"axis", "keepdims", "select_last_index"},
+         .infer = infer_arg_reduce, .create = make_kernel<ArgReduce<false>>()});
 }
 
 }  // namespace onnx_mini

@@ -21,13 +21,22 @@ inline constexpr const char* kOnnxMiniDomain = "com.onnx_mini";  // our fused op
 using InferFn = std::function<Status(const NodeInfo&, std::vector<TensorInfo>& outputs)>;
 using KernelFactory = std::function<Result<std::unique_ptr<Kernel>>(const NodeInfo&)>;
 
+// max_inputs / max_outputs of a variadic op (Sum, Concat, Split, ...).
+inline constexpr int kVariadic = 1 << 20;
+
+// One version of one op. Registered with designated initializers, naming every
+// fact that differs from the defaults (ai.onnx, one input, one output, no
+// attributes), e.g.
+//   r.add({.op_type = "Pow", .since_version = 12, .min_inputs = 2, .max_inputs = 2,
+//          .infer = infer_pow, .create = make_kernel<Pow>()});
+// The member order is the positional order older registrations still use.
 struct OpDef {
   std::string op_type;
-  std::string domain;
-  int since_version = 1;
+  std::string domain = kOnnxDomain;
+  int since_version = 1;  // the ONNX opset that introduced this version
   int min_inputs = 1, max_inputs = 1;
   int min_outputs = 1, max_outputs = 1;
-  std::vector<std::string> attributes;  // every attribute the op accepts
+  std::vector<std::string> attributes = {};  // every attribute the op accepts
   InferFn infer;
   KernelFactory create;
 };
@@ -68,7 +77,7 @@ void register_gemm_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
 void register_loss_ops(OpRegistry& r);
 void register_fused_ops(OpRegistry& r);  // com.onnx_mini ops the graph compiler emits
-// Primitives exported graphs need (issue 7).
+// Primitives exported graphs are built from (shape arithmetic, losses as graphs of primitives).
 void register_unary_math_ops(OpRegistry& r);
 void register_compare_logic_ops(OpRegistry& r);
 void register_reduce_ops(OpRegistry& r);

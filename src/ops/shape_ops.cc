@@ -339,20 +339,27 @@ Status infer_dropout(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_shape_ops(OpRegistry& r) {
-  r.add({"Identity", kOnnxDomain, 1, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<Identity>()});
-  r.add({"Constant", kOnnxDomain, 1, 0, 0, 1, 1,
-         {"value", "value_float", "value_floats", "value_int", "value_ints", "value_string", "value_strings",
-          "sparse_value"},
-         infer_constant, make_kernel<Constant>()});
-  r.add({"Flatten", kOnnxDomain, 1, 1, 1, 1, 1, {"axis"}, infer_flatten, make_kernel<Flatten>()});
-  r.add({"Reshape", kOnnxDomain, 5, 2, 2, 1, 1, {"allowzero"}, infer_reshape, make_kernel<Reshape>()});
-  r.add({"Shape", kOnnxDomain, 1, 1, 1, 1, 1, {}, infer_shape_op, make_kernel<ShapeOp>()});
-  r.add({"Shape", kOnnxDomain, 15, 1, 1, 1, 1, {"start", "end"}, infer_shape_op, make_kernel<ShapeOp>()});
-  r.add({"Size", kOnnxDomain, 1, 1, 1, 1, 1, {}, infer_size, make_kernel<Size>()});
-  r.add({"Dropout", kOnnxDomain, 6, 1, 1, 1, 2, {"is_test", "ratio"}, infer_dropout, make_kernel<Dropout>()});
-  r.add({"Dropout", kOnnxDomain, 7, 1, 1, 1, 2, {"ratio"}, infer_dropout, make_kernel<Dropout>()});
-  r.add({"Dropout", kOnnxDomain, 10, 1, 1, 1, 2, {"ratio"}, infer_dropout, make_kernel<Dropout>()});
-  r.add({"Dropout", kOnnxDomain, 12, 1, 3, 1, 2, {"seed"}, infer_dropout, make_kernel<Dropout>()});
+  r.add({.op_type = "Identity", .since_version = 1, .infer = infer_same_as_input0, .create = make_kernel<Identity>()});
+  r.add({.op_type = "Constant", .since_version = 1, .min_inputs = 0, .max_inputs = 0,
+         .attributes = {"value", "value_float", "value_floats", "value_int", "value_ints", "value_string",
+                        "value_strings", "sparse_value"},
+         .infer = infer_constant, .create = make_kernel<Constant>()});
+  r.add({.op_type = "Flatten", .since_version = 1, .attributes = {"axis"}, .infer = infer_flatten,
+         .create = make_kernel<Flatten>()});
+  r.add({.op_type = "Reshape", .since_version = 5, .min_inputs = 2, .max_inputs = 2, .attributes = {"allowzero"},
+         .infer = infer_reshape, .create = make_kernel<Reshape>()});
+  r.add({.op_type = "Shape", .since_version = 1, .infer = infer_shape_op, .create = make_kernel<ShapeOp>()});
+  r.add({.op_type = "Shape", .since_version = 15, .attributes = {"start", "end"}, .infer = infer_shape_op,
+         .create = make_kernel<ShapeOp>()});
+  r.add({.op_type = "Size", .since_version = 1, .infer = infer_size, .create = make_kernel<Size>()});
+  r.add({.op_type = "Dropout", .since_version = 6, .max_outputs = 2, .attributes = {"is_test", "ratio"},
+         .infer = infer_dropout, .create = make_kernel<Dropout>()});
+  r.add({.op_type = "Dropout", .since_version = 7, .max_outputs = 2, .attributes = {"ratio"}, .infer = infer_dropout,
+         .create = make_kernel<Dropout>()});
+  r.add({.op_type = "Dropout", .since_version = 10, .max_outputs = 2, .attributes = {"ratio"}, .infer = infer_dropout,
+         .create = make_kernel<Dropout>()});
+  r.add({.op_type = "Dropout", .since_version = 12, .max_inputs = 3, .max_outputs = 2, .attributes = {"seed"},
+         .infer = infer_dropout, .create = make_kernel<Dropout>()});
 }
 
 }  // namespace onnx_mini

@@ -389,17 +389,21 @@ Status infer_split(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
   return Status::ok();
 }
 
-constexpr int kVariadic = 1 << 20;
-
 }  // namespace
 
 void register_slice_concat_ops(OpRegistry& r) {
-  r.add({"Slice", kOnnxDomain, 1, 1, 1, 1, 1, {"starts", "ends", "axes"}, infer_slice, make_kernel<Slice>()});
-  r.add({"Slice", kOnnxDomain, 10, 3, 5, 1, 1, {}, infer_slice, make_kernel<Slice>()});
-  r.add({"Concat", kOnnxDomain, 4, 1, kVariadic, 1, 1, {"axis"}, infer_concat, make_kernel<Concat>()});
-  r.add({"Split", kOnnxDomain, 2, 1, 1, 1, kVariadic, {"axis", "split"}, infer_split, make_kernel<Split>()});
-  r.add({"Split", kOnnxDomain, 13, 1, 2, 1, kVariadic, {"axis"}, infer_split, make_kernel<Split>()});
-  r.add({"Split", kOnnxDomain, 18, 1, 2, 1, kVariadic, {"axis", "num_outputs"}, infer_split, make_kernel<Split>()});
+  r.add({.op_type = "Slice", .since_version = 1, .attributes = {"starts", "ends", "axes"}, .infer = infer_slice,
+         .create = make_kernel<Slice>()});
+  r.add({.op_type = "Slice", .since_version = 10, .min_inputs = 3, .max_inputs = 5, .infer = infer_slice,
+         .create = make_kernel<Slice>()});
+  r.add({.op_type = "Concat", .since_version = 4, .max_inputs = kVariadic, .attributes = {"axis"},
+         .infer = infer_concat, .create = make_kernel<Concat>()});
+  r.add({.op_type = "Split", .since_version = 2, .max_outputs = kVariadic, .attributes = {"axis", "split"},
+         .infer = infer_split, .create = make_kernel<Split>()});
+  r.add({.op_type = "Split", .since_version = 13, .max_inputs = 2, .max_outputs = kVariadic, .attributes = {"axis"},
+         .infer = infer_split, .create = make_kernel<Split>()});
+  r.add({.op_type = "Split", .since_version = 18, .max_inputs = 2, .max_outputs = kVariadic,
+         .attributes = {"axis", "num_outputs"}, .infer = infer_split, .create = make_kernel<Split>()});
 }
 
 }  // namespace onnx_mini

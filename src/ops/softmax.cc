@@ -128,12 +128,12 @@ void register_softmax_ops(OpRegistry& r) {
   // Versions 1 and 11 differ only in documentation (11 allows negative axis,
   // which normalize_axis accepts anyway); 13 switches to single-axis semantics.
   for (int since : {1, 11, 13}) {
-    r.add({"Softmax", kOnnxDomain, since, 1, 1, 1, 1, {"axis"}, infer_same_as_input0,
-           make_kernel<Softmax<RowOp::kSoftmax>>()});
-    r.add({"LogSoftmax", kOnnxDomain, since, 1, 1, 1, 1, {"axis"}, infer_same_as_input0,
-           make_kernel<Softmax<RowOp::kLogSoftmax>>()});
-    r.add({"Hardmax", kOnnxDomain, since, 1, 1, 1, 1, {"axis"}, infer_same_as_input0,
-           make_kernel<Softmax<RowOp::kHardmax>>()});
+    r.add({.op_type = "Softmax", .since_version = since, .attributes = {"axis"}, .infer = infer_same_as_input0,
+           .create = make_kernel<Softmax<RowOp::kSoftmax>>()});
+    r.add({.op_type = "LogSoftmax", .since_version = since, .attributes = {"axis"}, .infer = infer_same_as_input0,
+           .create = make_kernel<Softmax<RowOp::kLogSoftmax>>()});
+    r.add({.op_type = "Hardmax", .since_version = since, .attributes = {"axis"}, .infer = infer_same_as_input0,
+           .create = make_kernel<Softmax<RowOp::kHardmax>>()});
   }
 }
 

@@ -152,19 +152,30 @@ class Clip final : public Kernel {
 }  // namespace
 
 void register_unary_math_ops(OpRegistry& r) {
-  r.add({"Abs", kOnnxDomain, 6, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<Unary<AbsFn, Domain::kNumeric>>()});
-  r.add({"Neg", kOnnxDomain, 6, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<Unary<NegFn, Domain::kSigned>>()});
-  r.add({"Exp", kOnnxDomain, 6, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<Unary<ExpFn, Domain::kFloat>>()});
-  r.add({"Log", kOnnxDomain, 6, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<Unary<LogFn, Domain::kFloat>>()});
-  r.add({"Sqrt", kOnnxDomain, 6, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<Unary<SqrtFn, Domain::kFloat>>()});
-  r.add({"Reciprocal", kOnnxDomain, 6, 1, 1, 1, 1, {}, infer_same_as_input0,
-         make_kernel<Unary<ReciprocalFn, Domain::kFloat>>()});
-  r.add({"Erf", kOnnxDomain, 9, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<Unary<ErfFn, Domain::kFloat>>()});
-  r.add({"Floor", kOnnxDomain, 6, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<Unary<FloorFn, Domain::kFloat>>()});
-  r.add({"Ceil", kOnnxDomain, 6, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<Unary<CeilFn, Domain::kFloat>>()});
-  r.add({"Sign", kOnnxDomain, 9, 1, 1, 1, 1, {}, infer_same_as_input0, make_kernel<Unary<SignFn, Domain::kNumeric>>()});
-  r.add({"Clip", kOnnxDomain, 6, 1, 1, 1, 1, {"min", "max"}, infer_same_as_input0, make_kernel<Clip>()});
-  r.add({"Clip", kOnnxDomain, 11, 1, 3, 1, 1, {}, infer_same_as_input0, make_kernel<Clip>()});
+  r.add({.op_type = "Abs", .since_version = 6, .infer = infer_same_as_input0,
+         .create = make_kernel<Unary<AbsFn, Domain::kNumeric>>()});
+  r.add({.op_type = "Neg", .since_version = 6, .infer = infer_same_as_input0,
+         .create = make_kernel<Unary<NegFn, Domain::kSigned>>()});
+  r.add({.op_type = "Exp", .since_version = 6, .infer = infer_same_as_input0,
+         .create = make_kernel<Unary<ExpFn, Domain::kFloat>>()});
+  r.add({.op_type = "Log", .since_version = 6, .infer = infer_same_as_input0,
+         .create = make_kernel<Unary<LogFn, Domain::kFloat>>()});
+  r.add({.op_type = "Sqrt", .since_version = 6, .infer = infer_same_as_input0,
+         .create = make_kernel<Unary<SqrtFn, Domain::kFloat>>()});
+  r.add({.op_type = "Reciprocal", .since_version = 6, .infer = infer_same_as_input0,
+         .create = make_kernel<Unary<ReciprocalFn, Domain::kFloat>>()});
+  r.add({.op_type = "Erf", .since_version = 9, .infer = infer_same_as_input0,
+         .create = make_kernel<Unary<ErfFn, Domain::kFloat>>()});
+  r.add({.op_type = "Floor", .since_version = 6, .infer = infer_same_as_input0,
+         .create = make_kernel<Unary<FloorFn, Domain::kFloat>>()});
+  r.add({.op_type = "Ceil", .since_version = 6, .infer = infer_same_as_input0,
+         .create = make_kernel<Unary<CeilFn, Domain::kFloat>>()});
+  r.add({.op_type = "Sign", .since_version = 9, .infer = infer_same_as_input0,
+         .create = make_kernel<Unary<SignFn, Domain::kNumeric>>()});
+  r.add({.op_type = "Clip", .since_version = 6, .attributes = {"min", "max"}, .infer = infer_same_as_input0,
+         .create = make_kernel<Clip>()});
+  r.add({.op_type = "Clip", .since_version = 11, .max_inputs = 3, .infer = infer_same_as_input0,
+         .create = make_kernel<Clip>()});
 }
 
 }  // namespace onnx_mini

@@ -2,22 +2,28 @@
 
 namespace onnx_mini {
 
+namespace {
+
+// Per value: the last step that reads it, or -1 when no step does.
+std::vector<int64_t> last_reading_step(const Graph& g, const std::vector<NodeId>& order) {
+  std::vector<int64_t> last_use(g.num_values(), -1);
+  for (size_t s = 0; s < order.size(); ++s) {
+    for (ValueId in : g.node(order[s]).inputs) {
+      if (in != kNoId) last_use[static_cast<size_t>(in)] = static_cast<int64_t>(s);
+    }
+  }
+  return last_use;
+}
+
+}  // namespace
+
 ExecutionPlan make_plan(const Graph& g, std::vector<NodeId> order) {
   ExecutionPlan plan;
   plan.order = std::move(order);
   const size_t steps = plan.order.size();
   plan.value_slot.assign(g.num_values(), -1);
   plan.release_after.assign(steps, {});
-
-  std::vector<int64_t> step_of(g.num_node_slots(), -1);
-  for (size_t s = 0; s < steps; ++s) step_of[static_cast<size_t>(plan.order[s])] = static_cast<int64_t>(s);
-  // Last step reading each value.
-  std::vector<int64_t> last_use(g.num_values(), -1);
-  for (size_t s = 0; s < steps; ++s) {
-    for (ValueId in : g.node(plan.order[s]).inputs) {
-      if (in != kNoId) last_use[static_cast<size_t>(in)] = static_cast<int64_t>(s);
-    }
-  }
+  std::vector<int64_t> last_use = last_reading_step(g, plan.order);
 
   std::vector<int> free_slots;
   for (size_t s = 0; s < steps; ++s) {

@@ -14,6 +14,9 @@ struct CheckReport {
   std::string json;  // JSON array of per-set results
 };
 
+// Element i of a tensor of any dtype, as a double.
+double value_at(const Tensor& t, int64_t i);
+
 // "0.1 0.2 0.3 ..." : the first `count` values of a tensor.
 std::string leading_values(const Tensor& t, int count);
 

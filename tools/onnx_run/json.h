@@ -1,7 +1,10 @@
-// A minimal JSON writer for --json reports (no parsing needed).
+// A minimal JSON writer for --json reports (no parsing needed). Every report is
+// written in one layout, `{"key": value, "list": [1, 2]}`: ": " after a key and
+// ", " between items, on one line.
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -36,5 +39,45 @@ inline std::string json_number(double v) {
   std::snprintf(buf, sizeof buf, "%.9g", v);
   return buf;
 }
+
+// An array built item by item. add_json takes a value already written as JSON
+// (a nested object or array, e.g. another builder's str()).
+class JsonArray {
+ public:
+  JsonArray& add_json(const std::string& json) {
+    if (!empty_) body_ += ", ";
+    body_ += json;
+    empty_ = false;
+    return *this;
+  }
+  JsonArray& add_string(const std::string& s) { return add_json(json_string(s)); }
+  JsonArray& add_number(double v) { return add_json(json_number(v)); }
+  JsonArray& add_int(int64_t v) { return add_json(std::to_string(v)); }
+  std::string str() const { return "[" + body_ + "]"; }
+
+ private:
+  std::string body_;
+  bool empty_ = true;
+};
+
+// An object built field by field, in the order the fields are added.
+class JsonObject {
+ public:
+  JsonObject& add_json(const std::string& key, const std::string& json) {
+    if (!empty_) body_ += ", ";
+    body_ += json_string(key) + ": " + json;
+    empty_ = false;
+    return *this;
+  }
+  JsonObject& add_string(const std::string& key, const std::string& s) { return add_json(key, json_string(s)); }
+  JsonObject& add_number(const std::string& key, double v) { return add_json(key, json_number(v)); }
+  JsonObject& add_int(const std::string& key, int64_t v) { return add_json(key, std::to_string(v)); }
+  JsonObject& add_bool(const std::string& key, bool v) { return add_json(key, v ? "true" : "false"); }
+  std::string str() const { return "{" + body_ + "}"; }
+
+ private:
+  std::string body_;
+  bool empty_ = true;
+};
 
 }  // namespace onnx_mini::onnx_run

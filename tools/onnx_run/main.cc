@@ -23,17 +23,6 @@ int fail(const Status& s) {
   return static_cast<int>(s.code());
 }
 
-std::string json_values(const Tensor& t, int count) {
-  std::string out = "[";
-  int64_t n = std::min<int64_t>(t.num_elements(), count);
-  for (int64_t i = 0; i < n; ++i) {
-    double v = 0;
-    dispatch_dtype(t.dtype(), [&](auto tag) { v = static_cast<double>(t.data<decltype(tag)>()[i]); });
-    out += (i ? ", " : "") + json_number(v);
-  }
-  return out + "]";
-}
-
 void list_ops() {
   std::vector<const OpDef*> defs = default_registry().all();
   for (const OpDef* d : defs) std::cout << d->domain << "\t" << d->op_type << "\t" << d->since_version << "\n";
@@ -50,141 +39,186 @@ Latency summarize(std::vector<double> ms) {
   return Latency{at(0.5), at(0.1), at(0.9), static_cast<int>(ms.size())};
 }
 
-int run_tool(const Options& o) {
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// What a run (not --check) found, for the report.
+struct RunReport {
+  double load_ms = 0;
+  std::vector<Tensor> outputs;
+  StatsObserver stats;
+  ProfileObserver profile;
+  Latency latency;
+};
+
+SessionOptions session_options(const Options& o) {
   SessionOptions so;
   so.threads = o.threads;
   so.opt_level = o.opt_level;
   so.max_memory_bytes = o.max_memory;
   if (o.explain) so.explain = [&o](const std::string& line) { (o.json ? std::cerr : std::cout) << "rewrite: " << line << "\n"; };
-  const auto load_start = std::chrono::steady_clock::now();
-  auto loaded = Session::load(o.model, so);
-  if (!loaded.is_ok()) return fail(loaded.status());
-  // Read, parse, validate, optimize, plan and prepare kernels (weights packed):
-  // everything before the first run.
-  const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
-  Session& session = *loaded.value();
+  return so;
+}
 
-  if (!o.save_optimized.empty()) {
-    Status s = save_onnx_file(session.graph(), o.save_optimized);
-    if (!s.is_ok()) return fail(s);
-    if (!o.json) std::cout << "saved optimized model to " << o.save_optimized << "\n";
-  }
+Status save_optimized(const Session& session, const Options& o) {
+  OM_RETURN_IF_ERROR(save_onnx_file(session.graph(), o.save_optimized));
+  if (!o.json) std::cout << "saved optimized model to " << o.save_optimized << "\n";
+  return Status::ok();
+}
 
-  std::string json = "{\"model\": " + json_string(o.model);
-  if (o.check) {
-    std::string dir = o.check_dir;
-    if (dir.empty()) dir = std::filesystem::path(o.model).parent_path().string();
-    if (dir.empty()) dir = ".";
-    auto report = run_checks(session, dir, o);
-    if (!report.is_ok()) return fail(report.status());
-    bool all = report->passed == report->sets;
-    if (o.json) {
-      std::cout << json << ", \"check\": " << report->json << ", \"passed\": " << report->passed
-                << ", \"sets\": " << report->sets << "}\n";
-    } else {
-      std::cout << report->text << (all ? "PASS" : "FAIL") << ": " << report->passed << " of " << report->sets
-                << " test data sets match (atol " << o.atol << ", rtol " << o.rtol << ")\n";
-    }
-    return all ? 0 : static_cast<int>(ErrorCode::kCheckMismatch);
-  }
-
-  auto inputs = prepare_inputs(session, o);
-  if (!inputs.is_ok()) return fail(inputs.status());
-  StatsObserver stats;
-  if (o.stats) {
-    // Stats describe the model's own node outputs, so they come from the graph as
-    // loaded (after fusion an activation would be hidden inside its FusedGemm).
-    SessionOptions as_loaded = so;
-    as_loaded.opt_level = 0;
-    as_loaded.explain = nullptr;
-    auto plain = Session::load(o.model, as_loaded);
-    if (!plain.is_ok()) return fail(plain.status());
-    plain.value()->set_observer(&stats);
-    std::vector<Tensor> ignored;
-    Status st = plain.value()->run(inputs.value(), ignored);
-    if (!st.is_ok()) return fail(st);
-  }
-  std::vector<Tensor> outputs;
-  Status s = session.run(inputs.value(), outputs);
-  if (!s.is_ok()) return fail(s);
-
-  ProfileObserver profile;
-  Latency latency;
-  if (o.repeat > 0) {
-    // Warm-up: at least 3 runs and kWarmUp of wall time. Caches and page faults
-    // settle within a run or two; the time bound is for threads: OpenBLAS's
-    // workers spin for ~0.1 s after they start (OPENBLAS_THREAD_TIMEOUT, 2^28
-    // cycles) and, while they do, the scheduler may seat the runtime's worker on
-    // the main thread's CPU, which makes the first runs at --threads 2 as slow
-    // as one thread. A long-running process never sees that window.
-    constexpr auto kWarmUp = std::chrono::milliseconds(250);
-    const auto warm_until = std::chrono::steady_clock::now() + kWarmUp;
-    for (int i = 0; i < 3 || std::chrono::steady_clock::now() < warm_until; ++i) {
-      Status w = session.run(inputs.value(), outputs);
-      if (!w.is_ok()) return fail(w);
-    }
-    if (o.profile) session.set_observer(&profile);
-    std::vector<double> ms;
-    ms.reserve(static_cast<size_t>(o.repeat));
-    for (int i = 0; i < o.repeat; ++i) {
-      auto t0 = std::chrono::steady_clock::now();
-      Status r = session.run(inputs.value(), outputs);
-      auto t1 = std::chrono::steady_clock::now();
-      if (!r.is_ok()) return fail(r);
-      ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-    }
-    session.set_observer(nullptr);
-    latency = summarize(ms);
-  } else if (o.profile) {
-    session.set_observer(&profile);
-    Status r = session.run(inputs.value(), outputs);
-    if (!r.is_ok()) return fail(r);
-    session.set_observer(nullptr);
-  }
-
-  if (!o.output_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(o.output_dir, ec);
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      std::string name = session.value(session.output_ids()[i]).name;
-      std::replace(name.begin(), name.end(), '/', '_');
-      Status w = write_npy(o.output_dir + "/" + name + ".npy", outputs[i]);
-      if (!w.is_ok()) return fail(w);
-    }
-  }
-
+// --check: runs every test_data_set_*/ folder; the exit code says whether all matched.
+Result<int> check_and_report(Session& session, const Options& o) {
+  std::string dir = o.check_dir;
+  if (dir.empty()) dir = std::filesystem::path(o.model).parent_path().string();
+  if (dir.empty()) dir = ".";
+  OM_ASSIGN_OR_RETURN(CheckReport report, run_checks(session, dir, o));
+  const bool all = report.passed == report.sets;
   if (o.json) {
-    json += ", \"outputs\": [";
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      const Tensor& t = outputs[i];
-      std::string shape = "[";
-      for (size_t d = 0; d < t.shape().size(); ++d) shape += (d ? ", " : "") + std::to_string(t.shape()[d]);
-      json += std::string(i ? ", " : "") + "{\"name\": " + json_string(session.value(session.output_ids()[i]).name) +
-              ", \"dtype\": " + json_string(dtype_name(t.dtype())) + ", \"shape\": " + shape +
-              "], \"values\": " + json_values(t, o.print_values) + "}";
-    }
-    json += "]";
-    json += ", \"load_ms\": " + json_number(load_ms);
-    if (o.repeat > 0) {
-      json += ", \"median_ms\": " + json_number(latency.median_ms) + ", \"p10_ms\": " + json_number(latency.p10_ms) +
-              ", \"p90_ms\": " + json_number(latency.p90_ms) + ", \"runs\": " + std::to_string(latency.runs);
-    }
-    if (o.profile) json += ", \"profile\": " + profile.json();
-    if (o.stats) json += ", \"stats\": " + stats.json();
-    std::cout << json << "}\n";
-    return 0;
+    JsonObject json;
+    json.add_string("model", o.model).add_json("check", report.json).add_int("passed", report.passed).add_int("sets", report.sets);
+    std::cout << json.str() << "\n";
+  } else {
+    std::cout << report.text << (all ? "PASS" : "FAIL") << ": " << report.passed << " of " << report.sets
+              << " test data sets match (atol " << o.atol << ", rtol " << o.rtol << ")\n";
   }
+  return all ? 0 : static_cast<int>(ErrorCode::kCheckMismatch);
+}
+
+// Stats describe the model's own node outputs, so they come from the graph as
+// loaded (after fusion an activation would be hidden inside its FusedGemm).
+Status collect_stats(const Options& o, const SessionOptions& so, const std::vector<NamedTensor>& inputs, StatsObserver& stats) {
+  SessionOptions as_loaded = so;
+  as_loaded.opt_level = 0;
+  as_loaded.explain = nullptr;
+  OM_ASSIGN_OR_RETURN(std::unique_ptr<Session> plain, Session::load(o.model, as_loaded));
+  plain->set_observer(&stats);
+  std::vector<Tensor> ignored;
+  return plain->run(inputs, ignored);
+}
+
+// Warm-up: at least 3 runs and kWarmUp of wall time. Caches and page faults
+// settle within a run or two; the time bound is for threads: OpenBLAS's workers
+// spin for ~0.1 s after they start (OPENBLAS_THREAD_TIMEOUT, 2^28 cycles) and,
+// while they do, the scheduler may seat the runtime's worker on the main
+// thread's CPU, which makes the first runs at --threads 2 as slow as one thread.
+// A long-running process never sees that window.
+Status warm_up(Session& session, const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs) {
+  constexpr auto kWarmUp = std::chrono::milliseconds(250);
+  const auto warm_until = std::chrono::steady_clock::now() + kWarmUp;
+  for (int i = 0; i < 3 || std::chrono::steady_clock::now() < warm_until; ++i) {
+    OM_RETURN_IF_ERROR(session.run(inputs, outputs));
+  }
+  return Status::ok();
+}
+
+// --repeat N: N timed runs after the warm-up (profiled with --profile).
+Status time_runs(Session& session, const std::vector<NamedTensor>& inputs, const Options& o, RunReport& report) {
+  OM_RETURN_IF_ERROR(warm_up(session, inputs, report.outputs));
+  if (o.profile) session.set_observer(&report.profile);
+  std::vector<double> ms;
+  ms.reserve(static_cast<size_t>(o.repeat));
+  for (int i = 0; i < o.repeat; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    OM_RETURN_IF_ERROR(session.run(inputs, report.outputs));
+    ms.push_back(ms_since(start));
+  }
+  session.set_observer(nullptr);
+  report.latency = summarize(ms);
+  return Status::ok();
+}
+
+// --profile without --repeat: one more run, observed.
+Status profile_one_run(Session& session, const std::vector<NamedTensor>& inputs, RunReport& report) {
+  session.set_observer(&report.profile);
+  Status r = session.run(inputs, report.outputs);
+  session.set_observer(nullptr);
+  return r;
+}
+
+// --output-dir: one NAME.npy per output ('/' in names becomes '_').
+Status write_outputs(const Session& session, const std::vector<Tensor>& outputs, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const Tensor& t = outputs[i];
+    std::string name = session.value(session.output_ids()[i]).name;
+    std::replace(name.begin(), name.end(), '/', '_');
+    OM_RETURN_IF_ERROR(write_npy(dir + "/" + name + ".npy", outputs[i]));
+  }
+  return Status::ok();
+}
+
+std::string json_values(const Tensor& t, int count) {
+  JsonArray values;
+  const int64_t n = std::min<int64_t>(t.num_elements(), count);
+  for (int64_t i = 0; i < n; ++i) values.add_number(value_at(t, i));
+  return values.str();
+}
+
+std::string json_output(const std::string& name, const Tensor& t, int print_values) {
+  JsonArray shape;
+  for (int64_t d : t.shape()) shape.add_int(d);
+  JsonObject out;
+  out.add_string("name", name).add_string("dtype", dtype_name(t.dtype())).add_json("shape", shape.str());
+  out.add_json("values", json_values(t, print_values));
+  return out.str();
+}
+
+void print_json_report(const Session& session, const Options& o, const RunReport& report) {
+  JsonArray outputs;
+  for (size_t i = 0; i < report.outputs.size(); ++i) {
+    outputs.add_json(json_output(session.value(session.output_ids()[i]).name, report.outputs[i], o.print_values));
+  }
+  JsonObject json;
+  json.add_string("model", o.model).add_json("outputs", outputs.str()).add_number("load_ms", report.load_ms);
+  if (o.repeat > 0) {
+    json.add_number("median_ms", report.latency.median_ms).add_number("p10_ms", report.latency.p10_ms);
+    json.add_number("p90_ms", report.latency.p90_ms).add_int("runs", report.latency.runs);
+  }
+  if (o.profile) json.add_json("profile", report.profile.json());
+  if (o.stats) json.add_json("stats", report.stats.json());
+  std::cout << json.str() << "\n";
+}
+
+void print_text_report(const Session& session, const Options& o, const RunReport& report) {
+  for (size_t i = 0; i < report.outputs.size(); ++i) {
+    const Tensor& t = report.outputs[i];
     std::cout << session.value(session.output_ids()[i]).name << ": " << describe(t) << " "
               << leading_values(t, o.print_values) << "\n";
   }
-  if (o.stats) std::cout << "\nstats (one run of the graph as loaded, -O0):\n" << stats.table();
-  if (o.profile) std::cout << "\nprofile" << (o.repeat > 0 ? " (timed runs)" : " (one run)") << ":\n" << profile.table();
+  if (o.stats) std::cout << "\nstats (one run of the graph as loaded, -O0):\n" << report.stats.table();
+  if (o.profile) std::cout << "\nprofile" << (o.repeat > 0 ? " (timed runs)" : " (one run)") << ":\n" << report.profile.table();
   if (o.repeat > 0) {
-    std::printf("load (read, validate, optimize, plan, prepare kernels): %.1f ms\n", load_ms);
-    std::printf("latency over %d runs: median %.4f ms, p10 %.4f ms, p90 %.4f ms\n", latency.runs, latency.median_ms,
-                latency.p10_ms, latency.p90_ms);
+    std::printf("load (read, validate, optimize, plan, prepare kernels): %.1f ms\n", report.load_ms);
+    std::printf("latency over %d runs: median %.4f ms, p10 %.4f ms, p90 %.4f ms\n", report.latency.runs,
+                report.latency.median_ms, report.latency.p10_ms, report.latency.p90_ms);
+  }
+}
+
+// The exit code, or the error that stopped the run.
+Result<int> run_tool(const Options& o) {
+  const SessionOptions so = session_options(o);
+  RunReport report;
+  const auto load_start = std::chrono::steady_clock::now();
+  OM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, so));
+  // Read, parse, validate, optimize, plan and prepare kernels (weights packed):
+  // everything before the first run.
+  report.load_ms = ms_since(load_start);
+  if (!o.save_optimized.empty()) OM_RETURN_IF_ERROR(save_optimized(*session, o));
+  if (o.check) return check_and_report(*session, o);
+  OM_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, prepare_inputs(*session, o));
+  if (o.stats) OM_RETURN_IF_ERROR(collect_stats(o, so, inputs, report.stats));
+  OM_RETURN_IF_ERROR(session->run(inputs, report.outputs));
+  if (o.repeat > 0) {
+    OM_RETURN_IF_ERROR(time_runs(*session, inputs, o, report));
+  } else if (o.profile) {
+    OM_RETURN_IF_ERROR(profile_one_run(*session, inputs, report));
+  }
+  if (!o.output_dir.empty()) OM_RETURN_IF_ERROR(write_outputs(*session, report.outputs, o.output_dir));
+  if (o.json) {
+    print_json_report(*session, o, report);
+  } else {
+    print_text_report(*session, o, report);
   }
   return 0;
 }
@@ -208,7 +242,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    return run_tool(options.value());
+    auto code = run_tool(options.value());
+    return code.is_ok() ? code.value() : fail(code.status());
   } catch (const std::bad_alloc&) {
     std::cerr << "onnx-run: error: out of memory\n";
     return static_cast<int>(onnx_mini::ErrorCode::kResourceLimit);

@@ -72,16 +72,16 @@ std::string StatsObserver::table() const {
 }
 
 std::string StatsObserver::json() const {
-  std::string out = "[";
-  for (size_t i = 0; i < rows_.size(); ++i) {
-    const auto& r = rows_[i];
-    out += (i ? ", " : "") + std::string("{\"node\": ") + json_string(r.node) + ", \"op\": " + json_string(r.op) +
-           ", \"output\": " + r.output + ", \"dtype\": " + json_string(r.dtype) + ", \"shape\": " + json_string(r.shape) +
-           ", \"mean\": " + json_number(r.mean) + ", \"std\": " + json_number(r.std) + ", \"min\": " + json_number(r.min) +
-           ", \"max\": " + json_number(r.max) + ", \"zeros\": " + std::to_string(r.zeros) +
-           ", \"nan\": " + std::to_string(r.nans) + ", \"inf\": " + std::to_string(r.infs) + "}";
+  JsonArray rows;
+  for (const auto& r : rows_) {
+    JsonObject row;
+    row.add_string("node", r.node).add_string("op", r.op).add_json("output", r.output);  // an index: a number
+    row.add_string("dtype", r.dtype).add_string("shape", r.shape);
+    row.add_number("mean", r.mean).add_number("std", r.std).add_number("min", r.min).add_number("max", r.max);
+    row.add_int("zeros", r.zeros).add_int("nan", r.nans).add_int("inf", r.infs);
+    rows.add_json(row.str());
   }
-  return out + "]";
+  return rows.str();
 }
 
 void ProfileObserver::after_node(const Node& node, const std::vector<const Tensor*>&, double seconds) {
@@ -122,15 +122,16 @@ std::string ProfileObserver::json() const {
   auto rows = sorted();
   double total = 0;
   for (const auto& r : rows) total += r.total_s;
-  std::string out = "[";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto& r = rows[i];
-    out += (i ? ", " : "") + std::string("{\"op\": ") + json_string(r.op) + ", \"node\": " + json_string(r.node) +
-           ", \"calls\": " + std::to_string(r.calls) + ", \"total_ms\": " + json_number(r.total_s * 1e3) +
-           ", \"mean_us\": " + json_number(r.calls ? r.total_s * 1e6 / static_cast<double>(r.calls) : 0) +
-           ", \"share\": " + json_number(total > 0 ? r.total_s / total : 0) + "}";
+  JsonArray out;
+  for (const auto& r : rows) {
+    JsonObject row;
+    row.add_string("op", r.op).add_string("node", r.node).add_int("calls", r.calls);
+    row.add_number("total_ms", r.total_s * 1e3);
+    row.add_number("mean_us", r.calls ? r.total_s * 1e6 / static_cast<double>(r.calls) : 0);
+    row.add_number("share", total > 0 ? r.total_s / total : 0);
+    out.add_json(row.str());
   }
-  return out + "]";
+  return out.str();
 }
 
 }  // namespace onnx_mini::onnx_run

@@ -15,7 +15,7 @@ class EliminateDeadNodes final : public Pass {
 
   static bool is_dead(const Graph& g, const Node& n) {
     return std::all_of(n.outputs.begin(), n.outputs.end(), [&](ValueId out) {
-      return out == kNoId || (g.value(out).consumers.empty() && !g.value(out).is_graph_output);
+      return out == kNoId || g.is_unused(out);
     });
   }
 

@@ -21,10 +21,7 @@ struct EliminateIdentity {
   // The mask output must be unused (in inference it would be all true).
   static bool is_inference_dropout(const Graph& g, const Node& n) {
     if (!is_op(n, "Dropout", kOnnxDomain, 7)) return false;
-    if (n.outputs.size() > 1 && n.outputs[1] != kNoId) {
-      const Value& mask = g.value(n.outputs[1]);
-      if (!mask.consumers.empty() || mask.is_graph_output) return false;
-    }
+    if (n.outputs.size() > 1 && n.outputs[1] != kNoId && !g.is_unused(n.outputs[1])) return false;
     if (n.inputs.size() > 2 && n.inputs[2] != kNoId) {
       const Tensor* t = g.constant_value(n.inputs[2]);
       if (!t || t->dtype() != DataType::kBool || t->num_elements() != 1 || t->data<bool>()[0]) return false;
@@ -37,11 +34,9 @@ struct EliminateIdentity {
     if (n.op_type != "Identity" && n.op_type != "Dropout") return std::nullopt;
     if (!is_op(n, "Identity", kOnnxDomain, 1) && !is_inference_dropout(g, n)) return std::nullopt;
     if (n.inputs.empty() || n.inputs[0] == kNoId || n.outputs.empty() || n.outputs[0] == kNoId) return std::nullopt;
-    const Value& in = g.value(n.inputs[0]);
-    const Value& out = g.value(n.outputs[0]);
-    if (!out.is_graph_output) return Match{id, false};
+    if (!g.is_graph_output(n.outputs[0])) return Match{id, false};
     // Output name must survive: only when the input is a private node output.
-    if (in.producer == kNoId || !is_private_intermediate(g, n.inputs[0])) return std::nullopt;
+    if (g.value(n.inputs[0]).producer == kNoId || !is_private_intermediate(g, n.inputs[0])) return std::nullopt;
     return Match{id, true};
   }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "graph/passes/expand_fused_ops.h"
+#include "graph/passes/fusion.h"
 #include "graph/passes/pattern_pass.h"
 #include "ops/fused_gemm.h"
 
@@ -178,8 +179,7 @@ Result<std::string> expand_fused_gemm(Graph& g, NodeId id) {
   if (!at.activation.empty()) OM_RETURN_IF_ERROR(emit_activation(g, fused, at, linear, y, nodes));
   std::string line = "expanded FusedGemm " + quoted_name(g, fused) + " into";
   for (const Node& n : nodes) line += " " + n.op_type;
-  g.remove_node(id);
-  for (Node& n : nodes) g.add_node(std::move(n));
+  replace_nodes(g, {id}, std::move(nodes));
   return line;
 }
 

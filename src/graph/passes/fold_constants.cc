@@ -87,11 +87,29 @@ std::optional<Tensor> static_shape_value(const Graph& g, const Node& n) {
   return t;
 }
 
+// The node's outputs become initializers holding `values` (one per output slot,
+// absent outputs skipped) and the node goes. Returns " 'name' dtype[shape]" per
+// output, for the explain line.
+std::string replace_with_constants(Graph& g, NodeId id, std::vector<Tensor> values) {
+  const std::vector<ValueId> outs = g.node(id).outputs;
+  g.remove_node(id);
+  std::string described;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (outs[i] == kNoId) continue;
+    Value& v = g.value(outs[i]);
+    v.info = TensorInfo::of(values[i].dtype(), values[i].shape());
+    described += " '" + v.name + "' " + v.info.to_string();
+    v.initializer = std::move(values[i]);
+  }
+  return described;
+}
+
 class FoldConstants final : public Pass {
  public:
   explicit FoldConstants(int64_t max_bytes) : max_bytes_(max_bytes) {}
   const char* name() const override { return "FoldConstants"; }
 
+  // Every input constant, deterministic, some output and none a graph output.
   bool match(const Graph& g, NodeId id) const {
     const Node& n = g.node(id);
     if (n.removed || !n.def || !n.def->create || is_nondeterministic(n)) return false;
@@ -101,7 +119,7 @@ class FoldConstants final : public Pass {
     bool any_output = false;
     for (ValueId out : n.outputs) {
       if (out == kNoId) continue;
-      if (g.value(out).is_graph_output) return false;
+      if (g.is_graph_output(out)) return false;
       any_output = true;
     }
     return any_output;
@@ -112,48 +130,45 @@ class FoldConstants final : public Pass {
     NodeInfoBuilder builder;
     int folded = 0;
     for (NodeId id : order) {
-      const Node& n = g.node(id);
-      if (n.removed) continue;
-      if (n.outputs.size() == 1 && n.outputs[0] != kNoId && !g.value(n.outputs[0]).is_graph_output) {
-        if (auto t = static_shape_value(g, n)) {
-          std::string line = "folded " + n.op_type + " " + quoted_name(g, n) + " of known shape into constant";
-          const ValueId out = n.outputs[0];
-          g.remove_node(id);
-          Value& v = g.value(out);
-          v.info = TensorInfo::of(DataType::kInt64, t->shape());
-          v.initializer = std::move(*t);
-          ctx.explain(line + " '" + v.name + "' " + v.info.to_string());
-          ++folded;
-          continue;
-        }
-      }
-      if (!match(g, id)) continue;
-      auto kernel = n.def->create(builder.build(g, id));
-      if (!kernel.is_ok()) continue;
-      FoldContext fc(g, n, max_bytes_);
-      if (!kernel.value()->run(fc).is_ok()) continue;
-      bool complete = true;
-      for (size_t i = 0; i < n.outputs.size(); ++i) {
-        if (n.outputs[i] != kNoId && !fc.outputs()[i].defined()) complete = false;
-      }
-      if (!complete) continue;
-      std::string line = "folded " + n.op_type + " " + quoted_name(g, n) + " into constant";
-      const std::vector<ValueId> outs = n.outputs;
-      g.remove_node(id);
-      for (size_t i = 0; i < outs.size(); ++i) {
-        if (outs[i] == kNoId) continue;
-        Value& v = g.value(outs[i]);
-        v.info = TensorInfo::of(fc.outputs()[i].dtype(), fc.outputs()[i].shape());
-        line += " '" + v.name + "' " + v.info.to_string();
-        v.initializer = std::move(fc.outputs()[i]);
-      }
-      ctx.explain(line);
+      if (g.node(id).removed) continue;
+      std::optional<std::string> line = fold_known_shape(g, id);
+      if (!line) line = fold_by_running(g, id, builder);
+      if (!line) continue;
+      ctx.explain(*line);
       ++folded;
     }
     return folded;
   }
 
  private:
+  // Shape or Size of an input whose shape is fully known.
+  static std::optional<std::string> fold_known_shape(Graph& g, NodeId id) {
+    const Node& n = g.node(id);
+    if (n.outputs.size() != 1 || n.outputs[0] == kNoId || g.is_graph_output(n.outputs[0])) return std::nullopt;
+    std::optional<Tensor> t = static_shape_value(g, n);
+    if (!t) return std::nullopt;
+    std::string line = "folded " + n.op_type + " " + quoted_name(g, n) + " of known shape into constant";
+    std::vector<Tensor> values;
+    values.push_back(std::move(*t));
+    return line + replace_with_constants(g, id, std::move(values));
+  }
+
+  // Any other node with constant inputs: run its kernel once, now. A kernel that
+  // cannot be made, fails, or leaves an output unset is left for run time.
+  std::optional<std::string> fold_by_running(Graph& g, NodeId id, NodeInfoBuilder& builder) const {
+    if (!match(g, id)) return std::nullopt;
+    const Node& n = g.node(id);
+    auto kernel = n.def->create(builder.build(g, id));
+    if (!kernel.is_ok()) return std::nullopt;
+    FoldContext fc(g, n, max_bytes_);
+    if (!kernel.value()->run(fc).is_ok()) return std::nullopt;
+    for (size_t i = 0; i < n.outputs.size(); ++i) {
+      if (n.outputs[i] != kNoId && !fc.outputs()[i].defined()) return std::nullopt;
+    }
+    std::string line = "folded " + n.op_type + " " + quoted_name(g, n) + " into constant";
+    return line + replace_with_constants(g, id, std::move(fc.outputs()));
+  }
+
   int64_t max_bytes_;
 };
 

@@ -6,6 +6,7 @@
 // and writes the activation's output name.
 #include <algorithm>
 
+#include "graph/passes/fusion.h"
 #include "graph/passes/pass_manager.h"
 #include "graph/passes/pattern_pass.h"
 #include "ops/fused_gemm.h"
@@ -31,7 +32,7 @@ struct FuseGemmActivation {
     if (!is_plain_gemm(gemm) || gemm.outputs.size() != 1) return std::nullopt;
     const ValueId y = gemm.outputs[0];
     if (!is_private_intermediate(g, y) || !is_float(g, y) || !is_float(g, gemm.inputs[0])) return std::nullopt;
-    const NodeId act_id = sole_consumer(g, y);
+    const NodeId act_id = g.sole_consumer(y);
     const Node& act = g.node(act_id);
     if (act.removed || act.domain != kOnnxDomain || !act.def) return std::nullopt;
     const FusedActivationInfo* info = find_fused_activation(act.op_type);
@@ -47,21 +48,17 @@ struct FuseGemmActivation {
   Result<std::string> rewrite(Graph& g, const Match& m) const {
     const Node& gemm = g.node(m.gemm);
     const Node& act = g.node(m.act);
-    Node fused = make_node(g, "FusedGemm", kOnnxMiniDomain, gemm.name);
-    fused.attrs = gemm.attrs;
+    Fusion f = start_fusion(g, {m.gemm, m.act}, "FusedGemm", kOnnxMiniDomain, gemm.name);
+    f.node.attrs = gemm.attrs;
     Attribute name;
     name.kind = Attribute::Kind::kString;
     name.s = act.op_type;
-    fused.attrs.set("activation", name);
-    for (const auto& [param, a] : act.attrs.all()) fused.attrs.set(kFusedActivationPrefix + param, a);
-    fused.inputs = gemm.inputs;
-    fused.outputs = act.outputs;
+    f.node.attrs.set("activation", name);
+    for (const auto& [param, a] : act.attrs.all()) f.node.attrs.set(kFusedActivationPrefix + param, a);
+    f.node.inputs = gemm.inputs;
     std::string line = "fused " + act.op_type + " " + quoted_name(g, act) + " into " + gemm.op_type + " " +
                        quoted_name(g, gemm);
-    g.remove_node(m.act);
-    g.remove_node(m.gemm);
-    g.opset_imports().emplace(kOnnxMiniDomain, 1);
-    g.add_node(std::move(fused));
+    finalize_fusion(g, std::move(f));
     return line;
   }
 };

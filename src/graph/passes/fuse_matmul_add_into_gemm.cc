@@ -4,6 +4,7 @@
 // flattened into M, as MatMul broadcasting does when B is 2-D) gives FusedGemm,
 // whose A may be N-D, with no activation. Either is then a candidate for
 // FuseGemmActivation.
+#include "graph/passes/fusion.h"
 #include "graph/passes/pass_manager.h"
 #include "graph/passes/pattern_pass.h"
 
@@ -23,7 +24,7 @@ struct FuseMatMulAddIntoGemm {
     if (!is_op(mm, "MatMul", kOnnxDomain, 1) || mm.inputs.size() != 2 || mm.outputs.size() != 1) return std::nullopt;
     const ValueId a = mm.inputs[0], b = mm.inputs[1], y = mm.outputs[0];
     if (!is_private_intermediate(g, y)) return std::nullopt;
-    const NodeId add_id = sole_consumer(g, y);
+    const NodeId add_id = g.sole_consumer(y);
     const Node& add = g.node(add_id);
     if (!is_op(add, "Add", kOnnxDomain, 7) || !only_attributes(add, {}) || add.inputs.size() != 2) return std::nullopt;
     if (add.inputs[0] == add.inputs[1]) return std::nullopt;  // Add(y, y) is not a bias
@@ -42,15 +43,12 @@ struct FuseMatMulAddIntoGemm {
   Result<std::string> rewrite(Graph& g, const Match& m) const {
     const Node& mm = g.node(m.matmul);
     const Node& add = g.node(m.add);
-    Node gemm = make_node(g, m.nd ? "FusedGemm" : "Gemm", m.nd ? kOnnxMiniDomain : kOnnxDomain, mm.name);
-    gemm.inputs = {mm.inputs[0], mm.inputs[1], m.bias};
-    gemm.outputs = add.outputs;
+    Fusion f = start_fusion(g, {m.matmul, m.add}, m.nd ? "FusedGemm" : "Gemm", m.nd ? kOnnxMiniDomain : kOnnxDomain,
+                            mm.name);
+    f.node.inputs = {mm.inputs[0], mm.inputs[1], m.bias};
     std::string line = "fused MatMul " + quoted_name(g, mm) + " and Add " + quoted_name(g, add) + " into " +
-                       gemm.op_type + " " + quoted_name(g, gemm);
-    g.remove_node(m.add);
-    g.remove_node(m.matmul);
-    if (m.nd) g.opset_imports().emplace(kOnnxMiniDomain, 1);
-    g.add_node(std::move(gemm));
+                       f.node.op_type + " " + quoted_name(g, f.node);
+    finalize_fusion(g, std::move(f));
     return line;
   }
 };

@@ -14,6 +14,7 @@
 // softmax only for a 2-D input with axis 1); every intermediate has one consumer
 // and is not a graph output; float logits; NLL's reduction, ignore_index and the
 // optional weight input carry over unchanged (same meaning in both ops).
+#include "graph/passes/fusion.h"
 #include "graph/passes/pass_manager.h"
 #include "graph/passes/pattern_pass.h"
 
@@ -67,19 +68,17 @@ struct FuseSoftmaxCrossEntropy {
   Result<std::string> rewrite(Graph& g, const Match& m) const {
     const Node& nll = g.node(m.nll);
     const Node& s = g.node(m.softmax);
-    Node sce = make_node(g, "SoftmaxCrossEntropyLoss", kOnnxDomain, nll.name);
-    sce.attrs = nll.attrs;  // reduction, ignore_index: same names and meaning
-    sce.inputs = {s.inputs[0], nll.inputs[1]};
-    if (nll.inputs.size() > 2 && nll.inputs[2] != kNoId) sce.inputs.push_back(nll.inputs[2]);
-    sce.outputs = {nll.outputs[0]};
+    std::vector<NodeId> matched = {m.softmax, m.nll};
+    if (m.log != kNoId) matched.insert(matched.begin() + 1, m.log);
+    Fusion f = start_fusion(g, std::move(matched), "SoftmaxCrossEntropyLoss", kOnnxDomain, nll.name);
+    f.node.attrs = nll.attrs;  // reduction, ignore_index: same names and meaning
+    f.node.inputs = {s.inputs[0], nll.inputs[1]};
+    if (nll.inputs.size() > 2 && nll.inputs[2] != kNoId) f.node.inputs.push_back(nll.inputs[2]);
     std::string line = "fused " + s.op_type + " " + quoted_name(g, s);
     if (m.log != kNoId) line += ", Log " + quoted_name(g, g.node(m.log));
     line += " and NegativeLogLikelihoodLoss " + quoted_name(g, nll) + " into SoftmaxCrossEntropyLoss " +
-            quoted_name(g, sce);
-    g.remove_node(m.nll);
-    if (m.log != kNoId) g.remove_node(m.log);
-    g.remove_node(m.softmax);
-    g.add_node(std::move(sce));
+            quoted_name(g, f.node);
+    finalize_fusion(g, std::move(f));
     return line;
   }
 };

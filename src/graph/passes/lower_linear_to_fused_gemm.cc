@@ -7,6 +7,7 @@
 // activation that follows a lowered MatMul. Same attributes, inputs and output
 // name: FusedGemm computes exactly Gemm (and MatMul with a 2-D B: A's leading
 // dims flattened into M).
+#include "graph/passes/fusion.h"
 #include "graph/passes/pass_manager.h"
 #include "graph/passes/pattern_pass.h"
 
@@ -37,14 +38,11 @@ struct LowerLinearToFusedGemm {
 
   Result<std::string> rewrite(Graph& g, const Match& m) const {
     const Node& n = g.node(m.node);
-    Node fused = make_node(g, "FusedGemm", kOnnxMiniDomain, n.name);
-    fused.attrs = n.attrs;  // Gemm's alpha/beta/transA/transB; MatMul has none
-    fused.inputs = n.inputs;
-    fused.outputs = n.outputs;
+    Fusion f = start_fusion(g, {m.node}, "FusedGemm", kOnnxMiniDomain, n.name);
+    f.node.attrs = n.attrs;  // Gemm's alpha/beta/transA/transB; MatMul has none
+    f.node.inputs = n.inputs;
     std::string line = "lowered " + n.op_type + " " + quoted_name(g, n) + " to FusedGemm (constant weight)";
-    g.remove_node(m.node);
-    g.opset_imports().emplace(kOnnxMiniDomain, 1);
-    g.add_node(std::move(fused));
+    finalize_fusion(g, std::move(f));
     return line;
   }
 };

@@ -20,13 +20,9 @@ bool only_attributes(const Node& n, std::initializer_list<const char*> allowed) 
 bool is_float(const Graph& g, ValueId v) { return v != kNoId && g.value(v).info.dtype == DataType::kFloat; }
 
 bool is_private_intermediate(const Graph& g, ValueId v) {
-  if (v == kNoId) return false;
+  if (v == kNoId || !g.has_single_consumer(v) || g.is_graph_output(v)) return false;
   const Value& val = g.value(v);
-  return val.consumers.size() == 1 && !val.is_graph_output && !val.is_graph_input && !val.initializer;
-}
-
-NodeId sole_consumer(const Graph& g, ValueId v) {
-  return v != kNoId && g.value(v).consumers.size() == 1 ? g.value(v).consumers[0] : kNoId;
+  return !val.is_graph_input && !val.initializer;
 }
 
 int64_t known_rank(const Graph& g, ValueId v) {

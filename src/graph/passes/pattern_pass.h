@@ -45,10 +45,9 @@ bool only_attributes(const Node& n, std::initializer_list<const char*> allowed);
 // The value is float32 (as inferred).
 bool is_float(const Graph& g, ValueId v);
 // The value flows only into one node input and nowhere else (not a graph output
-// or input): the intermediate of a fusion, safe to make disappear.
+// or input): the intermediate of a fusion, safe to make disappear. Its consumer
+// is g.sole_consumer(v).
 bool is_private_intermediate(const Graph& g, ValueId v);
-// The single consumer of v, or kNoId.
-NodeId sole_consumer(const Graph& g, ValueId v);
 // Rank of v when known, else -1.
 int64_t known_rank(const Graph& g, ValueId v);
 // A node ready for add_node: op, domain, name, opset and definition resolved

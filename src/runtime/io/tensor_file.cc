@@ -52,68 +52,92 @@ Status write_file(const std::string& path, const std::string& bytes) {
 
 }  // namespace
 
-Result<Tensor> parse_npy(const std::string& bytes, const std::string& what) {
-  auto bad = [&](const std::string& m) { return bad_input(what + ": malformed .npy: " + m); };
-  if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0) return bad("missing the \\x93NUMPY magic");
-  uint8_t major = static_cast<uint8_t>(bytes[6]);
-  size_t header_len, header_start;
+namespace {
+
+Status malformed_npy(const std::string& what, const std::string& why) { return bad_input(what + ": malformed .npy: " + why); }
+
+// The header dict's text and where the data starts after it.
+struct NpyHeader {
+  std::string text;
+  size_t data_start = 0;
+};
+
+// Magic, version, then the header length: 2 bytes in version 1, 4 in 2 and 3.
+Result<NpyHeader> read_npy_header(const std::string& bytes, const std::string& what) {
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0) return malformed_npy(what, "missing the \\x93NUMPY magic");
+  const uint8_t major = static_cast<uint8_t>(bytes[6]);
+  size_t header_len = 0, header_start = 0;
   if (major == 1) {
     header_len = static_cast<uint8_t>(bytes[8]) | (static_cast<size_t>(static_cast<uint8_t>(bytes[9])) << 8);
     header_start = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) return bad("truncated header");
-    header_len = 0;
+    if (bytes.size() < 12) return malformed_npy(what, "truncated header");
     for (int i = 0; i < 4; ++i) header_len |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
     header_start = 12;
   } else {
-    return bad("unknown version " + std::to_string(major));
+    return malformed_npy(what, "unknown version " + std::to_string(major));
   }
-  if (header_len > bytes.size() - header_start) return bad("header length past the end of the file");
-  std::string header = bytes.substr(header_start, header_len);
-  std::string descr = header_field(header, "descr");
-  std::string fortran = header_field(header, "fortran_order");
-  std::string shape_text = header_field(header, "shape");
-  DataType dtype = DataType::kUndefined;
+  if (header_len > bytes.size() - header_start) return malformed_npy(what, "header length past the end of the file");
+  return NpyHeader{bytes.substr(header_start, header_len), header_start + header_len};
+}
+
+Result<DataType> npy_dtype(const std::string& descr, const std::string& what) {
   for (const NpyType& t : kNpyTypes) {
-    if (descr == t.descr) dtype = t.dtype;
+    if (descr == t.descr) return t.dtype;
   }
-  if (descr == "<b1" || descr == "b1") dtype = DataType::kBool;
-  if (dtype == DataType::kUndefined) return bad("unsupported dtype '" + descr + "'");
-  if (fortran != "False") return bad("fortran_order arrays are not supported (save with np.ascontiguousarray)");
-  if (shape_text.size() < 2 || shape_text.front() != '(' || shape_text.back() != ')') return bad("no shape");
+  if (descr == "<b1" || descr == "b1") return DataType::kBool;
+  return malformed_npy(what, "unsupported dtype '" + descr + "'");
+}
+
+// "(2, 3)", "(4,)" or "()".
+Result<Shape> npy_shape(const std::string& text, const std::string& what) {
+  if (text.size() < 2 || text.front() != '(' || text.back() != ')') return malformed_npy(what, "no shape");
   Shape shape;
-  std::string inner = shape_text.substr(1, shape_text.size() - 2);
+  const std::string inner = text.substr(1, text.size() - 2);
   size_t pos = 0;
   while (pos < inner.size()) {
-    size_t comma = inner.find(',', pos);
+    const size_t comma = inner.find(',', pos);
     std::string item = inner.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    size_t a = item.find_first_not_of(' '), b = item.find_last_not_of(' ');
+    const size_t a = item.find_first_not_of(' '), b = item.find_last_not_of(' ');
     if (a != std::string::npos) {
       item = item.substr(a, b - a + 1);
       try {
         size_t used = 0;
         long long d = std::stoll(item, &used);
-        if (used != item.size() || d < 0) return bad("bad dimension '" + item + "'");
+        if (used != item.size() || d < 0) return malformed_npy(what, "bad dimension '" + item + "'");
         shape.push_back(d);
       } catch (...) {
-        return bad("bad dimension '" + item + "'");
+        return malformed_npy(what, "bad dimension '" + item + "'");
       }
     }
     if (comma == std::string::npos) break;
     pos = comma + 1;
   }
+  return shape;
+}
+
+}  // namespace
+
+Result<Tensor> parse_npy(const std::string& bytes, const std::string& what) {
+  OM_ASSIGN_OR_RETURN(NpyHeader header, read_npy_header(bytes, what));
+  OM_ASSIGN_OR_RETURN(DataType dtype, npy_dtype(header_field(header.text, "descr"), what));
+  if (header_field(header.text, "fortran_order") != "False") {
+    return malformed_npy(what, "fortran_order arrays are not supported (save with np.ascontiguousarray)");
+  }
+  OM_ASSIGN_OR_RETURN(Shape shape, npy_shape(header_field(header.text, "shape"), what));
   auto n = checked_num_elements(shape);
-  if (!n.is_ok()) return bad(n.status().message());
-  size_t data_start = header_start + header_len;
-  size_t need = static_cast<size_t>(n.value()) * dtype_size(dtype);
-  if (bytes.size() - data_start != need) {
-    return bad("data has " + std::to_string(bytes.size() - data_start) + " bytes, shape " + shape_to_string(shape) + " of " + dtype_name(dtype) + " needs " + std::to_string(need));
+  if (!n.is_ok()) return malformed_npy(what, n.status().message());
+  const size_t have = bytes.size() - header.data_start;
+  const size_t need = static_cast<size_t>(n.value()) * dtype_size(dtype);
+  if (have != need) {
+    return malformed_npy(what, "data has " + std::to_string(have) + " bytes, shape " + shape_to_string(shape) + " of " +
+                                   dtype_name(dtype) + " needs " + std::to_string(need));
   }
   Tensor t = Tensor::allocate(dtype, shape);
   if (dtype == DataType::kBool) {
-    for (size_t i = 0; i < need; ++i) t.data<bool>()[i] = bytes[data_start + i] != 0;
+    for (size_t i = 0; i < need; ++i) t.data<bool>()[i] = bytes[header.data_start + i] != 0;
   } else if (need) {
-    std::memcpy(t.raw_data(), bytes.data() + data_start, need);
+    std::memcpy(t.raw_data(), bytes.data() + header.data_start, need);
   }
   return t;
 }
