@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/regular_file.h"
 #include "graph/onnx_loader.h"
 #include "graph/tensor_proto.h"
 
