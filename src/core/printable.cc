@@ -100,7 +100,7 @@ std::string escape(std::string_view text, bool keep_lines) {
 
 std::string printable(std::string_view text) { return escape(text, /*keep_lines=*/false); }
 
-std::string quoted(std::string_view text) {
+std::string quote(std::string_view text) {
   std::string out(1, '\'');
   out += printable(text);
   out += '\'';

@@ -2,7 +2,7 @@
 // A model is untrusted: left raw, an ESC sequence in a node name recolours the
 // terminal or sets its title, and a newline lets the model forge whole lines of
 // a tool's output ("FAKE: ok"). Every name a message or report prints goes
-// through quoted() or printable(); the tools pass whole lines through
+// through quote() or printable(); the tools pass whole lines through
 // terminal_safe() as a last guard.
 #pragma once
 
@@ -19,7 +19,7 @@ namespace onnx_mini {
 std::string printable(std::string_view text);
 
 // 'text', escaped as printable(): how messages name a value, node or op.
-std::string quoted(std::string_view text);
+std::string quote(std::string_view text);
 
 // A tool's own output: newlines and tabs kept (its lines), every other control
 // character escaped as printable() does.

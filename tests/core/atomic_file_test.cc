@@ -3,7 +3,6 @@
 #include "core/atomic_file.h"
 
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -15,6 +14,7 @@
 #include <sstream>
 
 #include "tests/testutil/model_builder.h"
+#include "tests/testutil/small_tmpfs.h"
 
 namespace onnx_mini {
 namespace {
@@ -135,32 +135,17 @@ TEST(AtomicFileTest, AnUncommittedWriterLeavesNothing) {
   EXPECT_EQ(temporaries_in(dir), 0);
 }
 
-// A tmpfs of 64 KiB, mounted for the test (root only), unmounted in teardown.
-class FullDiskTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root; the full-disk cases run as root only";
-    dir_ = testing::temp_dir("atomic_full_disk");
-    if (::mount("tmpfs", dir_.c_str(), "tmpfs", 0, "size=64k") != 0) {
-      GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
-    }
-    mounted_ = true;
-  }
-  void TearDown() override {
-    if (mounted_) ::umount(dir_.c_str());
-  }
-  std::string dir_;
-  bool mounted_ = false;
-};
-
-TEST_F(FullDiskTest, AWriteThatDoesNotFitFailsAndKeepsTheOldFile) {
-  std::ofstream(dir_ + "/out.bin") << "old";
-  Status s = write_file_atomically(dir_ + "/out.bin", std::string(256 << 10, 'x'), {.durable = true});
+TEST(AtomicFileFullDiskTest, AWriteThatDoesNotFitFailsAndKeepsTheOldFile) {
+  const std::string dir = testing::temp_dir("atomic_full_disk");
+  testing::SmallTmpfs disk(dir, "64k");
+  if (!disk.mounted()) GTEST_SKIP() << disk.why();
+  std::ofstream(dir + "/out.bin") << "old";
+  Status s = write_file_atomically(dir + "/out.bin", std::string(256 << 10, 'x'), {.durable = true});
   ASSERT_FALSE(s.is_ok());
   EXPECT_EQ(s.code(), ErrorCode::kResourceLimit);
-  EXPECT_EQ(s.message(), "cannot write '" + dir_ + "/out.bin': No space left on device");
-  EXPECT_EQ(read_all(dir_ + "/out.bin"), "old");
-  EXPECT_EQ(temporaries_in(dir_), 0);
+  EXPECT_EQ(s.message(), "cannot write '" + dir + "/out.bin': No space left on device");
+  EXPECT_EQ(read_all(dir + "/out.bin"), "old");
+  EXPECT_EQ(temporaries_in(dir), 0);
 }
 
 // Runs `body` in a child process; returns its wait status.

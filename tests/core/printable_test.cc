@@ -24,7 +24,7 @@ TEST(PrintableTest, OrdinaryNamesAreUnchanged) {
   for (const char* name : {"/mlp/mlp.0/Gemm", "fc1.weight", "x:0", "a\\b", "名前", "café", ""}) {
     EXPECT_EQ(printable(name), name);
   }
-  EXPECT_EQ(quoted("fc1"), "'fc1'");
+  EXPECT_EQ(quote("fc1"), "'fc1'");
 }
 
 TEST(PrintableTest, ControlCharactersAreEscaped) {
@@ -33,7 +33,7 @@ TEST(PrintableTest, ControlCharactersAreEscaped) {
   EXPECT_EQ(printable("\x1b]0;title\x07"), "\\x1b]0;title\\x07");
   EXPECT_EQ(printable(std::string("nul\0byte", 8)), "nul\\x00byte");
   EXPECT_EQ(printable("tab\there\rcr\x7f"), "tab\\there\\rcr\\x7f");
-  EXPECT_EQ(quoted("x\ny"), "'x\\ny'");
+  EXPECT_EQ(quote("x\ny"), "'x\\ny'");
 }
 
 TEST(PrintableTest, C1ControlsBidiOverridesAndInvalidUtf8AreEscaped) {
