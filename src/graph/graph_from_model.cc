@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "graph/name_limits.h"
 #include "graph/onnx_loader.h"
 #include "graph/tensor_proto.h"
 
@@ -103,6 +104,7 @@ class GraphFromModel {
 
   Result<Graph> build() {
     OM_RETURN_IF_ERROR(check_model_header());
+    OM_RETURN_IF_ERROR(check_name_lengths(model_));
     OM_RETURN_IF_ERROR(import_opsets());
     OM_RETURN_IF_ERROR(check_node_count());
     OM_RETURN_IF_ERROR(add_initializers());
