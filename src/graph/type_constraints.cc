@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/printable.h"
+
 namespace onnx_mini {
 namespace {
 
@@ -62,8 +64,8 @@ Status check_shared_input_types(const Graph& g, const Node& n) {
       if (param_of(rule->params, j) != p || n.inputs[j] == kNoId) continue;
       const Value& b = g.value(n.inputs[j]);
       if (b.info.dtype == DataType::kUndefined || b.info.dtype == a.info.dtype) continue;
-      return invalid_model(n.describe() + ": input " + std::to_string(i) + " '" + a.name + "' is " +
-                           dtype_name(a.info.dtype) + " but input " + std::to_string(j) + " '" + b.name + "' is " +
+      return invalid_model(n.describe() + ": input " + std::to_string(i) + " " + quote(a.name) + " is " +
+                           dtype_name(a.info.dtype) + " but input " + std::to_string(j) + " " + quote(b.name) + " is " +
                            dtype_name(b.info.dtype) + "; " + n.op_type + " requires them to have the same type (" +
                            std::string(1, p) + ")");
     }

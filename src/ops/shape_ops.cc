@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/printable.h"
 #include "ops/registry.h"
 
 namespace onnx_mini {
@@ -45,7 +46,7 @@ Result<Tensor> constant_value(const Attributes& attrs) {
       t = Tensor::allocate(DataType::kInt64, {static_cast<int64_t>(v.size())});
       std::copy(v.begin(), v.end(), t.data<int64_t>());
     } else {
-      return unsupported("Constant attribute '" + name + "'");
+      return unsupported("Constant attribute " + quote(name));
     }
   }
   if (count != 1) return invalid_model("Constant needs exactly one value attribute, got " + std::to_string(count));

@@ -4,6 +4,7 @@
 #include <optional>
 #include <span>
 
+#include "core/printable.h"
 #include "graph/node_info.h"
 #include "graph/onnx_loader.h"
 #include "graph/passes/pass_manager.h"
@@ -79,7 +80,7 @@ class Session::Executor {
       Shape as_shape(shape.begin(), shape.end());
       auto why = checked_num_elements(as_shape);
       ValueId out = n.outputs[static_cast<size_t>(i)];
-      return bad_input("output " + (out == kNoId ? std::to_string(i) : "'" + g_.value(out).name + "'") + ": " +
+      return bad_input("output " + (out == kNoId ? std::to_string(i) : quote(g_.value(out).name)) + ": " +
                        (why.is_ok() ? "shape " + shape_to_string(as_shape) + " is invalid" : why.status().message()));
     }
     const int64_t count = *checked;
@@ -108,7 +109,7 @@ class Session::Executor {
     if (buf.capacity() < bytes) {
       int64_t grown = reserved_bytes_ + static_cast<int64_t>(bytes) - static_cast<int64_t>(buf.capacity());
       if (grown > max_memory_) {
-        return resource_limit("output " + (v == kNoId ? std::to_string(i) : "'" + g_.value(v).name + "'") + " (" +
+        return resource_limit("output " + (v == kNoId ? std::to_string(i) : quote(g_.value(v).name)) + " (" +
                               dtype_name(dtype) + shape_to_string(Shape(shape.begin(), shape.end())) + ", " +
                               std::to_string(bytes) + " bytes): intermediate buffers would need " + std::to_string(grown) +
                               " bytes, above --max-memory " + std::to_string(max_memory_));
@@ -213,7 +214,7 @@ Status Session::bind_inputs(const std::vector<NamedTensor>& inputs) {
   }
   for (ValueId v : feed_inputs_) {
     if (!values[static_cast<size_t>(v)].defined()) {
-      return bad_input(where_ + "missing input '" + graph_.value(v).name + "' (" + graph_.value(v).info.to_string() + ")");
+      return bad_input(where_ + "missing input " + quote(graph_.value(v).name) + " (" + graph_.value(v).info.to_string() + ")");
     }
   }
   return Status::ok();
@@ -223,13 +224,13 @@ Status Session::check_input(const std::string& name, const Tensor& t, const std:
   ValueId v = graph_.find_value(name);
   if (v == kNoId || !graph_.value(v).is_graph_input) {
     std::string names;
-    for (ValueId f : feed_inputs_) names += (names.empty() ? "" : ", ") + graph_.value(f).name;
-    return bad_input("unknown input name '" + name + "'" + (source.empty() ? "" : " (" + source + ")") +
+    for (ValueId f : feed_inputs_) names += (names.empty() ? "" : ", ") + printable(graph_.value(f).name);
+    return bad_input("unknown input name " + quote(name) + (source.empty() ? "" : " (" + source + ")") +
                      " (the model's inputs: " + names + ")");
   }
   const TensorInfo& info = graph_.value(v).info;
   // Built on the error paths only: run() calls this per input per run.
-  auto what = [&] { return "input '" + name + "'" + (source.empty() ? "" : " (" + source + ")"); };
+  auto what = [&] { return "input " + quote(name) + (source.empty() ? "" : " (" + source + ")"); };
   if (info.dtype != DataType::kUndefined && t.dtype() != info.dtype) {
     return bad_input(what() + ": expected " + dtype_name(info.dtype) + ", got " + dtype_name(t.dtype()));
   }
