@@ -98,6 +98,15 @@ std::string escape(std::string_view text, bool keep_lines) {
 
 }  // namespace
 
+Utf8Char utf8_char_at(std::string_view text, size_t i) {
+  const auto b = static_cast<uint8_t>(text[i]);
+  if (b < 0x80) return {1, b, b < 0x20 || b == 0x7F};
+  const size_t n = utf8_length(text, i);
+  if (n == 0) return {};
+  const uint32_t c = decode_utf8(text, i, n);
+  return {n, c, is_invisible_control(c)};
+}
+
 std::string printable(std::string_view text) { return escape(text, /*keep_lines=*/false); }
 
 std::string quote(std::string_view text) {

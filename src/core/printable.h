@@ -6,6 +6,8 @@
 // terminal_safe() as a last guard.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,5 +26,15 @@ std::string quote(std::string_view text);
 // A tool's own output: newlines and tabs kept (its lines), every other control
 // character escaped as printable() does.
 std::string terminal_safe(std::string_view text);
+
+// The character at text[i] for other escapers (JSON): its length in bytes (0
+// when text[i] does not start well-formed UTF-8), its code point, and whether a
+// terminal would act on it instead of showing it (C0, DEL, C1, bidi controls).
+struct Utf8Char {
+  size_t length = 0;
+  uint32_t code_point = 0;
+  bool invisible_control = false;
+};
+Utf8Char utf8_char_at(std::string_view text, size_t i);
 
 }  // namespace onnx_mini
