@@ -95,7 +95,6 @@ void describe_load(const Session& session, const Options& o, double load_ms) {
   s << "onnx-run: graph after the passes (-O" << o.opt_level << "): " << g.num_live_nodes() << " nodes, "
     << session.input_ids().size() << " fed inputs, " << session.output_ids().size() << " outputs, " << initializers
     << " constants held (" << initializer_bytes << " bytes)\n";
-  s << "onnx-run: plan: " << session.planned_bytes() << " bytes of intermediate buffers (limit " << o.max_memory << ")\n";
   std::cerr << terminal_safe(s.str());
 }
 

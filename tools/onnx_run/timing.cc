@@ -91,7 +91,9 @@ Result<Latency> time_runs(Session& session, const std::vector<NamedTensor>& inpu
   OM_RETURN_IF_ERROR(warm_up(session, inputs, outputs));
   session.set_observer(observer);
   std::vector<double> ms;
-  ms.reserve(static_cast<size_t>(o.repeat));
+  // Reserved up to a million runs (8 MB); a larger --repeat grows the vector
+  // between timed runs rather than asking for gigabytes up front.
+  ms.reserve(static_cast<size_t>(std::min(o.repeat, 1 << 20)));
   {
     Progress progress(o.repeat);
     for (int i = 0; i < o.repeat && !interrupt.raised(); ++i) {
