@@ -68,6 +68,47 @@ Status check_not_repeated(const std::string& flag, const std::vector<std::pair<s
   return Status::ok();
 }
 
+// The options of one run (generated or given inputs, one set of outputs).
+std::vector<std::string> run_options_given(const Options& o) {
+  std::vector<std::string> given;
+  if (!o.inputs.empty()) given.push_back("--input " + (o.inputs.front().first.empty() ? o.inputs.front().second : o.inputs.front().first));
+  if (!o.check_outputs.empty()) given.push_back("--check-output");
+  if (!o.output_dir.empty()) given.push_back("--output-dir");
+  if (!o.save_inputs.empty()) given.push_back("--save-inputs");
+  if (!o.dump_all.empty()) given.push_back("--dump-all");
+  if (o.repeat > 0) given.push_back("--repeat");
+  if (o.profile) given.push_back(o.profile_file.empty() ? "--profile" : "--profile-file");
+  if (o.stats) given.push_back("--stats");
+  if (o.all_values) given.push_back("--all-values");
+  return given;
+}
+
+// --check, --check-all and --inspect do not make the one run the other options
+// act on: such an option would be silently ignored (an --input file never
+// read), which hides a slip, so the combination is a usage error.
+Status check_combinations(const Options& o) {
+  std::vector<std::string> conflicts = run_options_given(o);
+  std::string mode, why;
+  if (!o.check_all.empty()) {
+    mode = "--check-all";
+    why = "it runs each case's model on its test_data_set_*/ folders";
+    if (!o.model.empty()) return usage_error("--check-all DIR runs DIR/*/model.onnx; it takes no model ('" + o.model + "')");
+    if (o.check) conflicts.insert(conflicts.begin(), "--check");
+    if (o.inspect) conflicts.insert(conflicts.begin(), "--inspect");
+    if (!o.save_optimized.empty()) conflicts.insert(conflicts.begin(), "--save-optimized");
+  } else if (o.inspect) {
+    mode = "--inspect";
+    why = "it describes the model without running it";
+    if (o.check) conflicts.insert(conflicts.begin(), "--check");
+    if (!o.save_optimized.empty()) conflicts.insert(conflicts.begin(), "--save-optimized");
+  } else if (o.check) {
+    mode = "--check";
+    why = "it runs each test_data_set_*/ folder with its own inputs and references";
+  }
+  if (mode.empty() || conflicts.empty()) return Status::ok();
+  return usage_error(conflicts.front() + " cannot be combined with " + mode + " (" + why + ")");
+}
+
 }  // namespace
 
 const char* usage_text() {
@@ -243,23 +284,8 @@ Result<Options> parse_options(int argc, char** argv) {
     }
   }
   if (o.help || o.version || o.list_ops) return o;
-  if (!o.check_all.empty()) {
-    if (!o.model.empty()) return usage_error("--check-all DIR runs DIR/*/model.onnx; it takes no model ('" + o.model + "')");
-    if (o.check || !o.inputs.empty() || !o.check_outputs.empty()) {
-      return usage_error("--check-all feeds each case's test_data_set_*/ inputs; --check, --input and --check-output do not apply");
-    }
-    return o;
-  }
-  if (o.model.empty()) return usage_error("no model given (see --help)");
-  // --check feeds each test_data_set's own inputs: an --input beside it would be
-  // ignored (and its file never read), which hides a slip.
-  if (o.check && !o.inputs.empty()) {
-    return usage_error("--check feeds the inputs of each test_data_set_*/ folder; --input " + o.inputs.front().first +
-                       " cannot be combined with it");
-  }
-  if (o.check && !o.check_outputs.empty()) {
-    return usage_error("--check compares with each test_data_set_*/ folder's references; --check-output is for one run");
-  }
+  if (o.check_all.empty() && o.model.empty()) return usage_error("no model given (see --help)");
+  OM_RETURN_IF_ERROR(check_combinations(o));
   if (o.portable && o.save_optimized.empty()) return usage_error("--portable applies to --save-optimized FILE, which is not given");
   return o;
 }

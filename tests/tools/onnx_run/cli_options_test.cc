@@ -61,9 +61,28 @@ TEST(CliOptionsTest, CheckWithInputIsAUsageError) {
   // The file does not exist: the usage error comes first, before anything is read.
   CliResult r = run_cli(model + " --check --input x=missing.npy");
   EXPECT_EQ(r.code, 2);
-  EXPECT_TRUE(contains(r.err, "--input x cannot be combined with it")) << r.err;
+  EXPECT_TRUE(contains(r.err, "--input x cannot be combined with --check")) << r.err;
   CliResult reversed = run_cli(model + " --input x=missing.npy --check");
   EXPECT_EQ(reversed.code, 2) << reversed.err;
+}
+
+// Options of one run would be silently ignored beside --check, --inspect and
+// --check-all (nothing would be written, read or timed).
+TEST(CliOptionsTest, RunOptionsBesideCheckInspectOrCheckAllAreUsageErrors) {
+  const std::string model = relu_model("mode_conflicts");
+  const std::string dir = testing::temp_dir("mode_conflicts_out");
+  for (const std::string mode : {" --check", " --inspect"}) {
+    for (const std::string flag : {" --save-inputs " + dir + "/i", " --dump-all " + dir + "/d", " --output-dir " + dir + "/o",
+                                   std::string(" --repeat 3"), std::string(" --stats"), std::string(" --profile")}) {
+      CliResult r = run_cli(model + mode + flag);
+      EXPECT_EQ(r.code, 2) << mode << flag << ": " << r.err;
+      EXPECT_TRUE(contains(r.err, "cannot be combined with" + mode)) << r.err;
+    }
+  }
+  CliResult all = run_cli("--check-all " + dir + " --dump-all " + dir + "/d");
+  EXPECT_EQ(all.code, 2);
+  EXPECT_TRUE(contains(all.err, "--dump-all cannot be combined with --check-all")) << all.err;
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "a refused command wrote into " << dir;
 }
 
 TEST(CliOptionsTest, PortableNeedsSaveOptimized) {
