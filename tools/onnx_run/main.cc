@@ -145,16 +145,46 @@ Result<int> check_and_report(Session& session, const Options& o) {
   return all ? 0 : static_cast<int>(ErrorCode::kCheckMismatch);
 }
 
-// Stats describe the model's own node outputs, so they come from the graph as
-// loaded (after fusion an activation would be hidden inside its FusedGemm).
-Status collect_stats(const Options& o, const SessionOptions& so, const std::vector<NamedTensor>& inputs, StatsObserver& stats) {
+// Passes every node to each observer given.
+class FanOutObserver final : public RunObserver {
+ public:
+  explicit FanOutObserver(std::vector<RunObserver*> observers) : observers_(std::move(observers)) {}
+  void after_node(const Node& node, const std::vector<const Tensor*>& outputs, double seconds) override {
+    for (RunObserver* o : observers_) o->after_node(node, outputs, seconds);
+  }
+
+ private:
+  std::vector<RunObserver*> observers_;
+};
+
+// --stats and --dump-all describe the model's own node outputs, so they come
+// from one run of the graph as loaded (after fusion an activation is hidden
+// inside its FusedGemm). That session is loaded, run and freed before the
+// optimized one is loaded, so the two never hold the weights at the same time;
+// the inputs it was fed are the ones the optimized session gets.
+Result<std::vector<NamedTensor>> run_as_loaded(const Options& o, const SessionOptions& so, RunReport& report) {
   SessionOptions as_loaded = so;
   as_loaded.opt_level = 0;
   as_loaded.explain = nullptr;
   OM_ASSIGN_OR_RETURN(std::unique_ptr<Session> plain, Session::load(o.model, as_loaded));
-  plain->set_observer(&stats);
+  OM_RETURN_IF_ERROR(check_dim_names(*plain, o));
+  OM_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, prepare_inputs(*plain, o));
+  std::vector<RunObserver*> observers;
+  if (o.stats) observers.push_back(&report.stats);
+  std::optional<DumpObserver> dump;
+  if (!o.dump_all.empty()) {
+    OM_RETURN_IF_ERROR(make_folder(o.dump_all, "--dump-all"));
+    observers.push_back(&dump.emplace(plain->graph(), o.dump_all));
+  }
+  FanOutObserver fan_out(observers);
+  plain->set_observer(&fan_out);
   std::vector<Tensor> ignored;
-  return plain->run(inputs, ignored);
+  OM_RETURN_IF_ERROR(plain->run(inputs, ignored));
+  if (dump) {
+    OM_RETURN_IF_ERROR(dump->status());
+    report.dumped = dump->take_dumped();
+  }
+  return inputs;
 }
 
 // --profile without --repeat: one more run, observed.
@@ -209,6 +239,10 @@ Result<int> run_tool(const Options& o) {
   if (!o.check_all.empty()) return check_all(o, so);
   RunReport report;
   report.profile.record_trace(!o.profile_file.empty());
+  std::optional<std::vector<NamedTensor>> inputs_as_loaded;
+  if (o.stats || !o.dump_all.empty()) {
+    OM_ASSIGN_OR_RETURN(inputs_as_loaded, run_as_loaded(o, so, report));
+  }
   const auto load_start = std::chrono::steady_clock::now();
   OM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, so));
   // Read, parse, validate, optimize, plan and prepare kernels (weights packed):
@@ -218,12 +252,13 @@ Result<int> run_tool(const Options& o) {
   OM_RETURN_IF_ERROR(check_dim_names(*session, o));
   if (!o.save_optimized.empty()) OM_RETURN_IF_ERROR(save_optimized(*session, o, so));
   if (o.check) return check_and_report(*session, o);
-  OM_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, prepare_inputs(*session, o));
-  if (!o.save_inputs.empty()) OM_RETURN_IF_ERROR(save_inputs(inputs, o.save_inputs, report));
-  if (!o.dump_all.empty()) {
-    OM_ASSIGN_OR_RETURN(report.dumped, dump_all(o, so, inputs));
+  std::vector<NamedTensor> inputs;
+  if (inputs_as_loaded) {
+    inputs = std::move(*inputs_as_loaded);
+  } else {
+    OM_ASSIGN_OR_RETURN(inputs, prepare_inputs(*session, o));
   }
-  if (o.stats) OM_RETURN_IF_ERROR(collect_stats(o, so, inputs, report.stats));
+  if (!o.save_inputs.empty()) OM_RETURN_IF_ERROR(save_inputs(inputs, o.save_inputs, report));
   OM_RETURN_IF_ERROR(session->run(inputs, report.outputs));
   if (o.repeat > 0) {
     OM_ASSIGN_OR_RETURN(report.latency, time_runs(*session, inputs, o, report.outputs, o.profile ? &report.profile : nullptr));

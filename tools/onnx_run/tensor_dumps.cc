@@ -31,68 +31,29 @@ Result<std::vector<std::string>> write_tensor_folder(const std::string& dir, con
   return paths;
 }
 
-namespace {
-
-// Writes each node output when the node has run. The file names are fixed
-// before the run, over every node output of the graph, so the collision rule
-// numbers them the same way on every run.
-class DumpObserver final : public RunObserver {
- public:
-  DumpObserver(const Graph& g, std::string dir) : graph_(g), dir_(std::move(dir)) {
-    std::vector<std::string> names;
-    std::vector<ValueId> ids;
-    for (size_t i = 0; i < g.num_node_slots(); ++i) {
-      const Node& n = g.node(static_cast<NodeId>(i));
-      if (n.removed) continue;
-      for (ValueId v : n.outputs) {
-        if (v == kNoId) continue;
-        names.push_back(g.value(v).name);
-        ids.push_back(v);
-      }
-    }
-    std::vector<std::string> files = unique_file_names(names, ".npy");
-    for (size_t i = 0; i < ids.size(); ++i) file_of_[names[i]] = dir_ + "/" + files[i];
-  }
-
-  void after_node(const Node& node, const std::vector<const Tensor*>& outputs, double) override {
-    if (!status_.is_ok()) return;  // the first failure stops the dump; the run finishes
-    for (size_t k = 0; k < outputs.size() && k < node.outputs.size(); ++k) {
-      if (!outputs[k]) continue;
-      const std::string& value = graph_value_name(node, k);
-      const std::string& file = file_of_.at(value);
-      status_ = write_npy(file, *outputs[k]).with_context("--dump-all: " + node.describe() + " output " + quote(value) + ": ");
-      if (!status_.is_ok()) return;
-      dumped_.push_back({value, node.name, node.op_type, file});
+DumpObserver::DumpObserver(const Graph& g, std::string dir) : graph_(g), dir_(std::move(dir)) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < g.num_node_slots(); ++i) {
+    const Node& n = g.node(static_cast<NodeId>(i));
+    if (n.removed) continue;
+    for (ValueId v : n.outputs) {
+      if (v != kNoId) names.push_back(g.value(v).name);
     }
   }
+  const std::vector<std::string> files = unique_file_names(names, ".npy");
+  for (size_t i = 0; i < names.size(); ++i) file_of_[names[i]] = dir_ + "/" + files[i];
+}
 
-  const Status& status() const { return status_; }
-  std::vector<DumpedValue>& dumped() { return dumped_; }
-
- private:
-  const std::string& graph_value_name(const Node& node, size_t k) const { return graph_.value(node.outputs[k]).name; }
-
-  const Graph& graph_;
-  std::string dir_;
-  std::unordered_map<std::string, std::string> file_of_;
-  std::vector<DumpedValue> dumped_;
-  Status status_ = Status::ok();
-};
-
-}  // namespace
-
-Result<std::vector<DumpedValue>> dump_all(const Options& o, const SessionOptions& so, const std::vector<NamedTensor>& inputs) {
-  OM_RETURN_IF_ERROR(make_folder(o.dump_all, "--dump-all"));
-  SessionOptions as_loaded = so;
-  as_loaded.opt_level = 0;
-  as_loaded.explain = nullptr;
-  OM_ASSIGN_OR_RETURN(std::unique_ptr<Session> plain, Session::load(o.model, as_loaded));
-  DumpObserver dump(plain->graph(), o.dump_all);
-  plain->set_observer(&dump);
-  std::vector<Tensor> ignored;
-  OM_RETURN_IF_ERROR(plain->run(inputs, ignored));
-  OM_RETURN_IF_ERROR(dump.status());
-  return std::move(dump.dumped());
+void DumpObserver::after_node(const Node& node, const std::vector<const Tensor*>& outputs, double) {
+  if (!status_.is_ok()) return;
+  for (size_t k = 0; k < outputs.size() && k < node.outputs.size(); ++k) {
+    if (!outputs[k] || node.outputs[k] == kNoId) continue;
+    const std::string& value = graph_.value(node.outputs[k]).name;
+    const std::string& file = file_of_.at(value);
+    status_ = write_npy(file, *outputs[k]).with_context("--dump-all: " + node.describe() + " output " + quote(value) + ": ");
+    if (!status_.is_ok()) return;
+    dumped_.push_back({value, node.name, node.op_type, file});
+  }
 }
 
 }  // namespace onnx_mini::onnx_run

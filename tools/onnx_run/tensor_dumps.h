@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "runtime/session.h"
@@ -26,8 +27,23 @@ struct DumpedValue {
   std::string value, node, op, file;
 };
 
-// --dump-all DIR: a run of the graph as loaded (-O0, a second session) with
-// every node output written as it is produced.
-Result<std::vector<DumpedValue>> dump_all(const Options& o, const SessionOptions& so, const std::vector<NamedTensor>& inputs);
+// --dump-all DIR: watches a run of the graph as loaded (-O0) and writes each
+// node output when its node has run. The file names are fixed at construction,
+// over every node output of the graph, so the collision rule numbers them the
+// same way on every run. The first failed write stops the dump (the run goes on).
+class DumpObserver final : public RunObserver {
+ public:
+  DumpObserver(const Graph& g, std::string dir);
+  void after_node(const Node& node, const std::vector<const Tensor*>& outputs, double seconds) override;
+  const Status& status() const { return status_; }
+  std::vector<DumpedValue> take_dumped() { return std::move(dumped_); }
+
+ private:
+  const Graph& graph_;
+  std::string dir_;
+  std::unordered_map<std::string, std::string> file_of_;
+  std::vector<DumpedValue> dumped_;
+  Status status_ = Status::ok();
+};
 
 }  // namespace onnx_mini::onnx_run
