@@ -53,7 +53,12 @@ bool ends_with_npz(const std::string& s) { return s.size() > 4 && s.compare(s.si
 Result<std::pair<std::string, std::string>> file_or_pair(const std::string& flag, const std::string& text) {
   if (text.find('=') == std::string::npos && ends_with_npz(text)) return std::make_pair(std::string(), text);
   if (text.find('=') == std::string::npos) return usage_error(flag + " expects NAME=FILE or FILE.npz, got '" + text + "'");
-  return split_pair(flag, text);
+  OM_ASSIGN_OR_RETURN(auto kv, split_pair(flag, text));
+  // An archive names its arrays itself; read as NAME=FILE it would be parsed as a TensorProto.
+  if (ends_with_npz(kv.second)) {
+    return usage_error(flag + " " + text + ": a .npz archive gives its arrays by member name; write " + flag + " " + kv.second);
+  }
+  return kv;
 }
 
 // One name (or one archive) given twice is a slip; silently keeping the last file hides it.

@@ -88,6 +88,8 @@ def check_npy_references(onnx_run, model, work, x):
     expect(code == 2 and "names output 'w'" in err and "'y', 'z'" in err, f"an unknown output: exit {code}: {err}")
     code, out, err = run(onnx_run, model, "--input", f"x={work}/x.npy", "--input", f"{work}/savez_inputs.npz")
     expect(code == 2 and "input 'x' is given twice" in err, f"x from a file and an archive: exit {code}: {err}")
+    code, out, err = run(onnx_run, model, "--input", f"x={work}/savez_inputs.npz")
+    expect(code == 2 and "gives its arrays by member name" in err, f"--input NAME=FILE.npz: exit {code}: {err}")
     np.savez(f"{work}/stranger.npz", q=x)
     code, out, err = run(onnx_run, model, "--input", f"{work}/stranger.npz")
     expect(code != 0 and "'q'" in err, f"an archive member that is no input: exit {code}: {err}")
