@@ -3,7 +3,7 @@
 #
 #   bench/compare_ort.sh [BUILD_DIR]        (default: build)
 #
-# Needs BUILD_DIR/tools/onnx_run/onnx-run; writes the models with
+# Needs BUILD_DIR/bin/onnx-run; writes the models with
 # bench/make_bench_models.py into BUILD_DIR/bench_models. ONNX Runtime comes from
 #   (cd BUILD_DIR/ort && npm install --ignore-scripts onnxruntime-node@1.30.0)
 # and its columns are skipped, with a note, when that is not installed.
@@ -20,7 +20,7 @@ set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
-RUN="$BUILD/tools/onnx_run/onnx-run"
+RUN="$BUILD/bin/onnx-run"
 MODELS="$BUILD/bench_models"
 ORT_MODULES="$BUILD/ort/node_modules"
 PY=/usr/bin/python3

@@ -67,7 +67,7 @@ std::string inspection_text(const Inspection& r) {
   t += "producer:     " + printable(r.producer.empty() ? "(not recorded)" : r.producer + " " + r.producer_version) + "\n";
   t += "IR version:   " + std::to_string(r.ir_version) + "\n";
   t += "opsets:      ";
-  for (const auto& [d, v] : r.opsets) t += " " + printable(d) + " " + std::to_string(v);
+  for (const auto& [d, v] : r.opsets) t += std::string(" ") + printable(d) + " " + std::to_string(v);
   t += "\ninputs:\n";
   for (const IoInfo& io : r.inputs) t += "  " + printable(io.name) + ": " + type_text(io) + "\n";
   t += "outputs:\n";
