@@ -28,12 +28,12 @@ void BM_Linear(benchmark::State& state) {
     return;
   }
   blas::set_num_threads(threads);
-  parallel::set_num_threads(threads);
+  ThreadPool pool(threads);
   std::vector<float> x = random_vector(m * k, 1), w = random_vector(n * k, 2), y(static_cast<size_t>(m * n));
   const PackedWeights pw = packed ? PackedWeights::pack(w.data(), k, n, k, true) : PackedWeights();
   for (auto _ : state) {
     if (packed) {
-      pw.multiply(m, x.data(), k, 1.0f, y.data(), n, nullptr);
+      pw.multiply(m, x.data(), k, 1.0f, y.data(), n, nullptr, &pool);
     } else {
       blas::sgemm(false, true, m, n, k, 1.0f, x.data(), k, w.data(), k, 0.0f, y.data(), n);
     }

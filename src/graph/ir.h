@@ -3,6 +3,7 @@
 // Removed nodes stay in the vector (marked removed) so ids stay stable during a pass.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +27,11 @@ struct Value {
   NodeId producer = kNoId;       // kNoId for graph inputs and initializers
   std::vector<NodeId> consumers; // one entry per consuming input slot
   std::optional<Tensor> initializer;
+  // Set, with `initializer` reset, when a session let go of a constant that only
+  // kernels holding their own packed copy read during runs: rebuilds the values
+  // from that copy, for writing the model (graph/onnx_writer.cc) or for a new
+  // session built from this graph (which puts them back as the initializer).
+  std::function<Tensor()> rebuild_initializer;
   bool is_graph_input = false;   // fed by the caller (may also have an initializer default)
   bool is_graph_output = false;
 };

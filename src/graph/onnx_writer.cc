@@ -65,9 +65,16 @@ void graph_to_model(const Graph& g, onnx::ModelProto& model) {
   }
   for (size_t v = 0; v < g.num_values(); ++v) {
     const Value& val = g.value(static_cast<ValueId>(v));
-    // Initializers still read by a live node or exposed as graph input/output.
-    if (!val.initializer || (val.consumers.empty() && !val.is_graph_input && !val.is_graph_output)) continue;
-    tensor_to_proto(*val.initializer, val.name, *gp.add_initializer());
+    // Initializers still read by a live node or exposed as graph input/output;
+    // one a session released (only packed kernels read it) is unpacked for the
+    // write, then freed again.
+    const bool has_values = val.initializer || val.rebuild_initializer;
+    if (!has_values || (val.consumers.empty() && !val.is_graph_input && !val.is_graph_output)) continue;
+    if (val.initializer) {
+      tensor_to_proto(*val.initializer, val.name, *gp.add_initializer());
+    } else {
+      tensor_to_proto(val.rebuild_initializer(), val.name, *gp.add_initializer());
+    }
   }
   for (NodeId id : nodes) {
     const Node& n = g.node(id);

@@ -183,42 +183,85 @@ bool PackedWeights::enabled() {
   return supported() && !(v && std::string_view(v) == "0");
 }
 
-PackedWeights PackedWeights::pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b) {
+PackedWeights PackedWeights::pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b,
+                                  const ConsumedFn& consumed) {
   PackedWeights w;
   w.k_ = k;
   w.n_ = n;
   const int64_t panels = (n + kPanel - 1) / kPanel;
   w.storage_ = Tensor::allocate_for_overwrite(DataType::kFloat, Shape{panels, k, kPanel});
   float* dst = w.storage_.data<float>();
-  for (int64_t p = 0; p < panels; ++p) {
-    float* panel = dst + p * k * kPanel;
-    const int64_t col0 = p * kPanel;
-    const int64_t cols = std::min(kPanel, n - col0);
-    if (cols < kPanel) std::memset(panel, 0, static_cast<size_t>(k * kPanel) * sizeof(float));
-    if (trans_b) {  // B is [n, k]: column j of op(B) is row j of B, contiguous
+  if (n % kPanel != 0) {  // the last panel's padding columns stay zero
+    std::memset(dst + (panels - 1) * k * kPanel, 0, static_cast<size_t>(k * kPanel) * sizeof(float));
+  }
+  // B is walked in its own memory order, so what is behind the walk is never
+  // read again: a transB weight [n, k] panel by panel (a panel is 32 of its
+  // rows), a [k, n] weight row by row into every panel.
+  if (trans_b) {
+    for (int64_t p = 0; p < panels; ++p) {
+      float* panel = dst + p * k * kPanel;
+      const int64_t col0 = p * kPanel;
+      const int64_t cols = std::min(kPanel, n - col0);
       for (int64_t j = 0; j < cols; ++j) {
         const float* src = b + (col0 + j) * ldb;
         for (int64_t kk = 0; kk < k; ++kk) panel[kk * kPanel + j] = src[kk];
       }
-    } else {
-      for (int64_t kk = 0; kk < k; ++kk) std::memcpy(panel + kk * kPanel, b + kk * ldb + col0, cols * sizeof(float));
+      if (consumed) consumed(b + (col0 + cols - 1) * ldb + k);
+    }
+  } else {
+    constexpr int64_t kRowsPerReport = 64;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const float* src = b + kk * ldb;
+      for (int64_t p = 0; p < panels; ++p) {
+        const int64_t col0 = p * kPanel;
+        std::memcpy(dst + (p * k + kk) * kPanel, src + col0,
+                    static_cast<size_t>(std::min(kPanel, n - col0)) * sizeof(float));
+      }
+      if (consumed && ((kk + 1) % kRowsPerReport == 0 || kk + 1 == k)) consumed(src + n);
     }
   }
   return w;
 }
 
+void PackedWeights::unpack(float* b, int64_t ldb, bool trans_b) const {
+  const float* src = storage_.data<float>();
+  for (int64_t col = 0; col < n_; ++col) {
+    const float* panel = src + (col / kPanel) * k_ * kPanel;
+    const int64_t j = col % kPanel;
+    for (int64_t kk = 0; kk < k_; ++kk) {
+      const float v = panel[kk * kPanel + j];
+      if (trans_b) {
+        b[col * ldb + kk] = v;
+      } else {
+        b[kk * ldb + col] = v;
+      }
+    }
+  }
+}
+
 void PackedWeights::multiply(int64_t m, const float* a, int64_t lda, float alpha, float* y, int64_t ldy,
-                             const TileEpilogue* epilogue) const {
+                             const TileEpilogue* epilogue, ThreadPool* pool) const {
   const int64_t panels = (n_ + kPanel - 1) / kPanel;
   const int64_t row_chunks = (m + kRowChunk - 1) / kRowChunk;
   MultiplyJob job{storage_.data<float>(), k_, n_, m, row_chunks, a, lda, alpha, y, ldy, epilogue, {}};
   if (epilogue && epilogue->in_registers(&job.in_registers)) job.epilogue = nullptr;
   const int64_t tasks = panels * row_chunks;
-  if (m * n_ * k_ < kMinParallelMacs) {
-    for (int64_t t = 0; t < tasks; ++t) run_task(&job, t);
-  } else {
-    parallel::for_each_task(tasks, run_task, &job);
+  for_each_task(m * n_ * k_ < kMinParallelMacs ? nullptr : pool, tasks, run_task, &job);
+}
+
+std::shared_ptr<const PackedWeights> PackedWeightRequests::request(const Tensor& b, bool trans_b) {
+  for (const Request& r : requests_) {
+    if (r.source.raw_data() == b.raw_data() && r.source.shape() == b.shape() && r.trans_b == trans_b) return r.packed;
   }
+  requests_.push_back(Request{b, trans_b, std::make_shared<PackedWeights>()});
+  return requests_.back().packed;
+}
+
+void PackedWeightRequests::fulfil(Request& r, const PackedWeights::ConsumedFn& consumed) {
+  const Tensor& b = r.source;
+  const int64_t k = r.trans_b ? b.dim(1) : b.dim(0);
+  const int64_t n = r.trans_b ? b.dim(0) : b.dim(1);
+  *r.packed = PackedWeights::pack(b.data<float>(), k, n, b.dim(1), r.trans_b, consumed);
 }
 
 }  // namespace onnx_mini

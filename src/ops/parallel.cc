@@ -15,7 +15,7 @@
 #define ONNX_MINI_CPU_RELAX() std::this_thread::yield()
 #endif
 
-namespace onnx_mini::parallel {
+namespace onnx_mini {
 namespace {
 
 // How long an idle worker keeps polling before it sleeps. Between the layers of
@@ -24,26 +24,25 @@ namespace {
 // layer. After a run the workers sleep within this bound, so nothing spins on.
 constexpr auto kSpin = std::chrono::microseconds(50);
 
-class Pool {
- public:
-  ~Pool() { stop_workers(); }
+}  // namespace
 
-  void resize(int participants) {
-    std::lock_guard<std::mutex> dispatch(dispatch_mu_);  // not while a dispatch runs
+class ThreadPool::Impl {
+ public:
+  explicit Impl(int participants) {
     const int workers = participants > 1 ? participants - 1 : 0;
-    if (workers == static_cast<int>(threads_.size())) return;
-    stop_workers();
     // The generation a new worker starts from is read here, not by the thread:
     // a dispatch issued before the thread first runs must still look new to it.
     const uint64_t current = generation_.load(std::memory_order_acquire);
     for (int i = 0; i < workers; ++i) threads_.emplace_back([this, current] { worker_loop(current); });
   }
+  ~Impl() { stop_workers(); }
 
   int participants() const { return static_cast<int>(threads_.size()) + 1; }
 
   void run(int64_t num_tasks, TaskFn fn, const void* context) {
-    // One dispatch at a time: another thread's session (or a task dispatching
-    // again) runs its tasks inline rather than wait or race for the workers.
+    // One dispatch at a time: another caller (a second thread running the same
+    // session, or a task dispatching again) runs its tasks inline rather than
+    // wait or race for the workers.
     std::unique_lock<std::mutex> dispatch(dispatch_mu_, std::try_to_lock);
     if (!dispatch.owns_lock() || threads_.empty() || num_tasks <= 1) {
       for (int64_t t = 0; t < num_tasks; ++t) fn(context, t);
@@ -108,7 +107,6 @@ class Pool {
     cv_.notify_all();
     for (auto& t : threads_) t.join();
     threads_.clear();
-    stop_.store(false, std::memory_order_relaxed);
   }
 
   std::vector<std::thread> threads_;
@@ -126,20 +124,21 @@ class Pool {
   int64_t num_tasks_ = 0;
 };
 
-Pool& pool() {
-  static Pool p;
-  return p;
+ThreadPool::ThreadPool(int threads) : impl_(std::make_unique<Impl>(threads > 0 ? threads : online_cpus())) {}
+ThreadPool::~ThreadPool() = default;
+
+int ThreadPool::num_threads() const { return impl_->participants(); }
+
+int ThreadPool::online_cpus() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+void ThreadPool::for_each_task(int64_t num_tasks, TaskFn fn, const void* context) { impl_->run(num_tasks, fn, context); }
+
+void for_each_task(ThreadPool* pool, int64_t num_tasks, TaskFn fn, const void* context) {
+  if (pool) {
+    pool->for_each_task(num_tasks, fn, context);
+  } else {
+    for (int64_t t = 0; t < num_tasks; ++t) fn(context, t);
+  }
 }
 
-}  // namespace
-
-void set_num_threads(int n) {
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  pool().resize(n);
-}
-
-int num_threads() { return pool().participants(); }
-
-void for_each_task(int64_t num_tasks, TaskFn fn, const void* context) { pool().run(num_tasks, fn, context); }
-
-}  // namespace onnx_mini::parallel
+}  // namespace onnx_mini
