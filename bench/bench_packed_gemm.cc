@@ -49,7 +49,9 @@ void linear_args(benchmark::internal::Benchmark* b) {
   for (int64_t t : {1, 2}) {
     for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{12, 256, 32}, {1, 784, 512}, {16, 784, 512},
                            {16, 512, 256}, {64, 784, 512}, {256, 784, 512}, {256, 512, 256}, {256, 256, 10},
-                           {256, 512, 512}}) {
+                           {256, 512, 512},
+                           // The large MLP's middle layer (4096 -> 4096): a 64 MiB weight.
+                           {1, 4096, 4096}, {16, 4096, 4096}, {256, 4096, 4096}}) {
       for (int64_t p : {0, 1}) b->Args({m, k, n, p, t});
     }
   }
