@@ -104,6 +104,12 @@ class Graph {
   std::map<std::string, int> opset_imports_;
 };
 
+// Puts back, as initializers, the values of constants a session let go of
+// (Value::rebuild_initializer): for a copy of a session's graph that passes
+// will rewrite again (a new session, the portable form), where constant_value()
+// must see every constant. Costs the unpacked weights' memory.
+void restore_released_initializers(Graph& g);
+
 // Checks the invariants passes must keep: SSA (one producer per value),
 // producer/consumer links consistent, acyclic, inputs defined, resolved defs.
 Status verify_graph(const Graph& g);

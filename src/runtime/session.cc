@@ -173,11 +173,7 @@ Result<std::unique_ptr<Session>> Session::from_graph(Graph graph, const SessionO
   std::unique_ptr<Session> s(new Session());
   s->graph_ = std::move(graph);
   // A graph taken from another session: constants it let go of come back.
-  for (size_t v = 0; v < s->graph_.num_values(); ++v) {
-    Value& val = s->graph_.value(static_cast<ValueId>(v));
-    if (!val.initializer && val.rebuild_initializer) val.initializer = val.rebuild_initializer();
-    val.rebuild_initializer = nullptr;
-  }
+  restore_released_initializers(s->graph_);
   s->where_ = s->graph_.source_path.empty() ? "" : s->graph_.source_path + ": ";
   Status st = s->build(options);
   if (!st.is_ok()) return st;
