@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <map>
 
 namespace onnx_mini {
 namespace {
@@ -65,14 +66,15 @@ std::vector<char> values_read_at_run(const Graph& g, const std::vector<std::pair
   return read;
 }
 
-ValueId initializer_with_storage(const Graph& g, const Tensor& t) {
+// The initializer each request's storage belongs to (first by value id when
+// two initializers share storage), built once: a request is matched in O(log n).
+std::map<std::pair<const void*, Shape>, ValueId> initializers_by_storage(const Graph& g) {
+  std::map<std::pair<const void*, Shape>, ValueId> by_storage;
   for (size_t v = 0; v < g.num_values(); ++v) {
     const Value& val = g.value(static_cast<ValueId>(v));
-    if (val.initializer && val.initializer->raw_data() == t.raw_data() && val.initializer->shape() == t.shape()) {
-      return static_cast<ValueId>(v);
-    }
+    if (val.initializer) by_storage.emplace(std::make_pair(val.initializer->raw_data(), val.initializer->shape()), static_cast<ValueId>(v));
   }
-  return kNoId;
+  return by_storage;
 }
 
 // The initializer's values again, from one packing of it.
@@ -112,10 +114,12 @@ PreparedWeightStats prepare_weights(Graph& g, const std::vector<std::pair<NodeId
                                     PackedWeightRequests& requests) {
   PreparedWeightStats stats;
   const std::vector<char> read_at_run = values_read_at_run(g, kernels);
+  const auto by_storage = initializers_by_storage(g);
   auto& reqs = requests.requests();
   for (size_t r = 0; r < reqs.size(); ++r) {
     PackedWeightRequests::Request& req = reqs[r];
-    const ValueId v = initializer_with_storage(g, req.source);
+    const auto found = by_storage.find(std::make_pair(req.source.raw_data(), req.source.shape()));
+    const ValueId v = found == by_storage.end() ? kNoId : found->second;
     Value* val = v == kNoId ? nullptr : &g.value(v);
     const bool releasable = val && !val->is_graph_input && !val->is_graph_output && !read_at_run[static_cast<size_t>(v)];
     // A weight packed in two layouts (transB and not) is let go of after the last.
