@@ -28,26 +28,21 @@ constexpr auto kSpin = std::chrono::microseconds(50);
 
 class ThreadPool::Impl {
  public:
-  explicit Impl(int participants) {
-    const int workers = participants > 1 ? participants - 1 : 0;
-    // The generation a new worker starts from is read here, not by the thread:
-    // a dispatch issued before the thread first runs must still look new to it.
-    const uint64_t current = generation_.load(std::memory_order_acquire);
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, current] { worker_loop(current); });
-  }
+  explicit Impl(int participants) : participants_(participants) {}
   ~Impl() { stop_workers(); }
 
-  int participants() const { return static_cast<int>(threads_.size()) + 1; }
+  int participants() const { return participants_; }
 
   void run(int64_t num_tasks, TaskFn fn, const void* context) {
     // One dispatch at a time: another caller (a second thread running the same
     // session, or a task dispatching again) runs its tasks inline rather than
     // wait or race for the workers.
     std::unique_lock<std::mutex> dispatch(dispatch_mu_, std::try_to_lock);
-    if (!dispatch.owns_lock() || threads_.empty() || num_tasks <= 1) {
+    if (!dispatch.owns_lock() || participants_ <= 1 || num_tasks <= 1) {
       for (int64_t t = 0; t < num_tasks; ++t) fn(context, t);
       return;
     }
+    if (threads_.empty()) start_workers();
     fn_ = fn;
     context_ = context;
     num_tasks_ = num_tasks;
@@ -99,6 +94,15 @@ class ThreadPool::Impl {
     }
   }
 
+  // On the first dispatch that needs them, under dispatch_mu_: a session whose
+  // products are all small (most test and fuzz models) never starts a thread.
+  void start_workers() {
+    // The generation a new worker starts from is read here, not by the thread:
+    // the dispatch about to be issued must still look new to it.
+    const uint64_t current = generation_.load(std::memory_order_acquire);
+    for (int i = 1; i < participants_; ++i) threads_.emplace_back([this, current] { worker_loop(current); });
+  }
+
   void stop_workers() {
     {
       std::lock_guard<std::mutex> lock(mu_);  // set under the lock: no missed wake-up
@@ -109,6 +113,7 @@ class ThreadPool::Impl {
     threads_.clear();
   }
 
+  const int participants_;  // the caller and participants_ - 1 workers
   std::vector<std::thread> threads_;
   std::mutex dispatch_mu_;  // held by the thread whose dispatch owns the workers
   std::mutex mu_;

@@ -7,7 +7,8 @@
 //
 // A dispatch hands out task indices through one atomic counter; the calling
 // thread works too, so a pool of 1 runs everything inline with no thread at
-// all. Idle workers spin for a short while (kSpin in parallel.cc) so the next
+// all. Workers start on the first dispatch of more than one task, so a session
+// that never splits work never starts a thread. Idle workers spin for a short while (kSpin in parallel.cc) so the next
 // layer of the same run finds them awake, then sleep on a condition variable:
 // nothing burns CPU after a run.
 //

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -116,6 +117,22 @@ TEST(Parallel, EachPoolRunsTasksOnAtMostItsThreadCount) {
     EXPECT_TRUE(seen.count(std::this_thread::get_id())) << "the caller works too";
     if (pool == &one) EXPECT_EQ(seen.size(), 1u) << "a pool of one runs everything on the caller";
   }
+}
+
+// Threads of this process (/proc/self/task entries).
+int process_threads() {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) n += e.is_directory() ? 1 : 0;
+  return n;
+}
+
+TEST(Parallel, WorkersStartOnTheFirstDispatchThatSplitsWork) {
+  const int before = process_threads();
+  ThreadPool pool(4);
+  for_each_task(&pool, 1, [](int64_t) {});
+  EXPECT_EQ(process_threads(), before) << "a pool that has split no work holds no thread";
+  for_each_task(&pool, 8, [](int64_t) {});
+  EXPECT_EQ(process_threads(), before + 3) << "the caller and three workers";
 }
 
 TEST(Parallel, NullPoolRunsInlineOnTheCaller) {
