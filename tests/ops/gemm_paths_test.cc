@@ -234,6 +234,30 @@ TEST_P(OneGemmAtBothLevels, WeightAboveTheOld16MiBCap) {
   expect_same_bits_at_both_levels({"below cap", "Gemm", {20, 1024}, {1023, 1024}, {1023}, false, true});
 }
 
+// MatMul [K] x [K, N] -> [N] against a constant weight: the packed path with
+// one row and the promoted row dropped from the output (never lowered: FusedGemm
+// has no 1-D form).
+TEST_P(OneGemmAtBothLevels, MatMulWithAVectorA) {
+  const int64_t k = 37, n = 70;
+  Tensor a = testing::random_tensor({k}, 41), b = testing::random_tensor({k, n}, 42);
+  testing::GraphBuilder gb(13);
+  gb.input("A", DataType::kFloat, {k}).initializer("B", b);
+  gb.node("MatMul", {"A", "B"}, {"Y"}, {}, "mm");
+  gb.output("Y");
+  const Graph g = gb.build();
+  for (int level : {0, 1}) {
+    int fused = 0;
+    const Tensor y = run_level(g, {{"A", a}}, level, &fused);
+    ASSERT_EQ(y.shape(), (Shape{n}));
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int64_t p = 0; p < k; ++p) acc += double(a.data<float>()[p]) * b.data<float>()[p * n + j];
+      // k = 37 float products of values in [-1, 1): 1e-5 bounds the rounding.
+      EXPECT_NEAR(y.data<float>()[j], acc, 1e-5) << "level " << level << " at " << j;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, OneGemmAtBothLevels, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "packed" : "openblas"; });
 
