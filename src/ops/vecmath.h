@@ -81,7 +81,8 @@ inline double expm1(double x) {
 }
 
 // log(1 + e) for e in [0, 1] (what softplus needs: e = exp(-|x|)), relative
-// error < 2^-49. log(1 + e) = 2 atanh(s) with s = e / (2 + e); above
+// error < 2^-49 for e >= 2^-1020 (below, s is a subnormal double; exp above
+// gives 0 there). log(1 + e) = 2 atanh(s) with s = e / (2 + e); above
 // e = sqrt 2 - 1 the argument is halved first, log(1 + e) = ln 2 + 2 atanh(s)
 // with s = (e - 1) / (e + 3), so |s| <= 3 - 2 sqrt 2 = 0.1716 and the odd
 // series to s^17 leaves s^18 / 19 < 2^-50 relative.
