@@ -40,12 +40,22 @@ inline constexpr double kExactSelect = 0.0;
 inline constexpr double kOneFloatRounding = 0.5;
 inline constexpr double kRoundedOnceFromDouble = 0.5 + 1.0 / 65536;
 
+// The spec's formula, as the reference in long double and, for the fast path
+// of the exhaustive check, the same expression in double.
+struct Formula {
+  std::function<long double(long double)> in_long_double;
+  std::function<double(double)> in_double;
+  template <typename F>
+  Formula(F f) : in_long_double(f), in_double(f) {}  // NOLINT: built from a generic lambda
+  long double operator()(long double x) const { return in_long_double(x); }
+};
+
 struct ActivationCase {
   std::string label;  // op, and the attribute that differs from the default
   std::string op;
   int opset = 0;
   Attributes attrs;
-  std::function<long double(long double)> ref;  // the spec's formula, exact input
+  Formula ref;  // of the exact input
   double float_max_ulp = kRoundedOnceFromDouble;
   // The double paths use the C library: 2 ULP for one libm call plus one
   // rounding, 3 for composed formulas, to leave room for other libms.
@@ -53,10 +63,13 @@ struct ActivationCase {
   float slope = 0;  // PRelu only: fed as a second input of shape [1]
 };
 
-inline long double ref_softplus(long double x) {
+template <typename T>
+T ref_softplus(T x) {
   return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
 }
 
+// Each formula is a generic lambda (T = long double or double), written
+// without cancellation; constants enter as T(...).
 inline std::vector<ActivationCase> activation_cases() {
   using LD = long double;
   const LD alpha_selu = 1.67326319217681884765625L, gamma_selu = 1.05070102214813232421875L;
@@ -68,37 +81,56 @@ inline std::vector<ActivationCase> activation_cases() {
   Attributes celu;  // an alpha that makes x / alpha round
   celu.set("alpha", float_attr(0.3f));
   // The references use the float-rounded attribute values the kernel sees.
-  const LD celu_alpha = 0.3f, hs_alpha = 0.2f, hs_beta = 0.5f;
+  const float celu_alpha = 0.3f, hs_alpha = 0.2f, hs_beta = 0.5f, leaky_alpha = 0.1f;
   return {
-      {"Relu", "Relu", 14, none, [](LD x) { return x < 0 ? 0 : x; }, kExactSelect, 0},
-      {"Sigmoid", "Sigmoid", 13, none, [](LD x) { return 1 / (1 + std::exp(-x)); }, kRoundedOnceFromDouble, 3},
-      {"Tanh", "Tanh", 13, none, [](LD x) { return std::tanh(x); }},
-      {"LeakyRelu", "LeakyRelu", 16, leaky, [](LD x) { return x < 0 ? LD(0.1f) * x : x; }, kOneFloatRounding},
-      {"Elu", "Elu", 6, none, [](LD x) { return x < 0 ? std::expm1(x) : x; }},
+      {"Relu", "Relu", 14, none, [](auto x) { return x < 0 ? 0 : x; }, kExactSelect, 0},
+      {"Sigmoid", "Sigmoid", 13, none, [](auto x) { return 1 / (1 + std::exp(-x)); }, kRoundedOnceFromDouble, 3},
+      {"Tanh", "Tanh", 13, none, [](auto x) { return std::tanh(x); }},
+      {"LeakyRelu", "LeakyRelu", 16, leaky,
+       [=](auto x) { return x < 0 ? decltype(x)(leaky_alpha) * x : x; }, kOneFloatRounding},
+      {"Elu", "Elu", 6, none, [](auto x) { return x < 0 ? std::expm1(x) : x; }},
       {"Selu", "Selu", 6, none,
-       [=](LD x) { return x <= 0 ? gamma_selu * alpha_selu * std::expm1(x) : gamma_selu * x; },
+       [=](auto x) {
+         using T = decltype(x);
+         return x <= 0 ? T(gamma_selu * alpha_selu) * std::expm1(x) : T(gamma_selu) * x;
+       },
        kRoundedOnceFromDouble, 3},
-      {"Celu", "Celu", 12, none, [](LD x) { return x < 0 ? std::expm1(x) : x; }, kRoundedOnceFromDouble, 3},
-      {"Celu(alpha=0.3)", "Celu", 12, celu, [=](LD x) { return x < 0 ? celu_alpha * std::expm1(x / celu_alpha) : x; },
+      {"Celu", "Celu", 12, none, [](auto x) { return x < 0 ? std::expm1(x) : x; }, kRoundedOnceFromDouble, 3},
+      {"Celu(alpha=0.3)", "Celu", 12, celu,
+       [=](auto x) {
+         using T = decltype(x);
+         return x < 0 ? T(celu_alpha) * std::expm1(x / T(celu_alpha)) : x;
+       },
        kRoundedOnceFromDouble, 3},
       {"HardSigmoid", "HardSigmoid", 6, none,
-       [=](LD x) { return std::isnan(x) ? x : std::clamp(hs_alpha * x + hs_beta, LD(0), LD(1)); }},
-      {"HardSwish", "HardSwish", 14, none, [](LD x) { return x <= -3 ? 0 : (x >= 3 ? x : x * (x + 3) / 6); },
-       kRoundedOnceFromDouble, 3},
-      {"Softplus", "Softplus", 1, none, ref_softplus, kRoundedOnceFromDouble, 3},
+       [=](auto x) {
+         using T = decltype(x);
+         return std::isnan(x) ? x : std::clamp(T(hs_alpha) * x + T(hs_beta), T(0), T(1));
+       }},
+      {"HardSwish", "HardSwish", 14, none,
+       [](auto x) { return x <= -3 ? 0 : (x >= 3 ? x : x * (x + 3) / 6); }, kRoundedOnceFromDouble, 3},
+      {"Softplus", "Softplus", 1, none, [](auto x) { return ref_softplus(x); }, kRoundedOnceFromDouble, 3},
       {"Softsign", "Softsign", 1, none,
-       [](LD x) { return std::isinf(x) ? std::copysign(LD(1), x) : x / (1 + std::fabs(x)); }},
-      {"ThresholdedRelu", "ThresholdedRelu", 10, none, [](LD x) { return x <= 1 ? 0 : x; }, kExactSelect, 0},
-      {"PRelu", "PRelu", 16, none, [](LD x) { return x < 0 ? LD(0.1f) * x : x; }, kOneFloatRounding, 2, 0.1f},
+       [](auto x) {
+         using T = decltype(x);
+         return std::isinf(x) ? std::copysign(T(1), x) : x / (1 + std::fabs(x));
+       }},
+      {"ThresholdedRelu", "ThresholdedRelu", 10, none, [](auto x) { return x <= 1 ? 0 : x; }, kExactSelect, 0},
+      {"PRelu", "PRelu", 16, none, [=](auto x) { return x < 0 ? decltype(x)(leaky_alpha) * x : x; },
+       kOneFloatRounding, 2, 0.1f},
       {"Mish", "Mish", 18, none,
-       [](LD x) { return std::isinf(x) && x < 0 ? 0 : x * std::tanh(ref_softplus(x)); }},
+       [](auto x) { return std::isinf(x) && x < 0 ? 0 : x * std::tanh(ref_softplus(x)); }},
       {"Gelu", "Gelu", 20, none,
-       [](LD x) { return std::isinf(x) && x < 0 ? 0 : x / 2 * std::erfc(-x / std::sqrt(LD(2))); }},
+       [](auto x) {
+         using T = decltype(x);
+         return std::isinf(x) && x < 0 ? 0 : x / 2 * std::erfc(-x / std::sqrt(T(2)));
+       }},
       {"Gelu(tanh)", "Gelu", 20, gelu_tanh,
-       [](LD x) {
+       [](auto x) {
+         using T = decltype(x);
          // x/2 (1 + tanh u) = x / (1 + e^{-2u}); the naive 1 + tanh(u) cancels in long double too.
-         LD u = 0.79788456080286535587989211986876L *  // sqrt(2/pi)
-                (x + 0.044715L * x * x * x);
+         const T u = T(0.79788456080286535587989211986876L) *  // sqrt(2/pi)
+                     (x + T(0.044715L) * x * x * x);
          return std::isinf(x) && x < 0 ? 0 : x / (1 + std::exp(-2 * u));
        }},
   };
