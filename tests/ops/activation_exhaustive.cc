@@ -9,8 +9,9 @@
 //   build/tests/ops/activation_exhaustive [--threads N] [--every K] [--worst FILE] [LABEL...]
 //
 // LABELs as in the reference ("Sigmoid", "Gelu(tanh)", ...; default: all).
-// --every K checks only every K-th block of 2^22 consecutive bit patterns (a
-// quick look; the claim is the full run).
+// --every K checks only the bit patterns j * K (mod 2^32), j < 2^32 / K: a
+// sample spread over every exponent and sign (tests/ops/CMakeLists.txt runs
+// K = 4099 in CI, then the mpmath check); the claim is the full run (K = 1).
 // --worst FILE appends the 16 largest errors of each activation as
 // "label x_bits y_bits ulp" lines, which tests/ops/check_reference_mpmath.py
 // recomputes independently with mpmath. Exit status 1 if any result is not
@@ -104,11 +105,13 @@ Verdict judge_fast(float y, double r) {
   return y == (r > f ? above : below) ? Verdict::kFaithful : Verdict::kUnfaithful;
 }
 
-Tally check_chunk(const ActivationCase& c, uint32_t first) {
+// Inputs j * every (mod 2^32) for j in [first, first + n).
+Tally check_chunk(const ActivationCase& c, uint64_t first, int64_t n, uint32_t every) {
   Tally t;
-  const int64_t n = int64_t{1} << kChunkBits;
   Tensor x = Tensor::allocate(DataType::kFloat, {n});
-  for (int64_t i = 0; i < n; ++i) x.data<float>()[i] = std::bit_cast<float>(static_cast<uint32_t>(first + i));
+  for (int64_t i = 0; i < n; ++i) {
+    x.data<float>()[i] = std::bit_cast<float>(static_cast<uint32_t>((first + static_cast<uint64_t>(i)) * every));
+  }
   auto out = run_activation(c, x);
   if (!out.is_ok()) {
     t.error = out.status().message();
@@ -150,16 +153,21 @@ Tally check_chunk(const ActivationCase& c, uint32_t first) {
   return t;
 }
 
-Tally check_all_floats(const ActivationCase& c, int threads, uint32_t every_chunk) {
-  const uint32_t chunks = uint32_t{1} << (32 - kChunkBits);
-  std::atomic<uint32_t> next{0};
+// Every float when `every` is 1; the bit patterns j * every otherwise. Chunks
+// of 2^22 inputs go to the threads in turn.
+Tally check_all_floats(const ActivationCase& c, int threads, uint32_t every) {
+  const uint64_t inputs = ((uint64_t{1} << 32) + every - 1) / every;
+  const uint64_t chunk_size = uint64_t{1} << kChunkBits;
+  const uint64_t chunks = (inputs + chunk_size - 1) / chunk_size;
+  std::atomic<uint64_t> next{0};
   std::mutex mu;
   Tally total;
   std::vector<std::thread> pool;
   for (int k = 0; k < threads; ++k) {
     pool.emplace_back([&] {
-      for (uint32_t chunk = next.fetch_add(every_chunk); chunk < chunks; chunk = next.fetch_add(every_chunk)) {
-        Tally t = check_chunk(c, chunk << kChunkBits);
+      for (uint64_t chunk = next++; chunk < chunks; chunk = next++) {
+        const uint64_t first = chunk * chunk_size;
+        Tally t = check_chunk(c, first, static_cast<int64_t>(std::min(chunk_size, inputs - first)), every);
         std::lock_guard<std::mutex> lock(mu);
         total.merge(t);
       }
@@ -177,14 +185,14 @@ std::string describe(uint32_t bits) {
 
 int run(int argc, char** argv) {
   int threads = 2;
-  uint32_t every_chunk = 1;
+  uint32_t every = 1;
   std::string worst_file;
   std::vector<std::string> wanted;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
       threads = std::max(1, std::atoi(argv[++i]));
     } else if (!std::strcmp(argv[i], "--every") && i + 1 < argc) {
-      every_chunk = static_cast<uint32_t>(std::max(1, std::atoi(argv[++i])));
+      every = static_cast<uint32_t>(std::max(1, std::atoi(argv[++i])));
     } else if (!std::strcmp(argv[i], "--worst") && i + 1 < argc) {
       worst_file = argv[++i];
     } else if (argv[i][0] == '-') {
@@ -198,7 +206,7 @@ int run(int argc, char** argv) {
   for (const ActivationCase& c : activation_cases()) {
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), c.label) == wanted.end()) continue;
     const auto start = std::chrono::steady_clock::now();
-    const Tally t = check_all_floats(c, threads, every_chunk);
+    const Tally t = check_all_floats(c, threads, every);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!t.error.empty()) {
       std::printf("%-16s kernel failed: %s\n", c.label.c_str(), t.error.c_str());
