@@ -6,7 +6,7 @@
 // Rules every functor keeps (checked by tests/ops/activation_accuracy_test.cc
 // and, densely, tests/ops/activation_sweep_test.cc):
 // - float results are faithfully rounded: within 1 ULP of the exact value, on
-//   every float input (bench/exhaustive_activations.cc checks all 2^32). Where
+//   every float input (tests/ops/activation_exhaustive.cc checks all 2^32). Where
 //   a formula is not exact in float it is evaluated in double and rounded once,
 //   with exp / expm1 / log1p from ops/vecmath.h (relative error < 2^-44, so the
 //   float result is within 0.5 + 2^-20 ULP);
@@ -180,9 +180,10 @@ struct CeluFn {
     return Status::ok();
   }
   // In float, x / alpha is formed in double: its rounding (2^-53) moves
-  // expm1 by at most as much relative. The quotient is capped at +-708 (a
-  // negative alpha makes it positive): past that expm1 is -1 or +inf, and so
-  // is the float result, since |alpha| >= 2^-149 and e^708 * 2^-149 > FLT_MAX.
+  // expm1 by at most as much relative. Past |x / alpha| = 708 (a negative
+  // alpha makes it positive) vecmath's expm1 gives -1 or +inf, and so does
+  // the exact result rounded to float: |alpha| >= 2^-149 and
+  // e^708 * 2^-149 > FLT_MAX.
   template <typename T> T operator()(T x) const {
     if constexpr (std::is_same_v<T, float>) {
       const double q = double(x) / double(alpha);
@@ -244,8 +245,8 @@ struct SoftplusFn {
 };
 
 // x / (1 + |x|); at ±inf that is inf/inf, so the limit ±1 is selected. In
-// float the quotient is formed in double (1 + |x| exact for |x| >= 2^-29) and
-// rounded once.
+// float the quotient is formed in double (two roundings of 2^-53) and rounded
+// once.
 struct SoftsignFn {
   Status init(const Attributes&) { return Status::ok(); }
   template <typename T> T operator()(T x) const {
