@@ -76,12 +76,9 @@ class Session::Executor {
       return internal_error("kernel asked for output " + std::to_string(i) + " of " + std::to_string(n.outputs.size()));
     }
     std::optional<int64_t> checked = checked_num_elements(shape);
-    if (!checked) {  // build the message (and its Shape) on the error path only
-      Shape as_shape(shape.begin(), shape.end());
-      auto why = checked_num_elements(as_shape);
+    if (!checked) {  // the message is built on the error path only: exit 5 or 6 (core/shape.h)
       ValueId out = n.outputs[static_cast<size_t>(i)];
-      return bad_input("output " + (out == kNoId ? std::to_string(i) : quote(g_.value(out).name)) + ": " +
-                       (why.is_ok() ? "shape " + shape_to_string(as_shape) + " is invalid" : why.status().message()));
+      return check_runtime_shape(shape).with_context("output " + (out == kNoId ? std::to_string(i) : quote(g_.value(out).name)) + ": ");
     }
     const int64_t count = *checked;
     size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
