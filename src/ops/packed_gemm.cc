@@ -39,6 +39,12 @@ constexpr int64_t kRowChunk = 256;
 // moving its share of Y back costs ~1-2 us, the whole time of such a product
 // (784 -> 128 at batch 1 is 100K multiply-adds, ~2 us on one core).
 constexpr int64_t kMinParallelMacs = int64_t{256} << 10;
+// Panels per task (one A block per depth chunk serves them all from L2; their
+// Y block, 256 rows x 256 columns = 256 KiB, stays in L2 beside it), and the
+// tasks each thread should get at least, so that uneven task times even out.
+constexpr int64_t kMaxPanelsPerTask = 8;
+constexpr int64_t kTasksPerThread = 2;
+constexpr int64_t kL2ResidentBytes = int64_t{512} << 10;
 
 #if ONNX_MINI_HAVE_PACKED_GEMM
 
@@ -119,7 +125,7 @@ constexpr std::array<MicroKernel, kTileRows + 1> kMicroKernels[2] = {
 
 struct MultiplyJob {
   const float* packed;
-  int64_t k, n, m, row_chunks;
+  int64_t k, n, m, row_chunks, panels, panels_per_task;
   const float* a;
   int64_t lda;
   float alpha;
@@ -129,42 +135,53 @@ struct MultiplyJob {
   RegisterEpilogue in_registers;
 };
 
-void run_task(const void* context, int64_t task) {
-#if ONNX_MINI_HAVE_PACKED_GEMM
-  const MultiplyJob& job = *static_cast<const MultiplyJob*>(context);
-  const int64_t panel_index = task / job.row_chunks;
-  const int64_t row_begin = (task % job.row_chunks) * kRowChunk;
-  const int64_t row_end = std::min(job.m, row_begin + kRowChunk);
+// One tile row band [row_begin, row_end) of one panel, over one depth chunk.
+void multiply_panel_chunk(const MultiplyJob& job, int64_t panel_index, int64_t row_begin, int64_t row_end, int64_t k0,
+                          int64_t kc) {
   const int64_t col0 = panel_index * kPanel;
   const int64_t cols = std::min(kPanel, job.n - col0);
   const float* panel = job.packed + panel_index * job.k * kPanel;
   const int vectors = cols > 16 ? 2 : 1;
   RegisterEpilogue in_registers = job.in_registers;
   if (in_registers.bias) in_registers.bias += col0;
+  const bool first = k0 == 0, last = k0 + kc == job.k;
+  for (int64_t i = row_begin; i < row_end;) {
+    // Full tiles, but never a thin last one: 12 + 4 remaining rows become 8 + 8
+    // (a 4-row tile has too few accumulators to keep both FMA pipes busy).
+    const int64_t left = row_end - i;
+    const int64_t rows =
+        left >= 2 * kTileRows || left <= kTileRows ? std::min<int64_t>(kTileRows, left) : (left + 1) / 2;
+    float* tile = job.y + i * job.ldy + col0;
+#if ONNX_MINI_HAVE_PACKED_GEMM
+    kMicroKernels[vectors - 1][rows](kc, job.a + i * job.lda + k0, job.lda, panel + k0 * kPanel, tile, job.ldy, cols,
+                                     first, last, job.alpha, in_registers);
+#else
+    (void)panel, (void)vectors, (void)first;  // multiply() needs supported(): never reached
+#endif
+    if (last && job.epilogue) job.epilogue->apply(tile, job.ldy, rows, cols, i, col0);
+    i += rows;
+  }
+}
+
+// A task: a group of adjacent panels for one row chunk. Depth chunks are the
+// outer loop, so the A block of a depth chunk (up to 256 x 256 floats) is read
+// into L2 once for the whole group rather than once per panel: with K = 4096
+// and M = 256, A is 4 MiB, and streaming it once per 32-column panel would move
+// 128 x 4 MiB per product.
+void run_task(const void* context, int64_t task) {
+  const MultiplyJob& job = *static_cast<const MultiplyJob*>(context);
+  const int64_t first_panel = (task / job.row_chunks) * job.panels_per_task;
+  const int64_t end_panel = std::min(job.panels, first_panel + job.panels_per_task);
+  const int64_t row_begin = (task % job.row_chunks) * kRowChunk;
+  const int64_t row_end = std::min(job.m, row_begin + kRowChunk);
   // Depth chunks of equal size (784 = 4 x 196, not 3 x 256 + 16: a thin last
   // chunk would cost a full reload and store of Y for little work).
   const int64_t depth_chunks = (job.k + kDepthChunk - 1) / kDepthChunk;
   const int64_t chunk = (job.k + depth_chunks - 1) / depth_chunks;
   for (int64_t k0 = 0; k0 < job.k; k0 += chunk) {
     const int64_t kc = std::min(chunk, job.k - k0);
-    const bool first = k0 == 0, last = k0 + kc == job.k;
-    for (int64_t i = row_begin; i < row_end;) {
-      // Full tiles, but never a thin last one: 12 + 4 remaining rows become 8 + 8
-      // (a 4-row tile has too few accumulators to keep both FMA pipes busy).
-      const int64_t left = row_end - i;
-      const int64_t rows = left >= 2 * kTileRows || left <= kTileRows ? std::min<int64_t>(kTileRows, left)
-                                                                        : (left + 1) / 2;
-      float* tile = job.y + i * job.ldy + col0;
-      kMicroKernels[vectors - 1][rows](kc, job.a + i * job.lda + k0, job.lda, panel + k0 * kPanel, tile, job.ldy, cols, first, last,
-                          job.alpha, in_registers);
-      if (last && job.epilogue) job.epilogue->apply(tile, job.ldy, rows, cols, i, col0);
-      i += rows;
-    }
+    for (int64_t p = first_panel; p < end_panel; ++p) multiply_panel_chunk(job, p, row_begin, row_end, k0, kc);
   }
-#else
-  (void)context;
-  (void)task;
-#endif
 }
 
 }  // namespace
@@ -183,42 +200,94 @@ bool PackedWeights::enabled() {
   return supported() && !(v && std::string_view(v) == "0");
 }
 
-PackedWeights PackedWeights::pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b) {
+PackedWeights PackedWeights::pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b,
+                                  const ConsumedFn& consumed) {
   PackedWeights w;
   w.k_ = k;
   w.n_ = n;
   const int64_t panels = (n + kPanel - 1) / kPanel;
   w.storage_ = Tensor::allocate_for_overwrite(DataType::kFloat, Shape{panels, k, kPanel});
   float* dst = w.storage_.data<float>();
-  for (int64_t p = 0; p < panels; ++p) {
-    float* panel = dst + p * k * kPanel;
-    const int64_t col0 = p * kPanel;
-    const int64_t cols = std::min(kPanel, n - col0);
-    if (cols < kPanel) std::memset(panel, 0, static_cast<size_t>(k * kPanel) * sizeof(float));
-    if (trans_b) {  // B is [n, k]: column j of op(B) is row j of B, contiguous
+  if (n % kPanel != 0) {  // the last panel's padding columns stay zero
+    std::memset(dst + (panels - 1) * k * kPanel, 0, static_cast<size_t>(k * kPanel) * sizeof(float));
+  }
+  // B is walked in its own memory order, so what is behind the walk is never
+  // read again: a transB weight [n, k] panel by panel (a panel is 32 of its
+  // rows), a [k, n] weight row by row into every panel.
+  if (trans_b) {
+    for (int64_t p = 0; p < panels; ++p) {
+      float* panel = dst + p * k * kPanel;
+      const int64_t col0 = p * kPanel;
+      const int64_t cols = std::min(kPanel, n - col0);
       for (int64_t j = 0; j < cols; ++j) {
         const float* src = b + (col0 + j) * ldb;
         for (int64_t kk = 0; kk < k; ++kk) panel[kk * kPanel + j] = src[kk];
       }
-    } else {
-      for (int64_t kk = 0; kk < k; ++kk) std::memcpy(panel + kk * kPanel, b + kk * ldb + col0, cols * sizeof(float));
+      if (consumed) consumed(b + (col0 + cols - 1) * ldb + k);
+    }
+  } else {
+    constexpr int64_t kRowsPerReport = 64;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const float* src = b + kk * ldb;
+      for (int64_t p = 0; p < panels; ++p) {
+        const int64_t col0 = p * kPanel;
+        std::memcpy(dst + (p * k + kk) * kPanel, src + col0,
+                    static_cast<size_t>(std::min(kPanel, n - col0)) * sizeof(float));
+      }
+      if (consumed && ((kk + 1) % kRowsPerReport == 0 || kk + 1 == k)) consumed(src + n);
     }
   }
   return w;
 }
 
+void PackedWeights::unpack(float* b, int64_t ldb, bool trans_b) const {
+  const float* src = storage_.data<float>();
+  for (int64_t col = 0; col < n_; ++col) {
+    const float* panel = src + (col / kPanel) * k_ * kPanel;
+    const int64_t j = col % kPanel;
+    for (int64_t kk = 0; kk < k_; ++kk) {
+      const float v = panel[kk * kPanel + j];
+      if (trans_b) {
+        b[col * ldb + kk] = v;
+      } else {
+        b[kk * ldb + col] = v;
+      }
+    }
+  }
+}
+
 void PackedWeights::multiply(int64_t m, const float* a, int64_t lda, float alpha, float* y, int64_t ldy,
-                             const TileEpilogue* epilogue) const {
+                             const TileEpilogue* epilogue, ThreadPool* pool) const {
   const int64_t panels = (n_ + kPanel - 1) / kPanel;
   const int64_t row_chunks = (m + kRowChunk - 1) / kRowChunk;
-  MultiplyJob job{storage_.data<float>(), k_, n_, m, row_chunks, a, lda, alpha, y, ldy, epilogue, {}};
+  if (m * n_ * k_ < kMinParallelMacs) pool = nullptr;
+  // Panels per task: one, while a task's rows of A fit in L2 anyway (every
+  // small-batch product; one panel after another streams the weight in order);
+  // else up to kMaxPanelsPerTask, but at least kTasksPerThread tasks per thread
+  // where the panels allow it, for balance.
+  const int64_t threads = pool ? pool->num_threads() : 1;
+  const bool a_fits_l2 = std::min(m, kRowChunk) * k_ * static_cast<int64_t>(sizeof(float)) <= kL2ResidentBytes;
+  const int64_t group =
+      a_fits_l2 ? 1 : std::clamp<int64_t>(panels * row_chunks / (kTasksPerThread * threads), 1, kMaxPanelsPerTask);
+  const int64_t groups = (panels + group - 1) / group;
+  MultiplyJob job{storage_.data<float>(), k_, n_, m, row_chunks, panels, group, a, lda, alpha, y, ldy, epilogue, {}};
   if (epilogue && epilogue->in_registers(&job.in_registers)) job.epilogue = nullptr;
-  const int64_t tasks = panels * row_chunks;
-  if (m * n_ * k_ < kMinParallelMacs) {
-    for (int64_t t = 0; t < tasks; ++t) run_task(&job, t);
-  } else {
-    parallel::for_each_task(tasks, run_task, &job);
+  for_each_task(pool, groups * row_chunks, run_task, &job);
+}
+
+std::shared_ptr<const PackedWeights> PackedWeightRequests::request(const Tensor& b, bool trans_b) {
+  for (const Request& r : requests_) {
+    if (r.source.raw_data() == b.raw_data() && r.source.shape() == b.shape() && r.trans_b == trans_b) return r.packed;
   }
+  requests_.push_back(Request{b, trans_b, std::make_shared<PackedWeights>()});
+  return requests_.back().packed;
+}
+
+void PackedWeightRequests::fulfil(Request& r, const PackedWeights::ConsumedFn& consumed) {
+  const Tensor& b = r.source;
+  const int64_t k = r.trans_b ? b.dim(1) : b.dim(0);
+  const int64_t n = r.trans_b ? b.dim(0) : b.dim(1);
+  *r.packed = PackedWeights::pack(b.data<float>(), k, n, b.dim(1), r.trans_b, consumed);
 }
 
 }  // namespace onnx_mini

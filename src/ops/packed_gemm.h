@@ -1,7 +1,8 @@
 // Y = alpha * A * op(B) for a constant weight B packed once at session build,
 // with the caller's epilogue (bias, activation) applied to each finished output
-// tile while it is still in L1. This is FusedGemm's fast path on CPUs with
-// AVX-512F; elsewhere FusedGemm uses OpenBLAS (ops/blas.h).
+// tile while it is still in L1. This is the float GEMM's path (ops/float_gemm.h)
+// for every constant weight, whatever its size, on CPUs with AVX-512F;
+// elsewhere it uses OpenBLAS (ops/blas.h).
 //
 // Why our own kernel next to OpenBLAS: an MLP layer at small and mid batch
 // (M = 2..256 rows against a 784 x 512 weight) is where OpenBLAS 0.3.21 loses to
@@ -19,10 +20,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
 
 #include "core/tensor.h"
 
 namespace onnx_mini {
+
+class ThreadPool;
 
 // The epilogues the micro-kernel applies itself, in registers before its store:
 // y = relu?(y + bias[col]), bias null for none. nn.Linear's bias and ReLU.
@@ -57,8 +63,17 @@ class PackedWeights {
   static bool enabled();
 
   // Packs op(B) [k, n]: B is [k, n] with row stride ldb, or [n, k] (an nn.Linear
-  // weight) when trans_b. Needs k, n >= 1.
-  static PackedWeights pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b);
+  // weight) when trans_b. Needs k, n >= 1. B is read once, front to back; when
+  // `consumed` is given it is called with each prefix [b, end) of B that packing
+  // will not read again, so the caller can let go of those pages while the
+  // rest is packed (the session does, for a weight nothing else reads).
+  using ConsumedFn = std::function<void(const float* end)>;
+  static PackedWeights pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b,
+                            const ConsumedFn& consumed = nullptr);
+
+  // Writes op(B)'s source back: B [k, n] (row stride ldb), or [n, k] when
+  // trans_b. Exactly the values packed (packing only moves them).
+  void unpack(float* b, int64_t ldb, bool trans_b) const;
 
   bool defined() const { return storage_.defined(); }
   int64_t k() const { return k_; }
@@ -66,14 +81,37 @@ class PackedWeights {
   size_t byte_size() const { return storage_.byte_size(); }
 
   // y [m, n] (row stride ldy) = alpha * a [m, k] (row stride lda) * op(B), then
-  // epilogue->apply on each tile (when not null). Splits over ops/parallel.h's
-  // threads. Needs supported() and m >= 1.
+  // epilogue->apply on each tile (when not null). Splits over `pool` (null:
+  // the calling thread alone). Needs supported() and m >= 1.
   void multiply(int64_t m, const float* a, int64_t lda, float alpha, float* y, int64_t ldy,
-                const TileEpilogue* epilogue) const;
+                const TileEpilogue* epilogue, ThreadPool* pool) const;
 
  private:
   Tensor storage_;  // [panels, k, kPanelCols]
   int64_t k_ = 0, n_ = 0;
+};
+
+// The weights a session's kernels ask to have packed. A kernel asks while it is
+// built (request) and gets a handle that is filled before the first run: the
+// session packs every request once all kernels exist, when it knows which
+// initializers nothing but packed kernels read, so it can let go of those while
+// packing them (runtime/session.cc). One request per (storage, trans_b): a
+// weight shared by several nodes is packed once.
+class PackedWeightRequests {
+ public:
+  struct Request {
+    Tensor source;  // the constant B, a view of the initializer
+    bool trans_b = false;
+    std::shared_ptr<PackedWeights> packed;  // filled by fulfil()
+  };
+
+  std::shared_ptr<const PackedWeights> request(const Tensor& b, bool trans_b);
+  std::vector<Request>& requests() { return requests_; }
+  // Packs the request's source into its handle, calling `consumed` as pack() does.
+  static void fulfil(Request& r, const PackedWeights::ConsumedFn& consumed = nullptr);
+
+ private:
+  std::vector<Request> requests_;
 };
 
 }  // namespace onnx_mini

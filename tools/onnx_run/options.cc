@@ -65,7 +65,7 @@ Checking:
                          Inf must match exactly, integers exactly
   --atol X, --rtol X     tolerances (default 1e-5, 1e-4)
 Performance and inspection:
-  --threads N            threads for the runtime and OpenBLAS (default: OpenBLAS's, all cores)
+  --threads N            threads the session computes on, OpenBLAS included (default: all cores)
   --repeat N             warm up (3 runs and 0.25 s), then time N runs; print median, p10, p90 latency
   --profile              per-op time table (with --repeat: over the timed runs)
   --stats                per node output: mean, std, min, max, zeros, NaN, Inf
