@@ -134,6 +134,21 @@ TEST(OnnxRunCliTest, ExitCodesForBadModelsAndInputs) {
             std::string::npos) << wrong_dtype.err;
 }
 
+// One input fed twice is a slip (the second file used to win silently): a
+// usage error naming both files, before anything is read.
+TEST(OnnxRunCliTest, AnInputFedTwiceIsAUsageError) {
+  std::string good = make_model_dir("cli_input_twice");
+  Tensor x = testing::make_tensor({1, 3}, {1, 2, 3});
+  ASSERT_TRUE(write_npy(good + "/a.npy", x).is_ok());
+  ASSERT_TRUE(write_npy(good + "/b.npy", x).is_ok());
+  CliResult twice = run_cli(good + "/model.onnx --input x=" + good + "/a.npy --input x=" + good + "/b.npy");
+  EXPECT_EQ(twice.code, 2) << twice.err;
+  EXPECT_NE(twice.err.find("--input x is given twice ('" + good + "/a.npy' and '" + good + "/b.npy')"), std::string::npos)
+      << twice.err;
+  CliResult once = run_cli(good + "/model.onnx --input x=" + good + "/a.npy");
+  EXPECT_EQ(once.code, 0) << once.err;
+}
+
 TEST(OnnxRunCliTest, ExternalDataOutsideTheFolderExits3) {
   std::string dir = testing::temp_dir("cli_external_outside");
   ModelBuilder b(13);
