@@ -14,15 +14,10 @@ size_t dtype_size(DataType t) {
 }
 
 bool dtype_is_supported(DataType t) {
-  switch (t) {
-    case DataType::kFloat: case DataType::kDouble: case DataType::kInt64: case DataType::kInt32:
-    case DataType::kInt16: case DataType::kInt8: case DataType::kUInt8: case DataType::kUInt16:
-    case DataType::kUInt32: case DataType::kUInt64: case DataType::kBool:
-    case DataType::kFloat16: case DataType::kBFloat16:
-      return true;
-    default:
-      return false;
+  for (DataType s : kSupportedDtypes) {
+    if (s == t) return true;
   }
+  return false;
 }
 
 bool dtype_is_float(DataType t) {

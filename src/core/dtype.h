@@ -31,7 +31,14 @@ enum class DataType : int32_t {
 
 // Element size in bytes; 0 for types without a fixed-size numeric layout (string, undefined).
 size_t dtype_size(DataType t);
-// Numeric types plus bool: the ones tensors in onnx-mini can hold.
+// Numeric types plus bool: the ones tensors in onnx-mini can hold, so the ones
+// the loader accepts. Code that handles "every dtype" (onnx-run --check's
+// comparison, printing) is tested against this list.
+inline constexpr DataType kSupportedDtypes[] = {
+    DataType::kFloat,  DataType::kDouble, DataType::kFloat16, DataType::kBFloat16, DataType::kInt64,
+    DataType::kInt32,  DataType::kInt16,  DataType::kInt8,    DataType::kUInt8,    DataType::kUInt16,
+    DataType::kUInt32, DataType::kUInt64, DataType::kBool,
+};
 bool dtype_is_supported(DataType t);
 bool dtype_is_float(DataType t);  // float16, bfloat16, float, double
 bool dtype_is_integer(DataType t);

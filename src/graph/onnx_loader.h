@@ -36,7 +36,4 @@ Result<Graph> load_onnx_file(const std::string& path, const LoadOptions& options
 Result<Graph> graph_from_model(onnx::ModelProto& model, const std::string& base_dir, const LoadOptions& options = {},
                                const std::vector<std::optional<MappedRawData>>* initializer_raw = nullptr);
 
-// Reads a whole regular file (directories, FIFOs and devices refused without blocking).
-Result<std::string> read_regular_file(const std::string& path, int64_t max_bytes);
-
 }  // namespace onnx_mini

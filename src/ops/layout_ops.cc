@@ -223,7 +223,8 @@ Result<Shape> expand_shape(const Shape& in, const Tensor& spec) {
   }
   auto out = broadcast_shapes(in, target);
   if (!out.is_ok()) return bad_input("input 'shape': " + out.status().message());
-  OM_RETURN_IF_ERROR(checked_num_elements(out.value()).status());
+  // A size from fed data: past the limit is exit 6, not an invalid model.
+  OM_RETURN_IF_ERROR(check_runtime_shape(out.value()).with_context("input 'shape': "));
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/printable.h"
 #include "ops/registry.h"
 
 namespace onnx_mini {
@@ -45,7 +46,7 @@ Result<Tensor> constant_value(const Attributes& attrs) {
       t = Tensor::allocate(DataType::kInt64, {static_cast<int64_t>(v.size())});
       std::copy(v.begin(), v.end(), t.data<int64_t>());
     } else {
-      return unsupported("Constant attribute '" + name + "'");
+      return unsupported("Constant attribute " + quote(name));
     }
   }
   if (count != 1) return invalid_model("Constant needs exactly one value attribute, got " + std::to_string(count));
@@ -132,10 +133,16 @@ std::string spec_to_string(const int64_t* spec, int64_t len) {
   return shape_to_string(Shape(spec, spec + len));
 }
 
-// The output shape of Reshape: 0 copies the input dim (unless allowzero), -1 is inferred.
+// The output shape of Reshape: 0 copies the input dim (unless allowzero), -1 is
+// inferred. A spec that cannot hold the input's elements is bad input (exit 5);
+// a valid one past the tensor size limit (zero-size, huge other dims) is a
+// resource limit (exit 6, from the output's allocation). `known` saturates instead of overflowing: a product
+// past 2^62 can never equal the input's count, which is at most 2^40.
 Result<Shape> reshape_target(const Shape& in, const int64_t* spec, int64_t spec_len, bool allow_zero) {
+  constexpr int64_t kSaturated = int64_t{1} << 62;
   Shape out(static_cast<size_t>(spec_len));
   int64_t infer_at = -1, known = 1;
+  bool has_zero = false;
   for (int64_t i = 0; i < spec_len; ++i) {
     int64_t d = spec[i];
     if (d == -1) {
@@ -152,10 +159,14 @@ Result<Shape> reshape_target(const Shape& in, const int64_t* spec, int64_t spec_
     }
     if (d < 0) return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + " has invalid dim " + std::to_string(d));
     out[static_cast<size_t>(i)] = d;
+    if (d == 0) {
+      has_zero = true;
+      continue;
+    }
     auto m = checked_mul(known, d);
-    if (!m) return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + ": the product of its dims overflows");
-    known = *m;
+    known = m && *m < kSaturated ? *m : kSaturated;
   }
+  if (has_zero) known = 0;
   int64_t total = num_elements(in);
   if (infer_at >= 0) {
     if (known == 0 || total % known != 0) {

@@ -1,5 +1,8 @@
 #include "onnx_run/inputs.h"
 
+#include <unordered_set>
+
+#include "core/printable.h"
 #include "runtime/io/tensor_file.h"
 
 namespace onnx_mini::onnx_run {
@@ -34,17 +37,18 @@ Result<std::vector<NamedTensor>> prepare_inputs(const Session& session, const Op
   for (const auto& [name, path] : options.inputs) {
     auto f = read_tensor_file(path);
     // The file's own problem (its message names it), for this model input.
-    if (!f.is_ok()) return f.status().with_context(options.model + ": input '" + name + "': ");
+    if (!f.is_ok()) return f.status().with_context(options.model + ": input " + quote(name) + ": ");
     // Checked here, not only by run(), so the message can name the file too.
     OM_RETURN_IF_ERROR(session.check_input(name, f->tensor, "from " + path).with_context(options.model + ": "));
     inputs.push_back({name, std::move(f->tensor)});
   }
+  // A set, not a scan of `inputs` per model input: linear in the number of inputs.
+  std::unordered_set<std::string> given;
+  for (const auto& in : inputs) given.insert(in.name);
   uint64_t seed = options.seed;
   for (ValueId id : session.input_ids()) {
     const Value& v = session.value(id);
-    bool given = false;
-    for (const auto& in : inputs) given = given || in.name == v.name;
-    if (given || v.initializer) continue;
+    if (given.count(v.name) || v.initializer) continue;
     Shape shape;
     for (const Dim& d : v.info.dims) {
       if (d.known()) {
@@ -54,7 +58,7 @@ Result<std::vector<NamedTensor>> prepare_inputs(const Session& session, const Op
         shape.push_back(it == options.dims.end() ? 1 : it->second);
       }
     }
-    const std::string where = options.model + ": input '" + v.name + "'";
+    const std::string where = options.model + ": input " + quote(v.name);
     if (!v.info.has_shape) return bad_input(where + " has no declared shape, so it cannot be generated: give it with --input");
     auto n = checked_num_elements(shape);
     if (!n.is_ok()) return bad_input(where + ": " + n.status().message());
