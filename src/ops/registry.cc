@@ -52,6 +52,7 @@ const OpRegistry& default_registry() {
     register_slice_concat_ops(r);
     register_generator_ops(r);
     register_pool_ops(r);
+    register_normalization_ops(r);
     return r;
   }();
   return registry;
