@@ -53,6 +53,7 @@ const OpRegistry& default_registry() {
     register_generator_ops(r);
     register_pool_ops(r);
     register_normalization_ops(r);
+    register_pad_ops(r);
     return r;
   }();
   return registry;

@@ -89,5 +89,6 @@ void register_generator_ops(OpRegistry& r);
 // Convolutional networks: pooling, normalization, padding and resampling.
 void register_pool_ops(OpRegistry& r);
 void register_normalization_ops(OpRegistry& r);
+void register_pad_ops(OpRegistry& r);
 
 }  // namespace onnx_mini
