@@ -51,6 +51,9 @@ const OpRegistry& default_registry() {
     register_gather_ops(r);
     register_slice_concat_ops(r);
     register_generator_ops(r);
+    register_pool_ops(r);
+    register_normalization_ops(r);
+    register_pad_ops(r);
     return r;
   }();
   return registry;

@@ -86,5 +86,9 @@ void register_layout_ops(OpRegistry& r);
 void register_gather_ops(OpRegistry& r);
 void register_slice_concat_ops(OpRegistry& r);
 void register_generator_ops(OpRegistry& r);
+// Convolutional networks: pooling, normalization, padding and resampling.
+void register_pool_ops(OpRegistry& r);
+void register_normalization_ops(OpRegistry& r);
+void register_pad_ops(OpRegistry& r);
 
 }  // namespace onnx_mini
