@@ -109,7 +109,7 @@ TEST_P(ConvKernel, TwoDimensionalAttributes) {
   check_both({.x = {1, 2, 6, 7}, .out_channels = 2, .kernel = {2, 3}, .strides = {2, 2}, .bias = false});
   for (const char* pad : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
     check_both({.x = {1, 3, 8, 7}, .out_channels = 4, .kernel = {3, 2}, .strides = {2, 3}, .auto_pad = pad});
-    check_both({.x = {1, 2, 5, 6}, .out_channels = 3, .kernel = {4, 4}, .dilations = {1, 2}, .auto_pad = pad});
+    check_both({.x = {1, 2, 5, 9}, .out_channels = 3, .kernel = {4, 4}, .dilations = {1, 2}, .auto_pad = pad});
   }
 }
 
@@ -130,7 +130,7 @@ TEST_P(ConvKernel, Groups) {
   check_both({.x = {1, 3, 17, 37}, .out_channels = 3, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}, .group = 3});
   check_both({.x = {1, 3, 11, 40}, .out_channels = 3, .kernel = {5, 3}, .strides = {3, 3}, .dilations = {1, 2},
               .pads = {2, 0, 1, 4}, .group = 3});
-  check_both({.x = {1, 4, 12, 12}, .out_channels = 4, .kernel = {3, 3}, .auto_pad = "SAME_LOWER", .group = 4, .bias = false});
+  check_both({.x = {1, 4, 12, 12}, .out_channels = 4, .kernel = {3, 3}, .group = 4, .auto_pad = "SAME_LOWER", .bias = false});
   check_both({.x = {1, 4, 30}, .out_channels = 4, .kernel = {3}, .strides = {2}, .pads = {1, 1}, .group = 4});
   check_both({.x = {1, 3, 4, 5, 6}, .out_channels = 3, .kernel = {3, 3, 3}, .pads = {1, 1, 1, 1, 1, 1}, .group = 3});
   // Channel multiplier 2: two output channels per input channel.
