@@ -43,6 +43,8 @@ const OpRegistry& default_registry() {
     register_shape_ops(r);
     register_loss_ops(r);
     register_fused_ops(r);
+    register_conv_ops(r);
+    register_conv_transpose_ops(r);
     register_unary_math_ops(r);
     register_compare_logic_ops(r);
     register_reduce_ops(r);

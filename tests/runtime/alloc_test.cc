@@ -12,6 +12,8 @@
 #include "bench/mlp_model.h"
 #include "graph/onnx_loader.h"
 #include "runtime/session.h"
+#include "tests/testutil/attribute_values.h"
+#include "tests/testutil/graph_builder.h"
 
 namespace {
 
@@ -139,6 +141,75 @@ TEST(SteadyStateAllocations, MatMulAddReluMlp) {
       auto session = make_session(spec, opt);
       EXPECT_EQ(steady_state_allocations(*session, batch, 10), 0) << "batch " << batch << ", -O" << opt;
     }
+  }
+}
+
+// A small CNN with every convolution kernel: a 3x3 stem (gathered implicit
+// GEMM), a 1x1 (pointwise GEMM) with a residual Add + Relu, a 3x3 stride 2, a
+// depthwise 3x3 with ReLU6 (Clip), and a ConvTranspose. -O1 fuses the
+// epilogues; -O0 runs each node alone. Both the AVX-512 kernels and the
+// OpenBLAS fallback (ONNX_MINI_PACKED_GEMM=0) take their scratch from buffers
+// that only grow.
+Graph small_cnn(int64_t batch) {
+  using testing::float_attr;
+  using testing::int_attr;
+  using testing::ints_attr;
+  using testing::random_tensor;
+  testing::GraphBuilder b(17);
+  b.input("X", DataType::kFloat, {batch, 3, 16, 16});
+  b.initializer("W1", random_tensor({16, 3, 3, 3}, 1)).initializer("B1", random_tensor({16}, 2));
+  b.initializer("W2", random_tensor({16, 16, 1, 1}, 3)).initializer("B2", random_tensor({16}, 4));
+  b.initializer("W3", random_tensor({32, 16, 3, 3}, 5));
+  b.initializer("W4", random_tensor({32, 1, 3, 3}, 6)).initializer("B4", random_tensor({32}, 7));
+  b.initializer("W5", random_tensor({32, 8, 2, 2}, 8));
+  Tensor lo = Tensor::allocate(DataType::kFloat, {}), hi = Tensor::allocate(DataType::kFloat, {});
+  lo.data<float>()[0] = 0.0f;
+  hi.data<float>()[0] = 6.0f;
+  b.initializer("lo", lo).initializer("hi", hi);
+  const auto pads1 = ints_attr({1, 1, 1, 1});
+  b.node("Conv", {"X", "W1", "B1"}, {"c1"}, {{"pads", pads1}}, "stem");
+  b.node("Relu", {"c1"}, {"r1"}, {}, "stem_relu");
+  b.node("Conv", {"r1", "W2", "B2"}, {"c2"}, {}, "pointwise");
+  b.node("Add", {"c2", "r1"}, {"s2"}, {}, "residual");
+  b.node("Relu", {"s2"}, {"r2"}, {}, "residual_relu");
+  b.node("Conv", {"r2", "W3"}, {"c3"}, {{"pads", pads1}, {"strides", ints_attr({2, 2})}}, "down");
+  b.node("Relu", {"c3"}, {"r3"}, {}, "down_relu");
+  b.node("Conv", {"r3", "W4", "B4"}, {"c4"}, {{"pads", pads1}, {"group", int_attr(32)}}, "depthwise");
+  b.node("Clip", {"c4", "lo", "hi"}, {"r4"}, {}, "relu6");
+  b.node("ConvTranspose", {"r4", "W5"}, {"Y"}, {{"strides", ints_attr({2, 2})}}, "up");
+  b.output("Y");
+  return b.build();
+}
+
+int64_t cnn_steady_state_allocations(int64_t batch, int opt_level) {
+  SessionOptions so;
+  so.opt_level = opt_level;
+  so.threads = 1;
+  auto session = Session::from_graph(small_cnn(batch), so);
+  EXPECT_TRUE(session.is_ok()) << session.status().message();
+  if (!session.is_ok()) return -1;
+  std::vector<NamedTensor> inputs{{"X", testing::random_tensor({batch, 3, 16, 16}, 9)}};
+  std::vector<Tensor> outputs;
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(session.value()->run(inputs, outputs).is_ok());
+  g_allocations = 0;
+  g_counting = true;
+  bool all_ok = true;
+  for (int i = 0; i < 10; ++i) all_ok = session.value()->run(inputs, outputs).is_ok() && all_ok;
+  g_counting = false;
+  EXPECT_TRUE(all_ok);
+  return g_allocations.load();
+}
+
+TEST(SteadyStateAllocations, SmallCnn) {
+  for (const char* packed : {"1", "0"}) {
+    setenv("ONNX_MINI_PACKED_GEMM", packed, 1);
+    for (int64_t batch : {1, 4}) {
+      for (int opt : {0, 1}) {
+        EXPECT_EQ(cnn_steady_state_allocations(batch, opt), 0)
+            << "batch " << batch << ", -O" << opt << ", ONNX_MINI_PACKED_GEMM=" << packed;
+      }
+    }
+    unsetenv("ONNX_MINI_PACKED_GEMM");
   }
 }
 

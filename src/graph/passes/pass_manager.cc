@@ -25,7 +25,13 @@ std::vector<std::unique_ptr<Pass>> default_passes(int opt_level) {
   // kernel), and the activation fusion folds what follows them into their epilogue.
   passes.push_back(make_fuse_matmul_add_into_gemm());
   passes.push_back(make_lower_linear_to_fused_gemm());
+  // A constant BatchNormalization disappears into the Conv or Gemm before it,
+  // so that the activation after it can fuse too.
+  passes.push_back(make_fold_batch_normalization());
   passes.push_back(make_fuse_gemm_activation());
+  // The residual Add first, then the activation after it: relu(conv + skip).
+  passes.push_back(make_fuse_conv_add());
+  passes.push_back(make_fuse_conv_activation());
   passes.push_back(make_fuse_softmax_cross_entropy());
   return passes;
 }

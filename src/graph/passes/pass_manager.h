@@ -18,6 +18,9 @@ std::unique_ptr<Pass> make_fuse_matmul_add_into_gemm();
 std::unique_ptr<Pass> make_lower_linear_to_fused_gemm();
 std::unique_ptr<Pass> make_fuse_gemm_activation();
 std::unique_ptr<Pass> make_fuse_softmax_cross_entropy();
+std::unique_ptr<Pass> make_fold_batch_normalization();
+std::unique_ptr<Pass> make_fuse_conv_add();
+std::unique_ptr<Pass> make_fuse_conv_activation();
 
 // The passes of an optimisation level, in the order they run.
 std::vector<std::unique_ptr<Pass>> default_passes(int opt_level);
