@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/half.h"
 #include "runtime/io/tensor_file.h"
 #include "onnx_run/compare.h"
 #include "onnx_run/json.h"
@@ -32,6 +33,9 @@ std::vector<fs::path> numbered_files(const fs::path& dir, const std::string& pre
 }  // namespace
 
 double value_at(const Tensor& t, int64_t i) {
+  // float16/bfloat16 are held as their bit patterns: widen them (exactly).
+  if (t.dtype() == DataType::kFloat16) return half_to_float(t.data<uint16_t>()[i]);
+  if (t.dtype() == DataType::kBFloat16) return bfloat16_to_float(t.data<uint16_t>()[i]);
   double v = 0;
   dispatch_dtype(t.dtype(), [&](auto tag) { v = static_cast<double>(t.data<decltype(tag)>()[i]); });
   return v;

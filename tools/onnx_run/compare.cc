@@ -2,20 +2,9 @@
 
 #include <cmath>
 
+#include "onnx_run/check.h"  // value_at: element i as double, 16-bit floats included
+
 namespace onnx_mini::onnx_run {
-namespace {
-
-// Element i as double (exact for every dtype up to 2^53).
-double element(const Tensor& t, int64_t i) {
-  double v = 0;
-  dispatch_dtype(t.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    v = static_cast<double>(t.data<T>()[i]);
-  });
-  return v;
-}
-
-}  // namespace
 
 Comparison compare_tensors(const Tensor& got, const Tensor& expected, double atol, double rtol) {
   Comparison c;
@@ -32,7 +21,7 @@ Comparison compare_tensors(const Tensor& got, const Tensor& expected, double ato
   const bool exact = !dtype_is_float(got.dtype());
   double worst_ratio = -1;
   for (int64_t i = 0; i < got.num_elements(); ++i) {
-    double g = element(got, i), e = element(expected, i);
+    double g = value_at(got, i), e = value_at(expected, i);
     bool ok;
     double abs_err = std::fabs(g - e);
     double ratio;

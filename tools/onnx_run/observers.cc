@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "onnx_run/check.h"
 #include "onnx_run/json.h"
 
 namespace onnx_mini::onnx_run {
@@ -17,20 +18,23 @@ OutputStats compute_stats(const Tensor& t) {
   double sum = 0, sum_sq = 0;
   double mn = std::numeric_limits<double>::infinity(), mx = -mn;
   int64_t finite = 0;
+  auto add = [&](double v) {
+    if (v == 0) ++s.zeros;
+    if (std::isnan(v)) { ++s.nans; return; }
+    if (std::isinf(v)) { ++s.infs; return; }
+    ++finite;
+    sum += v;
+    sum_sq += v * v;
+    mn = std::min(mn, v);
+    mx = std::max(mx, v);
+  };
+  if (dtype_is_half(t.dtype())) {
+    for (int64_t i = 0; i < s.count; ++i) add(value_at(t, i));  // widened exactly
+  }
   dispatch_dtype(t.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* d = t.data<T>();
-    for (int64_t i = 0; i < s.count; ++i) {
-      double v = static_cast<double>(d[i]);
-      if (v == 0) ++s.zeros;
-      if (std::isnan(v)) { ++s.nans; continue; }
-      if (std::isinf(v)) { ++s.infs; continue; }
-      ++finite;
-      sum += v;
-      sum_sq += v * v;
-      mn = std::min(mn, v);
-      mx = std::max(mx, v);
-    }
+    for (int64_t i = 0; i < s.count; ++i) add(static_cast<double>(d[i]));
   });
   if (finite > 0) {
     s.mean = sum / static_cast<double>(finite);
