@@ -266,10 +266,14 @@ Status infer_one_hot(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_gather_ops(OpRegistry& r) {
+  // Gather and GatherElements copy elements: float16/bfloat16 natively. 11
+  // allowed negative indices (the kernels always did), 13 widened the types.
   r.add({.op_type = "Gather", .since_version = 1, .min_inputs = 2, .max_inputs = 2, .attributes = {"axis"},
-         .infer = infer_gather, .create = make_kernel<Gather>()});
+         .infer = infer_gather, .create = make_kernel<Gather>(), .also_since = {11, 13},
+         .half_types = HalfTypes::kNative});
   r.add({.op_type = "GatherElements", .since_version = 11, .min_inputs = 2, .max_inputs = 2, .attributes = {"axis"},
-         .infer = infer_gather_elements, .create = make_kernel<GatherElements>()});
+         .infer = infer_gather_elements, .create = make_kernel<GatherElements>(), .also_since = {13},
+         .half_types = HalfTypes::kNative});
   r.add({.op_type = "OneHot", .since_version = 9, .min_inputs = 3, .max_inputs = 3, .attributes = {"axis"},
          .infer = infer_one_hot, .create = make_kernel<OneHot>()});
   r.add({.op_type = "OneHot", .since_version = 11, .min_inputs = 3, .max_inputs = 3, .attributes = {"axis"},

@@ -133,8 +133,10 @@ Status infer_range(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_generator_ops(OpRegistry& r) {
+  // ConstantOfShape copies its value's bytes: any float16/bfloat16 value natively.
+  // 20 and 21 widened the types (float8, int4: refused where the value is read).
   r.add({.op_type = "ConstantOfShape", .since_version = 9, .attributes = {"value"}, .infer = infer_constant_of_shape,
-         .create = make_kernel<ConstantOfShape>()});
+         .create = make_kernel<ConstantOfShape>(), .also_since = {20, 21}, .half_types = HalfTypes::kNative});
   r.add({.op_type = "Range", .since_version = 11, .min_inputs = 3, .max_inputs = 3, .infer = infer_range,
          .create = make_kernel<Range>()});
 }

@@ -400,18 +400,22 @@ Status infer_split(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_slice_concat_ops(OpRegistry& r) {
+  // Element moves only: float16 and bfloat16 natively. Versions in also_since
+  // widened the types (11: negative axes, which the kernels always took).
+  constexpr HalfTypes kNative = HalfTypes::kNative;
   r.add({.op_type = "Slice", .since_version = 1, .attributes = {"starts", "ends", "axes"}, .infer = infer_slice,
-         .create = make_kernel<Slice>()});
+         .create = make_kernel<Slice>(), .half_types = kNative});
   r.add({.op_type = "Slice", .since_version = 10, .min_inputs = 3, .max_inputs = 5, .infer = infer_slice,
-         .create = make_kernel<Slice>()});
+         .create = make_kernel<Slice>(), .also_since = {11, 13}, .half_types = kNative});
   r.add({.op_type = "Concat", .since_version = 4, .max_inputs = kVariadic, .attributes = {"axis"},
-         .infer = infer_concat, .create = make_kernel<Concat>()});
+         .infer = infer_concat, .create = make_kernel<Concat>(), .also_since = {11, 13}, .half_types = kNative});
   r.add({.op_type = "Split", .since_version = 2, .max_outputs = kVariadic, .attributes = {"axis", "split"},
-         .infer = infer_split, .create = make_kernel<Split>()});
+         .infer = infer_split, .create = make_kernel<Split>(), .also_since = {11}, .half_types = kNative});
   r.add({.op_type = "Split", .since_version = 13, .max_inputs = 2, .max_outputs = kVariadic, .attributes = {"axis"},
-         .infer = infer_split, .create = make_kernel<Split>()});
+         .infer = infer_split, .create = make_kernel<Split>(), .half_types = kNative});
   r.add({.op_type = "Split", .since_version = 18, .max_inputs = 2, .max_outputs = kVariadic,
-         .attributes = {"axis", "num_outputs"}, .infer = infer_split, .create = make_kernel<Split>()});
+         .attributes = {"axis", "num_outputs"}, .infer = infer_split, .create = make_kernel<Split>(),
+         .half_types = kNative});
 }
 
 }  // namespace onnx_mini

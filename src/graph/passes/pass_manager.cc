@@ -12,6 +12,12 @@ constexpr bool kAlwaysVerify = true;
 
 }  // namespace
 
+std::vector<std::unique_ptr<Pass>> required_passes() {
+  std::vector<std::unique_ptr<Pass>> passes;
+  passes.push_back(make_legalize_half_types());
+  return passes;
+}
+
 std::vector<std::unique_ptr<Pass>> default_passes(int opt_level) {
   std::vector<std::unique_ptr<Pass>> passes;
   if (opt_level <= 0) return passes;
@@ -52,6 +58,9 @@ Status run_passes(Graph& g, const std::vector<std::unique_ptr<Pass>>& passes, co
   return Status::ok();
 }
 
-Status optimize_graph(Graph& g, const PassContext& ctx) { return run_passes(g, default_passes(ctx.opt_level), ctx); }
+Status optimize_graph(Graph& g, const PassContext& ctx) {
+  OM_RETURN_IF_ERROR(run_passes(g, required_passes(), ctx));
+  return run_passes(g, default_passes(ctx.opt_level), ctx);
+}
 
 }  // namespace onnx_mini

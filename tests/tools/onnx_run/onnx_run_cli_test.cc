@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/half.h"
 #include "runtime/io/tensor_file.h"
 #include "tests/testutil/model_builder.h"
 #include "tests/tools/onnx_run/cli_runner.h"
@@ -82,6 +83,48 @@ TEST(OnnxRunCliTest, CheckPassesAndFailsOnAPerturbedReference) {
   EXPECT_EQ(run_cli(bad + "/model.onnx --check --atol 0.02").code, 0);
   // --check DIR points elsewhere.
   EXPECT_EQ(run_cli(bad + "/model.onnx --check " + good).code, 0);
+}
+
+// y = relu(x) in a 16-bit float type, with one test_data_set; `perturb` moves
+// one reference element by one step of the type (far beyond --check's default
+// tolerance at that magnitude: 1 vs 1.0078 for bfloat16, 1.001 for float16).
+std::string make_half_model_dir(const std::string& name, DataType t, bool perturb) {
+  std::string dir = testing::temp_dir(name);
+  ModelBuilder b(13);
+  b.input("x", t, {2, 3});
+  b.node("Relu", {"x"}, {"y"}, "relu");
+  b.output("y", t);
+  std::ofstream(dir + "/model.onnx", std::ios::binary) << b.serialize();
+  fs::create_directories(dir + "/test_data_set_0");
+  const std::vector<float> xv = {-1.5f, 0.25f, 3.0f, -0.0f, 1.0f, -7.0f};
+  auto bits = [t](float v) { return t == DataType::kFloat16 ? float_to_half(v) : float_to_bfloat16(v); };
+  Tensor x = Tensor::allocate(t, {2, 3}), y = Tensor::allocate(t, {2, 3});
+  for (size_t i = 0; i < xv.size(); ++i) {
+    x.data<uint16_t>()[i] = bits(xv[i]);
+    y.data<uint16_t>()[i] = bits(xv[i] > 0 ? xv[i] : 0.0f);
+  }
+  if (perturb) y.data<uint16_t>()[4] += 1;  // 1.0 -> the next 16-bit value up
+  EXPECT_TRUE(write_tensor_pb(dir + "/test_data_set_0/input_0.pb", "x", x).is_ok());
+  EXPECT_TRUE(write_tensor_pb(dir + "/test_data_set_0/output_0.pb", "y", y).is_ok());
+  return dir;
+}
+
+// float16/bfloat16 models: generated inputs, printed outputs, and --check
+// compares their values (a one-step difference fails).
+TEST(OnnxRunCliTest, HalfTypesRunGenerateAndCheck) {
+  for (DataType t : {DataType::kFloat16, DataType::kBFloat16}) {
+    const std::string type = dtype_name(t);
+    std::string good = make_half_model_dir("cli_" + type + "_good", t, false);
+    CliResult run = run_cli(good + "/model.onnx");
+    ASSERT_EQ(run.code, 0) << run.err;
+    EXPECT_NE(run.out.find("y: " + type + "[2, 3]"), std::string::npos) << run.out;
+    CliResult ok = run_cli(good + "/model.onnx --check");
+    EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+    std::string bad = make_half_model_dir("cli_" + type + "_bad", t, true);
+    CliResult fail = run_cli(bad + "/model.onnx --check");
+    EXPECT_EQ(fail.code, 1) << type << ": " << fail.out << fail.err;
+    EXPECT_NE(fail.out.find("worst [4]"), std::string::npos) << fail.out;
+  }
 }
 
 TEST(OnnxRunCliTest, NpyAndPbInputsAndNpyOutputs) {
