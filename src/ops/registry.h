@@ -86,5 +86,6 @@ void register_layout_ops(OpRegistry& r);
 void register_gather_ops(OpRegistry& r);
 void register_slice_concat_ops(OpRegistry& r);
 void register_generator_ops(OpRegistry& r);
+void register_recurrent_ops(OpRegistry& r);  // RNN, GRU, LSTM
 
 }  // namespace onnx_mini
