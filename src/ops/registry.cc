@@ -52,6 +52,7 @@ const OpRegistry& default_registry() {
     register_slice_concat_ops(r);
     register_generator_ops(r);
     register_recurrent_ops(r);
+    register_quantize_ops(r);
     return r;
   }();
   return registry;

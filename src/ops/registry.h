@@ -87,5 +87,6 @@ void register_gather_ops(OpRegistry& r);
 void register_slice_concat_ops(OpRegistry& r);
 void register_generator_ops(OpRegistry& r);
 void register_recurrent_ops(OpRegistry& r);  // RNN, GRU, LSTM
+void register_quantize_ops(OpRegistry& r);   // QuantizeLinear, DequantizeLinear
 
 }  // namespace onnx_mini
