@@ -354,7 +354,7 @@ struct ScaledTanhFn {
     OM_ASSIGN_OR_RETURN(beta, a.get_float("beta", 1.0f));
     return Status::ok();
   }
-  template <typename T> T operator()(T x) const { return T(alpha) * std::tanh(T(beta) * x); }
+  template <typename T> T operator()(T x) const { return T(alpha) * TanhFn{}(T(beta) * x); }
 };
 
 // PRelu's pointwise rule (the slope comes from a broadcast second input).

@@ -85,6 +85,15 @@ class Scratch {
   int64_t bytes_ = 0;
 };
 
+// A row's initial state: the given one, else zeros.
+void load_state(const float* from, float* to, int64_t hidden) {
+  if (from) {
+    std::copy(from, from + hidden, to);
+  } else {
+    std::fill(to, to + hidden, 0.0f);
+  }
+}
+
 }  // namespace
 
 Status RecurrentKernel::init_recurrent(const NodeInfo& node, const RecurrentOp& op,
@@ -230,8 +239,12 @@ Status RecurrentKernel::Run::allocate() {
     // Steps past a row's length are 0; a run with every length full writes all of Y.
     if (!uniform_lens || max_len < seq) std::memset(y->raw_data(), 0, y->byte_size());
   }
-  if (ctx.output_wanted(kOutYH)) OM_ASSIGN_OR_RETURN(yh, ctx.output(kOutYH, state, DataType::kFloat));
-  if (k.has_cell_state() && ctx.output_wanted(kOutYC)) OM_ASSIGN_OR_RETURN(yc, ctx.output(kOutYC, state, DataType::kFloat));
+  if (ctx.output_wanted(kOutYH)) {
+    OM_ASSIGN_OR_RETURN(yh, ctx.output(kOutYH, state, DataType::kFloat));
+  }
+  if (k.has_cell_state() && ctx.output_wanted(kOutYC)) {
+    OM_ASSIGN_OR_RETURN(yc, ctx.output(kOutYC, state, DataType::kFloat));
+  }
   // Steps per projection chunk: all of them when the whole projection fits the budget.
   const int64_t step_bytes = std::max<int64_t>(batch * n * static_cast<int64_t>(sizeof(float)), 1);
   chunk = std::clamp<int64_t>(k.projection_budget_ / step_bytes, 1, std::max<int64_t>(max_len, 1));
@@ -302,8 +315,8 @@ void RecurrentKernel::Run::run_direction(int64_t d) {
   for (int64_t bi = 0; bi < batch; ++bi) {
     const float* hs = state_source(h0, d, bi);
     const float* cs = state_source(c0, d, bi);
-    hs ? std::copy(hs, hs + hidden, h + bi * hidden) : std::fill(h + bi * hidden, h + (bi + 1) * hidden, 0.0f);
-    if (k.has_cell_state()) cs ? std::copy(cs, cs + hidden, c + bi * hidden) : std::fill(c + bi * hidden, c + (bi + 1) * hidden, 0.0f);
+    load_state(hs, h + bi * hidden, hidden);
+    if (k.has_cell_state()) load_state(cs, c + bi * hidden, hidden);
   }
   const size_t per_direction = k.op_.default_activations.size();
   CellStep step;

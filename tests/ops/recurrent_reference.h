@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 namespace onnx_mini::testing {
 
 struct RecurrentSpec {
