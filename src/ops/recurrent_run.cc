@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <span>
+#include <string>
 
 #include "ops/recurrent.h"
 
@@ -31,12 +33,22 @@ const char* input_name(int i) {
   return names[i];
 }
 
-Status expect_shape(const Tensor* t, int i, const Shape& want, DataType dtype = DataType::kFloat) {
+// Dims of a run's shapes, held on the stack: a steady-state run builds no Shape.
+struct Dims {
+  std::array<int64_t, 4> v{};
+  size_t rank = 0;
+  Dims(std::initializer_list<int64_t> d) : rank(d.size()) { std::copy(d.begin(), d.end(), v.begin()); }
+  std::span<const int64_t> span() const { return {v.data(), rank}; }
+  std::string to_string() const { return shape_to_string(Shape(v.begin(), v.begin() + static_cast<ptrdiff_t>(rank))); }
+};
+
+Status expect_shape(const Tensor* t, int i, const Dims& want, DataType dtype = DataType::kFloat) {
   if (t->dtype() != dtype) {
     return bad_input("input '" + std::string(input_name(i)) + "': expected " + dtype_name(dtype) + ", got " + describe(*t));
   }
-  if (t->shape() != want) {
-    return bad_input("input '" + std::string(input_name(i)) + "': expected shape " + shape_to_string(want) + ", got " +
+  const std::span<const int64_t> w = want.span();
+  if (!std::equal(t->shape().begin(), t->shape().end(), w.begin(), w.end())) {
+    return bad_input("input '" + std::string(input_name(i)) + "': expected shape " + want.to_string() + ", got " +
                      describe(*t));
   }
   return Status::ok();
@@ -207,7 +219,7 @@ Status RecurrentKernel::Run::check_inputs() {
     return bad_input("input 'X': expected input size " + std::to_string(k.packed_input_) + " (W's), got " + describe(*x));
   }
   if (b) OM_RETURN_IF_ERROR(expect_shape(b, kInB, {dirs, 2 * n}));
-  const Shape state = layout == 0 ? Shape{dirs, batch, hidden} : Shape{batch, dirs, hidden};
+  const Dims state = layout == 0 ? Dims{dirs, batch, hidden} : Dims{batch, dirs, hidden};
   if (h0) OM_RETURN_IF_ERROR(expect_shape(h0, kInInitialH, state));
   if (c0) OM_RETURN_IF_ERROR(expect_shape(c0, kInInitialC, state));
   if (p) OM_RETURN_IF_ERROR(expect_shape(p, kInPeepholes, {dirs, 3 * hidden}));
@@ -232,18 +244,18 @@ Status RecurrentKernel::Run::check_sequence_lens() {
 }
 
 Status RecurrentKernel::Run::allocate() {
-  const Shape state = k.attrs_.layout == 0 ? Shape{dirs, batch, hidden} : Shape{batch, dirs, hidden};
+  const Dims state = k.attrs_.layout == 0 ? Dims{dirs, batch, hidden} : Dims{batch, dirs, hidden};
   if (ctx.output_wanted(kOutY)) {
-    const Shape ys = k.attrs_.layout == 0 ? Shape{seq, dirs, batch, hidden} : Shape{batch, seq, dirs, hidden};
-    OM_ASSIGN_OR_RETURN(y, ctx.output(kOutY, ys, DataType::kFloat));
+    const Dims ys = k.attrs_.layout == 0 ? Dims{seq, dirs, batch, hidden} : Dims{batch, seq, dirs, hidden};
+    OM_ASSIGN_OR_RETURN(y, ctx.output_dims(kOutY, ys.span(), DataType::kFloat));
     // Steps past a row's length are 0; a run with every length full writes all of Y.
     if (!uniform_lens || max_len < seq) std::memset(y->raw_data(), 0, y->byte_size());
   }
   if (ctx.output_wanted(kOutYH)) {
-    OM_ASSIGN_OR_RETURN(yh, ctx.output(kOutYH, state, DataType::kFloat));
+    OM_ASSIGN_OR_RETURN(yh, ctx.output_dims(kOutYH, state.span(), DataType::kFloat));
   }
   if (k.has_cell_state() && ctx.output_wanted(kOutYC)) {
-    OM_ASSIGN_OR_RETURN(yc, ctx.output(kOutYC, state, DataType::kFloat));
+    OM_ASSIGN_OR_RETURN(yc, ctx.output_dims(kOutYC, state.span(), DataType::kFloat));
   }
   // Steps per projection chunk: all of them when the whole projection fits the budget.
   const int64_t step_bytes = std::max<int64_t>(batch * n * static_cast<int64_t>(sizeof(float)), 1);
