@@ -71,6 +71,39 @@ class BiasInRegisters final : public TileEpilogue {
   const float* bias_;
 };
 
+// W, R and B given as initializers must agree with the attributes and with
+// each other: a contradiction is the model's fault, found at load (a fed
+// weight is checked at run time instead).
+Status check_constant_weights(const NodeInfo& node, const RecurrentOp& op, int64_t directions, int64_t hidden) {
+  if (hidden <= 0) return Status::ok();
+  const int64_t n = op.gates * hidden;
+  const TensorInfo* x = node.input(kInX);
+  const int64_t input = x && x->has_shape && x->dims.size() == 3 && x->dims[2].known() ? x->dims[2].value : -1;
+  struct Want {
+    int index;
+    const char* name;
+    std::vector<int64_t> dims;  // -1: any
+  };
+  const Want wants[] = {{kInW, "W", {directions, n, input}},
+                        {kInR, "R", {directions, n, hidden}},
+                        {kInB, "B", {directions, 2 * n}}};
+  for (const Want& w : wants) {
+    const TensorInfo* info = node.input(static_cast<size_t>(w.index));
+    const Tensor* t = info ? info->constant : nullptr;
+    if (!t) continue;
+    bool ok = t->rank() == static_cast<int64_t>(w.dims.size());
+    for (size_t d = 0; ok && d < w.dims.size(); ++d) ok = w.dims[d] < 0 || t->dim(static_cast<int64_t>(d)) == w.dims[d];
+    if (!ok) {
+      std::string want;
+      for (int64_t v : w.dims) want += (want.empty() ? "" : ", ") + (v < 0 ? std::string("?") : std::to_string(v));
+      return invalid_model(std::string("initializer ") + w.name + " " + describe(*t) + " does not fit " + op.name +
+                           " with " + std::to_string(directions) + " direction(s) and hidden size " +
+                           std::to_string(hidden) + ": expected [" + want + "]");
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<RecurrentAttributes> RecurrentAttributes::parse(const Attributes& attrs, const RecurrentOp& op) {
@@ -118,6 +151,7 @@ Status infer_recurrent(const NodeInfo& node, const RecurrentOp& op, std::vector<
     }
   }
   const int64_t hidden = known_hidden_size(node, a.hidden_size, op.gates);
+  OM_RETURN_IF_ERROR(check_constant_weights(node, op, a.num_directions, hidden));
   Dim seq, batch;
   if (x->has_shape) {
     seq = x->dims[a.layout == 0 ? 0 : 1];

@@ -181,9 +181,10 @@ CASES = [
     Case("zero_size_reduction", r.zero_size_inner, 0, r"Y: float\[2, 3\]", verify=r.verify_zero_size_inner),
     # Recurrent ops.
     Case("lstm_huge_hidden_size", r.lstm_huge_hidden_size, INVALID,
-         r"node 'lstm' \(LSTM\): output 'Y': shape \[3, 1, 2, 1099511627776\] has too many elements", requires=("LSTM",)),
-    Case("lstm_hidden_size_mismatch", r.lstm_hidden_size_mismatch, BAD_INPUT,
-         r"node 'lstm' \(LSTM\): input 'R' float\[1, 8, 2\] does not match hidden_size 3", requires=("LSTM",)),
+         r"node 'lstm' \(LSTM\): initializer W float\[1, 8, 2\] does not fit LSTM with 1 direction\(s\) and hidden size 1099511627776", requires=("LSTM",)),
+    Case("lstm_hidden_size_mismatch", r.lstm_hidden_size_mismatch, INVALID,
+         r"node 'lstm' \(LSTM\): initializer W float\[1, 8, 2\] does not fit LSTM with 1 direction\(s\) and hidden size 3: "
+         r"expected \[1, 12, 2\]", requires=("LSTM",)),
     Case("lstm_sequence_lens_past_the_sequence", r.lstm_sequence_lens_past_the_sequence, BAD_INPUT,
          r"node 'lstm' \(LSTM\): input 'sequence_lens': element 1 is 4, outside \[0, 3\]", requires=("LSTM",)),
     Case("lstm_unknown_activation", r.lstm_unknown_activation, UNSUPPORTED,
