@@ -350,6 +350,30 @@ struct ClipFn {
   }
 };
 
+// The two activations only the recurrent ops name (their `activations`
+// attribute; no ONNX op of their own): alpha * x + beta and alpha * tanh(beta * x).
+// Affine takes the defaults of the experimental ONNX op it once was (1, 0);
+// ScaledTanh never had defaults, so its recurrent parser asks for both.
+struct AffineFn {
+  float alpha = 1.0f, beta = 0.0f;
+  Status init(const Attributes& a) {
+    OM_ASSIGN_OR_RETURN(alpha, a.get_float("alpha", 1.0f));
+    OM_ASSIGN_OR_RETURN(beta, a.get_float("beta", 0.0f));
+    return Status::ok();
+  }
+  template <typename T> T operator()(T x) const { return T(alpha) * x + T(beta); }
+};
+
+struct ScaledTanhFn {
+  float alpha = 1.0f, beta = 1.0f;
+  Status init(const Attributes& a) {
+    OM_ASSIGN_OR_RETURN(alpha, a.get_float("alpha", 1.0f));
+    OM_ASSIGN_OR_RETURN(beta, a.get_float("beta", 1.0f));
+    return Status::ok();
+  }
+  template <typename T> T operator()(T x) const { return T(alpha) * TanhFn{}(T(beta) * x); }
+};
+
 // PRelu's pointwise rule (the slope comes from a broadcast second input).
 struct PReluOp {
   template <typename T> T operator()(T x, T slope) const { return x < T(0) ? slope * x : x; }

@@ -65,6 +65,8 @@ const OpRegistry& default_registry() {
     register_pad_ops(r);
     register_trigonometric_ops(r);
     register_binary_math_ops(r);
+    register_recurrent_ops(r);
+    register_quantize_ops(r);
     return r;
   }();
   return registry;

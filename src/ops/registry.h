@@ -118,5 +118,7 @@ void register_pad_ops(OpRegistry& r);
 // Transformer and indexing pieces of opsets 7-21.
 void register_trigonometric_ops(OpRegistry& r);
 void register_binary_math_ops(OpRegistry& r);
+void register_recurrent_ops(OpRegistry& r);  // RNN, GRU, LSTM
+void register_quantize_ops(OpRegistry& r);   // QuantizeLinear, DequantizeLinear
 
 }  // namespace onnx_mini

@@ -213,6 +213,16 @@ CASES = [
     Case("zero_batch_runs_empty", r.zero_batch, 0, r"Y: float\[0, 2\]", verify=r.verify_zero_batch),
     Case("zero_size_softmax_axis", r.zero_size_softmax_axis, 0, r"S: float\[0, 1, 5\]", verify=r.verify_zero_size_softmax_axis),
     Case("zero_size_reduction", r.zero_size_inner, 0, r"Y: float\[2, 3\]", verify=r.verify_zero_size_inner),
+    # Recurrent ops.
+    Case("lstm_huge_hidden_size", r.lstm_huge_hidden_size, INVALID,
+         r"node 'lstm' \(LSTM\): initializer W float\[1, 8, 2\] does not fit LSTM with 1 direction\(s\) and hidden size 1099511627776", requires=("LSTM",)),
+    Case("lstm_hidden_size_mismatch", r.lstm_hidden_size_mismatch, INVALID,
+         r"node 'lstm' \(LSTM\): initializer W float\[1, 8, 2\] does not fit LSTM with 1 direction\(s\) and hidden size 3: "
+         r"expected \[1, 12, 2\]", requires=("LSTM",)),
+    Case("lstm_sequence_lens_past_the_sequence", r.lstm_sequence_lens_past_the_sequence, BAD_INPUT,
+         r"node 'lstm' \(LSTM\): input 'sequence_lens': element 1 is 4, outside \[0, 3\]", requires=("LSTM",)),
+    Case("lstm_unknown_activation", r.lstm_unknown_activation, UNSUPPORTED,
+         r"node 'lstm' \(LSTM\).*activation 'Swish' is not supported", requires=("LSTM",)),
     # Rows for ops that land later (SKIP until registered).
     Case("gather_index_out_of_range", r.gather_index, BAD_INPUT, r"node 'gather' \(Gather\): input 'indices': index 3 at position 1 is out of range \[-3, 3\)",
          requires=("Gather",)),

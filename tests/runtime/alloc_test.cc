@@ -14,6 +14,7 @@
 #include "runtime/session.h"
 #include "tests/testutil/attribute_values.h"
 #include "tests/testutil/graph_builder.h"
+#include "tests/testutil/tensors.h"
 
 namespace {
 
@@ -227,6 +228,62 @@ TEST(SteadyStateAllocations, KeptOutputIsNotOverwritten) {
   ASSERT_TRUE(session->run(inputs, outputs).is_ok());
   EXPECT_NE(kept.raw_data(), outputs[0].raw_data());
   for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(kept.data<float>()[i], before[i]);
+}
+
+// The recurrent ops' scratch is reused from the first run on, and their output
+// shapes are built without a Shape: bidirectional LSTM, GRU (both reset forms)
+// and RNN nodes with sequence lengths run allocation-free, weights packed (-O1)
+// or read through OpenBLAS (-O0 keeps the initializers).
+// (The PyTorch-exported classifiers of models/ allocate in their Shape /
+// ConstantOfShape / Reshape chain, outside the recurrent ops.)
+Graph recurrent_graph(const std::string& op, int64_t gates, std::map<std::string, Attribute> extra) {
+  constexpr int64_t kSeq = 7, kBatch = 4, kInput = 6, kHidden = 8;
+  testing::GraphBuilder gb(14);
+  gb.input("x", DataType::kFloat, {kSeq, kBatch, kInput}).input("lens", DataType::kInt32, {kBatch});
+  gb.initializer("W", testing::random_tensor({2, gates * kHidden, kInput}, 1));
+  gb.initializer("R", testing::random_tensor({2, gates * kHidden, kHidden}, 2));
+  gb.initializer("B", testing::random_tensor({2, 2 * gates * kHidden}, 3));
+  std::vector<std::string> outs = {"Y", "Y_h"};
+  if (op == "LSTM") outs.push_back("Y_c");
+  extra["direction"] = testing::string_attr("bidirectional");
+  extra["hidden_size"] = testing::int_attr(kHidden);
+  gb.node(op, {"x", "W", "R", "B", "lens"}, outs, extra);
+  for (const auto& o : outs) gb.output(o);
+  return gb.build();
+}
+
+TEST(SteadyStateAllocations, RecurrentOps) {
+  struct Case {
+    const char* op;
+    int64_t gates;
+    std::map<std::string, Attribute> attrs;
+  };
+  const std::vector<Case> cases = {{"LSTM", 4, {}},
+                                   {"GRU", 3, {}},
+                                   {"GRU", 3, {{"linear_before_reset", testing::int_attr(1)}}},
+                                   {"RNN", 1, {}}};
+  for (const Case& c : cases) {
+    for (int opt : {0, 1}) {
+      SessionOptions so;
+      so.opt_level = opt;
+      so.threads = 1;
+      auto session = Session::from_graph(recurrent_graph(c.op, c.gates, c.attrs), so);
+      ASSERT_TRUE(session.is_ok()) << session.status().message();
+      std::vector<NamedTensor> inputs{{"x", testing::random_tensor({7, 4, 6}, 4)},
+                                      {"lens", Tensor::allocate(DataType::kInt32, {4})}};
+      const int32_t lens[] = {7, 3, 0, 5};  // mixed lengths: Y is zeroed past each
+      std::copy(lens, lens + 4, inputs[1].tensor.data<int32_t>());
+      std::vector<Tensor> outputs;
+      for (int i = 0; i < 2; ++i) ASSERT_TRUE((*session)->run(inputs, outputs).is_ok());
+      g_allocations = 0;
+      g_counting = true;
+      bool all_ok = true;
+      for (int i = 0; i < 10; ++i) all_ok = (*session)->run(inputs, outputs).is_ok() && all_ok;
+      g_counting = false;
+      EXPECT_TRUE(all_ok);
+      EXPECT_EQ(g_allocations.load(), 0) << c.op << ", -O" << opt;
+    }
+  }
 }
 
 }  // namespace
