@@ -65,7 +65,7 @@ void GemmOnly(benchmark::State& state) {
   const int64_t batch = state.range(1);
   const int threads = static_cast<int>(state.range(2));
   blas::set_num_threads(threads);
-  parallel::set_num_threads(threads);
+  ThreadPool pool(threads);
   const bool packed = PackedWeights::enabled();
   const size_t layers = widths.size() - 1;
   std::vector<std::vector<float>> weights(layers), acts(layers + 1);
@@ -82,7 +82,7 @@ void GemmOnly(benchmark::State& state) {
     for (size_t l = 0; l < layers; ++l) {
       const int64_t k = widths[l], n = widths[l + 1];
       if (packed) {
-        packed_weights[l].multiply(batch, acts[l].data(), k, 1.0f, acts[l + 1].data(), n, nullptr);
+        packed_weights[l].multiply(batch, acts[l].data(), k, 1.0f, acts[l + 1].data(), n, nullptr, &pool);
       } else if (batch == 1) {
         blas::sgemv(false, n, k, 1.0f, weights[l].data(), k, acts[l].data(), 1.0f, acts[l + 1].data());
       } else {

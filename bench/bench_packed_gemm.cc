@@ -28,12 +28,12 @@ void BM_Linear(benchmark::State& state) {
     return;
   }
   blas::set_num_threads(threads);
-  parallel::set_num_threads(threads);
+  ThreadPool pool(threads);
   std::vector<float> x = random_vector(m * k, 1), w = random_vector(n * k, 2), y(static_cast<size_t>(m * n));
   const PackedWeights pw = packed ? PackedWeights::pack(w.data(), k, n, k, true) : PackedWeights();
   for (auto _ : state) {
     if (packed) {
-      pw.multiply(m, x.data(), k, 1.0f, y.data(), n, nullptr);
+      pw.multiply(m, x.data(), k, 1.0f, y.data(), n, nullptr, &pool);
     } else {
       blas::sgemm(false, true, m, n, k, 1.0f, x.data(), k, w.data(), k, 0.0f, y.data(), n);
     }
@@ -49,7 +49,9 @@ void linear_args(benchmark::internal::Benchmark* b) {
   for (int64_t t : {1, 2}) {
     for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{12, 256, 32}, {1, 784, 512}, {16, 784, 512},
                            {16, 512, 256}, {64, 784, 512}, {256, 784, 512}, {256, 512, 256}, {256, 256, 10},
-                           {256, 512, 512}}) {
+                           {256, 512, 512},
+                           // The large MLP's middle layer (4096 -> 4096): a 64 MiB weight.
+                           {1, 4096, 4096}, {16, 4096, 4096}, {256, 4096, 4096}, {256, 1024, 4096}, {256, 4096, 1000}}) {
       for (int64_t p : {0, 1}) b->Args({m, k, n, p, t});
     }
   }

@@ -78,8 +78,11 @@ Result<TensorInfo> convert_type(const onnx::TypeProto& type, const std::string& 
   }
   const auto& tt = type.tensor_type();
   info.dtype = dtype_from_onnx(tt.elem_type());
+  if (tt.elem_type() != 0 && info.dtype == DataType::kUndefined) {
+    return invalid_model(what + ": unknown elem_type " + std::to_string(tt.elem_type()));
+  }
   if (tt.elem_type() != 0 && !dtype_is_supported(info.dtype)) {
-    return unsupported(what + ": dtype " + dtype_name(dtype_from_onnx(tt.elem_type())) + " is not supported");
+    return unsupported(what + ": " + unsupported_dtype_message(info.dtype));
   }
   if (!tt.has_shape()) return info;
   info.has_shape = true;

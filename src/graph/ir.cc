@@ -88,6 +88,14 @@ const Tensor* Graph::constant_value(ValueId v) const {
   return is_constant(v) ? &*value(v).initializer : nullptr;
 }
 
+void restore_released_initializers(Graph& g) {
+  for (size_t v = 0; v < g.num_values(); ++v) {
+    Value& val = g.value(static_cast<ValueId>(v));
+    if (!val.initializer && val.rebuild_initializer) val.initializer = val.rebuild_initializer();
+    val.rebuild_initializer = nullptr;
+  }
+}
+
 int Graph::opset(const std::string& domain) const {
   auto it = opset_imports_.find(domain);
   return it == opset_imports_.end() ? 0 : it->second;

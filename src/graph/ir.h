@@ -3,6 +3,7 @@
 // Removed nodes stay in the vector (marked removed) so ids stay stable during a pass.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +27,11 @@ struct Value {
   NodeId producer = kNoId;       // kNoId for graph inputs and initializers
   std::vector<NodeId> consumers; // one entry per consuming input slot
   std::optional<Tensor> initializer;
+  // Set, with `initializer` reset, when a session let go of a constant that only
+  // kernels holding their own packed copy read during runs: rebuilds the values
+  // from that copy, for writing the model (graph/onnx_writer.cc) or for a new
+  // session built from this graph (which puts them back as the initializer).
+  std::function<Tensor()> rebuild_initializer;
   bool is_graph_input = false;   // fed by the caller (may also have an initializer default)
   bool is_graph_output = false;
 };
@@ -99,6 +105,12 @@ class Graph {
   std::vector<ValueId> inputs_, outputs_;
   std::map<std::string, int> opset_imports_;
 };
+
+// Puts back, as initializers, the values of constants a session let go of
+// (Value::rebuild_initializer): for a copy of a session's graph that passes
+// will rewrite again (a new session, the portable form), where constant_value()
+// must see every constant. Costs the unpacked weights' memory.
+void restore_released_initializers(Graph& g);
 
 // Checks the invariants passes must keep: SSA (one producer per value),
 // producer/consumer links consistent, acyclic, inputs defined, resolved defs.

@@ -59,13 +59,20 @@ void write_value_info(const Graph& g, ValueId v, onnx::ValueInfoProto& out) {
   write_type(g.value(v).info, *out.mutable_type());
 }
 
-// Initializers still read by a live node or exposed as graph input/output.
+// Initializers still read by a live node or exposed as graph input/output; one
+// a session released (only packed kernels read it) is unpacked for the write,
+// then freed again.
 void write_initializers(const Graph& g, onnx::GraphProto& gp) {
   for (size_t i = 0; i < g.num_values(); ++i) {
     const ValueId v = static_cast<ValueId>(i);
     const Value& val = g.value(v);
-    if (!val.initializer || (g.is_unused(v) && !val.is_graph_input)) continue;
-    tensor_to_proto(*val.initializer, val.name, *gp.add_initializer());
+    if (!val.initializer && !val.rebuild_initializer) continue;
+    if (g.is_unused(v) && !val.is_graph_input) continue;
+    if (val.initializer) {
+      tensor_to_proto(*val.initializer, val.name, *gp.add_initializer());
+    } else {
+      tensor_to_proto(val.rebuild_initializer(), val.name, *gp.add_initializer());
+    }
   }
 }
 

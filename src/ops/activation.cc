@@ -1,8 +1,10 @@
 // Pointwise activations: one kernel template over the functors of
-// activation_functors.h, plus PRelu (slope broadcast to X).
+// activation_functors.h, registered from the one list in activation_list.h,
+// plus PRelu (slope broadcast to X).
 #include <type_traits>
 
 #include "ops/activation_functors.h"
+#include "ops/activation_list.h"
 #include "ops/broadcast.h"
 #include "ops/registry.h"
 
@@ -80,43 +82,39 @@ class PRelu final : public Kernel {
   }
 };
 
-// Registers every version of a unary activation. Version 1 of most old ops
-// carried the legacy `consumed_inputs` attribute, accepted and ignored.
-enum class Legacy { kNone, kConsumedInputsAtV1 };
-template <typename Fn>
-void add_unary(OpRegistry& r, const char* op, std::initializer_list<int> versions,
-               std::vector<std::string> attrs, Legacy legacy = Legacy::kConsumedInputsAtV1) {
-  for (int since : versions) {
-    std::vector<std::string> accepted = attrs;
-    if (since == 1 && legacy == Legacy::kConsumedInputsAtV1) accepted.push_back("consumed_inputs");
-    r.add({op, kOnnxDomain, since, 1, 1, 1, 1, accepted, infer_same_as_input0, make_kernel<UnaryActivation<Fn>>()});
-  }
-}
-
 }  // namespace
 
 void register_activation_ops(OpRegistry& r) {
-  add_unary<ReluFn>(r, "Relu", {1, 6, 13, 14}, {});
-  add_unary<SigmoidFn>(r, "Sigmoid", {1, 6, 13}, {});
-  add_unary<TanhFn>(r, "Tanh", {1, 6, 13}, {});
-  add_unary<LeakyReluFn>(r, "LeakyRelu", {1, 6, 16}, {"alpha"});
-  add_unary<EluFn>(r, "Elu", {1, 6}, {"alpha"});
-  add_unary<SeluFn>(r, "Selu", {1, 6}, {"alpha", "gamma"});
-  add_unary<CeluFn>(r, "Celu", {12}, {"alpha"});
-  add_unary<HardSigmoidFn>(r, "HardSigmoid", {1, 6}, {"alpha", "beta"});
-  add_unary<HardSwishFn>(r, "HardSwish", {14}, {});
-  add_unary<SoftplusFn>(r, "Softplus", {1}, {}, Legacy::kNone);
-  add_unary<SoftsignFn>(r, "Softsign", {1}, {}, Legacy::kNone);
-  add_unary<ThresholdedReluFn>(r, "ThresholdedRelu", {10}, {"alpha"});
-  // Mish (18) and Gelu (20) at their real versions (the loader runs opsets up
-  // to 20). PyTorch's Gelu export at opset <= 17 is Div/Erf/Add/Mul/Mul, run
-  // by the elementwise primitives.
-  add_unary<MishFn>(r, "Mish", {18}, {});
-  add_unary<GeluFn>(r, "Gelu", {20}, {"approximate"});
+  for_each_activation([&r](const ActivationSpec& spec, auto fn) {
+    using Fn = decltype(fn);
+    for (int since : spec.versions) {
+      std::vector<std::string> accepted = spec.params;
+      if (since == 1 && spec.consumed_inputs_at_v1) accepted.push_back("consumed_inputs");
+      r.add({.op_type = spec.op_type,
+             .domain = kOnnxDomain,
+             .since_version = since,
+             .min_inputs = 1,
+             .max_inputs = 1,
+             .min_outputs = 1,
+             .max_outputs = 1,
+             .attributes = accepted,
+             .infer = infer_same_as_input0,
+             .create = make_kernel<UnaryActivation<Fn>>()});
+    }
+  });
   for (int since : {1, 6, 7, 9, 16}) {
     std::vector<std::string> attrs;
     if (since == 1) attrs.push_back("consumed_inputs");
-    r.add({"PRelu", kOnnxDomain, since, 2, 2, 1, 1, attrs, infer_same_as_input0, make_kernel<PRelu>()});
+    r.add({.op_type = "PRelu",
+           .domain = kOnnxDomain,
+           .since_version = since,
+           .min_inputs = 2,
+           .max_inputs = 2,
+           .min_outputs = 1,
+           .max_outputs = 1,
+           .attributes = attrs,
+           .infer = infer_same_as_input0,
+           .create = make_kernel<PRelu>()});
   }
 }
 

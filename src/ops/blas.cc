@@ -24,6 +24,10 @@ void sgemv(bool trans_a, int64_t rows, int64_t cols, float alpha, const float* a
               static_cast<blasint>(cols), alpha, a, static_cast<blasint>(lda), x, 1, beta, y, 1);
 }
 
+void hold_single_threaded() {
+  if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+}
+
 void set_num_threads(int n) {
   if (n > 0) openblas_set_num_threads(n);
 }

@@ -15,8 +15,15 @@ void dgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double a
 void sgemv(bool trans_a, int64_t rows, int64_t cols, float alpha, const float* a, int64_t lda, const float* x,
            float beta, float* y);
 
-// Threads OpenBLAS may use (0 = its own default).
-void set_num_threads(int n);
+// Holds OpenBLAS at one thread for the rest of the process (idempotent, cheap
+// after the first call). Sessions do this when they are built: each session's
+// intra-op parallelism is its own thread pool (ops/parallel.h), which splits
+// large BLAS calls into row blocks, so a session of N threads uses N threads in
+// all, where OpenBLAS's own (process-wide) thread count could not be per session.
+void hold_single_threaded();
+// Threads OpenBLAS may use now, and a setter for benchmarks that time OpenBLAS
+// alone at several threads (the next session built sets it back to 1).
 int num_threads();
+void set_num_threads(int n);
 
 }  // namespace onnx_mini::blas

@@ -17,6 +17,9 @@
 
 namespace onnx_mini {
 
+class PackedWeightRequests;
+class ThreadPool;
+
 // What the executor offers a kernel during one run.
 class KernelContext {
  public:
@@ -40,12 +43,22 @@ class KernelContext {
     return output(i, Shape(dims.begin(), dims.end()), dtype);
   }
   virtual const std::string& node_name() const = 0;
+  // The session's worker threads, for kernels that split their work; null
+  // when the kernel runs outside a session (then it runs on the calling thread).
+  virtual ThreadPool* thread_pool() const { return nullptr; }
 };
 
 class Kernel {
  public:
   virtual ~Kernel() = default;
   virtual Status run(KernelContext& ctx) const = 0;
+  // False when run() never reads input i because the kernel holds its own
+  // prepared copy of it (a packed weight): the session then lets go of that
+  // initializer's memory if no other node reads it.
+  virtual bool reads_input_at_run(int i) const {
+    (void)i;
+    return true;
+  }
 };
 
 // What a kernel factory and a shape-inference function see of a node.
@@ -58,6 +71,9 @@ struct NodeInfo {
   const Attributes* attributes = nullptr;
   std::vector<const TensorInfo*> inputs;  // null for absent optional inputs
   int num_outputs = 0;
+  // Where a kernel asks for a constant weight to be packed (null outside a
+  // session: the kernel then packs it itself).
+  PackedWeightRequests* packed_weights = nullptr;
 
   const Attributes& attrs() const { return *attributes; }
   const TensorInfo* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }

@@ -15,7 +15,7 @@
 #define ONNX_MINI_CPU_RELAX() std::this_thread::yield()
 #endif
 
-namespace onnx_mini::parallel {
+namespace onnx_mini {
 namespace {
 
 // How long an idle worker keeps polling before it sleeps. Between the layers of
@@ -24,31 +24,25 @@ namespace {
 // layer. After a run the workers sleep within this bound, so nothing spins on.
 constexpr auto kSpin = std::chrono::microseconds(50);
 
-class Pool {
+}  // namespace
+
+class ThreadPool::Impl {
  public:
-  ~Pool() { stop_workers(); }
+  explicit Impl(int participants) : participants_(participants) {}
+  ~Impl() { stop_workers(); }
 
-  void resize(int participants) {
-    std::lock_guard<std::mutex> dispatch(dispatch_mu_);  // not while a dispatch runs
-    const int workers = participants > 1 ? participants - 1 : 0;
-    if (workers == static_cast<int>(threads_.size())) return;
-    stop_workers();
-    // The generation a new worker starts from is read here, not by the thread:
-    // a dispatch issued before the thread first runs must still look new to it.
-    const uint64_t current = generation_.load(std::memory_order_acquire);
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, current] { worker_loop(current); });
-  }
-
-  int participants() const { return static_cast<int>(threads_.size()) + 1; }
+  int participants() const { return participants_; }
 
   void run(int64_t num_tasks, TaskFn fn, const void* context) {
-    // One dispatch at a time: another thread's session (or a task dispatching
-    // again) runs its tasks inline rather than wait or race for the workers.
+    // One dispatch at a time: another caller (a second thread running the same
+    // session, or a task dispatching again) runs its tasks inline rather than
+    // wait or race for the workers.
     std::unique_lock<std::mutex> dispatch(dispatch_mu_, std::try_to_lock);
-    if (!dispatch.owns_lock() || threads_.empty() || num_tasks <= 1) {
+    if (!dispatch.owns_lock() || participants_ <= 1 || num_tasks <= 1) {
       for (int64_t t = 0; t < num_tasks; ++t) fn(context, t);
       return;
     }
+    if (threads_.empty()) start_workers();
     fn_ = fn;
     context_ = context;
     num_tasks_ = num_tasks;
@@ -100,6 +94,15 @@ class Pool {
     }
   }
 
+  // On the first dispatch that needs them, under dispatch_mu_: a session whose
+  // products are all small (most test and fuzz models) never starts a thread.
+  void start_workers() {
+    // The generation a new worker starts from is read here, not by the thread:
+    // the dispatch about to be issued must still look new to it.
+    const uint64_t current = generation_.load(std::memory_order_acquire);
+    for (int i = 1; i < participants_; ++i) threads_.emplace_back([this, current] { worker_loop(current); });
+  }
+
   void stop_workers() {
     {
       std::lock_guard<std::mutex> lock(mu_);  // set under the lock: no missed wake-up
@@ -108,9 +111,9 @@ class Pool {
     cv_.notify_all();
     for (auto& t : threads_) t.join();
     threads_.clear();
-    stop_.store(false, std::memory_order_relaxed);
   }
 
+  const int participants_;  // the caller and participants_ - 1 workers
   std::vector<std::thread> threads_;
   std::mutex dispatch_mu_;  // held by the thread whose dispatch owns the workers
   std::mutex mu_;
@@ -126,20 +129,21 @@ class Pool {
   int64_t num_tasks_ = 0;
 };
 
-Pool& pool() {
-  static Pool p;
-  return p;
+ThreadPool::ThreadPool(int threads) : impl_(std::make_unique<Impl>(threads > 0 ? threads : online_cpus())) {}
+ThreadPool::~ThreadPool() = default;
+
+int ThreadPool::num_threads() const { return impl_->participants(); }
+
+int ThreadPool::online_cpus() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+void ThreadPool::for_each_task(int64_t num_tasks, TaskFn fn, const void* context) { impl_->run(num_tasks, fn, context); }
+
+void for_each_task(ThreadPool* pool, int64_t num_tasks, TaskFn fn, const void* context) {
+  if (pool) {
+    pool->for_each_task(num_tasks, fn, context);
+  } else {
+    for (int64_t t = 0; t < num_tasks; ++t) fn(context, t);
+  }
 }
 
-}  // namespace
-
-void set_num_threads(int n) {
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  pool().resize(n);
-}
-
-int num_threads() { return pool().participants(); }
-
-void for_each_task(int64_t num_tasks, TaskFn fn, const void* context) { pool().run(num_tasks, fn, context); }
-
-}  // namespace onnx_mini::parallel
+}  // namespace onnx_mini

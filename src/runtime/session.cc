@@ -9,8 +9,10 @@
 #include "graph/onnx_loader.h"
 #include "graph/passes/pass_manager.h"
 #include "ops/blas.h"
+#include "ops/packed_gemm.h"
 #include "ops/parallel.h"
 #include "runtime/plan.h"
+#include "runtime/prepared_weights.h"
 
 namespace onnx_mini {
 
@@ -50,6 +52,7 @@ class Session::Executor {
       return ex_.allocate_output(*node_, step_, i, dims, dtype);
     }
     const std::string& node_name() const override { return node_->name; }
+    ThreadPool* thread_pool() const override { return ex_.pool_; }
 
    private:
     Executor& ex_;
@@ -57,14 +60,19 @@ class Session::Executor {
     size_t step_ = 0;
   };
 
-  Executor(const Graph& g, ExecutionPlan plan, int64_t max_memory)
-      : g_(g), plan_(std::move(plan)), max_memory_(max_memory), context_(*this) {
+  Executor(const Graph& g, ExecutionPlan plan, int64_t max_memory, ThreadPool* pool)
+      : g_(g), plan_(std::move(plan)), max_memory_(max_memory), pool_(pool), context_(*this) {
     values_.resize(g.num_values());
     slots_.resize(static_cast<size_t>(plan_.num_slots));
     for (auto& s : slots_) s = std::make_shared<Buffer>();
     scratch_.resize(plan_.order.size());
-    for (size_t v = 0; v < g.num_values(); ++v) {
-      const Value& val = g.value(static_cast<ValueId>(v));
+  }
+
+  // Once the weights are prepared: the initializers kernels read during runs
+  // (those only packed kernels read are gone from the graph by then).
+  void bind_initializers() {
+    for (size_t v = 0; v < g_.num_values(); ++v) {
+      const Value& val = g_.value(static_cast<ValueId>(v));
       if (val.initializer) values_[v] = *val.initializer;  // a view: shared, never copied
     }
   }
@@ -76,12 +84,9 @@ class Session::Executor {
       return internal_error("kernel asked for output " + std::to_string(i) + " of " + std::to_string(n.outputs.size()));
     }
     std::optional<int64_t> checked = checked_num_elements(shape);
-    if (!checked) {  // build the message (and its Shape) on the error path only
-      Shape as_shape(shape.begin(), shape.end());
-      auto why = checked_num_elements(as_shape);
+    if (!checked) {  // the message is built on the error path only: exit 5 or 6 (core/shape.h)
       ValueId out = n.outputs[static_cast<size_t>(i)];
-      return bad_input("output " + (out == kNoId ? std::to_string(i) : quote(g_.value(out).name)) + ": " +
-                       (why.is_ok() ? "shape " + shape_to_string(as_shape) + " is invalid" : why.status().message()));
+      return check_runtime_shape(shape).with_context("output " + (out == kNoId ? std::to_string(i) : quote(g_.value(out).name)) + ": ");
     }
     const int64_t count = *checked;
     size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
@@ -142,6 +147,7 @@ class Session::Executor {
   const Graph& g_;
   ExecutionPlan plan_;
   int64_t max_memory_;
+  ThreadPool* pool_;
   int64_t reserved_bytes_ = 0;
   std::vector<Tensor> values_;
   std::vector<std::shared_ptr<Buffer>> slots_;
@@ -151,6 +157,8 @@ class Session::Executor {
 };
 
 Session::~Session() = default;
+
+int Session::num_threads() const { return pool_->num_threads(); }
 
 Result<std::unique_ptr<Session>> Session::load(const std::string& path, const SessionOptions& options) {
   LoadOptions lo;
@@ -162,6 +170,8 @@ Result<std::unique_ptr<Session>> Session::load(const std::string& path, const Se
 Result<std::unique_ptr<Session>> Session::from_graph(Graph graph, const SessionOptions& options) {
   std::unique_ptr<Session> s(new Session());
   s->graph_ = std::move(graph);
+  // A graph taken from another session: constants it let go of come back.
+  restore_released_initializers(s->graph_);
   s->where_ = s->graph_.source_path.empty() ? "" : s->graph_.source_path + ": ";
   Status st = s->build(options);
   if (!st.is_ok()) return st;
@@ -169,10 +179,9 @@ Result<std::unique_ptr<Session>> Session::from_graph(Graph graph, const SessionO
 }
 
 Status Session::build(const SessionOptions& options) {
-  // One thread count for OpenBLAS and the runtime's own workers (ops/parallel.h).
-  // 0 keeps OpenBLAS's default (all cores, or OPENBLAS_NUM_THREADS) for both.
-  if (options.threads > 0) blas::set_num_threads(options.threads);
-  parallel::set_num_threads(options.threads > 0 ? options.threads : blas::num_threads());
+  // This session's threads: its own pool, OpenBLAS at one thread (ops/parallel.h).
+  blas::hold_single_threaded();
+  pool_ = std::make_unique<ThreadPool>(options.threads);
   PassContext pc;
   pc.opt_level = options.opt_level;
   pc.log = options.explain;
@@ -182,15 +191,27 @@ Status Session::build(const SessionOptions& options) {
   for (ValueId v : graph_.inputs()) feed_inputs_.push_back(v);
   OM_ASSIGN_OR_RETURN(std::vector<NodeId> order, graph_.topological_order());
   ExecutionPlan plan = make_plan(graph_, std::move(order));
-  executor_ = std::make_unique<Executor>(graph_, std::move(plan), options.max_memory_bytes);
+  executor_ = std::make_unique<Executor>(graph_, std::move(plan), options.max_memory_bytes, pool_.get());
+  OM_RETURN_IF_ERROR(create_kernels());
+  executor_->bind_initializers();
+  return Status::ok();
+}
 
+// Every node's kernel, then the weights they asked to have packed.
+Status Session::create_kernels() {
   NodeInfoBuilder builder;
+  PackedWeightRequests requests;
+  std::vector<std::pair<NodeId, const Kernel*>> kernels;
   for (NodeId id : executor_->plan_.order) {
     const Node& n = graph_.node(id);
-    auto kernel = n.def->create(builder.build(graph_, id));
+    NodeInfo info = builder.build(graph_, id);
+    info.packed_weights = &requests;
+    auto kernel = n.def->create(info);
     if (!kernel.is_ok()) return kernel.status().with_context(where_ + n.describe() + ": ");
+    kernels.emplace_back(id, kernel.value().get());
     executor_->steps_.push_back(Executor::Step{id, std::move(kernel).value(), {}});
   }
+  weights_ = prepare_weights(graph_, kernels, requests);
   return Status::ok();
 }
 

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "graph/ir.h"
+#include "ops/parallel.h"
+#include "runtime/prepared_weights.h"
 #include "core/status.h"
 #include "core/tensor.h"
 
@@ -26,8 +28,9 @@ class RunObserver {
 };
 
 struct SessionOptions {
-  // Threads for the runtime and OpenBLAS; 0 keeps OpenBLAS's default (all cores,
-  // or OPENBLAS_NUM_THREADS). OpenBLAS's thread count is process-wide.
+  // Threads this session computes on, the caller's included: its own worker
+  // pool (ops/parallel.h); OpenBLAS is held at one thread so its calls stay
+  // within the count. 0 = the number of online CPUs.
   int threads = 0;
   int opt_level = 1;                    // 0 = run the graph as loaded
   std::function<void(const std::string&)> explain;  // one line per graph rewrite
@@ -59,15 +62,21 @@ class Session {
 
   void set_observer(RunObserver* observer) { observer_ = observer; }
   int64_t planned_bytes() const { return planned_bytes_; }
+  int num_threads() const;
+  // Weights packed at build and initializers let go of (runtime/prepared_weights.h).
+  const PreparedWeightStats& prepared_weights() const { return weights_; }
 
  private:
   class Executor;
   Session() = default;
   Status build(const SessionOptions& options);
+  Status create_kernels();
   Status bind_inputs(const std::vector<NamedTensor>& inputs);
 
   Graph graph_;
+  std::unique_ptr<ThreadPool> pool_;  // before executor_: kernels may hold it
   std::vector<ValueId> feed_inputs_;
+  PreparedWeightStats weights_;
   std::unique_ptr<Executor> executor_;
   RunObserver* observer_ = nullptr;
   int64_t planned_bytes_ = 0;

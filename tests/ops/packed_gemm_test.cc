@@ -1,5 +1,5 @@
-// The packed GEMM (ops/packed_gemm.*) and the runtime's worker threads
-// (ops/parallel.*): products against a double-precision reference across every
+// The packed GEMM (ops/packed_gemm.*): products against a double-precision
+// reference across every
 // tiling boundary (tile rows 12, panel columns 32 and the 16-column narrow
 // panel, depth chunks of 256, row chunks of 256), the epilogue seeing each output
 // element exactly once with the right coordinates, and results independent of
@@ -11,6 +11,7 @@
 #include <thread>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <vector>
@@ -31,14 +32,11 @@ std::vector<float> random_vector(int64_t n, uint32_t seed) {
   return v;
 }
 
-// Restores one thread after each test: the pool is process wide.
 class PackedGemm : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!PackedWeights::supported()) GTEST_SKIP() << "this CPU has no AVX-512F: the packed kernel never runs here";
-    parallel::set_num_threads(1);
   }
-  void TearDown() override { parallel::set_num_threads(1); }
 };
 
 struct Shape3 {
@@ -47,13 +45,14 @@ struct Shape3 {
 
 // y = alpha * x [m, k] * op(w), w [n, k] when trans_b else [k, n], ld = k + pad.
 std::vector<float> run_packed(const Shape3& s, bool trans_b, float alpha, int64_t pad, const TileEpilogue* epi,
-                              std::vector<float>* x_out = nullptr, std::vector<float>* w_out = nullptr) {
+                              std::vector<float>* x_out = nullptr, std::vector<float>* w_out = nullptr,
+                              ThreadPool* pool = nullptr) {
   const int64_t lda = s.k + pad, ldb = (trans_b ? s.k : s.n) + pad, ldy = s.n + pad;
   std::vector<float> x = random_vector(s.m * lda, 1);
   std::vector<float> w = random_vector((trans_b ? s.n : s.k) * ldb, 2);
   const PackedWeights pw = PackedWeights::pack(w.data(), s.k, s.n, ldb, trans_b);
   std::vector<float> y(static_cast<size_t>(s.m * ldy), -7.0f);
-  pw.multiply(s.m, x.data(), lda, alpha, y.data(), ldy, epi);
+  pw.multiply(s.m, x.data(), lda, alpha, y.data(), ldy, epi, pool);
   if (x_out) *x_out = x;
   if (w_out) *w_out = w;
   return y;
@@ -63,6 +62,9 @@ TEST_F(PackedGemm, MatchesDoubleReferenceAcrossTilingBoundaries) {
   const std::vector<Shape3> shapes = {
       {1, 1, 1},    {1, 784, 512}, {2, 3, 5},     {11, 17, 31},  {12, 256, 32}, {13, 257, 33},
       {25, 255, 16}, {24, 512, 17}, {7, 784, 10}, {257, 300, 64}, {300, 40, 100}, {16, 784, 512},
+      // Rows of A beyond L2 (256 x 600 floats > 512 KiB): tasks of several panels,
+      // the last group short (10 panels of which the last is narrow).
+      {260, 600, 300},
   };
   for (const Shape3& s : shapes) {
     for (bool trans_b : {false, true}) {
@@ -119,7 +121,7 @@ class CoverageEpilogue final : public TileEpilogue {
 
 TEST_F(PackedGemm, EpilogueSeesEveryElementOnceAtItsCoordinates) {
   for (int threads : {1, 2, 3}) {
-    parallel::set_num_threads(threads);
+    ThreadPool pool(threads);
     for (const Shape3& s : {Shape3{1, 5, 10}, Shape3{13, 300, 70}, Shape3{260, 20, 33}}) {
       SCOPED_TRACE("threads=" + std::to_string(threads) + " m=" + std::to_string(s.m));
       const int64_t ldy = s.n + 1;
@@ -127,7 +129,7 @@ TEST_F(PackedGemm, EpilogueSeesEveryElementOnceAtItsCoordinates) {
       const PackedWeights pw = PackedWeights::pack(w.data(), s.k, s.n, s.k, true);
       std::vector<float> y(static_cast<size_t>(s.m * ldy));
       CoverageEpilogue epi(s.m, s.n, y.data(), ldy);
-      pw.multiply(s.m, x.data(), s.k, 1.0f, y.data(), ldy, &epi);
+      pw.multiply(s.m, x.data(), s.k, 1.0f, y.data(), ldy, &epi, &pool);
       EXPECT_FALSE(epi.bad());
       for (int64_t i = 0; i < s.m * s.n; ++i) ASSERT_EQ(epi.hits(i), 1) << "element " << i;
     }
@@ -201,8 +203,8 @@ TEST_F(PackedGemm, RegisterEpilogueEqualsTheScalarOneBitForBit) {
         std::vector<float> y_reg(static_cast<size_t>(s.m * s.n)), y_scalar(y_reg.size());
         const ScalarBiasRelu reg(with_bias ? bias.data() : nullptr, relu, true);
         const ScalarBiasRelu scalar(with_bias ? bias.data() : nullptr, relu, false);
-        pw.multiply(s.m, x.data(), s.k, 1.0f, y_reg.data(), s.n, &reg);
-        pw.multiply(s.m, x.data(), s.k, 1.0f, y_scalar.data(), s.n, &scalar);
+        pw.multiply(s.m, x.data(), s.k, 1.0f, y_reg.data(), s.n, &reg, nullptr);
+        pw.multiply(s.m, x.data(), s.k, 1.0f, y_scalar.data(), s.n, &scalar, nullptr);
         EXPECT_EQ(reg.calls(), 0) << "apply() called although the kernel took the epilogue";
         EXPECT_GT(scalar.calls(), 0);
         ASSERT_EQ(std::memcmp(y_reg.data(), y_scalar.data(), y_reg.size() * sizeof(float)), 0);
@@ -214,94 +216,73 @@ TEST_F(PackedGemm, RegisterEpilogueEqualsTheScalarOneBitForBit) {
 TEST_F(PackedGemm, ThreadCountDoesNotChangeAnyBit) {
   // Each output element is computed by one task in one fixed order, whatever
   // thread runs it.
-  for (const Shape3& s : {Shape3{1, 784, 512}, Shape3{16, 784, 512}, Shape3{300, 257, 100}}) {
-    parallel::set_num_threads(1);
+  // The last shape's tasks group several panels, a number that depends on the
+  // thread count (ops/packed_gemm.cc): the sums must not.
+  for (const Shape3& s : {Shape3{1, 784, 512}, Shape3{16, 784, 512}, Shape3{300, 257, 100}, Shape3{300, 700, 300}}) {
     const std::vector<float> one = run_packed(s, true, 1.0f, 0, nullptr);
     for (int threads : {2, 3, 4}) {
-      parallel::set_num_threads(threads);
-      EXPECT_EQ(run_packed(s, true, 1.0f, 0, nullptr), one) << "threads=" << threads << " m=" << s.m;
+      ThreadPool pool(threads);
+      EXPECT_EQ(run_packed(s, true, 1.0f, 0, nullptr, nullptr, nullptr, &pool), one)
+          << "threads=" << threads << " m=" << s.m;
     }
   }
 }
 
-TEST(Parallel, EveryTaskRunsOnceForAnyThreadCountAndManyDispatches) {
-  for (int threads : {1, 2, 3, 8}) {
-    parallel::set_num_threads(threads);
-    EXPECT_EQ(parallel::num_threads(), threads);
-    for (int64_t tasks : {0, 1, 2, 5, 64, 1000}) {
-      for (int round = 0; round < 50; ++round) {
-        std::vector<std::atomic<int>> hits(static_cast<size_t>(tasks));
-        parallel::for_each_task(tasks, [&](int64_t t) { hits[static_cast<size_t>(t)].fetch_add(1); });
-        for (int64_t t = 0; t < tasks; ++t) ASSERT_EQ(hits[static_cast<size_t>(t)].load(), 1) << "task " << t;
+// Packing only moves values: unpacking gives the source back bit for bit, in
+// both layouts, with padding columns (n not a multiple of 32) and row strides.
+TEST_F(PackedGemm, UnpackGivesTheSourceBackBitForBit) {
+  for (bool trans_b : {true, false}) {
+    for (const Shape3& s : {Shape3{0, 1, 1}, Shape3{0, 7, 33}, Shape3{0, 300, 64}, Shape3{0, 5, 100}}) {
+      const int64_t ldb = (trans_b ? s.k : s.n) + 3;
+      std::vector<float> w = random_vector((trans_b ? s.n : s.k) * ldb, 9);
+      const PackedWeights pw = PackedWeights::pack(w.data(), s.k, s.n, ldb, trans_b);
+      std::vector<float> back(w.size(), 0.0f);
+      pw.unpack(back.data(), ldb, trans_b);
+      for (int64_t r = 0; r < (trans_b ? s.n : s.k); ++r) {
+        const int64_t cols = trans_b ? s.k : s.n;
+        ASSERT_EQ(std::memcmp(back.data() + r * ldb, w.data() + r * ldb, static_cast<size_t>(cols) * sizeof(float)), 0)
+            << "trans_b=" << trans_b << " k=" << s.k << " n=" << s.n << " row " << r;
       }
     }
   }
-  parallel::set_num_threads(1);
 }
 
-TEST(Parallel, ConcurrentDispatchesFromSeveralThreadsEachRunEveryTask) {
-  // Two sessions in two threads share the process-wide pool: one gets the
-  // workers, the other runs inline; neither loses nor repeats a task. A task
-  // dispatching again (nested) also runs inline.
-  parallel::set_num_threads(3);
-  std::atomic<bool> ok{true};
-  auto hammer = [&](int64_t tasks) {
-    for (int round = 0; round < 300; ++round) {
-      std::vector<std::atomic<int>> hits(static_cast<size_t>(tasks));
-      parallel::for_each_task(tasks, [&](int64_t t) {
-        std::atomic<int> inner{0};
-        parallel::for_each_task(4, [&](int64_t) { inner.fetch_add(1); });
-        if (inner.load() != 4) ok.store(false);
-        hits[static_cast<size_t>(t)].fetch_add(1);
-      });
-      for (auto& h : hits) {
-        if (h.load() != 1) ok.store(false);
-      }
+// pack() reads B front to back and reports each prefix it is done with: after
+// a report, overwriting that prefix must not change the packed result (the
+// session drops those pages while the rest is packed).
+TEST_F(PackedGemm, ConsumedPrefixesAreNeverReadAgain) {
+  for (bool trans_b : {true, false}) {
+    for (const Shape3& s : {Shape3{0, 70, 100}, Shape3{0, 300, 64}, Shape3{0, 129, 33}}) {
+      const std::vector<float> w = random_vector(s.k * s.n, 11);
+      const PackedWeights clean = PackedWeights::pack(w.data(), s.k, s.n, trans_b ? s.k : s.n, trans_b);
+      std::vector<float> scratch = w;
+      const float* last = scratch.data();
+      const PackedWeights poisoned = PackedWeights::pack(
+          scratch.data(), s.k, s.n, trans_b ? s.k : s.n, trans_b, [&](const float* end) {
+            EXPECT_GE(end, last) << "prefixes only grow";
+            for (float* p = scratch.data(); p < end; ++p) *p = std::numeric_limits<float>::quiet_NaN();
+            last = end;
+          });
+      EXPECT_EQ(last, scratch.data() + scratch.size()) << "the whole of B is reported consumed";
+      std::vector<float> a(w.size()), b(w.size());
+      clean.unpack(a.data(), trans_b ? s.k : s.n, trans_b);
+      poisoned.unpack(b.data(), trans_b ? s.k : s.n, trans_b);
+      ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << "trans_b=" << trans_b;
     }
-  };
-  std::thread a(hammer, 7), b(hammer, 33);
-  hammer(16);
-  a.join();
-  b.join();
-  EXPECT_TRUE(ok.load());
-  parallel::set_num_threads(1);
-}
-
-TEST(Parallel, WorkersSleepAfterTheSpinWindow) {
-  // A dispatch, then a pause well past the 50 us spin: the next dispatch must
-  // still run every task (the workers wake from the condition variable).
-  parallel::set_num_threads(2);
-  for (int round = 0; round < 5; ++round) {
-    std::atomic<int> count{0};
-    parallel::for_each_task(16, [&](int64_t) { count.fetch_add(1); });
-    EXPECT_EQ(count.load(), 16);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  parallel::set_num_threads(1);
 }
 
-double process_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-TEST(Parallel, NoThreadBurnsCpuAfterTheWork) {
-  // Busy dispatches, then idle: over the idle window the whole process may use
-  // only a sliver of CPU (workers asleep, not spinning). Idle 300 ms first so
-  // that OpenBLAS's own workers, which spin ~0.1 s after the library starts
-  // them, are asleep too; then 200 ms are measured, of which a spinning thread
-  // would burn all.
-  parallel::set_num_threads(2);
-  std::atomic<int64_t> sum{0};
-  for (int round = 0; round < 200; ++round) parallel::for_each_task(8, [&](int64_t t) { sum.fetch_add(t); });
-  EXPECT_EQ(sum.load(), 200 * 28);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const double before = process_cpu_seconds();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  const double used = process_cpu_seconds() - before;
-  EXPECT_LT(used, 0.02) << "CPU seconds used by the process while idle";
-  parallel::set_num_threads(1);
+// One packing per (storage, layout): a weight several nodes read is packed once.
+TEST(PackedWeightRequests, OneRequestPerStorageAndLayout) {
+  Tensor w = Tensor::allocate(DataType::kFloat, Shape{8, 4});
+  Tensor view = w;  // the same storage, as two nodes reading one initializer see it
+  PackedWeightRequests requests;
+  auto first = requests.request(w, true);
+  auto second = requests.request(view, true);
+  auto other_layout = requests.request(w, false);
+  EXPECT_EQ(first, second);
+  EXPECT_NE(first, other_layout);
+  EXPECT_EQ(requests.requests().size(), 2u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "core/printable.h"
+#include "core/half.h"
 #include "runtime/io/tensor_file.h"
 #include "onnx_run/npz_file.h"
 
@@ -30,6 +31,9 @@ Tensor generate_tensor(DataType dtype, const Shape& shape, uint64_t seed) {
     double u = static_cast<double>(r >> 11) * 0x1.0p-53 * 2.0 - 1.0;  // [-1, 1)
     if (dtype == DataType::kFloat) t.data<float>()[i] = static_cast<float>(u);
     if (dtype == DataType::kDouble) t.data<double>()[i] = u;
+    // 16-bit floats: the float32 value rounded once (to nearest even).
+    if (dtype == DataType::kFloat16) t.data<uint16_t>()[i] = float_to_half(static_cast<float>(u));
+    if (dtype == DataType::kBFloat16) t.data<uint16_t>()[i] = float_to_bfloat16(static_cast<float>(u));
     if (dtype == DataType::kBool) t.data<bool>()[i] = (r & 1) != 0;
   }
   return t;
@@ -116,7 +120,7 @@ Result<std::vector<NamedTensor>> prepare_inputs(const Session& session, const Op
     if (!v.info.has_shape) return bad_input(where + " has no declared shape, so it cannot be generated: give it with --input");
     auto n = checked_num_elements(shape);
     if (!n.is_ok()) return bad_input(where + ": " + n.status().message());
-    if (!dtype_is_supported(v.info.dtype) || v.info.dtype == DataType::kFloat16 || v.info.dtype == DataType::kBFloat16) {
+    if (!dtype_is_supported(v.info.dtype)) {
       return unsupported(where + ": cannot generate " + dtype_name(v.info.dtype) + " values; give it with --input");
     }
     inputs.push_back({v.name, generate_tensor(v.info.dtype, shape, seed++)});

@@ -155,7 +155,7 @@ Inspection:
                          histogram, estimated FLOPs per run at the --dim values,
                          what the passes would rewrite, unsupported nodes (with --json)
 Performance and inspection:
-  --threads N            threads for the runtime and OpenBLAS (default 0: OpenBLAS's, all cores)
+  --threads N            threads the session computes on, OpenBLAS included (default 0: all cores)
   --repeat N             warm up (3 runs and 0.25 s), then time N runs; print median, p10, p90 latency
                          (progress on a terminal; Ctrl-C stops and prints the runs so far, exit 130)
   --profile              time per node and per op type, in microseconds (with --repeat:

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "ops/half.h"
+#include "core/half.h"
 
 namespace onnx_mini::onnx_run {
 namespace {

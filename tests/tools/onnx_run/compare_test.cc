@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "onnx_run/check.h"
-#include "ops/half.h"
+#include "core/half.h"
 
 namespace onnx_mini::onnx_run {
 namespace {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/half.h"
 #include "runtime/io/tensor_file.h"
 #include "tests/testutil/model_builder.h"
 #include "tests/tools/onnx_run/cli_runner.h"
@@ -84,6 +85,48 @@ TEST(OnnxRunCliTest, CheckPassesAndFailsOnAPerturbedReference) {
   EXPECT_EQ(run_cli(bad + "/model.onnx --check " + good).code, 0);
 }
 
+// y = relu(x) in a 16-bit float type, with one test_data_set; `perturb` moves
+// one reference element by one step of the type (far beyond --check's default
+// tolerance at that magnitude: 1 vs 1.0078 for bfloat16, 1.001 for float16).
+std::string make_half_model_dir(const std::string& name, DataType t, bool perturb) {
+  std::string dir = testing::temp_dir(name);
+  ModelBuilder b(13);
+  b.input("x", t, {2, 3});
+  b.node("Relu", {"x"}, {"y"}, "relu");
+  b.output("y", t);
+  std::ofstream(dir + "/model.onnx", std::ios::binary) << b.serialize();
+  fs::create_directories(dir + "/test_data_set_0");
+  const std::vector<float> xv = {-1.5f, 0.25f, 3.0f, -0.0f, 1.0f, -7.0f};
+  auto bits = [t](float v) { return t == DataType::kFloat16 ? float_to_half(v) : float_to_bfloat16(v); };
+  Tensor x = Tensor::allocate(t, {2, 3}), y = Tensor::allocate(t, {2, 3});
+  for (size_t i = 0; i < xv.size(); ++i) {
+    x.data<uint16_t>()[i] = bits(xv[i]);
+    y.data<uint16_t>()[i] = bits(xv[i] > 0 ? xv[i] : 0.0f);
+  }
+  if (perturb) y.data<uint16_t>()[4] += 1;  // 1.0 -> the next 16-bit value up
+  EXPECT_TRUE(write_tensor_pb(dir + "/test_data_set_0/input_0.pb", "x", x).is_ok());
+  EXPECT_TRUE(write_tensor_pb(dir + "/test_data_set_0/output_0.pb", "y", y).is_ok());
+  return dir;
+}
+
+// float16/bfloat16 models: generated inputs, printed outputs, and --check
+// compares their values (a one-step difference fails).
+TEST(OnnxRunCliTest, HalfTypesRunGenerateAndCheck) {
+  for (DataType t : {DataType::kFloat16, DataType::kBFloat16}) {
+    const std::string type = dtype_name(t);
+    std::string good = make_half_model_dir("cli_" + type + "_good", t, false);
+    CliResult run = run_cli(good + "/model.onnx");
+    ASSERT_EQ(run.code, 0) << run.err;
+    EXPECT_NE(run.out.find("y: " + type + "[2, 3]"), std::string::npos) << run.out;
+    CliResult ok = run_cli(good + "/model.onnx --check");
+    EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+    std::string bad = make_half_model_dir("cli_" + type + "_bad", t, true);
+    CliResult fail = run_cli(bad + "/model.onnx --check");
+    EXPECT_EQ(fail.code, 1) << type << ": " << fail.out << fail.err;
+    EXPECT_NE(fail.out.find("worst [4]"), std::string::npos) << fail.out;
+  }
+}
+
 TEST(OnnxRunCliTest, NpyAndPbInputsAndNpyOutputs) {
   std::string dir = make_model_dir("cli_io");
   Tensor x = testing::make_tensor({1, 3}, {1, 2, 3});
@@ -132,6 +175,21 @@ TEST(OnnxRunCliTest, ExitCodesForBadModelsAndInputs) {
   // The message names the model, the input and the file it came from.
   EXPECT_NE(wrong_dtype.err.find(good + "/model.onnx: input 'x' (from " + good + "/wrong.npy): expected float, got int64"),
             std::string::npos) << wrong_dtype.err;
+}
+
+// One input fed twice is a slip (the second file used to win silently): a
+// usage error naming both files, before anything is read.
+TEST(OnnxRunCliTest, AnInputFedTwiceIsAUsageError) {
+  std::string good = make_model_dir("cli_input_twice");
+  Tensor x = testing::make_tensor({1, 3}, {1, 2, 3});
+  ASSERT_TRUE(write_npy(good + "/a.npy", x).is_ok());
+  ASSERT_TRUE(write_npy(good + "/b.npy", x).is_ok());
+  CliResult twice = run_cli(good + "/model.onnx --input x=" + good + "/a.npy --input x=" + good + "/b.npy");
+  EXPECT_EQ(twice.code, 2) << twice.err;
+  EXPECT_NE(twice.err.find("--input x is given twice ('" + good + "/a.npy' and '" + good + "/b.npy')"), std::string::npos)
+      << twice.err;
+  CliResult once = run_cli(good + "/model.onnx --input x=" + good + "/a.npy");
+  EXPECT_EQ(once.code, 0) << once.err;
 }
 
 TEST(OnnxRunCliTest, ExternalDataOutsideTheFolderExits3) {

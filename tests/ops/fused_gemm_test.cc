@@ -9,7 +9,7 @@
 #include <cmath>
 #include <functional>
 
-#include "tests/passes/pass_test_util.h"
+#include "tests/testutil/graph_builder.h"
 
 namespace onnx_mini::testing {
 namespace {

@@ -1,0 +1,145 @@
+// The runtime's worker pool (ops/parallel.*), one per session: every task runs
+// once for any thread count, concurrent and nested dispatches, workers that
+// sleep after their spin window, and a pool that uses no more threads than it
+// was given.
+#include <time.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "ops/parallel.h"
+
+namespace onnx_mini {
+namespace {
+
+TEST(Parallel, EveryTaskRunsOnceForAnyThreadCountAndManyDispatches) {
+  for (int threads : {1, 2, 3, 8}) {
+    ThreadPool pool(threads);
+    EXPECT_EQ(pool.num_threads(), threads);
+    for (int64_t tasks : {0, 1, 2, 5, 64, 1000}) {
+      for (int round = 0; round < 50; ++round) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(tasks));
+        for_each_task(&pool, tasks, [&](int64_t t) { hits[static_cast<size_t>(t)].fetch_add(1); });
+        for (int64_t t = 0; t < tasks; ++t) ASSERT_EQ(hits[static_cast<size_t>(t)].load(), 1) << "task " << t;
+      }
+    }
+  }
+}
+
+TEST(Parallel, ConcurrentDispatchesFromSeveralThreadsEachRunEveryTask) {
+  // Several threads dispatch on one pool (one session run from several
+  // threads): one gets the workers, the others run inline; none loses or
+  // repeats a task. A task dispatching again (nested) also runs inline.
+  ThreadPool pool(3);
+  std::atomic<bool> ok{true};
+  auto hammer = [&](int64_t tasks) {
+    for (int round = 0; round < 300; ++round) {
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(tasks));
+      for_each_task(&pool, tasks, [&](int64_t t) {
+        std::atomic<int> inner{0};
+        for_each_task(&pool, 4, [&](int64_t) { inner.fetch_add(1); });
+        if (inner.load() != 4) ok.store(false);
+        hits[static_cast<size_t>(t)].fetch_add(1);
+      });
+      for (auto& h : hits) {
+        if (h.load() != 1) ok.store(false);
+      }
+    }
+  };
+  std::thread a(hammer, 7), b(hammer, 33);
+  hammer(16);
+  a.join();
+  b.join();
+  EXPECT_TRUE(ok.load());
+}
+
+TEST(Parallel, WorkersSleepAfterTheSpinWindow) {
+  // A dispatch, then a pause well past the 50 us spin: the next dispatch must
+  // still run every task (the workers wake from the condition variable).
+  ThreadPool pool(2);
+  for (int round = 0; round < 5; ++round) {
+    std::atomic<int> count{0};
+    for_each_task(&pool, 16, [&](int64_t) { count.fetch_add(1); });
+    EXPECT_EQ(count.load(), 16);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+TEST(Parallel, NoThreadBurnsCpuAfterTheWork) {
+  // Busy dispatches, then idle: over the idle window the whole process may use
+  // only a sliver of CPU (workers asleep, not spinning). Idle 300 ms first so
+  // that OpenBLAS's own workers, which spin ~0.1 s after the library starts
+  // them, are asleep too; then 200 ms are measured, of which a spinning thread
+  // would burn all.
+  ThreadPool pool(2);
+  std::atomic<int64_t> sum{0};
+  for (int round = 0; round < 200; ++round) for_each_task(&pool, 8, [&](int64_t t) { sum.fetch_add(t); });
+  EXPECT_EQ(sum.load(), 200 * 28);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const double before = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const double used = process_cpu_seconds() - before;
+  EXPECT_LT(used, 0.02) << "CPU seconds used by the process while idle";
+}
+
+// The threads that run a pool's tasks: the caller and at most threads - 1
+// workers, whatever the number of tasks; two pools of different sizes in one
+// process each keep to their own count.
+TEST(Parallel, EachPoolRunsTasksOnAtMostItsThreadCount) {
+  ThreadPool one(1), three(3);
+  for (ThreadPool* pool : {&one, &three}) {
+    std::mutex mu;
+    std::set<std::thread::id> seen;
+    for (int round = 0; round < 50; ++round) {
+      for_each_task(pool, 64, [&](int64_t) {
+        // Long enough that every worker gets tasks in some round.
+        const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        seen.insert(std::this_thread::get_id());
+      });
+    }
+    EXPECT_LE(static_cast<int>(seen.size()), pool->num_threads());
+    EXPECT_TRUE(seen.count(std::this_thread::get_id())) << "the caller works too";
+    if (pool == &one) EXPECT_EQ(seen.size(), 1u) << "a pool of one runs everything on the caller";
+  }
+}
+
+// Threads of this process (/proc/self/task entries).
+int process_threads() {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) n += e.is_directory() ? 1 : 0;
+  return n;
+}
+
+TEST(Parallel, WorkersStartOnTheFirstDispatchThatSplitsWork) {
+  const int before = process_threads();
+  ThreadPool pool(4);
+  for_each_task(&pool, 1, [](int64_t) {});
+  EXPECT_EQ(process_threads(), before) << "a pool that has split no work holds no thread";
+  for_each_task(&pool, 8, [](int64_t) {});
+  EXPECT_EQ(process_threads(), before + 3) << "the caller and three workers";
+}
+
+TEST(Parallel, NullPoolRunsInlineOnTheCaller) {
+  std::vector<std::thread::id> ids(10);
+  for_each_task(nullptr, 10, [&](int64_t t) { ids[static_cast<size_t>(t)] = std::this_thread::get_id(); });
+  for (const auto& id : ids) EXPECT_EQ(id, std::this_thread::get_id());
+}
+
+}  // namespace
+}  // namespace onnx_mini
