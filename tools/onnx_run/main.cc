@@ -102,6 +102,10 @@ void describe_load(const Session& session, const Options& o, double load_ms) {
 // expanded back to standard ONNX ops (the session keeps running its own graph).
 Result<Graph> portable_graph(const Session& session, const Options& o, const SessionOptions& so) {
   Graph g = session.graph();
+  // The session let go of the weights its packed kernels read; the expansion
+  // passes look at constants, so the copy gets them back (the session keeps
+  // its packed form).
+  restore_released_initializers(g);
   PassContext pc;
   pc.log = so.explain;
   std::vector<std::unique_ptr<Pass>> passes;
