@@ -51,6 +51,7 @@ const OpRegistry& default_registry() {
     register_gather_ops(r);
     register_slice_concat_ops(r);
     register_generator_ops(r);
+    register_layer_norm_ops(r);
     return r;
   }();
   return registry;

@@ -86,5 +86,7 @@ void register_layout_ops(OpRegistry& r);
 void register_gather_ops(OpRegistry& r);
 void register_slice_concat_ops(OpRegistry& r);
 void register_generator_ops(OpRegistry& r);
+// Transformer pieces: LayerNormalization, the fused attention.
+void register_layer_norm_ops(OpRegistry& r);
 
 }  // namespace onnx_mini
