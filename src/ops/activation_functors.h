@@ -18,6 +18,7 @@
 
 #include "core/attributes.h"
 #include "core/status.h"
+#include "ops/simd_math.h"
 
 namespace onnx_mini {
 
@@ -201,6 +202,9 @@ struct GeluFn {
     tanh_approx = mode == "tanh";
     return Status::ok();
   }
+  // Whole rows of float at once, vectorised (ops/simd_math.h): what the
+  // standalone kernel and the FusedGemm epilogue run; within 1 ULP of operator().
+  void apply_row(const float* x, float* y, int64_t n) const { simd::gelu(x, y, n, tanh_approx); }
   template <typename T> T operator()(T x) const {
     using W = WideFloat<T>;
     const W w = static_cast<W>(x);
@@ -214,6 +218,12 @@ struct GeluFn {
     return w == -std::numeric_limits<W>::infinity() ? T(0) : static_cast<T>(y);
   }
 };
+
+// A functor that also offers `apply_row(x, y, n)` on float rows (a vectorised
+// evaluation of the same function): kernels and epilogues call it instead of
+// the per-element operator() for float data.
+template <typename Fn>
+concept HasRowForm = requires(const Fn& f, const float* x, float* y, int64_t n) { f.apply_row(x, y, n); };
 
 // PRelu's pointwise rule (the slope comes from a broadcast second input).
 struct PReluOp {
