@@ -112,7 +112,9 @@ class LayerNormalization final : public Kernel {
     OM_ASSIGN_OR_RETURN(LayerNormShape s, layer_norm_shape(x.shape(), axis_));
     OM_ASSIGN_OR_RETURN(RowOperand sc, row_operand(scale, "Scale", x.shape(), s, ScratchSlot::kNormScale));
     RowOperand b;
-    if (bias) OM_ASSIGN_OR_RETURN(b, row_operand(*bias, "B", x.shape(), s, ScratchSlot::kNormBias));
+    if (bias) {
+      OM_ASSIGN_OR_RETURN(b, row_operand(*bias, "B", x.shape(), s, ScratchSlot::kNormBias));
+    }
     OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, x.shape(), x.dtype()));
     OM_ASSIGN_OR_RETURN(float* mean, stat_output(ctx, 1, x.shape(), s.axis));
     OM_ASSIGN_OR_RETURN(float* inv_std, stat_output(ctx, 2, x.shape(), s.axis));
