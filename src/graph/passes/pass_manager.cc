@@ -23,6 +23,10 @@ std::vector<std::unique_ptr<Pass>> default_passes(int opt_level) {
   // MatMul + Add becomes Gemm before the activation fusion looks for Gemm; the
   // Gemms and MatMuls against a constant weight then become FusedGemm (packed
   // kernel), and the activation fusion folds what follows them into their epilogue.
+  // Exported GELU chains become one Gelu first, so the activation fusion below
+  // can fold it into the GEMM before it.
+  passes.push_back(make_fuse_gelu());
+  passes.push_back(make_fuse_layer_norm());
   passes.push_back(make_fuse_matmul_add_into_gemm());
   passes.push_back(make_lower_linear_to_fused_gemm());
   passes.push_back(make_fuse_gemm_activation());
