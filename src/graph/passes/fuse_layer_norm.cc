@@ -9,8 +9,9 @@
 // Conditions: the axes are the trailing dims of an X of known rank; Pow's
 // exponent is the constant 2 and epsilon a float scalar constant; mean, the
 // variance chain and the normalised value each have one consumer (d exactly
-// two: Pow and Div) and none is a graph output; Scale and B broadcast to X
-// without growing it (the Mul and Add keep X's shape); float data.
+// two: Pow and Div) and none is a graph output; Scale and B have known shapes
+// that broadcast onto the normalised dims alone (so the Mul and Add keep X's
+// shape, and they are the same across rows); float data.
 #include <algorithm>
 
 #include "graph/passes/fusion.h"
@@ -76,14 +77,18 @@ struct FuseLayerNorm {
     return n.inputs[0] == v ? n.inputs[1] : n.inputs[1] == v ? n.inputs[0] : kNoId;
   }
 
-  // Same rank and dims (equal numbers, or the same symbolic name).
-  static bool same_shape(const Graph& g, ValueId a, ValueId b) {
-    const TensorInfo &ia = g.value(a).info, &ib = g.value(b).info;
-    if (!ia.has_shape || !ib.has_shape || ia.dims.size() != ib.dims.size()) return false;
-    for (size_t i = 0; i < ia.dims.size(); ++i) {
-      const Dim &da = ia.dims[i], &db = ib.dims[i];
-      const bool equal = da.known() ? db.known() && da.value == db.value : !da.param.empty() && da.param == db.param;
-      if (!equal) return false;
+  // Scale or B of known shape that broadcasts onto X's normalised dims
+  // without growing X: each of its dims (right-aligned, within the dims from
+  // `axis` on) is 1 or X's, which must be known there.
+  static bool broadcasts_onto_normalized(const Graph& g, ValueId v, ValueId x, int64_t axis) {
+    const TensorInfo &iv = g.value(v).info, &ix = g.value(x).info;
+    if (!iv.fully_known() || !ix.has_shape) return false;
+    const int64_t rank = static_cast<int64_t>(ix.dims.size()), vrank = static_cast<int64_t>(iv.dims.size());
+    if (vrank > rank - axis) return false;
+    for (int64_t i = 1; i <= vrank; ++i) {
+      const int64_t dv = iv.dims[static_cast<size_t>(vrank - i)].value;
+      const Dim& dx = ix.dims[static_cast<size_t>(rank - i)];
+      if (dv != 1 && !(dx.known() && dx.value == dv)) return false;
     }
     return true;
   }
@@ -129,7 +134,9 @@ struct FuseLayerNorm {
     const int64_t rank = known_rank(g, m.x);
     m.axis = rank > 0 ? trailing_axis(g, *mean, rank) : -1;
     if (m.axis < 0 || trailing_axis(g, *var, rank) != m.axis) return std::nullopt;
-    if (!same_shape(g, m.x, mul->outputs[0]) || !same_shape(g, m.x, add.outputs[0])) return std::nullopt;
+    if (!broadcasts_onto_normalized(g, m.scale, m.x, m.axis) || !broadcasts_onto_normalized(g, m.bias, m.x, m.axis)) {
+      return std::nullopt;
+    }
     if (other_input(*mul, div->outputs[0]) == kNoId || !layer_norm_node(g, "").def) return std::nullopt;
     m.nodes = {mean_id, sub_id, pow_id, var_id, eps_id, sqrt_id, div_id, mul_id, id};
     return m;
