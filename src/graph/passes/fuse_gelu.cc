@@ -1,7 +1,9 @@
-// FuseGelu: PyTorch's export of the exact GELU at opsets below 20,
-//   Div(x, sqrt 2) -> Erf -> Add(1) -> Mul(x) -> Mul(0.5)
+// FuseGelu: PyTorch's export of GELU at opsets below 20,
+//   exact:  Div(x, sqrt 2) -> Erf -> Add(1) -> Mul(x) -> Mul(0.5)
+//   tanh:   Mul(x, x) -> Mul(x) -> Mul(0.044715) -> Add(x) -> Mul(sqrt(2/pi))
+//           -> Tanh -> Add(1) -> Mul(x) -> Mul(0.5)
 // (or with the 0.5 applied to x first: Mul(Mul(x, 0.5), Erf(...) + 1)), becomes
-// one Gelu node: ai.onnx Gelu from opset 20, com.onnx_mini.Gelu before (same
+// one Gelu node (approximate "tanh" for the second): ai.onnx Gelu from opset 20, com.onnx_mini.Gelu before (same
 // semantics; expanded back by expand_gelu.cc). The kernel evaluates
 // x/2 erfc(-x/sqrt 2) in double and rounds once, where the exported chain
 // loses all relative accuracy for x below about -3 (1 + erf cancels); and
@@ -36,8 +38,9 @@ bool constant_is(const Graph& g, ValueId v, float want) {
 struct FuseGelu {
   static constexpr const char* kName = "FuseGelu";
   struct Match {
-    std::vector<NodeId> nodes;  // Div/Mul, Erf, Add, Mul, Mul in data-flow order
+    std::vector<NodeId> nodes;  // in data-flow order
     ValueId x;
+    bool tanh = false;
   };
 
   // A live binary node `op` with a constant `c` on one side: the other input.
@@ -76,6 +79,55 @@ struct FuseGelu {
     return x;
   }
 
+  // x3 = x * (x * x) (either order of either Mul): appends both Muls; returns x.
+  static ValueId cube(const Graph& g, ValueId v, std::vector<NodeId>& nodes) {
+    NodeId x3_id, x2_id;
+    const Node* x3 = private_producer(g, v, &x3_id);
+    if (!x3 || !is_op(*x3, "Mul", kOnnxDomain, 7) || x3->inputs.size() != 2) return kNoId;
+    for (int side = 0; side < 2; ++side) {
+      const ValueId x = x3->inputs[side];
+      const Node* x2 = private_producer(g, x3->inputs[1 - side], &x2_id);
+      if (x2 && is_op(*x2, "Mul", kOnnxDomain, 7) && x2->inputs.size() == 2 && x2->inputs[0] == x &&
+          x2->inputs[1] == x) {
+        nodes.insert(nodes.end(), {x2_id, x3_id});
+        return x;
+      }
+    }
+    return kNoId;
+  }
+
+  // v = Tanh(sqrt(2/pi) * (x + 0.044715 x^3)) + 1: appends its seven nodes; returns x.
+  static ValueId tanh_term(const Graph& g, ValueId v, std::vector<NodeId>& nodes) {
+    NodeId add_id, tanh_id, scale_id, inner_id, cubic_id;
+    const Node* add = private_producer(g, v, &add_id);
+    const ValueId t = add ? other_than_constant(g, *add, "Add", 1.0f) : kNoId;
+    const Node* tanh = t == kNoId ? nullptr : private_producer(g, t, &tanh_id);
+    if (!tanh || !is_op(*tanh, "Tanh", kOnnxDomain, 6) || tanh->inputs.size() != 1) return kNoId;
+    const Node* scale = private_producer(g, tanh->inputs[0], &scale_id);
+    const ValueId in = scale ? other_than_constant(g, *scale, "Mul", 0.79788456f) : kNoId;
+    const Node* inner = in == kNoId ? nullptr : private_producer(g, in, &inner_id);
+    if (!inner || !is_op(*inner, "Add", kOnnxDomain, 7) || inner->inputs.size() != 2) return kNoId;
+    for (int side = 0; side < 2; ++side) {
+      const Node* cubic = private_producer(g, inner->inputs[1 - side], &cubic_id);
+      const ValueId x3 = cubic ? other_than_constant(g, *cubic, "Mul", 0.044715f) : kNoId;
+      std::vector<NodeId> found;
+      if (x3 == kNoId || cube(g, x3, found) != inner->inputs[side]) continue;
+      found.insert(found.end(), {cubic_id, inner_id, scale_id, tanh_id, add_id});
+      nodes.insert(nodes.end(), found.begin(), found.end());
+      return inner->inputs[side];
+    }
+    return kNoId;
+  }
+
+  // The Erf or the Tanh term; sets m.x, m.tanh and appends the term's nodes.
+  static bool gelu_term(const Graph& g, ValueId v, Match& m) {
+    m.x = erf_term(g, v, m.nodes);
+    if (m.x != kNoId) return true;
+    m.x = tanh_term(g, v, m.nodes);
+    m.tanh = m.x != kNoId;
+    return m.tanh;
+  }
+
   std::optional<Match> match(const Graph& g, NodeId id) const {
     const Node& last = g.node(id);
     if (last.outputs.size() != 1 || !is_float(g, last.outputs[0])) return std::nullopt;
@@ -86,8 +138,9 @@ struct FuseGelu {
       if (!inner || !is_op(*inner, "Mul", kOnnxDomain, 7) || inner->inputs.size() != 2) return std::nullopt;
       for (int side = 0; side < 2; ++side) {
         Match m;
-        m.x = erf_term(g, inner->inputs[1 - side], m.nodes);
-        if (m.x != kNoId && m.x == inner->inputs[side]) return finish(g, std::move(m), {inner_id, id});
+        if (gelu_term(g, inner->inputs[1 - side], m) && m.x == inner->inputs[side]) {
+          return finish(g, std::move(m), {inner_id, id});
+        }
       }
       return std::nullopt;
     }
@@ -99,8 +152,9 @@ struct FuseGelu {
       if (!half) continue;
       const ValueId x = other_than_constant(g, *half, "Mul", 0.5f);
       Match m;
-      m.x = erf_term(g, last.inputs[1 - side], m.nodes);
-      if (x != kNoId && m.x == x) return finish(g, std::move(m), {half_id, id});
+      if (x != kNoId && gelu_term(g, last.inputs[1 - side], m) && m.x == x) {
+        return finish(g, std::move(m), {half_id, id});
+      }
     }
     return std::nullopt;
   }
@@ -122,8 +176,16 @@ struct FuseGelu {
     const Node proto = gelu_node(g, last.name);
     Fusion f = start_fusion(g, m.nodes, "Gelu", proto.domain, last.name);
     f.node.inputs = {m.x};
-    std::string line = "fused Div, Erf, Add, Mul, Mul ending in " + quoted_name(g, last) + " into " + proto.domain +
-                       (proto.domain.empty() ? "" : ".") + "Gelu";
+    if (m.tanh) {
+      Attribute approximate;
+      approximate.kind = Attribute::Kind::kString;
+      approximate.s = "tanh";
+      f.node.attrs.set("approximate", approximate);
+    }
+    std::string ops;
+    for (NodeId n : m.nodes) ops += (ops.empty() ? "" : ", ") + g.node(n).op_type;
+    std::string line = "fused " + ops + " ending in " + quoted_name(g, last) + " into " + proto.domain +
+                       (proto.domain.empty() ? "" : ".") + "Gelu" + (m.tanh ? " (tanh)" : "");
     finalize_fusion(g, std::move(f));
     return line;
   }

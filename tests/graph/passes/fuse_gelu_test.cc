@@ -1,5 +1,5 @@
 // FuseGelu: PyTorch's exported exact GELU (Div -> Erf -> Add -> Mul -> Mul, and
-// the form with 0.5 applied to x first) becomes one Gelu (com.onnx_mini below
+// the form with 0.5 applied to x first) and its tanh form becomes one Gelu (com.onnx_mini below
 // opset 20, ai.onnx from 20), which FuseGemmActivation then folds into the
 // FusedGemm before it; a second consumer, a graph output in the chain, a wrong
 // constant or a different x do not fuse; the expansion gives the chain back.
@@ -76,6 +76,53 @@ TEST(FuseGelu, ErfChainBecomesOnnxMiniGeluBelowOpset20) {
     // x = -6, under atol; elsewhere both agree within a few float ULPs.
     expect_same_with_and_without_passes(g, feeds(c), {.atol = 1e-6, .rtol = 1e-5});
   }
+}
+
+// As torch 1.13 exports nn.GELU(approximate='tanh') (models/gelu_tanh).
+Graph build_gelu_tanh(bool cube_shared) {
+  GraphBuilder b(13);
+  b.input("x", DataType::kFloat, {4, 6});
+  b.initializer("cubic", scalar<float>(0.044714998453855515f));
+  b.initializer("scale", scalar<float>(0.7978845834732056f));
+  b.initializer("one", scalar<float>(1.0f));
+  b.initializer("half", scalar<float>(0.5f));
+  b.node("Mul", {"x", "x"}, {"x2"}, {}, "mul");
+  b.node("Mul", {"x", "x2"}, {"x3"}, {}, "mul_1");
+  b.node("Mul", {"cubic", "x3"}, {"c"}, {}, "mul_2");
+  b.node("Add", {"x", "c"}, {"inner"}, {}, "add");
+  b.node("Mul", {"scale", "inner"}, {"u"}, {}, "mul_3");
+  b.node("Tanh", {"u"}, {"t"}, {}, "tanh");
+  b.node("Add", {"one", "t"}, {"p"}, {}, "add_1");
+  b.node("Mul", {"x", "p"}, {"m"}, {}, "mul_4");
+  b.node("Mul", {"half", "m"}, {"y"}, {}, "mul_5");
+  b.output("y");
+  if (cube_shared) b.output("x3");
+  return b.build();
+}
+
+TEST(FuseGelu, TanhChainBecomesGeluTanh) {
+  Graph g = build_gelu_tanh(false);
+  auto lines = run_pass(g, make_fuse_gelu());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "fused Mul, Mul, Mul, Add, Mul, Tanh, Add, Mul, Mul ending in 'mul_5' into com.onnx_mini.Gelu (tanh)");
+  EXPECT_EQ(g.num_live_nodes(), 1u);
+  const Node& gelu = g.node(g.value(g.find_value("y")).producer);
+  EXPECT_EQ(gelu.attrs.get_string("approximate", "none").value(), "tanh");
+  const std::vector<NamedTensor> feeds = {{"x", random_tensor({4, 6}, 6, -6.f, 6.f)}};
+  // The chain's 1 + tanh cancels for negative x as 1 + erf does (see above).
+  expect_same_with_and_without_passes(build_gelu_tanh(false), feeds, {.atol = 1e-6, .rtol = 1e-5});
+  Graph expanded = g;
+  auto expand_lines = run_pass(expanded, make_expand_fused_ops());
+  ASSERT_EQ(expand_lines.size(), 1u);
+  EXPECT_EQ(expand_lines[0], "expanded Gelu 'mul_5' into Mul Mul Mul Add Mul Tanh Add Mul Mul");
+  auto fused = run_graph(g, feeds, 0), chain = run_graph(expanded, feeds, 0);
+  ASSERT_EQ(chain.size(), 1u);
+  expect_close(chain[0].tensor, fused[0].tensor, {.atol = 1e-6, .rtol = 1e-5}, "y");
+}
+
+TEST(FuseGelu, TanhChainWithASharedIntermediateStays) {
+  Graph g = build_gelu_tanh(true);
+  EXPECT_TRUE(run_pass(g, make_fuse_gelu()).empty());
 }
 
 TEST(FuseGelu, OnnxGeluFromOpset20) {
