@@ -50,31 +50,6 @@ constexpr auto kInvFactorial = [] {
 
 #if ONNX_MINI_HAVE_AVX512
 
-// exp(v) for float lanes: v = n ln2 + r, |r| <= ln2/2, e^r by its Taylor
-// polynomial of degree 7 (truncation < 0.35^8 / 8! = 5e-9 relative), then
-// scaled by 2^n. Arguments are clamped to [-104, 88.8]: below, the result
-// rounds to 0 in float; above, it overflows to inf. NaN passes through (the
-// clamps are written so that NaN is the operand returned).
-OM_AVX512 inline __m512 exp_ps(__m512 v) {
-  v = _mm512_max_ps(_mm512_set1_ps(-104.0f), v);
-  v = _mm512_min_ps(_mm512_set1_ps(88.8f), v);
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(v, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // ln 2 as the float nearest it plus the remainder: with FMA, v - n ln2 keeps
-  // its low bits.
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693147182464599609375f), v);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-1.904654299957768e-09f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 5040);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
-}
-
 // exp(v) for double lanes, v clamped to [-745, 709] (0 and the largest finite
 // values beyond): Taylor degree 11 on |r| <= ln2/2 (truncation < 4e-15).
 OM_AVX512 inline __m512d exp_pd(__m512d v) {
@@ -145,33 +120,6 @@ OM_AVX512 void gelu_avx512(const float* x, float* y, int64_t n, bool tanh_approx
   }
 }
 
-OM_AVX512 inline __mmask16 tail_mask(int64_t left) {
-  return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
-}
-
-OM_AVX512 void softmax_row_avx512(float* row, int64_t n) {
-  const __m512 minus_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  __m512 vmax = minus_inf;
-  for (int64_t i = 0; i < n; i += 16) {
-    // NaN lanes are returned by max_ps(vmax, x) only when x is the second operand and NaN;
-    // either way a NaN in the row reaches the sum below through exp(NaN - max).
-    vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(minus_inf, tail_mask(n - i), row + i));
-  }
-  const __m512 shift = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
-  __m512 sum = _mm512_setzero_ps();
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = tail_mask(n - i);
-    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + i), shift));
-    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(m, e));
-    _mm512_mask_storeu_ps(row + i, m, e);
-  }
-  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = tail_mask(n - i);
-    _mm512_mask_storeu_ps(row + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + i), inv));
-  }
-}
-
 // 16 floats as two vectors of 8 doubles.
 OM_AVX512 inline __m512d low_pd(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
 OM_AVX512 inline __m512d high_pd(__m512 v) {
@@ -222,19 +170,6 @@ OM_AVX512 void normalize_row_avx512(const float* x, float* y, int64_t n, double 
 
 #endif  // ONNX_MINI_HAVE_AVX512
 
-void softmax_row_scalar(float* row, int64_t n) {
-  float max_v = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) max_v = row[i] > max_v ? row[i] : max_v;
-  float sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    // A NaN anywhere reaches the sum through its own exp.
-    row[i] = std::exp(row[i] - max_v);
-    sum += row[i];
-  }
-  const float inv = 1.0f / sum;
-  for (int64_t i = 0; i < n; ++i) row[i] *= inv;
-}
-
 }  // namespace
 
 bool has_avx512f() {
@@ -244,13 +179,6 @@ bool has_avx512f() {
 #else
   return false;
 #endif
-}
-
-void softmax_row(float* row, int64_t n) {
-#if ONNX_MINI_HAVE_AVX512
-  if (has_avx512f()) return softmax_row_avx512(row, n);
-#endif
-  softmax_row_scalar(row, n);
 }
 
 void gelu(const float* x, float* y, int64_t n, bool tanh_approx) {
