@@ -143,6 +143,7 @@ Result<Graph> load_onnx_file(const std::string& path, const LoadOptions& options
   if (slash != std::string::npos) base_dir = slash == 0 ? "/" : path.substr(0, slash);
   auto graph = graph_from_model(model, base_dir, options, stripped ? &stripped->initializer_raw : nullptr);
   file->close_fd();
+  file->drop_resident_pages();
   if (!graph.is_ok()) return graph.status().with_context(path + ": ");
   graph->source_path = path;
   return graph;
