@@ -4,6 +4,7 @@
 #include <optional>
 #include <span>
 
+#include "core/printable.h"
 #include "graph/node_info.h"
 #include "graph/onnx_loader.h"
 #include "graph/passes/pass_manager.h"
@@ -83,12 +84,9 @@ class Session::Executor {
       return internal_error("kernel asked for output " + std::to_string(i) + " of " + std::to_string(n.outputs.size()));
     }
     std::optional<int64_t> checked = checked_num_elements(shape);
-    if (!checked) {  // build the message (and its Shape) on the error path only
-      Shape as_shape(shape.begin(), shape.end());
-      auto why = checked_num_elements(as_shape);
+    if (!checked) {  // the message is built on the error path only: exit 5 or 6 (core/shape.h)
       ValueId out = n.outputs[static_cast<size_t>(i)];
-      return bad_input("output " + (out == kNoId ? std::to_string(i) : "'" + g_.value(out).name + "'") + ": " +
-                       (why.is_ok() ? "shape " + shape_to_string(as_shape) + " is invalid" : why.status().message()));
+      return check_runtime_shape(shape).with_context("output " + (out == kNoId ? std::to_string(i) : quote(g_.value(out).name)) + ": ");
     }
     const int64_t count = *checked;
     size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
@@ -116,7 +114,7 @@ class Session::Executor {
     if (buf.capacity() < bytes) {
       int64_t grown = reserved_bytes_ + static_cast<int64_t>(bytes) - static_cast<int64_t>(buf.capacity());
       if (grown > max_memory_) {
-        return resource_limit("output " + (v == kNoId ? std::to_string(i) : "'" + g_.value(v).name + "'") + " (" +
+        return resource_limit("output " + (v == kNoId ? std::to_string(i) : quote(g_.value(v).name)) + " (" +
                               dtype_name(dtype) + shape_to_string(Shape(shape.begin(), shape.end())) + ", " +
                               std::to_string(bytes) + " bytes): intermediate buffers would need " + std::to_string(grown) +
                               " bytes, above --max-memory " + std::to_string(max_memory_));
@@ -237,7 +235,7 @@ Status Session::bind_inputs(const std::vector<NamedTensor>& inputs) {
   }
   for (ValueId v : feed_inputs_) {
     if (!values[static_cast<size_t>(v)].defined()) {
-      return bad_input(where_ + "missing input '" + graph_.value(v).name + "' (" + graph_.value(v).info.to_string() + ")");
+      return bad_input(where_ + "missing input " + quote(graph_.value(v).name) + " (" + graph_.value(v).info.to_string() + ")");
     }
   }
   return Status::ok();
@@ -247,13 +245,13 @@ Status Session::check_input(const std::string& name, const Tensor& t, const std:
   ValueId v = graph_.find_value(name);
   if (v == kNoId || !graph_.value(v).is_graph_input) {
     std::string names;
-    for (ValueId f : feed_inputs_) names += (names.empty() ? "" : ", ") + graph_.value(f).name;
-    return bad_input("unknown input name '" + name + "'" + (source.empty() ? "" : " (" + source + ")") +
+    for (ValueId f : feed_inputs_) names += (names.empty() ? "" : ", ") + printable(graph_.value(f).name);
+    return bad_input("unknown input name " + quote(name) + (source.empty() ? "" : " (" + source + ")") +
                      " (the model's inputs: " + names + ")");
   }
   const TensorInfo& info = graph_.value(v).info;
   // Built on the error paths only: run() calls this per input per run.
-  auto what = [&] { return "input '" + name + "'" + (source.empty() ? "" : " (" + source + ")"); };
+  auto what = [&] { return "input " + quote(name) + (source.empty() ? "" : " (" + source + ")"); };
   if (info.dtype != DataType::kUndefined && t.dtype() != info.dtype) {
     return bad_input(what() + ": expected " + dtype_name(info.dtype) + ", got " + dtype_name(t.dtype()));
   }

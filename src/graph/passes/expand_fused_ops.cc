@@ -10,6 +10,7 @@ namespace onnx_mini {
 Result<std::string> expand_fused_gemm(Graph& g, NodeId id);  // expand_fused_gemm.cc
 Result<std::string> expand_gelu(Graph& g, NodeId id);        // expand_gelu.cc
 Result<std::string> expand_layer_norm(Graph& g, NodeId id);  // expand_layer_norm.cc
+Result<std::string> expand_fused_conv(Graph& g, NodeId id);  // expand_fused_conv.cc
 
 namespace {
 
@@ -22,6 +23,7 @@ constexpr FusedOpExpansion kExpansions[] = {
     {.op_type = "FusedGemm", .expand = expand_fused_gemm},
     {.op_type = "Gelu", .expand = expand_gelu},
     {.op_type = "LayerNormalization", .expand = expand_layer_norm},
+    {.op_type = "FusedConv", .expand = expand_fused_conv},
 };
 
 class ExpandFusedOps final : public Pass {
