@@ -411,6 +411,36 @@ def make_gelu_models():
         write_folder(rel, model, [([x], [ref])])
 
 
+# A transformer encoder classifier at opset 17 (LayerNormalization as one op):
+# nn.TransformerEncoderLayer(d_model 32, 4 heads, feed-forward 64, GELU,
+# batch_first), mean over the sequence, Linear(32, 5). Reference: the module.
+
+
+class TransformerClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, activation="gelu", batch_first=True)
+        self.head = nn.Linear(32, 5)
+
+    def forward(self, x):
+        return self.head(self.encoder(x).mean(dim=1))
+
+
+def make_transformer_classifier():
+    torch.manual_seed(17)
+    module = TransformerClassifier().eval()
+    rng = np.random.default_rng(17)
+    sets = []
+    for batch in (1, 3):
+        x = rng.standard_normal((batch, 8, 32)).astype(np.float32)
+        with torch.no_grad():
+            sets.append(([x], [t2n(module(torch.from_numpy(x)))]))
+    model = export(module, (torch.from_numpy(sets[0][0][0]),), ["x"], ["logits"], opset=17,
+                   dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
+                   doc="transformer_encoder_classifier_opset17: nn.TransformerEncoderLayer + mean + Linear")
+    write_folder("transformer_encoder_classifier_opset17", model, sets)
+
+
 # ----------------------------------------------------------------------------
 # Recurrent classifiers: nn.LSTM / nn.GRU (batch_first, bidirectional, two
 # layers) over the sequence, then a Linear on the last time step's output.
@@ -504,6 +534,27 @@ def _gemm(a, x, w, b=None):
     if b is not None:
         y = y + a.get("beta", 1.0) * b
     return (y.astype(np.float32),)
+
+
+def _layer_norm(a, x, scale, bias=None):
+    axes = tuple(range(a.get("axis", -1) % x.ndim, x.ndim))
+    d = x - x.mean(axis=axes, keepdims=True)
+    y = d / np.sqrt((d * d).mean(axis=axes, keepdims=True) + a.get("epsilon", 1e-5)) * scale
+    return ((y if bias is None else y + bias).astype(x.dtype),)
+
+
+def _slice(a, x, starts, ends, axes=None, steps=None):
+    axes = range(len(starts)) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    index = [slice(None)] * x.ndim
+    for s, e, ax, st in zip(starts, ends, axes, steps):
+        index[ax] = slice(int(s), int(e), int(st))
+    return (x[tuple(index)],)
+
+
+def _reshape(a, x, shape):
+    shape = [x.shape[i] if d == 0 else int(d) for i, d in enumerate(shape)]
+    return (x.reshape(shape),)
 
 
 def _log_softmax(x, axis):
@@ -636,9 +687,22 @@ OPS = {
     "Sigmoid": _ufunc(lambda x: (1 / (1 + np.exp(-x))).astype(x.dtype)),
     "Clip": _clip,
     "ReduceMean": _reduce(np.mean), "ReduceSum": _reduce(np.sum),
-    "Div": _ufunc(np.divide), "Tanh": _ufunc(np.tanh),
+    # Integer Div truncates (shape arithmetic in exported attention: 96 / 3).
+    "Div": _ufunc(lambda x, y: np.trunc(np.divide(x, y)).astype(x.dtype)
+                  if np.issubdtype(np.asarray(x).dtype, np.integer) else np.divide(x, y)), "Tanh": _ufunc(np.tanh),
     "Erf": _ufunc(lambda x: np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)),
     "NegativeLogLikelihoodLoss": _nll,
+    "Identity": lambda a, x: (x,),
+    "Cast": lambda a, x: (x.astype(onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[a["to"]]),),
+    "Shape": lambda a, x: (np.array(x.shape, dtype=np.int64),),
+    "Gather": lambda a, x, i: (np.take(x, i, axis=a.get("axis", 0)),),
+    "Unsqueeze": lambda a, x, axes: (np.expand_dims(x, tuple(int(v) for v in axes)),),
+    "Concat": lambda a, *xs: (np.concatenate(xs, axis=a["axis"]),),
+    "Reshape": _reshape,
+    "Slice": _slice,
+    "Transpose": lambda a, x: (np.transpose(x, a.get("perm")),),
+    "MatMul": lambda a, x, y: ((x @ y).astype(x.dtype),),
+    "LayerNormalization": _layer_norm,
     "SoftmaxCrossEntropyLoss":
         lambda a, x, y, w=None: _nll(a, _log_softmax(x, 1), y, w),
 }
@@ -662,6 +726,7 @@ def main():
     make_cross_entropy_losses()
     make_large_logit_models()
     make_gelu_models()
+    make_transformer_classifier()
     make_recurrent_classifiers()
     return 0
 

@@ -48,7 +48,11 @@ class UnaryActivation final : public Kernel {
     T* out = y.data<T>();
     const int64_t n = x.num_elements();
     const Fn fn = fn_;  // a local copy lets the compiler keep parameters in registers
-    for (int64_t i = 0; i < n; ++i) out[i] = fn(in[i]);
+    if constexpr (std::is_same_v<T, float> && HasRowForm<Fn>) {
+      fn.apply_row(in, out, n);
+    } else {
+      for (int64_t i = 0; i < n; ++i) out[i] = fn(in[i]);
+    }
     return Status::ok();
   }
   Fn fn_;
@@ -98,6 +102,14 @@ void register_activation_ops(OpRegistry& r) {
              .min_outputs = 1,
              .max_outputs = 1,
              .attributes = accepted,
+             .infer = infer_same_as_input0,
+             .create = make_kernel<UnaryActivation<Fn>>()});
+    }
+    if (spec.onnx_mini_form) {
+      r.add({.op_type = spec.op_type,
+             .domain = kOnnxMiniDomain,
+             .since_version = 1,
+             .attributes = spec.params,
              .infer = infer_same_as_input0,
              .create = make_kernel<UnaryActivation<Fn>>()});
     }

@@ -30,6 +30,7 @@
 
 #include "core/attributes.h"
 #include "core/status.h"
+#include "ops/simd_math.h"
 #include "ops/vecmath.h"
 
 namespace onnx_mini {
@@ -315,6 +316,10 @@ struct GeluFn {
     tanh_approx = mode == "tanh";
     return Status::ok();
   }
+  // Whole rows of float at once, vectorised (ops/simd_math.h): what the
+  // standalone kernel and the FusedGemm epilogue run; faithfully rounded too
+  // (0.5 + 2^-11 ULP at most, see ops/simd_math.h).
+  void apply_row(const float* x, float* y, int64_t n) const { simd::gelu(x, y, n, tanh_approx); }
   template <typename T> T operator()(T x) const {
     using W = WideFloat<T>;
     const W w = static_cast<W>(x);
@@ -332,6 +337,12 @@ struct GeluFn {
     return w == -std::numeric_limits<W>::infinity() ? T(0) : static_cast<T>(y);
   }
 };
+
+// A functor that also offers `apply_row(x, y, n)` on float rows (a vectorised
+// evaluation of the same function): kernels and epilogues call it instead of
+// the per-element operator() for float data.
+template <typename Fn>
+concept HasRowForm = requires(const Fn& f, const float* x, float* y, int64_t n) { f.apply_row(x, y, n); };
 
 // Clip with constant bounds, as a fused epilogue applies it (a convolution's
 // ReLU6 is Clip(0, 6)); the attribute names are Clip-6's `min` and `max`.

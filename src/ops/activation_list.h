@@ -22,6 +22,10 @@ struct ActivationSpec {
   int fusable_since;
   std::vector<std::string> params;  // its attributes, e.g. {"alpha"}
   bool consumed_inputs_at_v1;       // version 1 also accepts the legacy `consumed_inputs`
+  // Also registered as com.onnx_mini opset 1, so the graph compiler can emit
+  // it (and fuse it into FusedGemm) in models whose opset predates the ONNX op:
+  // Gelu before 20, found by FuseGelu in PyTorch's exported Erf and Tanh forms.
+  bool onnx_mini_form = false;
 };
 
 // Calls visit(spec, Fn{}) for every activation, Fn its functor type.
@@ -39,11 +43,11 @@ void for_each_activation(Visit&& visit) {
   visit(ActivationSpec{"Softplus", {1}, 1, {}, false}, SoftplusFn{});
   visit(ActivationSpec{"Softsign", {1}, 1, {}, false}, SoftsignFn{});
   visit(ActivationSpec{"ThresholdedRelu", {10}, 10, {"alpha"}, false}, ThresholdedReluFn{});
-  // Mish (18) and Gelu (20) at their real versions (the loader runs opsets up
-  // to 20), not fused: PyTorch's Gelu export at opset <= 17 is
-  // Div/Erf/Add/Mul/Mul, run by the elementwise primitives.
+  // Mish (18) at its real version, not fused. Gelu (20) fuses, and below
+  // opset 20 exists as com.onnx_mini.Gelu: PyTorch's export at opset <= 17 is
+  // Div/Erf/Add/Mul/Mul (or the tanh chain), which FuseGelu turns into it.
   visit(ActivationSpec{"Mish", {18}, 0, {}, false}, MishFn{});
-  visit(ActivationSpec{"Gelu", {20}, 0, {"approximate"}, false}, GeluFn{});
+  visit(ActivationSpec{"Gelu", {20}, 20, {"approximate"}, false, true}, GeluFn{});
 }
 
 }  // namespace onnx_mini

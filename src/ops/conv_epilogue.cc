@@ -30,9 +30,10 @@ const std::vector<ConvActivationEntry>& table() {
     std::vector<ConvActivationEntry> entries;
     for_each_activation([&entries](const ActivationSpec& spec, auto fn) {
       if (spec.fusable_since == 0) return;
-      entries.push_back({{spec.op_type, spec.fusable_since, spec.params}, make_impl<decltype(fn)>});
+      // Only ai.onnx activations fuse into a convolution (no com.onnx_mini form).
+      entries.push_back({{spec.op_type, spec.fusable_since, spec.params, false}, make_impl<decltype(fn)>});
     });
-    entries.push_back({{"Clip", kClipFusableSince, {"min", "max"}}, make_impl<ClipFn>});
+    entries.push_back({{"Clip", kClipFusableSince, {"min", "max"}, false}, make_impl<ClipFn>});
     return entries;
   }();
   return t;

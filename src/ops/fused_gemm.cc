@@ -35,7 +35,7 @@ const std::vector<ActivationEntry>& activation_table() {
     std::vector<ActivationEntry> t;
     for_each_activation([&t](const ActivationSpec& spec, auto fn) {
       if (spec.fusable_since == 0) return;
-      t.push_back({{spec.op_type, spec.fusable_since, spec.params}, make_epilogue<decltype(fn)>});
+      t.push_back({{spec.op_type, spec.fusable_since, spec.params, spec.onnx_mini_form}, make_epilogue<decltype(fn)>});
     });
     return t;
   }();

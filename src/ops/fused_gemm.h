@@ -12,6 +12,7 @@ struct FusedActivationInfo {
   std::string op_type;              // the ONNX op, e.g. "LeakyRelu"
   int min_since_version;            // the oldest ONNX definition with these semantics
   std::vector<std::string> params;  // its attributes, e.g. {"alpha"}
+  bool onnx_mini_form;              // also an op of com.onnx_mini (opset 1), e.g. Gelu below opset 20
 };
 
 // Null when the epilogue cannot apply this op.

@@ -1,9 +1,12 @@
 // Gemm and MatMul: float with a 2-D B through the one float GEMM
-// (ops/float_gemm.h); what that does not take (double, batched MatMul) on BLAS.
+// (ops/float_gemm.h); a float batched MatMul on the packed kernel with B packed
+// per run (ops/batched_matmul.h); what neither takes (double, CPUs without
+// AVX-512F) on BLAS.
 #include <algorithm>
 #include <type_traits>
 #include <vector>
 
+#include "ops/batched_matmul.h"
 #include "ops/blas.h"
 #include "ops/broadcast.h"
 #include "ops/float_gemm.h"
@@ -142,7 +145,8 @@ class MatMul final : public Kernel {
   };
 
   // One GEMM per broadcast batch, spread over the session's threads (OpenBLAS
-  // runs each call on the thread that makes it).
+  // runs each call on the thread that makes it). Float on a CPU with the
+  // packed kernel takes batched_matmul_packed instead.
   template <typename T>
   Status compute(const Tensor& a, const Tensor& b, const Batches& p, Tensor& y, ThreadPool* pool) const {
     const Shape &a_batch = p.a_batch, &b_batch = p.b_batch, &batch = p.batch;
@@ -153,6 +157,12 @@ class MatMul final : public Kernel {
     if (k == 0) {
       std::fill(yd, yd + count * m * n, T(0));
       return Status::ok();
+    }
+    if constexpr (std::is_same_v<T, float>) {
+      if (PackedWeights::enabled()) {
+        batched_matmul_packed({a.data<float>(), b.data<float>(), yd, m, n, k, a_batch, b_batch, batch}, pool);
+        return Status::ok();
+      }
     }
     // B shared by every batch: fold the batch into M for one large GEMM.
     if (num_elements(b_batch) == 1 && a_batch.size() >= b_batch.size() && num_elements(a_batch) == count) {

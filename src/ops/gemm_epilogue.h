@@ -47,6 +47,12 @@ class EpilogueImpl final : public Epilogue {
     return std::is_same_v<Fn, ReluFn> || std::is_same_v<Fn, IdentityFn>;
   }
   void apply(float* y, int64_t ldy, int64_t rows, int64_t n, const BiasView& bias, float beta) const override {
+    if constexpr (HasRowForm<Fn>) {
+      // The bias first, then the vectorised activation over the whole row.
+      if (bias.data) EpilogueImpl<IdentityFn>(IdentityFn{}).apply(y, ldy, rows, n, bias, beta);
+      for (int64_t i = 0; i < rows; ++i) fn_.apply_row(y + i * ldy, y + i * ldy, n);
+      return;
+    }
     for (int64_t i = 0; i < rows; ++i) {
       float* row = y + i * ldy;
       if (!bias.data) {
@@ -63,6 +69,11 @@ class EpilogueImpl final : public Epilogue {
   }
   void apply_transposed(const float* yt, float* y, int64_t m, int64_t n, const BiasView& bias,
                         float beta) const override {
+    if constexpr (HasRowForm<Fn>) {
+      EpilogueImpl<IdentityFn>(IdentityFn{}).apply_transposed(yt, y, m, n, bias, beta);
+      for (int64_t i = 0; i < m; ++i) fn_.apply_row(y + i * n, y + i * n, n);
+      return;
+    }
     for (int64_t i = 0; i < m; ++i) {
       float* row = y + i * n;
       const float* col = yt + i;  // column i of yt, stride m

@@ -317,19 +317,14 @@ bool PackedWeights::enabled() {
   return supported() && !(v && std::string_view(v) == "0");
 }
 
-PackedWeights PackedWeights::pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b,
-                                  const ConsumedFn& consumed) {
-  PackedWeights w;
-  w.layout_ = Layout::kColumnPanels;
-  w.k_ = k;
-  w.n_ = n;
+int64_t PackedPanels::floats_needed(int64_t k, int64_t n) { return (n + kPanel - 1) / kPanel * k * kPanel; }
+
+PackedPanels PackedPanels::pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b, float* dst,
+                                const ConsumedFn& consumed) {
   const int64_t panels = (n + kPanel - 1) / kPanel;
-  w.storage_ = Tensor::allocate_for_overwrite(DataType::kFloat, Shape{panels, k, kPanel});
-  float* dst = w.storage_.data<float>();
   if (n % kPanel != 0) {  // the last panel's padding columns stay zero
     std::memset(dst + (panels - 1) * k * kPanel, 0, static_cast<size_t>(k * kPanel) * sizeof(float));
   }
-  w.panels_per_group_ = panels;
   // B is walked in its own memory order, so what is behind the walk is never
   // read again: a transB weight [n, k] panel by panel (a panel is 32 of its
   // rows), a [k, n] weight row by row into every panel.
@@ -347,6 +342,18 @@ PackedWeights PackedWeights::pack(const float* b, int64_t k, int64_t n, int64_t 
       if (consumed && ((kk + 1) % kRowsPerReport == 0 || kk + 1 == k)) consumed(src + n);
     }
   }
+  return PackedPanels(dst, k, n);
+}
+
+PackedWeights PackedWeights::pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b,
+                                  const ConsumedFn& consumed) {
+  PackedWeights w;
+  w.layout_ = Layout::kColumnPanels;
+  w.k_ = k;
+  w.n_ = n;
+  w.panels_per_group_ = (n + kPanel - 1) / kPanel;
+  w.storage_ = Tensor::allocate_for_overwrite(DataType::kFloat, Shape{w.panels_per_group_, k, kPanel});
+  PackedPanels::pack(b, k, n, ldb, trans_b, w.storage_.data<float>(), consumed);
   return w;
 }
 
@@ -455,8 +462,8 @@ void multiply_row_tile(const RowTileProduct& t, const RegisterEpilogue& epilogue
 #endif
 }
 
-void PackedWeights::multiply(int64_t m, const float* a, int64_t lda, float alpha, float* y, int64_t ldy,
-                             const TileEpilogue* epilogue, ThreadPool* pool) const {
+void PackedPanels::multiply(int64_t m, const float* a, int64_t lda, float alpha, float* y, int64_t ldy,
+                            const TileEpilogue* epilogue, ThreadPool* pool) const {
   const int64_t panels = (n_ + kPanel - 1) / kPanel;
   const int64_t row_chunks = (m + kRowChunk - 1) / kRowChunk;
   if (m * n_ * k_ < kMinParallelMacs) pool = nullptr;
@@ -469,7 +476,7 @@ void PackedWeights::multiply(int64_t m, const float* a, int64_t lda, float alpha
   const int64_t group =
       a_fits_l2 ? 1 : std::clamp<int64_t>(panels * row_chunks / (kTasksPerThread * threads), 1, kMaxPanelsPerTask);
   const int64_t groups = (panels + group - 1) / group;
-  MultiplyJob job{storage_.data<float>(), k_, n_, m, row_chunks, panels, group, a, lda, alpha, y, ldy, epilogue, {}};
+  MultiplyJob job{data_, k_, n_, m, row_chunks, panels, group, a, lda, alpha, y, ldy, epilogue, {}};
   if (epilogue && epilogue->in_registers(&job.in_registers)) job.epilogue = nullptr;
   for_each_task(pool, groups * row_chunks, run_task, &job);
 }

@@ -58,9 +58,43 @@ class TileEpilogue {
   }
 };
 
-class PackedWeights {
+// op(B) in the kernel's panel layout, in storage someone else owns: a
+// PackedWeights' tensor, or per-thread scratch for an operand that is fed at
+// run time (attention's K^T and V, a batched MatMul's B), packed once per run
+// and then reused by every row of A.
+class PackedPanels {
  public:
   static constexpr int64_t kPanelCols = 32;
+
+  // Floats a packing of a [k, n] op(B) occupies (n rounded up to whole panels).
+  static int64_t floats_needed(int64_t k, int64_t n);
+  // Packs op(B) [k, n] into `storage` (64-byte aligned, floats_needed(k, n)
+  // floats): B is [k, n] with row stride ldb, or [n, k] when trans_b. Needs
+  // k, n >= 1. `consumed` as PackedWeights::pack.
+  using ConsumedFn = std::function<void(const float* end)>;
+  static PackedPanels pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b, float* storage,
+                           const ConsumedFn& consumed = nullptr);
+  PackedPanels() = default;
+  PackedPanels(const float* data, int64_t k, int64_t n) : data_(data), k_(k), n_(n) {}
+
+  // y [m, n] (row stride ldy) = alpha * a [m, k] (row stride lda) * op(B), then
+  // epilogue->apply on each tile (when not null). Splits over `pool` (null:
+  // the calling thread alone). Needs PackedWeights::supported() and m >= 1.
+  void multiply(int64_t m, const float* a, int64_t lda, float alpha, float* y, int64_t ldy,
+                const TileEpilogue* epilogue, ThreadPool* pool) const;
+
+  const float* data() const { return data_; }
+  int64_t k() const { return k_; }
+  int64_t n() const { return n_; }
+
+ private:
+  const float* data_ = nullptr;  // [panels, k, kPanelCols]
+  int64_t k_ = 0, n_ = 0;
+};
+
+class PackedWeights {
+ public:
+  static constexpr int64_t kPanelCols = PackedPanels::kPanelCols;
   // Rows of Y per micro-kernel call, at most (see packed_gemm.cc).
   static constexpr int64_t kMaxTileRows = 12;
 
@@ -87,7 +121,7 @@ class PackedWeights {
   // `consumed` is given it is called with each prefix [b, end) of B that packing
   // will not read again, so the caller can let go of those pages while the
   // rest is packed (the session does, for a weight nothing else reads).
-  using ConsumedFn = std::function<void(const float* end)>;
+  using ConsumedFn = PackedPanels::ConsumedFn;
   static PackedWeights pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b,
                             const ConsumedFn& consumed = nullptr);
   // Packs op(B) = B^T for B [n, k] (row stride k: a convolution's weight
@@ -130,9 +164,14 @@ class PackedWeights {
 
   // y [m, n] (row stride ldy) = alpha * a [m, k] (row stride lda) * op(B), then
   // epilogue->apply on each tile (when not null). Splits over `pool` (null:
-  // the calling thread alone). Needs supported(), kColumnPanels and m >= 1.
+  // the calling thread alone). Needs supported(), kColumnPanels, groups() == 1
+  // and m >= 1.
   void multiply(int64_t m, const float* a, int64_t lda, float alpha, float* y, int64_t ldy,
-                const TileEpilogue* epilogue, ThreadPool* pool) const;
+                const TileEpilogue* epilogue, ThreadPool* pool) const {
+    panels().multiply(m, a, lda, alpha, y, ldy, epilogue, pool);
+  }
+  // The packing as a view for PackedPanels::multiply (kColumnPanels, groups() == 1).
+  PackedPanels panels() const { return PackedPanels(storage_.data<float>(), k_, n_); }
 
  private:
   Tensor storage_;  // kColumnPanels: [panels, k, kPanelCols]; kRowTiles: [groups * tiles, k, tile_rows]

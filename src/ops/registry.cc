@@ -60,6 +60,7 @@ const OpRegistry& default_registry() {
     register_gather_ops(r);
     register_slice_concat_ops(r);
     register_generator_ops(r);
+    register_layer_norm_ops(r);
     register_pool_ops(r);
     register_normalization_ops(r);
     register_pad_ops(r);

@@ -111,6 +111,8 @@ void register_layout_ops(OpRegistry& r);
 void register_gather_ops(OpRegistry& r);
 void register_slice_concat_ops(OpRegistry& r);
 void register_generator_ops(OpRegistry& r);
+// Transformer pieces: LayerNormalization.
+void register_layer_norm_ops(OpRegistry& r);
 // Convolutional networks: pooling, normalization, padding and resampling.
 void register_pool_ops(OpRegistry& r);
 void register_normalization_ops(OpRegistry& r);

@@ -206,7 +206,16 @@ Status infer_reshape(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
   const TensorInfo* x = node.input(0);
   const TensorInfo* spec = node.input(1);
   outputs[0].dtype = x->dtype;
-  if (!spec->constant) return Status::ok();
+  if (!spec->constant) {
+    // A shape computed at run time (Shape -> Gather -> Concat, as exporters
+    // write for a dynamic batch) still fixes the rank: its length. The
+    // fusions that follow need ranks (attention's reshapes feed MatMuls).
+    if (spec->has_shape && spec->dims.size() == 1 && spec->dims[0].known()) {
+      outputs[0].has_shape = true;
+      outputs[0].dims.assign(static_cast<size_t>(spec->dims[0].value), Dim{});
+    }
+    return Status::ok();
+  }
   const Tensor& s = *spec->constant;
   if (s.dtype() != DataType::kInt64 || s.rank() != 1) return invalid_model("input 'shape' must be 1-D int64");
   OM_ASSIGN_OR_RETURN(int64_t az, node.attrs().get_int("allowzero", 0));

@@ -120,11 +120,16 @@ inline std::vector<ActivationCase> activation_cases() {
        kOneFloatRounding, 2, 0.1f},
       {"Mish", "Mish", 18, none,
        [](auto x) { return std::isinf(x) && x < 0 ? 0 : x * std::tanh(ref_softplus(x)); }},
+      // The float kernel runs the vectorised row form (ops/simd_math.cc): erfc
+      // from a fitted polynomial of relative error 2.3e-11 (not the libm call),
+      // 2^24 * 2.3e-11 = 3.9e-4 ULP on top of the one rounding, so the bound is
+      // 0.5 + 2^-11. Still faithfully rounded; the dense sweep measured 0.50023.
       {"Gelu", "Gelu", 20, none,
        [](auto x) {
          using T = decltype(x);
          return std::isinf(x) && x < 0 ? 0 : x / 2 * std::erfc(-x / std::sqrt(T(2)));
-       }},
+       },
+       0.5 + 1.0 / 2048, 2},
       {"Gelu(tanh)", "Gelu", 20, gelu_tanh,
        [](auto x) {
          using T = decltype(x);

@@ -8,6 +8,8 @@ namespace onnx_mini {
 
 // Each fused op's expansion, written beside the op it undoes.
 Result<std::string> expand_fused_gemm(Graph& g, NodeId id);  // expand_fused_gemm.cc
+Result<std::string> expand_gelu(Graph& g, NodeId id);        // expand_gelu.cc
+Result<std::string> expand_layer_norm(Graph& g, NodeId id);  // expand_layer_norm.cc
 Result<std::string> expand_fused_conv(Graph& g, NodeId id);  // expand_fused_conv.cc
 
 namespace {
@@ -19,6 +21,8 @@ constexpr int kMaxRounds = 8;
 
 constexpr FusedOpExpansion kExpansions[] = {
     {.op_type = "FusedGemm", .expand = expand_fused_gemm},
+    {.op_type = "Gelu", .expand = expand_gelu},
+    {.op_type = "LayerNormalization", .expand = expand_layer_norm},
     {.op_type = "FusedConv", .expand = expand_fused_conv},
 };
 
@@ -85,6 +89,31 @@ ValueId add_constant(Graph& g, const std::string& base, Tensor value) {
   val.info = TensorInfo::of(value.dtype(), value.shape());
   val.initializer = std::move(value);
   return v;
+}
+
+Result<ValueId> ExpansionBuilder::op(const char* op_type, std::vector<ValueId> inputs, ValueId out, Attributes attrs) {
+  Node n = make_node(g, op_type, kOnnxDomain, fused.name + "/" + op_type + "_" + std::to_string(nodes.size()));
+  if (!n.def) {
+    return unsupported(std::string(op_type) + " is not defined at ai.onnx opset " + std::to_string(g.opset("")));
+  }
+  if (out == kNoId) out = add_intermediate(g, g.value(fused.outputs[0]).name + "_" + op_type);
+  n.inputs = std::move(inputs);
+  n.outputs = {out};
+  n.attrs = std::move(attrs);
+  nodes.push_back(std::move(n));
+  return out;
+}
+
+ValueId ExpansionBuilder::float_constant(const char* what, float v) {
+  Tensor t = Tensor::allocate(DataType::kFloat, {});
+  t.data<float>()[0] = v;
+  return add_constant(g, fused.name + "_" + what, std::move(t));
+}
+
+std::string ExpansionBuilder::explain() const {
+  std::string line = "expanded " + fused.op_type + " " + quoted_name(g, fused) + " into";
+  for (const Node& n : nodes) line += " " + n.op_type;
+  return line;
 }
 
 }  // namespace onnx_mini

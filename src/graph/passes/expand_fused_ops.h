@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "graph/passes/pass.h"
 
@@ -41,5 +42,20 @@ std::unique_ptr<Pass> make_expand_fused_ops();
 // constant initializer (never overridable by the caller).
 ValueId add_intermediate(Graph& g, const std::string& base);
 ValueId add_constant(Graph& g, const std::string& base, Tensor value);
+
+// Builds an expansion as a chain of standard ops for node `fused`: each op()
+// appends a node named after `fused` that writes a fresh value (or `out`), an
+// unsupported() error when the graph's ai.onnx opset lacks the op. `nodes` then
+// go to replace_nodes.
+struct ExpansionBuilder {
+  Graph& g;
+  const Node& fused;
+  std::vector<Node> nodes;
+
+  Result<ValueId> op(const char* op_type, std::vector<ValueId> inputs, ValueId out = kNoId, Attributes attrs = {});
+  ValueId float_constant(const char* what, float v);
+  // "expanded <op> 'name' into A B C".
+  std::string explain() const;
+};
 
 }  // namespace onnx_mini

@@ -1,5 +1,6 @@
-// FuseGemmActivation: Gemm -> activation (Relu, LeakyRelu, Sigmoid, Tanh, ...:
-// whatever FusedGemm's epilogue applies, see ops/fused_gemm.h) becomes one
+// FuseGemmActivation: Gemm -> activation (Relu, LeakyRelu, Sigmoid, Tanh, Gelu
+// (also com.onnx_mini.Gelu), ...: whatever FusedGemm's epilogue applies, see
+// ops/fused_gemm.h) becomes one
 // FusedGemm whose epilogue adds the bias and applies the activation while the
 // output is in cache. Also takes a FusedGemm without activation (from
 // FuseMatMulAddIntoGemm on N-D inputs). The fused node is named after the Gemm
@@ -27,6 +28,13 @@ struct FuseGemmActivation {
     return !act || (act->kind == Attribute::Kind::kString && act->s.empty());
   }
 
+  // The ONNX op at a version whose semantics the epilogue applies, or its
+  // com.onnx_mini form (Gelu below opset 20, emitted by FuseGelu).
+  static bool same_semantics(const Node& act, const FusedActivationInfo& info) {
+    if (act.domain == kOnnxDomain) return act.def->since_version >= info.min_since_version;
+    return act.domain == kOnnxMiniDomain && info.onnx_mini_form;
+  }
+
   std::optional<Match> match(const Graph& g, NodeId id) const {
     const Node& gemm = g.node(id);
     if (!is_plain_gemm(gemm) || gemm.outputs.size() != 1) return std::nullopt;
@@ -34,9 +42,9 @@ struct FuseGemmActivation {
     if (!is_private_intermediate(g, y) || !is_float(g, y) || !is_float(g, gemm.inputs[0])) return std::nullopt;
     const NodeId act_id = g.sole_consumer(y);
     const Node& act = g.node(act_id);
-    if (act.removed || act.domain != kOnnxDomain || !act.def) return std::nullopt;
+    if (act.removed || !act.def) return std::nullopt;
     const FusedActivationInfo* info = find_fused_activation(act.op_type);
-    if (!info || act.def->since_version < info->min_since_version) return std::nullopt;
+    if (!info || !same_semantics(act, *info)) return std::nullopt;
     if (act.inputs.size() != 1 || act.outputs.size() != 1 || !is_float(g, act.outputs[0])) return std::nullopt;
     for (const auto& [name, a] : act.attrs.all()) {
       if (std::find(info->params.begin(), info->params.end(), name) == info->params.end()) return std::nullopt;

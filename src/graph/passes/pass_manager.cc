@@ -26,6 +26,10 @@ std::vector<std::unique_ptr<Pass>> default_passes(int opt_level) {
   passes.push_back(make_eliminate_identity());
   passes.push_back(make_fold_constants());
   passes.push_back(make_eliminate_dead_nodes());
+  // Exported GELU chains become one Gelu first, so the activation fusion below
+  // can fold it into the GEMM before it.
+  passes.push_back(make_fuse_gelu());
+  passes.push_back(make_fuse_layer_norm());
   // MatMul + Add becomes Gemm before the activation fusion looks for Gemm; the
   // Gemms and MatMuls against a constant weight then become FusedGemm (packed
   // kernel), and the activation fusion folds what follows them into their epilogue.

@@ -1,0 +1,19 @@
+// Per-thread working memory for kernels that need some per run (an operand
+// packed per run, a broadcast Scale expanded once): each thread keeps one buffer
+// per slot that only ever grows, so a steady-state run allocates nothing once
+// every thread has seen the largest shape. Kernels stay stateless: nothing in a
+// slot outlives the call that filled it.
+#pragma once
+
+#include <cstdint>
+
+namespace onnx_mini {
+
+// The slots one kernel may hold at once (distinct slots never overlap).
+enum class ScratchSlot { kPackedB, kNormScale, kNormBias, kCount };
+
+// At least `floats` floats of 64-byte aligned storage for the calling thread;
+// contents unspecified. Valid until the same thread asks for the same slot again.
+float* thread_scratch(ScratchSlot slot, int64_t floats);
+
+}  // namespace onnx_mini
