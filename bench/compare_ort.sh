@@ -4,9 +4,9 @@
 #
 #   bench/compare_ort.sh [BUILD_DIR] [PAIRS]   (defaults: build, 5)
 #
-# Needs BUILD_DIR/tools/onnx_run/onnx-run and BUILD_DIR/tools/onnx_init/onnx-init;
-# writes the models with bench/make_bench_models.py and onnx-init into
-# BUILD_DIR/bench_models. ONNX Runtime comes from
+# Needs BUILD_DIR/bin/onnx-run and BUILD_DIR/bin/onnx-init; writes the models with
+# bench/make_bench_models.py and onnx-init into BUILD_DIR/bench_models.
+# ONNX Runtime comes from
 #   (cd BUILD_DIR/ort && npm install --ignore-scripts onnxruntime-node@1.30.0)
 # and its columns are skipped, with a note, when that is not installed.
 #
@@ -27,8 +27,8 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
 PAIRS=${2:-5}
-RUN="$BUILD/tools/onnx_run/onnx-run"
-INIT="$BUILD/tools/onnx_init/onnx-init"
+RUN="$BUILD/bin/onnx-run"
+INIT="$BUILD/bin/onnx-init"
 MODELS="$BUILD/bench_models"
 PY=/usr/bin/python3
 # shellcheck source=bench/compare_common.sh

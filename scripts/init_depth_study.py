@@ -39,8 +39,8 @@ def relu_stds(onnx_run, model, batch):
 
 
 def measure(build):
-    onnx_init = os.path.join(build, "tools/onnx_init/onnx-init")
-    onnx_run = os.path.join(build, "tools/onnx_run/onnx-run")
+    onnx_init = os.path.join(build, "bin/onnx-init")
+    onnx_run = os.path.join(build, "bin/onnx-run")
     layers = ",".join(["784"] + [str(WIDTH)] * DEPTH + ["10"])
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

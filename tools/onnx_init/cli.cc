@@ -40,9 +40,12 @@ common options:
                          xavier_normal[:GAIN] | xavier_uniform[:GAIN] |
                          kaiming_normal[:A,MODE,NONLINEARITY] | kaiming_uniform[:A,MODE,NONLINEARITY]
                          MODE fan_in|fan_out; NONLINEARITY linear, sigmoid, tanh, relu, leaky_relu, selu, ...
-  --bias BIAS            default (nn.Linear's uniform(+-1/sqrt(fan_in))), keep (reinit only), or a scheme
+  --bias BIAS            default (nn.Linear's uniform(+-1/sqrt(fan_in))), keep (reinit only), or a scheme;
+                         reinit --match: applies to the bias of every layer whose weight --match
+                         selects; a --bias that reaches no bias is an error
   --seed N               unsigned 64-bit seed (default 0)
-  --match PATTERN        reinit: only initializers whose name contains a match of PATTERN, a
+  --match PATTERN        reinit: only initializers whose name contains a match of PATTERN (and,
+                         with --bias, their layers' biases), a
                          regular expression (ECMAScript's core: . [] [^] \d \w \s ^ $ () (?:) | * + ?
                          {m,n}; no back-references or lookaround), run in time linear in the name
   -o, --output PATH      where to write the model (written to a temporary file, then renamed; a
@@ -167,6 +170,7 @@ Status run_reinit(const std::vector<std::string>& args, std::ostream& out) {
   o.weight_init = torch_linear_weight_default();
   OM_RETURN_IF_ERROR(parse_common(p, o.weight_init, o.bias_init, o.seed));
   o.match = get(p, "--match");
+  o.bias_given = get(p, "--bias").has_value();
   o.command_line = recipe_command(args);
   OM_ASSIGN_OR_RETURN(onnx::ModelProto model, read_model_file(p.positional[0]));
   OM_ASSIGN_OR_RETURN(const ReinitReport report, reinit_model(model, o));

@@ -59,6 +59,19 @@ struct Plan {
   std::string report;
 };
 
+// A name on one recipe line: backslash, tab and newline escaped (\\ \t \n),
+// so a line always splits into one name and one distribution.
+std::string recipe_name(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
 Result<std::optional<NamePattern>> compile_match(const ReinitOptions& o) {
   if (!o.match) return std::optional<NamePattern>{};
   OM_ASSIGN_OR_RETURN(NamePattern pattern, NamePattern::compile(*o.match));
@@ -71,6 +84,16 @@ class Planner {
  public:
   Planner(const onnx::GraphProto& graph, const ReinitOptions& o) : graph_(graph), o_(o), uses_(find_tensor_uses(graph)) {
     for (const auto& t : graph.initializer()) shapes_[t.name()] = shape_of(t);
+  }
+
+  // The weight a bias initializer serves (Gemm's B for its C, ...), or empty.
+  std::string weight_of_bias(const std::string& name) const {
+    const TensorUse* as_bias = find_role(uses_of(name), TensorUse::Role::kBias);
+    return as_bias ? as_bias->weight : std::string();
+  }
+  bool is_bias(const std::string& name) const {
+    const auto& uses = uses_of(name);
+    return find_role(uses, TensorUse::Role::kBias) && !find_role(uses, TensorUse::Role::kWeight);
   }
 
   // The plan for initializer i, or nullopt with the reason it stays added to report.unchanged.
@@ -169,31 +192,54 @@ Status nothing_selected(const onnx::GraphProto& graph, const ReinitOptions& o) {
                      " no initializer to re-initialize (initializers: " + (names.empty() ? "none" : names) + ")");
 }
 
+struct Applied {
+  std::string names;   // comma-separated
+  std::string recipe;  // NAME\tDISTRIBUTION per line, in draw order
+};
+
 // Draws every plan in initializer order (the order consumes the generator) and
-// rewrites the tensors; returns their names, comma-separated.
-std::string apply_plans(onnx::GraphProto& graph, const std::vector<Plan>& plans, uint64_t seed, ReinitReport& report) {
+// rewrites the tensors.
+Applied apply_plans(onnx::GraphProto& graph, const std::vector<Plan>& plans, uint64_t seed, ReinitReport& report) {
   Pcg32 rng(seed);
-  std::string changed_names;
+  Applied applied;
   for (const Plan& plan : plans) {
     onnx::TensorProto* t = graph.mutable_initializer(plan.index);
     std::vector<float> values(static_cast<size_t>(num_elements(shape_of(*t))));
     fill(plan.dist, rng, values);
     set_float_raw_data(*t, values);
     report.changed.push_back(plan.report);
-    changed_names += (changed_names.empty() ? "" : ",") + t->name();
+    applied.names += (applied.names.empty() ? "" : ",") + t->name();
+    // describe() writes every parameter with the digits that read back exactly.
+    applied.recipe += recipe_name(t->name()) + "\t" + describe(plan.dist) + "\n";
   }
-  return changed_names;
+  return applied;
 }
 
-// The recipe, so the model says how its values were drawn.
-void record_recipe(onnx::ModelProto& model, const ReinitOptions& o, const std::string& changed_names) {
+// The recipe, so the model says how its values were drawn, tensor by tensor.
+void record_recipe(onnx::ModelProto& model, const ReinitOptions& o, const Applied& applied) {
   set_metadata(model, "onnx_init.tool", kToolVersion);
   set_metadata(model, "onnx_init.command", o.command_line);
   set_metadata(model, "onnx_init.weight_init", to_string(o.weight_init));
   set_metadata(model, "onnx_init.bias_init", to_string(o.bias_init));
   set_metadata(model, "onnx_init.seed", std::to_string(o.seed));
   set_metadata(model, "onnx_init.match", o.match.value_or(""));
-  set_metadata(model, "onnx_init.reinitialized", changed_names);
+  set_metadata(model, "onnx_init.reinitialized", applied.names);
+  set_metadata(model, "onnx_init.recipe", applied.recipe);
+}
+
+// Whether initializer `name` is selected: --match names it, or (--bias given)
+// it is the bias of a weight --match names.
+bool selected(const std::string& name, const std::optional<NamePattern>& pattern, const Planner& planner, const ReinitOptions& o) {
+  if (!pattern || pattern->search(name)) return true;
+  if (!o.bias_given || !planner.is_bias(name)) return false;
+  const std::string weight = planner.weight_of_bias(name);
+  return !weight.empty() && pattern->search(weight);
+}
+
+Status bias_selects_nothing(const ReinitOptions& o) {
+  return usage_error("--bias " + to_string(o.bias_init) + " applies to no bias: " +
+                     (o.match ? "--match " + quote(*o.match) + " selects no layer with a bias (a Gemm C, a Conv B, or the Add after a MatMul)"
+                              : std::string("the model has no bias (a Gemm C, a Conv B, or the Add after a MatMul)")));
 }
 
 }  // namespace
@@ -204,15 +250,19 @@ Result<ReinitReport> reinit_model(onnx::ModelProto& model, const ReinitOptions& 
   const Planner planner(*graph, o);
   ReinitReport report;
   std::vector<Plan> plans;
+  bool any_bias = false;
   for (int i = 0; i < graph->initializer_size(); ++i) {
-    if (pattern && !pattern->search(graph->initializer(i).name())) continue;
+    const std::string& name = graph->initializer(i).name();
+    if (!selected(name, pattern, planner, o)) continue;
+    any_bias = any_bias || planner.is_bias(name);
     OM_ASSIGN_OR_RETURN(std::optional<Plan> plan, planner.plan(i, report));
     if (plan) plans.push_back(std::move(*plan));
   }
+  if (o.bias_given && !any_bias) return bias_selects_nothing(o);
   if (plans.empty()) return nothing_selected(*graph, o);
   // Every check passed: only now draw and rewrite, so an error leaves the model untouched.
-  const std::string changed_names = apply_plans(*graph, plans, o.seed, report);
-  record_recipe(model, o, changed_names);
+  const Applied applied = apply_plans(*graph, plans, o.seed, report);
+  record_recipe(model, o, applied);
   return report;
 }
 

@@ -25,6 +25,9 @@ struct ReinitOptions {
   InitScheme weight_init;
   BiasInit bias_init;
   std::optional<std::string> match;  // a pattern searched in initializer names (name_pattern.h)
+  // --bias given on the command line: with --match, it also applies to the bias
+  // feeding each node whose weight --match selects; selecting no bias is an error.
+  bool bias_given = false;
   uint64_t seed = 0;
   std::string command_line;  // recorded in metadata_props
 };
@@ -36,7 +39,14 @@ struct ReinitReport {
 };
 
 // Rewrites the selected initializers of `model` in place (initializer order consumes the
-// generator) and records the recipe in metadata_props. On error the model is untouched.
+// generator) and records the recipe in metadata_props: the command, the seed, and
+// onnx_init.recipe, one line per re-drawn tensor in draw order,
+// "NAME<TAB>DISTRIBUTION" (e.g. "fc1.bias\tuniform[-0.25, 0.25)", bounds written
+// exactly); tensors not listed kept their bytes. On error the model is untouched.
+//
+// Selection: without --match, every weight and bias. With --match, the tensors
+// whose names it matches, plus, when --bias is given, the bias of every node
+// whose weight it matches (Gemm's C, Conv's B, the Add after a MatMul).
 Result<ReinitReport> reinit_model(onnx::ModelProto& model, const ReinitOptions& options);
 
 }  // namespace onnx_mini::init

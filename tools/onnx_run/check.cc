@@ -117,6 +117,38 @@ std::string comparison_detail(const Comparison& c) {
   return detail;
 }
 
+// The comparison as fields a script reads without parsing text: the worst
+// element's index, both values (exact text, as numbers too), abs/rel errors,
+// how many elements were outside the tolerance; or the problem.
+std::string comparison_json(const std::string& name, const Comparison& c, const CheckedOutput& where) {
+  JsonObject j;
+  j.add_string("name", name).add_bool("pass", c.pass);
+  if (!where.reference.empty()) j.add_string("reference", where.reference);
+  if (!c.problem.empty()) return j.add_string("problem", c.problem).str();
+  j.add_int("mismatches", c.mismatches).add_int("elements", where.elements);
+  if (c.worst_index >= 0) {
+    j.add_int("worst_index", c.worst_index).add_string("got", c.got_text).add_string("expected", c.expected_text);
+    j.add_number("abs_err", c.abs_err).add_number("rel_err", c.rel_err);
+  }
+  return j.add_string("detail", comparison_detail(c)).str();
+}
+
+}  // namespace
+
+// One output against its reference: the text lines and the JSON object of the report.
+Result<bool> check_one_output(const std::string& name, const Tensor& got, const Tensor& expected, const CheckedOutput& where,
+                              const Options& options, std::string& lines, JsonArray& outputs_json) {
+  OM_ASSIGN_OR_RETURN(Comparison c, compare_tensors(got, expected, options.atol, options.rtol));
+  lines += "    " + printable(name) + ": " + describe(got) + " " + leading_values(got, options.print_values) + "\n      " +
+           (c.pass ? "ok" : "MISMATCH") + ", " + comparison_detail(c) + "\n";
+  CheckedOutput counted = where;
+  counted.elements = got.num_elements();
+  outputs_json.add_json(comparison_json(name, c, counted));
+  return c.pass;
+}
+
+namespace {
+
 // Runs one set and compares every output_N.pb; adds the set's text and JSON to the report.
 Status check_set(Session& session, const fs::path& set, const Options& options, CheckReport& report,
                  JsonArray& set_json) {
@@ -138,12 +170,9 @@ Status check_set(Session& session, const fs::path& set, const Options& options, 
     TensorFile ref = std::move(read).value();
     OM_ASSIGN_OR_RETURN(size_t index, output_index(output_by_name, ref, i, output_files[i], outputs.size()));
     const std::string& out_name = session.value(session.output_ids()[index]).name;
-    OM_ASSIGN_OR_RETURN(Comparison c, compare_tensors(outputs[index], ref.tensor, options.atol, options.rtol));
-    set_pass = set_pass && c.pass;
-    const std::string detail = comparison_detail(c);
-    lines += "    " + printable(out_name) + ": " + describe(outputs[index]) + " " + leading_values(outputs[index], options.print_values) +
-             "\n      " + (c.pass ? "ok" : "MISMATCH") + ", " + detail + "\n";
-    outputs_json.add_json(JsonObject().add_string("name", out_name).add_bool("pass", c.pass).add_string("detail", detail).str());
+    OM_ASSIGN_OR_RETURN(bool pass, check_one_output(out_name, outputs[index], ref.tensor, CheckedOutput{output_files[i].string()},
+                                                    options, lines, outputs_json));
+    set_pass = set_pass && pass;
   }
   if (set_pass) ++report.passed;
   report.text += std::string(set_pass ? "PASS " : "FAIL ") + set.filename().string() + "\n" + lines;

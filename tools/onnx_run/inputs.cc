@@ -1,10 +1,13 @@
 #include "onnx_run/inputs.h"
 
+#include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/printable.h"
 #include "core/half.h"
 #include "runtime/io/tensor_file.h"
+#include "onnx_run/npz_file.h"
 
 namespace onnx_mini::onnx_run {
 namespace {
@@ -36,15 +39,66 @@ Tensor generate_tensor(DataType dtype, const Shape& shape, uint64_t seed) {
   return t;
 }
 
-Result<std::vector<NamedTensor>> prepare_inputs(const Session& session, const Options& options) {
-  std::vector<NamedTensor> inputs;
+Status check_dim_names(const Session& session, const Options& options) {
+  std::set<std::string> symbolic;
+  for (ValueId id : session.input_ids()) {
+    for (const Dim& d : session.value(id).info.dims) {
+      if (!d.known() && !d.param.empty()) symbolic.insert(d.param);
+    }
+  }
+  for (const auto& [name, value] : options.dims) {
+    if (symbolic.count(name)) continue;
+    std::string known;
+    for (const std::string& s : symbolic) known += (known.empty() ? "" : ", ") + quote(s);
+    return usage_error("--dim " + quote(name) + ": " + options.model + " has no symbolic dim of that name (" +
+                       (symbolic.empty() ? std::string("its inputs have none") : "its inputs have " + known) + ")");
+  }
+  return Status::ok();
+}
+
+namespace {
+
+// One tensor given on the command line and where it came from, for messages.
+struct GivenTensor {
+  NamedTensor tensor;
+  std::string source;
+};
+
+// The tensors of --input NAME=FILE and --input FILE.npz, in the order given.
+Result<std::vector<GivenTensor>> read_given_inputs(const Options& options) {
+  std::vector<GivenTensor> given;
   for (const auto& [name, path] : options.inputs) {
+    if (name.empty()) {
+      auto members = read_npz_file(path);
+      if (!members.is_ok()) return members.status().with_context(options.model + ": --input: ");
+      for (NamedTensor& m : members.value()) {
+        std::string source = "from member " + quote(m.name) + " of " + path;
+        given.push_back({std::move(m), std::move(source)});
+      }
+      continue;
+    }
     auto f = read_tensor_file(path);
     // The file's own problem (its message names it), for this model input.
     if (!f.is_ok()) return f.status().with_context(options.model + ": input " + quote(name) + ": ");
+    given.push_back({{name, std::move(f->tensor)}, "from " + path});
+  }
+  return given;
+}
+
+}  // namespace
+
+Result<std::vector<NamedTensor>> prepare_inputs(const Session& session, const Options& options) {
+  OM_ASSIGN_OR_RETURN(std::vector<GivenTensor> given_tensors, read_given_inputs(options));
+  std::vector<NamedTensor> inputs;
+  std::unordered_map<std::string, std::string> source_of;
+  for (GivenTensor& g : given_tensors) {
+    const std::string& name = g.tensor.name;
+    if (auto [it, fresh] = source_of.emplace(name, g.source); !fresh) {
+      return usage_error("input " + quote(name) + " is given twice: " + it->second + " and " + g.source);
+    }
     // Checked here, not only by run(), so the message can name the file too.
-    OM_RETURN_IF_ERROR(session.check_input(name, f->tensor, "from " + path).with_context(options.model + ": "));
-    inputs.push_back({name, std::move(f->tensor)});
+    OM_RETURN_IF_ERROR(session.check_input(name, g.tensor.tensor, g.source).with_context(options.model + ": "));
+    inputs.push_back(std::move(g.tensor));
   }
   // A set, not a scan of `inputs` per model input: linear in the number of inputs.
   std::unordered_set<std::string> given;

@@ -12,6 +12,10 @@ namespace onnx_mini::onnx_run {
 // Inputs with an initializer default are left to the default unless given.
 Result<std::vector<NamedTensor>> prepare_inputs(const Session& session, const Options& options);
 
+// Every --dim names a symbolic dim of a model input; a usage error lists the
+// model's symbolic dims otherwise.
+Status check_dim_names(const Session& session, const Options& options);
+
 // Seeded values independent of the platform's <random> distributions:
 // float uniform in [-1, 1), integers 0, bools a fair coin.
 Tensor generate_tensor(DataType dtype, const Shape& shape, uint64_t seed);

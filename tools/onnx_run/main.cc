@@ -1,23 +1,33 @@
 // onnx-run: run an ONNX model, check it against reference outputs, time it.
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "core/atomic_file.h"
 #include "core/printable.h"
 #include "graph/onnx_writer.h"
+#include "graph/passes/expand_fused_ops.h"
+#include "graph/passes/pass_manager.h"
 #include "ops/registry.h"
 #include "runtime/io/output_file_names.h"
 #include "runtime/io/tensor_file.h"
 #include "runtime/session.h"
 #include "onnx_run/check.h"
+#include "onnx_run/check_all.h"
+#include "onnx_run/check_outputs.h"
 #include "onnx_run/inputs.h"
+#include "onnx_run/inspect.h"
 #include "onnx_run/json.h"
 #include "onnx_run/observers.h"
 #include "onnx_run/options.h"
+#include "onnx_run/run_report.h"
+#include "onnx_run/tensor_dumps.h"
+#include "onnx_run/timing.h"
 
 namespace onnx_mini::onnx_run {
 namespace {
@@ -26,40 +36,33 @@ namespace fs = std::filesystem;
 
 // Messages carry names from the model: terminal_safe is the last guard against
 // control sequences in them (each name is escaped where it is quoted, too).
-int fail(const Status& s) {
+int fail(const Status& s, bool json) {
   std::cerr << terminal_safe("onnx-run: error: " + s.message()) << "\n";
+  if (json) {
+    // A script reading stdout gets an object there too, not an empty stream.
+    std::cout << JsonObject()
+                     .add_json("error", JsonObject()
+                                            .add_int("exit_code", static_cast<int>(s.code()))
+                                            .add_string("kind", error_code_name(s.code()))
+                                            .add_string("message", s.message())
+                                            .str())
+                     .str()
+              << "\n";
+  }
   return static_cast<int>(s.code());
+}
+
+bool asks_for_json(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--json") return true;
+  }
+  return false;
 }
 
 void list_ops() {
   std::vector<const OpDef*> defs = default_registry().all();
   for (const OpDef* d : defs) std::cout << d->domain << "\t" << d->op_type << "\t" << d->since_version << "\n";
 }
-
-struct Latency {
-  double median_ms = 0, p10_ms = 0, p90_ms = 0;
-  int runs = 0;
-};
-
-Latency summarize(std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) { return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1) + 0.5)]; };
-  return Latency{at(0.5), at(0.1), at(0.9), static_cast<int>(ms.size())};
-}
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
-
-// What a run (not --check) found, for the report.
-struct RunReport {
-  double load_ms = 0;
-  std::vector<Tensor> outputs;
-  std::vector<std::string> output_files;  // --output-dir: the file of each output
-  StatsObserver stats;
-  ProfileObserver profile;
-  Latency latency;
-};
 
 SessionOptions session_options(const Options& o) {
   SessionOptions so;
@@ -68,13 +71,61 @@ SessionOptions session_options(const Options& o) {
   so.max_memory_bytes = o.max_memory;
   if (o.explain) {
     so.explain = [&o](const std::string& line) { (o.json ? std::cerr : std::cout) << terminal_safe("rewrite: " + line) << "\n"; };
+  } else if (o.verbose) {
+    so.explain = [](const std::string& line) { std::cerr << terminal_safe("onnx-run: pass: " + line) << "\n"; };
   }
   return so;
 }
 
-Status save_optimized(const Session& session, const Options& o) {
-  OM_RETURN_IF_ERROR(save_onnx_file(session.graph(), o.save_optimized));
-  if (!o.json) std::cout << terminal_safe("saved optimized model to " + o.save_optimized) << "\n";
+// --verbose: what loading did, on stderr (the report on stdout stays as it is).
+void describe_load(const Session& session, const Options& o, double load_ms) {
+  const Graph& g = session.graph();
+  int64_t initializers = 0, initializer_bytes = 0;
+  for (size_t v = 0; v < g.num_values(); ++v) {
+    const Value& val = g.value(static_cast<ValueId>(v));
+    if (!val.initializer) continue;
+    ++initializers;
+    initializer_bytes += val.initializer->num_elements() * static_cast<int64_t>(dtype_size(val.initializer->dtype()));
+  }
+  std::string opsets;
+  for (const auto& [domain, version] : g.opset_imports()) opsets += " " + (domain.empty() ? std::string("ai.onnx") : domain) + " " + std::to_string(version);
+  std::ostringstream s;
+  s << "onnx-run: loaded " << o.model << " in " << load_ms << " ms: IR version " << g.ir_version << ", producer "
+    << quote(g.producer_name) << ", opsets" << opsets << "\n";
+  s << "onnx-run: graph after the passes (-O" << o.opt_level << "): " << g.num_live_nodes() << " nodes, "
+    << session.input_ids().size() << " fed inputs, " << session.output_ids().size() << " outputs, " << initializers
+    << " constants held (" << initializer_bytes << " bytes)\n";
+  std::cerr << terminal_safe(s.str());
+}
+
+// --portable: a copy of the optimized graph with every com.onnx_mini op
+// expanded back to standard ONNX ops (the session keeps running its own graph).
+Result<Graph> portable_graph(const Session& session, const Options& o, const SessionOptions& so) {
+  Graph g = session.graph();
+  // The session let go of the weights its packed kernels read; the expansion
+  // passes look at constants, so the copy gets them back (the session keeps
+  // its packed form).
+  restore_released_initializers(g);
+  PassContext pc;
+  pc.log = so.explain;
+  std::vector<std::unique_ptr<Pass>> passes;
+  passes.push_back(make_expand_fused_ops());
+  OM_RETURN_IF_ERROR(run_passes(g, passes, pc).with_context(o.model + ": --portable: "));
+  return g;
+}
+
+Status save_optimized(const Session& session, const Options& o, const SessionOptions& so) {
+  if (o.portable) {
+    OM_ASSIGN_OR_RETURN(Graph g, portable_graph(session, o, so));
+    OM_RETURN_IF_ERROR(save_onnx_file(g, o.save_optimized));
+  } else {
+    OM_RETURN_IF_ERROR(save_onnx_file(session.graph(), o.save_optimized));
+  }
+  if (!o.json) {
+    std::cout << terminal_safe(std::string("saved optimized model") + (o.portable ? " (portable: standard ONNX ops only)" : "") +
+                               " to " + o.save_optimized)
+              << "\n";
+  }
   return Status::ok();
 }
 
@@ -98,47 +149,46 @@ Result<int> check_and_report(Session& session, const Options& o) {
   return all ? 0 : static_cast<int>(ErrorCode::kCheckMismatch);
 }
 
-// Stats describe the model's own node outputs, so they come from the graph as
-// loaded (after fusion an activation would be hidden inside its FusedGemm).
-Status collect_stats(const Options& o, const SessionOptions& so, const std::vector<NamedTensor>& inputs, StatsObserver& stats) {
+// Passes every node to each observer given.
+class FanOutObserver final : public RunObserver {
+ public:
+  explicit FanOutObserver(std::vector<RunObserver*> observers) : observers_(std::move(observers)) {}
+  void after_node(const Node& node, const std::vector<const Tensor*>& outputs, double seconds) override {
+    for (RunObserver* o : observers_) o->after_node(node, outputs, seconds);
+  }
+
+ private:
+  std::vector<RunObserver*> observers_;
+};
+
+// --stats and --dump-all describe the model's own node outputs, so they come
+// from one run of the graph as loaded (after fusion an activation is hidden
+// inside its FusedGemm). That session is loaded, run and freed before the
+// optimized one is loaded, so the two never hold the weights at the same time;
+// the inputs it was fed are the ones the optimized session gets.
+Result<std::vector<NamedTensor>> run_as_loaded(const Options& o, const SessionOptions& so, RunReport& report) {
   SessionOptions as_loaded = so;
   as_loaded.opt_level = 0;
   as_loaded.explain = nullptr;
   OM_ASSIGN_OR_RETURN(std::unique_ptr<Session> plain, Session::load(o.model, as_loaded));
-  plain->set_observer(&stats);
+  OM_RETURN_IF_ERROR(check_dim_names(*plain, o));
+  OM_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, prepare_inputs(*plain, o));
+  std::vector<RunObserver*> observers;
+  if (o.stats) observers.push_back(&report.stats);
+  std::optional<DumpObserver> dump;
+  if (!o.dump_all.empty()) {
+    OM_RETURN_IF_ERROR(make_folder(o.dump_all, "--dump-all"));
+    observers.push_back(&dump.emplace(plain->graph(), o.dump_all));
+  }
+  FanOutObserver fan_out(observers);
+  plain->set_observer(&fan_out);
   std::vector<Tensor> ignored;
-  return plain->run(inputs, ignored);
-}
-
-// Warm-up: at least 3 runs and kWarmUp of wall time. Caches and page faults
-// settle within a run or two; the time bound is for threads: OpenBLAS's workers
-// spin for ~0.1 s after they start (OPENBLAS_THREAD_TIMEOUT, 2^28 cycles) and,
-// while they do, the scheduler may seat the runtime's worker on the main
-// thread's CPU, which makes the first runs at --threads 2 as slow as one thread.
-// A long-running process never sees that window.
-Status warm_up(Session& session, const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs) {
-  constexpr auto kWarmUp = std::chrono::milliseconds(250);
-  const auto warm_until = std::chrono::steady_clock::now() + kWarmUp;
-  for (int i = 0; i < 3 || std::chrono::steady_clock::now() < warm_until; ++i) {
-    OM_RETURN_IF_ERROR(session.run(inputs, outputs));
+  OM_RETURN_IF_ERROR(plain->run(inputs, ignored));
+  if (dump) {
+    OM_RETURN_IF_ERROR(dump->status());
+    report.dumped = dump->take_dumped();
   }
-  return Status::ok();
-}
-
-// --repeat N: N timed runs after the warm-up (profiled with --profile).
-Status time_runs(Session& session, const std::vector<NamedTensor>& inputs, const Options& o, RunReport& report) {
-  OM_RETURN_IF_ERROR(warm_up(session, inputs, report.outputs));
-  if (o.profile) session.set_observer(&report.profile);
-  std::vector<double> ms;
-  ms.reserve(static_cast<size_t>(o.repeat));
-  for (int i = 0; i < o.repeat; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    OM_RETURN_IF_ERROR(session.run(inputs, report.outputs));
-    ms.push_back(ms_since(start));
-  }
-  session.set_observer(nullptr);
-  report.latency = summarize(ms);
-  return Status::ok();
+  return inputs;
 }
 
 // --profile without --repeat: one more run, observed.
@@ -149,112 +199,89 @@ Status profile_one_run(Session& session, const std::vector<NamedTensor>& inputs,
   return r;
 }
 
-// The folder --output-dir names, created when absent.
-Status make_output_dir(const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (!ec && !fs::is_directory(dir, ec)) ec = std::make_error_code(std::errc::file_exists);
-  if (!ec) return Status::ok();
-  return Status(write_error_code(ec.value()), "--output-dir '" + dir + "': cannot create the folder: " + ec.message());
+// --profile-file: the trace of the profiled runs, through the atomic writer.
+Status write_profile_file(const std::string& path, const ProfileObserver& profile) {
+  OM_ASSIGN_OR_RETURN(AtomicFileWriter w, AtomicFileWriter::create(path));
+  OM_RETURN_IF_ERROR(w.write(profile.trace_json()));
+  return w.commit().with_context("--profile-file: ");
 }
 
-// --output-dir: one .npy per output, named by unique_file_names (sanitised,
-// numbered on collisions); report.output_files says which is which.
+// --output-dir: one .npy per output (tensor_dumps.h's naming rule);
+// report.output_files says which is which.
 Status write_outputs(const Session& session, const std::string& dir, RunReport& report) {
-  OM_RETURN_IF_ERROR(make_output_dir(dir));
   std::vector<std::string> names;
-  for (ValueId id : session.output_ids()) names.push_back(session.value(id).name);
-  report.output_files.clear();
-  for (const std::string& file : unique_file_names(names, ".npy")) report.output_files.push_back(dir + "/" + file);
+  std::vector<const Tensor*> tensors;
   for (size_t i = 0; i < report.outputs.size(); ++i) {
-    OM_RETURN_IF_ERROR(write_npy(report.output_files[i], report.outputs[i]).with_context("output " + quote(names[i]) + ": "));
+    names.push_back(session.value(session.output_ids()[i]).name);
+    tensors.push_back(&report.outputs[i]);
   }
+  OM_ASSIGN_OR_RETURN(report.output_files, write_tensor_folder(dir, "--output-dir", names, tensors, "output"));
   return Status::ok();
 }
 
-std::string json_values(const Tensor& t, int count) {
-  JsonArray values;
-  const int64_t n = std::min<int64_t>(t.num_elements(), count);
-  for (int64_t i = 0; i < n; ++i) values.add_number(value_at(t, i));
-  return values.str();
-}
-
-std::string json_output(const std::string& name, const Tensor& t, const std::string& file, int print_values) {
-  JsonArray shape;
-  for (int64_t d : t.shape()) shape.add_int(d);
-  JsonObject out;
-  out.add_string("name", name).add_string("dtype", dtype_name(t.dtype())).add_json("shape", shape.str());
-  if (!file.empty()) out.add_string("file", file);
-  out.add_json("values", json_values(t, print_values));
-  return out.str();
-}
-
-void print_json_report(const Session& session, const Options& o, const RunReport& report) {
-  JsonArray outputs;
-  for (size_t i = 0; i < report.outputs.size(); ++i) {
-    const std::string file = i < report.output_files.size() ? report.output_files[i] : "";
-    outputs.add_json(json_output(session.value(session.output_ids()[i]).name, report.outputs[i], file, o.print_values));
+// --save-inputs: every input the run is fed, given or generated.
+Status save_inputs(const std::vector<NamedTensor>& inputs, const std::string& dir, RunReport& report) {
+  std::vector<std::string> names;
+  std::vector<const Tensor*> tensors;
+  for (const NamedTensor& in : inputs) {
+    names.push_back(in.name);
+    tensors.push_back(&in.tensor);
   }
-  JsonObject json;
-  json.add_string("model", o.model).add_json("outputs", outputs.str()).add_number("load_ms", report.load_ms);
-  if (o.repeat > 0) {
-    json.add_number("median_ms", report.latency.median_ms).add_number("p10_ms", report.latency.p10_ms);
-    json.add_number("p90_ms", report.latency.p90_ms).add_int("runs", report.latency.runs);
-  }
-  if (o.profile) json.add_json("profile", report.profile.json());
-  if (o.stats) json.add_json("stats", report.stats.json());
-  std::cout << json.str() << "\n";
-}
-
-void print_text_report(const Session& session, const Options& o, const RunReport& report) {
-  std::string text;
-  for (size_t i = 0; i < report.outputs.size(); ++i) {
-    const Tensor& t = report.outputs[i];
-    text += printable(session.value(session.output_ids()[i]).name) + ": " + describe(t) + " " +
-            leading_values(t, o.print_values) + "\n";
-  }
-  for (size_t i = 0; i < report.output_files.size(); ++i) {
-    text += "wrote output " + quote(session.value(session.output_ids()[i]).name) + " to " + report.output_files[i] + "\n";
-  }
-  if (o.stats) text += "\nstats (one run of the graph as loaded, -O0):\n" + report.stats.table();
-  if (o.profile) text += "\nprofile" + std::string(o.repeat > 0 ? " (timed runs)" : " (one run)") + ":\n" + report.profile.table();
-  if (o.repeat > 0) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "load (read, validate, optimize, plan, prepare kernels): %.1f ms\n", report.load_ms);
-    text += buf;
-    std::snprintf(buf, sizeof buf, "latency over %d runs: median %.4f ms, p10 %.4f ms, p90 %.4f ms\n", report.latency.runs,
-                  report.latency.median_ms, report.latency.p10_ms, report.latency.p90_ms);
-    text += buf;
-  }
-  std::cout << terminal_safe(text);
+  OM_ASSIGN_OR_RETURN(std::vector<std::string> files, write_tensor_folder(dir, "--save-inputs", names, tensors, "input"));
+  for (size_t i = 0; i < files.size(); ++i) report.input_files.push_back({names[i], files[i]});
+  return Status::ok();
 }
 
 // The exit code, or the error that stopped the run.
 Result<int> run_tool(const Options& o) {
+  if (o.inspect) {
+    OM_ASSIGN_OR_RETURN(std::string report, inspect_model(o));
+    std::cout << report << "\n";
+    return 0;
+  }
   const SessionOptions so = session_options(o);
+  if (!o.check_all.empty()) return check_all(o, so);
   RunReport report;
+  report.profile.record_trace(!o.profile_file.empty());
+  std::optional<std::vector<NamedTensor>> inputs_as_loaded;
+  if (o.stats || !o.dump_all.empty()) {
+    OM_ASSIGN_OR_RETURN(inputs_as_loaded, run_as_loaded(o, so, report));
+  }
   const auto load_start = std::chrono::steady_clock::now();
   OM_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::load(o.model, so));
   // Read, parse, validate, optimize, plan and prepare kernels (weights packed):
   // everything before the first run.
   report.load_ms = ms_since(load_start);
-  if (!o.save_optimized.empty()) OM_RETURN_IF_ERROR(save_optimized(*session, o));
+  if (o.verbose) describe_load(*session, o, report.load_ms);
+  OM_RETURN_IF_ERROR(check_dim_names(*session, o));
+  if (!o.save_optimized.empty()) OM_RETURN_IF_ERROR(save_optimized(*session, o, so));
   if (o.check) return check_and_report(*session, o);
-  OM_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, prepare_inputs(*session, o));
-  if (o.stats) OM_RETURN_IF_ERROR(collect_stats(o, so, inputs, report.stats));
+  std::vector<NamedTensor> inputs;
+  if (inputs_as_loaded) {
+    inputs = std::move(*inputs_as_loaded);
+  } else {
+    OM_ASSIGN_OR_RETURN(inputs, prepare_inputs(*session, o));
+  }
+  if (!o.save_inputs.empty()) OM_RETURN_IF_ERROR(save_inputs(inputs, o.save_inputs, report));
   OM_RETURN_IF_ERROR(session->run(inputs, report.outputs));
   if (o.repeat > 0) {
-    OM_RETURN_IF_ERROR(time_runs(*session, inputs, o, report));
+    OM_ASSIGN_OR_RETURN(report.latency, time_runs(*session, inputs, o, report.outputs, o.profile ? &report.profile : nullptr));
   } else if (o.profile) {
     OM_RETURN_IF_ERROR(profile_one_run(*session, inputs, report));
   }
+  if (!o.profile_file.empty()) OM_RETURN_IF_ERROR(write_profile_file(o.profile_file, report.profile));
   if (!o.output_dir.empty()) OM_RETURN_IF_ERROR(write_outputs(*session, o.output_dir, report));
+  if (!o.check_outputs.empty()) {
+    OM_ASSIGN_OR_RETURN(report.check, check_outputs(*session, report.outputs, o));
+  }
   if (o.json) {
     print_json_report(*session, o, report);
   } else {
     print_text_report(*session, o, report);
   }
-  return 0;
+  // The shell's convention for a run ended by Ctrl-C, after its partial report.
+  if (report.latency.interrupted) return 128 + SIGINT;
+  return report.check && !report.check->pass() ? static_cast<int>(ErrorCode::kCheckMismatch) : 0;
 }
 
 }  // namespace
@@ -265,12 +292,13 @@ int main(int argc, char** argv) {
   // A SIGINT/SIGTERM/SIGHUP during --output-dir or --save-optimized leaves no temporary.
   onnx_mini::remove_temporaries_on_signals();
   auto options = parse_options(argc, argv);
-  if (!options.is_ok()) {
-    std::cerr << "onnx-run: " << options.status().message() << "\n";
-    return static_cast<int>(onnx_mini::ErrorCode::kUsage);
-  }
+  if (!options.is_ok()) return fail(options.status(), asks_for_json(argc, argv));
   if (options->help) {
     std::cout << usage_text();
+    return 0;
+  }
+  if (options->version) {
+    std::cout << "onnx-run (onnx-mini " ONNX_MINI_VERSION ")\n";
     return 0;
   }
   if (options->list_ops) {
@@ -279,9 +307,8 @@ int main(int argc, char** argv) {
   }
   try {
     auto code = run_tool(options.value());
-    return code.is_ok() ? code.value() : fail(code.status());
+    return code.is_ok() ? code.value() : fail(code.status(), options->json);
   } catch (const std::bad_alloc&) {
-    std::cerr << "onnx-run: error: out of memory\n";
-    return static_cast<int>(onnx_mini::ErrorCode::kResourceLimit);
+    return fail(onnx_mini::resource_limit("out of memory"), options->json);
   }
 }

@@ -1,4 +1,4 @@
-// Per-node observers: --stats (activation statistics) and --profile (time per op).
+// Per-node observer for --stats (activation statistics); --profile's is in onnx_run/profile.h.
 #pragma once
 
 #include <map>
@@ -25,26 +25,6 @@ class StatsObserver final : public RunObserver {
 
  private:
   std::vector<OutputStats> rows_;
-};
-
-struct OpTime {
-  std::string node, op;
-  int64_t calls = 0;
-  double total_s = 0;
-};
-
-class ProfileObserver final : public RunObserver {
- public:
-  void after_node(const Node& node, const std::vector<const Tensor*>& outputs, double seconds) override;
-  void reset() { rows_.clear(); index_.clear(); }
-  // Rows sorted by share of the total, largest first.
-  std::vector<OpTime> sorted() const;
-  std::string table() const;
-  std::string json() const;
-
- private:
-  std::vector<OpTime> rows_;
-  std::map<std::pair<std::string, std::string>, size_t> index_;  // by node identity (name, op)
 };
 
 // Statistics of one tensor (floats; other dtypes converted to double).

@@ -32,7 +32,7 @@ inline CliResult run_cli(const std::string& args) {
   std::filesystem::create_directories(dir);
   std::string out = dir + "/cli_out_" + std::to_string(::getpid()) + "_" + std::to_string(counter);
   std::string err = dir + "/cli_err_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
-  std::string cmd = "timeout -k 5 120 " + binary_dir() + "/tools/onnx_run/onnx-run " + args + " >" + out + " 2>" + err + " </dev/null";
+  std::string cmd = "timeout -k 5 120 " + binary_dir() + "/bin/onnx-run " + args + " >" + out + " 2>" + err + " </dev/null";
   int status = std::system(cmd.c_str());
   CliResult r;
   if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
