@@ -19,7 +19,7 @@ mini_run_us() {  # [prefix words...] -- onnx-run arguments...
   local prefix=()
   while [ "$1" != "--" ]; do prefix+=("$1"); shift; done
   shift
-  "${prefix[@]}" "$BUILD/tools/onnx_run/onnx-run" "$@" --json |
+  "${prefix[@]}" "$BUILD/bin/onnx-run" "$@" --json |
     grep -o '"median_ms": [0-9.e+-]*' | awk '{printf "%.1f", $2 * 1000}'
 }
 

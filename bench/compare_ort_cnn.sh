@@ -3,7 +3,7 @@
 #
 #   bench/compare_ort_cnn.sh [BUILD_DIR] [PAIRS]   (defaults: build, 5)
 #
-# Needs BUILD_DIR/tools/onnx_run/onnx-run and ONNX Runtime in BUILD_DIR/ort
+# Needs BUILD_DIR/bin/onnx-run and ONNX Runtime in BUILD_DIR/ort
 # (see bench/compare_ort.sh; its columns are skipped, with a note, without it).
 # Exports ResNet-18, MobileNetV2, SqueezeNet 1.1 (224x224) and ResNet-18 with 10
 # classes on 32x32 (torchvision 0.14, weights=None: random init, nothing
@@ -27,7 +27,7 @@ PY=/usr/bin/python3
 # shellcheck source=bench/compare_common.sh
 source "$SRC/bench/compare_common.sh"
 
-[ -x "$BUILD/tools/onnx_run/onnx-run" ] || { echo "missing onnx-run: build the onnx-run target first" >&2; exit 2; }
+[ -x "$BUILD/bin/onnx-run" ] || { echo "missing onnx-run: build the onnx-run target first" >&2; exit 2; }
 "$PY" "$SRC/bench/make_cnn_bench_models.py" "$MODELS" >/dev/null
 # The per-call overhead model (identity.onnx) comes with the MLP benchmark models.
 "$PY" "$SRC/bench/make_bench_models.py" "$MODELS" >/dev/null

@@ -106,7 +106,9 @@ class TextCnn(nn.Module):
         super().__init__()
         self.embed = nn.Embedding(vocab, dim)
         self.conv1 = nn.Conv1d(dim, 24, 3, padding=1)
-        self.pool = nn.MaxPool1d(2)
+        # Padded, so that every sequence length >= 1 has an output (onnx-run's
+        # generated inputs give the symbolic seq the value 1).
+        self.pool = nn.MaxPool1d(3, stride=2, padding=1)
         self.conv2 = nn.Conv1d(24, 32, 3, padding=2, dilation=2)
         self.fc = nn.Linear(32, 4)
 
@@ -196,12 +198,12 @@ def make_cnn_models(export, write_folder):
     rng = np.random.default_rng(39)
     datasets = []
     with torch.no_grad():
-        for batch, seq in ((1, 8), (3, 20), (2, 33)):
+        for batch, seq in ((1, 8), (3, 20), (2, 33), (2, 1)):
             tokens = rng.integers(0, 50, size=(batch, seq), dtype=np.int64)
             datasets.append(([tokens], [text(torch.from_numpy(tokens)).numpy()]))
     model = export(text, (torch.from_numpy(datasets[1][0][0]),), ["tokens"], ["logits"],
                    dynamic_axes={"tokens": {0: "batch", 1: "seq"}, "logits": {0: "batch"}},
-                   doc="1-D text CNN: Embedding (Gather), Conv1d ReLU MaxPool1d, dilated Conv1d ReLU, "
+                   doc="1-D text CNN: Embedding (Gather), Conv1d ReLU MaxPool1d(3, 2, pad 1), dilated Conv1d ReLU, "
                        "max over time, Linear; dynamic batch and sequence length")
     write_folder("cnn/text_cnn1d", model, datasets)
 
