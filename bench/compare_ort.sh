@@ -30,8 +30,9 @@ PAIRS=${2:-5}
 RUN="$BUILD/bin/onnx-run"
 INIT="$BUILD/bin/onnx-init"
 MODELS="$BUILD/bench_models"
-ORT_MODULES="$BUILD/ort/node_modules"
 PY=/usr/bin/python3
+# shellcheck source=bench/compare_common.sh
+source "$SRC/bench/compare_common.sh"
 
 [ -x "$RUN" ] || { echo "missing $RUN: build the onnx-run target first" >&2; exit 2; }
 [ -x "$INIT" ] || { echo "missing $INIT: build the onnx-init target first" >&2; exit 2; }
@@ -58,9 +59,6 @@ g = h.make_graph([h.make_node('Identity', ['input'], ['output'])], 'identity', [
 onnx.save(h.make_model(g, opset_imports=[h.make_opsetid('', 13)], ir_version=8), sys.argv[1])" "$MODELS/identity_1024.onnx"
 fi
 
-have_ort=0
-if [ -d "$ORT_MODULES/onnxruntime-node" ] && command -v node >/dev/null; then have_ort=1; fi
-
 # runs per measurement: about 0.3-1 s each.
 runs_for() {  # model batch
   case "$1/$2" in
@@ -79,35 +77,17 @@ width_of() { case "$1" in 1024-*) echo 1024 ;; *) echo 784 ;; esac; }
 mini_us() {  # model batch threads runs [env -u ... prefix words]
   local model=$1 batch=$2 threads=$3 runs=$4
   shift 4
-  "$@" "$RUN" "$MODELS/mlp_$model.onnx" --dim N="$batch" --dim batch="$batch" --threads "$threads" \
-    --repeat "$runs" --json | grep -o '"median_ms": [0-9.e+-]*' | awk '{printf "%.1f", $2 * 1000}'
+  mini_run_us "$@" -- "$MODELS/mlp_$model.onnx" --dim N="$batch" --dim batch="$batch" --threads "$threads" \
+    --repeat "$runs"
 }
-
-ort_us() {  # model-file batch width threads runs
-  NODE_PATH="$ORT_MODULES" node "$SRC/bench/ort_bench.js" "$@" |
-    grep -o '"median_ms":[0-9.e+-]*' | cut -d: -f2 | awk '{printf "%.1f", $1 * 1000}'
-}
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 echo "onnx-mini vs ONNX Runtime: MLP inference latency (median, microseconds)"
-echo "date:      $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine:   $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; load average:$(uptime | sed 's/.*load average://')"
+print_date_and_machine
 echo "openblas:  env = OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-<unset>};" \
      "auto = both unset for that command alone"
 echo "models:    Gemm(transB=1)+Relu MLPs, float32, batch symbolic (bench/make_bench_models.py; the 1024-wide one by onnx-init)"
 echo "rounds:    $PAIRS interleaved rounds per row; columns are medians over the rounds, ratios medians of per-round ratios"
-declare -A overhead
-if [ $have_ort = 1 ]; then
-  ort_version=$(node -e "console.log(require('$ORT_MODULES/onnxruntime-node/package.json').version)")
-  for t in 1 2; do overhead[$t]=$(ort_us "$MODELS/identity.onnx" 1 4 "$t" 5000); done
-  echo "peer:      onnxruntime-node $ort_version (CPU EP, intra-op threads = threads, graph optimizations all)."
-  echo "           ORT times have its node binding's per-call overhead SUBTRACTED: the median of an"
-  echo "           Identity model, ${overhead[1]} us at 1 thread, ${overhead[2]} us at 2 threads."
-else
-  echo "peer:      ONNX Runtime columns skipped: onnxruntime-node not installed in $BUILD/ort"
-  echo "           ((cd $BUILD/ort && npm install --ignore-scripts onnxruntime-node@1.30.0))"
-fi
+measure_ort_overhead "$MODELS/identity.onnx"
 echo
 printf '%-19s %5s %3s | %10s | %10s %6s | %10s %6s\n' model batch thr "ORT" "mini env" ratio "mini auto" ratio
 printf '%s\n' "--------------------------------------------------------------------------------------"
@@ -118,8 +98,7 @@ for model in 1024-4096-4096-1000 784-512-256-10 784-128-64-10 deep20x512; do
       ort_all="" env_all="" auto_all="" r_env_all="" r_auto_all=""
       for ((round = 0; round < PAIRS; ++round)); do
         if [ $have_ort = 1 ]; then
-          raw=$(ort_us "$MODELS/mlp_$model.onnx" "$batch" "$(width_of "$model")" "$threads" "$runs")
-          ort=$(awk -v a="$raw" -v b="${overhead[$threads]}" 'BEGIN { printf "%.1f", a - b }')
+          ort=$(ort_net_us "$MODELS/mlp_$model.onnx" "$batch" "$(width_of "$model")" "$threads" "$runs")
           ort_all+=" $ort"
         fi
         env_us=$(mini_us "$model" "$batch" "$threads" "$runs")
@@ -127,8 +106,8 @@ for model in 1024-4096-4096-1000 784-512-256-10 784-128-64-10 deep20x512; do
         env_all+=" $env_us"
         auto_all+=" $auto_us"
         if [ $have_ort = 1 ]; then
-          r_env_all+=" $(awk -v a="$env_us" -v b="$ort" 'BEGIN { printf "%.4f", a / b }')"
-          r_auto_all+=" $(awk -v a="$auto_us" -v b="$ort" 'BEGIN { printf "%.4f", a / b }')"
+          r_env_all+=" $(ratio "$env_us" "$ort")"
+          r_auto_all+=" $(ratio "$auto_us" "$ort")"
         fi
       done
       ort="-" r_env="-" r_auto="-"

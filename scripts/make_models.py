@@ -35,6 +35,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 
+from cnn_models import CNN_OPS, make_cnn_models
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.path.join(ROOT, "models")
 REDUCTIONS = ("none", "mean", "sum")
@@ -97,13 +99,15 @@ def save_tensor(path, arr, name):
 
 
 def export(module, args, input_names, output_names, opset=DEFAULT_OPSET, dynamic_axes=None,
-           doc=""):
-    """torch.onnx.export to memory, with stable metadata."""
+           doc="", training=torch.onnx.TrainingMode.EVAL):
+    """torch.onnx.export to memory, with stable metadata. The module is in eval
+    mode either way; training=PRESERVE keeps BatchNormalization nodes (EVAL lets
+    the exporter fold them into the preceding Conv)."""
     module.eval()
     buf = io.BytesIO()
     torch.onnx.export(module, args, buf, opset_version=opset, input_names=input_names,
                       output_names=output_names, dynamic_axes=dynamic_axes,
-                      do_constant_folding=True)
+                      do_constant_folding=True, training=training)
     model = onnx.load_from_string(buf.getvalue())
     # producer_name/version stay "pytorch"/"1.13.0" (true and stable); the doc
     # string says which script made it.
@@ -705,6 +709,7 @@ OPS = {
     "LayerNormalization": _layer_norm,
     "SoftmaxCrossEntropyLoss":
         lambda a, x, y, w=None: _nll(a, _log_softmax(x, 1), y, w),
+    **CNN_OPS,
 }
 
 
@@ -718,6 +723,11 @@ def main():
     if args.probe:
         probe()
         return 0
+    if os.environ.get("OPENBLAS_CORETYPE") != "Haswell":
+        # Debian's torch computes Linear and Conv through OpenBLAS, whose kernels
+        # (AVX2 vs AVX-512) round differently in the last bit.
+        print("note: OPENBLAS_CORETYPE is not Haswell; reference outputs may differ in the last "
+              "bit from the committed ones", file=sys.stderr)
     print(f"writing models under {MODELS}")
     make_mlp_classifier()
     make_mlp_cross_entropy()
@@ -728,6 +738,7 @@ def main():
     make_gelu_models()
     make_transformer_classifier()
     make_recurrent_classifiers()
+    make_cnn_models(export, write_folder)
     return 0
 
 
