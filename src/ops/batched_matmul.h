@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "core/shape.h"
+#include "ops/scratch.h"
 
 namespace onnx_mini {
 
@@ -28,9 +30,18 @@ struct BatchedMatMulArgs {
 // Needs PackedWeights::supported() and m, n, k >= 1.
 void batched_matmul_packed(const BatchedMatMulArgs& args, ThreadPool* pool);
 
+// y [m, n] = a [m, k] * b [k, n], all dense: b packed into the calling
+// thread's scratch `slot`, then multiplied on `pool` (null: the calling thread).
+// Needs PackedWeights::supported() and m, n, k >= 1.
+void matmul_packed_per_run(const float* a, const float* b, float* y, int64_t m, int64_t n, int64_t k,
+                           ScratchSlot slot, ThreadPool* pool);
+
 // Element offset (in units of its own matrices) of batch `index` of the
 // broadcast batch shape in an operand with batch shape `in`: the offset of its
 // matrix number, without allocating (ranks up to 8 on the stack).
-int64_t broadcast_batch_offset(const Shape& in, const Shape& batch, int64_t index);
+int64_t broadcast_batch_offset(std::span<const int64_t> in, std::span<const int64_t> batch, int64_t index);
+inline int64_t broadcast_batch_offset(const Shape& in, const Shape& batch, int64_t index) {
+  return broadcast_batch_offset(std::span<const int64_t>(in), std::span<const int64_t>(batch), index);
+}
 
 }  // namespace onnx_mini

@@ -4,6 +4,11 @@
 
 namespace onnx_mini {
 
+// The fused attention (ops/attention.cc), declared here rather than beside the
+// other families in registry.h so that adding it did not rebuild every kernel;
+// it moves there with the next change to that header.
+void register_attention_ops(OpRegistry& r);
+
 void OpRegistry::add(OpDef def) {
   auto& versions = defs_[{def.domain, def.op_type}];
   std::vector<int> copies = std::move(def.also_since);
@@ -61,6 +66,7 @@ const OpRegistry& default_registry() {
     register_slice_concat_ops(r);
     register_generator_ops(r);
     register_layer_norm_ops(r);
+    register_attention_ops(r);
     register_pool_ops(r);
     register_normalization_ops(r);
     register_pad_ops(r);

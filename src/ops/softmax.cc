@@ -11,6 +11,7 @@
 
 #include "ops/registry.h"
 #include "ops/exp_sum.h"
+#include "ops/softmax_row.h"
 
 namespace onnx_mini {
 namespace {
@@ -185,5 +186,7 @@ void register_softmax_ops(OpRegistry& r) {
            .create = make_kernel<Softmax<RowOp::kHardmax>>()});
   }
 }
+
+void softmax_row(const float* x, float* y, int64_t n) { softmax_strided_float<false>(x, y, n, 1); }
 
 }  // namespace onnx_mini

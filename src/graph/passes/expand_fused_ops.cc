@@ -11,6 +11,7 @@ Result<std::string> expand_fused_gemm(Graph& g, NodeId id);  // expand_fused_gem
 Result<std::string> expand_gelu(Graph& g, NodeId id);        // expand_gelu.cc
 Result<std::string> expand_layer_norm(Graph& g, NodeId id);  // expand_layer_norm.cc
 Result<std::string> expand_fused_conv(Graph& g, NodeId id);  // expand_fused_conv.cc
+Result<std::string> expand_attention(Graph& g, NodeId id);   // expand_attention.cc
 
 namespace {
 
@@ -24,6 +25,7 @@ constexpr FusedOpExpansion kExpansions[] = {
     {.op_type = "Gelu", .expand = expand_gelu},
     {.op_type = "LayerNormalization", .expand = expand_layer_norm},
     {.op_type = "FusedConv", .expand = expand_fused_conv},
+    {.op_type = "FusedAttention", .expand = expand_attention},
 };
 
 class ExpandFusedOps final : public Pass {

@@ -30,6 +30,9 @@ std::vector<std::unique_ptr<Pass>> default_passes(int opt_level) {
   // can fold it into the GEMM before it.
   passes.push_back(make_fuse_gelu());
   passes.push_back(make_fuse_layer_norm());
+  // Attention's MatMul -> scale -> mask -> Softmax -> MatMul before the MatMul
+  // + Add fusion below could take its first MatMul and the mask Add.
+  passes.push_back(make_fuse_attention());
   // MatMul + Add becomes Gemm before the activation fusion looks for Gemm; the
   // Gemms and MatMuls against a constant weight then become FusedGemm (packed
   // kernel), and the activation fusion folds what follows them into their epilogue.

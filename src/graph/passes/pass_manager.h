@@ -18,6 +18,7 @@ std::unique_ptr<Pass> make_fuse_matmul_add_into_gemm();
 std::unique_ptr<Pass> make_lower_linear_to_fused_gemm();
 std::unique_ptr<Pass> make_fuse_gelu();
 std::unique_ptr<Pass> make_fuse_layer_norm();
+std::unique_ptr<Pass> make_fuse_attention();
 std::unique_ptr<Pass> make_fuse_gemm_activation();
 std::unique_ptr<Pass> make_fuse_softmax_cross_entropy();
 std::unique_ptr<Pass> make_fold_batch_normalization();

@@ -1,0 +1,152 @@
+// FuseAttention: scaled dot-product attention as PyTorch exports it,
+//   S = MatMul(Q, Kt);  [S = Mul(S, c) or Div(S, c)];  [S = Add(S, Mask)];
+//   P = Softmax(S, last axis);  Y = MatMul(P, V)
+// becomes one com.onnx_mini.FusedAttention (ops/attention.cc; expanded back by
+// expand_attention.cc): the scores are scaled, masked and normalised while in
+// cache, one batch matrix at a time, instead of four kernels over a
+// [batch, heads, M, N] tensor.
+//
+// Conditions: ai.onnx MatMul, Mul/Div, Add and Softmax; Q, Kt and V of known
+// rank >= 2 (no 1-D promotion); the scale a float constant with one element
+// and a rank that does not grow S (a Div's divisor, either side of a Mul);
+// the Mask float (any shape: the kernel broadcasts it with the scores at run
+// time, as the Add does);
+// Softmax over the last axis of S; every intermediate has one consumer and is
+// not a graph output; float data.
+#include <algorithm>
+#include <optional>
+
+#include "graph/passes/fusion.h"
+#include "graph/passes/pass_manager.h"
+#include "graph/passes/pattern_pass.h"
+
+namespace onnx_mini {
+namespace {
+
+constexpr int kSoftmaxLastAxisDefaultSince = 13;
+
+struct FuseAttention {
+  static constexpr const char* kName = "FuseAttention";
+  struct Match {
+    std::vector<NodeId> nodes;  // data-flow order, the second MatMul last
+    ValueId q, kt, v, mask = kNoId;
+    std::optional<float> scale;
+    bool divides = false;
+  };
+
+  // The producer of v when v is a private intermediate and the producer is
+  // `op` (ai.onnx, from `since`); else null.
+  static const Node* producer(const Graph& g, ValueId v, const char* op, int since, NodeId* id) {
+    if (v == kNoId || !is_private_intermediate(g, v) || g.value(v).producer == kNoId) return nullptr;
+    *id = g.value(v).producer;
+    const Node& n = g.node(*id);
+    return is_op(n, op, kOnnxDomain, since) && n.outputs.size() == 1 ? &n : nullptr;
+  }
+
+  // A float constant of one element whose rank does not exceed `rank`.
+  static std::optional<float> scalar(const Graph& g, ValueId v, int64_t rank) {
+    const Tensor* t = v == kNoId ? nullptr : g.constant_value(v);
+    if (!t || t->dtype() != DataType::kFloat || t->num_elements() != 1 || t->rank() > rank) return std::nullopt;
+    return t->data<float>()[0];
+  }
+
+  // The Softmax normalises the last axis of its input of rank `rank`.
+  static bool over_last_axis(const Node& softmax, int64_t rank) {
+    if (!only_attributes(softmax, {"axis"})) return false;
+    const int64_t default_axis = softmax.def->since_version >= kSoftmaxLastAxisDefaultSince ? -1 : 1;
+    const Result<int64_t> axis = softmax.attrs.get_int("axis", default_axis);
+    if (!axis.is_ok()) return false;
+    return (axis.value() < 0 ? axis.value() + rank : axis.value()) == rank - 1;
+  }
+
+  // Walks back from the Softmax's input through the optional Add (mask) and
+  // Mul/Div (scale) to the first MatMul; fills m.nodes (reversed) and m's fields.
+  static bool match_scores(const Graph& g, ValueId s, int64_t rank, Match& m) {
+    NodeId id;
+    if (const Node* add = producer(g, s, "Add", 7, &id)) {
+      for (int side = 0; side < 2; ++side) {
+        const ValueId chain = add->inputs[static_cast<size_t>(side)];
+        const NodeId p = is_private_intermediate(g, chain) ? g.value(chain).producer : kNoId;
+        if (p == kNoId) continue;
+        const std::string& op = g.node(p).op_type;
+        if (op != "Mul" && op != "Div" && op != "MatMul") continue;
+        m.nodes.push_back(id);
+        m.mask = add->inputs[static_cast<size_t>(1 - side)];
+        s = chain;
+        break;
+      }
+      if (m.mask == kNoId) return false;
+    }
+    if (const Node* div = producer(g, s, "Div", 7, &id)) {
+      m.scale = scalar(g, div->inputs[1], rank);
+      m.divides = true;
+      m.nodes.push_back(id);
+      s = div->inputs[0];
+    } else if (const Node* mul = producer(g, s, "Mul", 7, &id)) {
+      for (int side = 0; side < 2 && !m.scale; ++side) {
+        m.scale = scalar(g, mul->inputs[static_cast<size_t>(1 - side)], rank);
+        if (m.scale) s = mul->inputs[static_cast<size_t>(side)];
+      }
+      m.nodes.push_back(id);
+    }
+    if (m.nodes.size() > (m.mask == kNoId ? 0u : 1u) && !m.scale) return false;
+    const Node* mm = producer(g, s, "MatMul", 1, &id);
+    if (!mm) return false;
+    m.nodes.push_back(id);
+    m.q = mm->inputs[0];
+    m.kt = mm->inputs[1];
+    return m.mask == kNoId || is_float(g, m.mask);
+  }
+
+  std::optional<Match> match(const Graph& g, NodeId id) const {
+    const Node& mm2 = g.node(id);
+    if (!is_op(mm2, "MatMul", kOnnxDomain, 1) || mm2.inputs.size() != 2) return std::nullopt;
+    NodeId softmax_id;
+    const Node* softmax = producer(g, mm2.inputs[0], "Softmax", 1, &softmax_id);
+    if (!softmax || softmax->inputs.size() != 1) return std::nullopt;
+    const ValueId s = softmax->inputs[0];
+    const int64_t rank = known_rank(g, s);
+    if (rank < 2 || !over_last_axis(*softmax, rank)) return std::nullopt;
+    Match m;
+    m.v = mm2.inputs[1];
+    if (!match_scores(g, s, rank, m)) return std::nullopt;
+    for (ValueId v : {m.q, m.kt, m.v, s, mm2.outputs[0]}) {
+      if (!is_float(g, v)) return std::nullopt;
+    }
+    for (ValueId v : {m.q, m.kt, m.v}) {
+      if (known_rank(g, v) < 2) return std::nullopt;
+    }
+    if (!make_node(g, "FusedAttention", kOnnxMiniDomain, "").def) return std::nullopt;
+    std::reverse(m.nodes.begin(), m.nodes.end());
+    m.nodes.push_back(softmax_id);
+    m.nodes.push_back(id);
+    return m;
+  }
+
+  Result<std::string> rewrite(Graph& g, const Match& m) const {
+    const Node& last = g.node(m.nodes.back());
+    std::string ops;
+    for (NodeId n : m.nodes) ops += (ops.empty() ? "" : ", ") + g.node(n).op_type;
+    std::string line = "fused " + ops + " ending in " + quoted_name(g, last) + " into com.onnx_mini.FusedAttention";
+    Fusion f = start_fusion(g, m.nodes, "FusedAttention", kOnnxMiniDomain, last.name);
+    if (m.scale) {
+      Attribute scale, divides;
+      scale.kind = Attribute::Kind::kFloat;
+      scale.f = *m.scale;
+      divides.kind = Attribute::Kind::kInt;
+      divides.i = m.divides ? 1 : 0;
+      f.node.attrs.set("scale", scale);
+      f.node.attrs.set("scale_divides", divides);
+    }
+    f.node.inputs = {m.q, m.kt, m.v};
+    if (m.mask != kNoId) f.node.inputs.push_back(m.mask);
+    finalize_fusion(g, std::move(f));
+    return line;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> make_fuse_attention() { return std::make_unique<PatternPass<FuseAttention>>(); }
+
+}  // namespace onnx_mini
