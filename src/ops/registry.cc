@@ -70,6 +70,8 @@ const OpRegistry& default_registry() {
     register_pool_ops(r);
     register_normalization_ops(r);
     register_pad_ops(r);
+    register_rearrange_ops(r);
+    register_resize_ops(r);
     register_trigonometric_ops(r);
     register_binary_math_ops(r);
     register_recurrent_ops(r);

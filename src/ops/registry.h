@@ -117,6 +117,8 @@ void register_layer_norm_ops(OpRegistry& r);
 void register_pool_ops(OpRegistry& r);
 void register_normalization_ops(OpRegistry& r);
 void register_pad_ops(OpRegistry& r);
+void register_rearrange_ops(OpRegistry& r);  // DepthToSpace, SpaceToDepth, Tile
+void register_resize_ops(OpRegistry& r);     // Resize, Upsample
 // Transformer and indexing pieces of opsets 7-21.
 void register_trigonometric_ops(OpRegistry& r);
 void register_binary_math_ops(OpRegistry& r);

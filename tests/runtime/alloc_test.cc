@@ -286,5 +286,38 @@ TEST(SteadyStateAllocations, RecurrentOps) {
   }
 }
 
+// Resize keeps its index/weight tables from the first run of a shape; the
+// rearrangement ops move bytes in place of the plan's buffers.
+TEST(SteadyStateAllocations, ResizeAndRearrangementOps) {
+  for (const char* mode : {"nearest", "linear", "cubic"}) {
+    testing::GraphBuilder b(18);
+    b.input("X", DataType::kFloat, {2, 4, 6, 5})
+        .initializer("scales", testing::make_tensor({4}, {1, 1, 2, 1.6f}))
+        .initializer("repeats", testing::ints({1, 1, 1, 2}));
+    b.node("Resize", {"X", "", "scales"}, {"r"}, {{"mode", testing::string_attr(mode)}}, "resize");
+    b.node("DepthToSpace", {"r"}, {"d"}, {{"blocksize", testing::int_attr(2)}}, "d2s");
+    b.node("SpaceToDepth", {"d"}, {"s"}, {{"blocksize", testing::int_attr(2)}}, "s2d");
+    b.node("Tile", {"s", "repeats"}, {"Y"}, {}, "tile");
+    b.output("Y");
+    for (int opt : {0, 1}) {
+      SessionOptions so;
+      so.opt_level = opt;
+      so.threads = 1;
+      auto session = Session::from_graph(b.build(), so);
+      ASSERT_TRUE(session.is_ok()) << session.status().message();
+      std::vector<NamedTensor> inputs{{"X", testing::random_tensor({2, 4, 6, 5}, 9)}};
+      std::vector<Tensor> outputs;
+      for (int i = 0; i < 2; ++i) ASSERT_TRUE((*session)->run(inputs, outputs).is_ok());
+      g_allocations = 0;
+      g_counting = true;
+      bool all_ok = true;
+      for (int i = 0; i < 10; ++i) all_ok = (*session)->run(inputs, outputs).is_ok() && all_ok;
+      g_counting = false;
+      EXPECT_TRUE(all_ok);
+      EXPECT_EQ(g_allocations.load(), 0) << mode << ", -O" << opt;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace onnx_mini

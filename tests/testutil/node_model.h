@@ -56,6 +56,11 @@ class NodeModel {
     for (int64_t x : v) a.add_ints(x);
     return *this;
   }
+  NodeModel& attr_floats(const std::string& name, const std::vector<float>& v) {
+    auto& a = attrs_.emplace_back(); a.set_name(name); a.set_type(onnx::AttributeProto::FLOATS);
+    for (float x : v) a.add_floats(x);
+    return *this;
+  }
   NodeModel& attr_tensor(const std::string& name, const Tensor& t) {
     auto& a = attrs_.emplace_back(); a.set_name(name); a.set_type(onnx::AttributeProto::TENSOR);
     tensor_to_proto(t, name, *a.mutable_t());
