@@ -76,6 +76,8 @@ const OpRegistry& default_registry() {
     register_binary_math_ops(r);
     register_recurrent_ops(r);
     register_quantize_ops(r);
+    register_diagonal_ops(r);
+    register_cumulative_ops(r);
     return r;
   }();
   return registry;

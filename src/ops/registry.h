@@ -124,5 +124,7 @@ void register_trigonometric_ops(OpRegistry& r);
 void register_binary_math_ops(OpRegistry& r);
 void register_recurrent_ops(OpRegistry& r);  // RNN, GRU, LSTM
 void register_quantize_ops(OpRegistry& r);   // QuantizeLinear, DequantizeLinear
+void register_diagonal_ops(OpRegistry& r);   // Trilu, EyeLike
+void register_cumulative_ops(OpRegistry& r); // CumSum
 
 }  // namespace onnx_mini
