@@ -4,11 +4,6 @@
 
 namespace onnx_mini {
 
-// The fused attention (ops/attention.cc), declared here rather than beside the
-// other families in registry.h so that adding it did not rebuild every kernel;
-// it moves there with the next change to that header.
-void register_attention_ops(OpRegistry& r);
-
 void OpRegistry::add(OpDef def) {
   auto& versions = defs_[{def.domain, def.op_type}];
   std::vector<int> copies = std::move(def.also_since);

@@ -100,6 +100,7 @@ void register_gemm_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
 void register_loss_ops(OpRegistry& r);
 void register_fused_ops(OpRegistry& r);  // com.onnx_mini ops the graph compiler emits
+void register_attention_ops(OpRegistry& r);  // com.onnx_mini FusedAttention
 void register_conv_ops(OpRegistry& r);   // Conv and FusedConv
 void register_conv_transpose_ops(OpRegistry& r);
 // Primitives exported graphs are built from (shape arithmetic, losses as graphs of primitives).
