@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the whole project and test suite with AddressSanitizer + UndefinedBehaviorSanitizer
 # (-DONNX_MINI_SANITIZE=ON) and runs every CTest case in that configuration.
-#   scripts/ci_sanitize.sh [extra ctest args...]
+#   scripts/ci_sanitize.sh [extra ctest args...]   (CI: -E for repeats, -LE sweep for the dense sweeps)
 # Env: BUILD_DIR (default build-asan), JOBS (default 2).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

@@ -8,7 +8,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS=(cmake g++ make
       libprotobuf-dev protobuf-compiler libonnx-dev libopenblas-dev
-      libgtest-dev libbenchmark-dev python3-onnx python3-numpy)
+      libgtest-dev libbenchmark-dev python3-onnx python3-numpy python3-mpmath)
 for arg in "$@"; do
   case "$arg" in
     --with-fuzz) PKGS+=(clang-14 libclang-rt-14-dev) ;;

@@ -4,13 +4,12 @@
 #include "ops/loss.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
 
+#include "ops/exp_sum.h"
 #include "ops/registry.h"
 
 namespace onnx_mini {
@@ -44,13 +43,38 @@ Status check_labels(const Tensor& labels, int64_t num_classes, const LossOptions
   return Status::ok();
 }
 
-// Sums w_i * loss_i and w_i in double over [N, inner] positions, given
+// Neumaier's compensated sum in double: the rounding error of every addition
+// is recovered exactly (Fast2Sum with the larger operand first) and added back
+// at the end, so terms of opposite sign do not wipe out the small ones (the
+// rows -1e30, -1, 1e30, -2.5 sum to 3.5, not the 2.5 a double, pairwise or
+// Kahan sum gives). Error bound (Ogita, Rump and Oishi 2005, Prop. 4.5, for
+// the equivalent cascaded TwoSum): |value() - S| <= 2^-53 |S| +
+// (n - 1)^2 2^-106 (1 + O(n 2^-53)) * sum |t_i| for n terms t_i of exact sum S.
+class CompensatedSum {
+ public:
+  void add(double t) {
+    const double s = sum_ + t;
+    compensation_ += std::abs(sum_) >= std::abs(t) ? (sum_ - s) + t : (t - s) + sum_;
+    sum_ = s;
+  }
+  // An infinite or NaN sum is the answer as it stands (the compensation of
+  // inf - inf is NaN and would turn an infinite loss into NaN).
+  double value() const { return std::isfinite(sum_) ? sum_ + compensation_ : sum_; }
+
+ private:
+  double sum_ = 0, compensation_ = 0;
+};
+
+// Sums w_i * loss_i and w_i over [N, inner] positions, given
 // neg_log_prob(n, label, j) for the label's class. Writes the per-position
-// losses when the reduction is none, the reduced scalar otherwise.
+// losses when the reduction is none, the reduced scalar otherwise. Each term
+// is formed in double (NLL's w * x is exact there); the sums are compensated
+// (CompensatedSum's bound), so a reduced float loss is faithfully rounded
+// unless sum |t_i| exceeds |S| by a factor near 2^82 / n^2.
 template <typename T, typename L, typename PerRow, typename NegLogProb>
 void accumulate_loss(const L* labels, const T* weight, int64_t n_batch, int64_t inner, const LossOptions& options,
                      T* out, PerRow&& per_row, NegLogProb&& neg_log_prob) {
-  double total = 0, weight_sum = 0;
+  CompensatedSum total, weight_sum;
   for (int64_t n = 0; n < n_batch; ++n) {
     per_row(n);
     for (int64_t j = 0; j < inner; ++j) {
@@ -61,119 +85,44 @@ void accumulate_loss(const L* labels, const T* weight, int64_t n_batch, int64_t 
         term = w * neg_log_prob(n, label, j);
       }
       if (options.reduction == LossReduction::kNone) out[n * inner + j] = static_cast<T>(term);
-      total += term;
-      weight_sum += w;
+      total.add(term);
+      weight_sum.add(w);
     }
   }
   // mean over zero counted positions is 0/0 = NaN, as PyTorch.
-  if (options.reduction == LossReduction::kSum) out[0] = static_cast<T>(total);
-  if (options.reduction == LossReduction::kMean) out[0] = static_cast<T>(total / weight_sum);
+  if (options.reduction == LossReduction::kSum) out[0] = static_cast<T>(total.value());
+  if (options.reduction == LossReduction::kMean) out[0] = static_cast<T>(total.value() / weight_sum.value());
 }
 
-// Four floats as one value (SSE2 width, the x86-64 baseline): GCC / Clang vector extensions, so the loop below is
-// SIMD on any target without intrinsics (and without relaxing -ftrapping-math,
-// under which GCC will not if-convert a scalar select into a vector one).
-using Float4 = float __attribute__((vector_size(16)));
-using Int4 = int32_t __attribute__((vector_size(16)));
-
-// exp(d) lane by lane for d = x - max <= 0 (-inf, NaN allowed). glibc's expf is
-// a call per element and was most of the loss's time. d = n * ln2 + r with
-// n = round(d / ln2) and |r| <= ln2 / 2, ln2 split in a 9-bit head (n * head is
-// exact for |n| <= 256) and a tail; e^r by its Taylor series to r^7 (truncation
-// r^8 / 8! < 5.3e-9, under float's 6e-8 half ULP); 2^n built in the exponent
-// bits. d < -87 gives exactly 0: those terms are below 1.7e-38 (float's normal
-// range ends at 1.2e-38) next to the maximum's own term of 1, and producing
-// subnormals would cost a microcode assist per element (measured: the C = 10
-// case, whose tail is padded with -inf, ran 2x slower); sce_rows re-sums the
-// rare rows where the flushed terms are not negligible. NaN stays NaN: neither
-// select picks it away and the polynomial carries it.
-// `d_lo` is the rounding error of d itself (see sum_exp_shifted): e^(d + d_lo)
-// is computed, so the float rounding of x - max does not reach the result.
-Float4 exp_nonpositive(Float4 d, Float4 d_lo) {
-  const Float4 min = Float4{} - 87.0f;
-  const Float4 dc = d < min ? min : d;
-  constexpr float kLog2e = 1.44269504088896341f;
-  constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440054690583e-4f;
-  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const Float4 nf = (dc * kLog2e + kRound) - kRound;
-  const Float4 r = ((dc - nf * kLn2Hi) - nf * kLn2Lo) + d_lo;
-  Float4 p = Float4{} + 1.0f / 5040;
-  p = p * r + 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const Int4 n = __builtin_convertvector(nf, Int4);
-  const Float4 e = p * std::bit_cast<Float4>((n + 127) << 23);
-  return d < min ? Float4{} : e;
+// sum of exp(x[i] - shift) over i < n without the term at `skip`, in double.
+// Float logits: ops/exp_sum.h (vectorised, each term within 2^-45 relative).
+inline double row_exp_sum(const float* x, int64_t n, float shift, int64_t skip) {
+  return sum_exp_shifted(x, 1, n, static_cast<double>(shift), skip);
 }
 
-// sum of exp(x[i] - shift), i < n, for float logits: each of the 4 float lanes
-// adds 4 terms <= 1 (3 roundings), then every 16 elements the lanes go into the
-// double total, so 32000 classes lose no more than 10 do. The tail is padded
-// with -inf (exp 0).
-//
-// x - shift is formed with its rounding error (TwoSum, exact in float without
-// FMA contraction or fast-math): rounding d = x - max to float moves e^d by up to
-// |d| * 2^-24 relative, e.g. 25 float ULP at d = -41, which is invisible next to
-// the maximum's term of 1 but is all of a confident correct prediction's loss
-// log1p(rest) ~ rest. With the error fed into the reduced argument, each term
-// keeps the polynomial's ~2 ULP whatever d is.
-Float4 exp_of_difference(Float4 v, Float4 shift) {
-  const Float4 neg = -shift;
-  const Float4 d = v + neg;
-  const Float4 neg_part = d - v;
-  const Float4 v_part = d - neg_part;
-  const Float4 d_lo = (v - v_part) + (neg - neg_part);
-  return exp_nonpositive(d, d_lo);
-}
-
-double sum_exp_shifted(const float* x, int64_t n, float shift) {
-  constexpr int64_t kLanes = 4, kBlock = 16;
-  const Float4 shift4 = Float4{} + shift;
+inline double row_exp_sum(const double* x, int64_t n, double shift, int64_t skip) {
   double total = 0;
-  int64_t i = 0;
-  auto add_lanes = [&](Float4 lanes) {
-    for (int l = 0; l < kLanes; ++l) total += static_cast<double>(lanes[l]);
-  };
-  for (; i + kBlock <= n; i += kBlock) {
-    Float4 acc{};
-    for (int64_t b = 0; b < kBlock; b += kLanes) {
-      Float4 v;
-      std::memcpy(&v, x + i + b, sizeof(v));
-      acc += exp_of_difference(v, shift4);
-    }
-    add_lanes(acc);
-  }
-  for (; i < n; i += kLanes) {
-    Float4 v = Float4{} - std::numeric_limits<float>::infinity();
-    for (int64_t l = 0; l < kLanes && i + l < n; ++l) v[l] = x[i + l];
-    add_lanes(exp_of_difference(v, shift4));
-  }
+  for (int64_t i = 0; i < n; ++i) total += i == skip ? 0.0 : std::exp(x[i] - shift);
   return total;
 }
 
-template <typename T>
-double sum_exp_shifted(const T* x, int64_t n, T shift) {
-  double total = 0;
-  for (int64_t i = 0; i < n; ++i) total += static_cast<double>(std::exp(x[i] - shift));
-  return total;
-}
+// exp in double of a shifted logit: vecmath's for float data (enough for a
+// float result, and vectorised), the C library's for double data.
+inline double exp_shifted(float v, double shift) { return vecmath::exp(static_cast<double>(v) - shift); }
+inline double exp_shifted(double v, double shift) { return std::exp(v - shift); }
 
 // The 2-D case [N, C] (no inner dims, what every classifier head feeds): scalar
 // accumulators, no per-row vectors. Per row: the max and its position, then one
-// pass summing exp(x - max) over the other classes. The exp runs in T (float for
-// float logits, vectorized by sum_exp_shifted above, which carries the rounding
-// error of x - max into the exp so each term keeps ~2 float ULP of its own value,
-// not just of the maximum's term; tests/ops_activation/loss_accuracy_test.cc);
-// the sum is kept in double because over 32000 classes a float sum would lose
-// ~log2(C) bits.
+// pass summing exp(x - max) over the other classes (row_exp_sum), all in
+// double: for float logits each term is within 2^-45 of its own value, however
+// far below the maximum, which the loss of a confident correct prediction,
+// log1p(rest) ~ rest, needs (float terms, ~2 ULP each, gave up to 1.5 ULP).
 // As in the general path the maximum's term (exactly 1) is left out and
 // log(sum) = log1p(rest), so a confident correct prediction keeps its tiny loss
 // with full relative precision, and loss / log_prob are formed in double, so
 // logits of 1e4 give the exact finite loss. Probabilities are never stored.
+// Each loss and log_prob is (max - x) + log_sum or its negation, two terms of
+// one sign: no cancellation, so each float output is faithfully rounded.
 template <typename T, typename L>
 void sce_rows(const T* x, const L* labels, const T* weight, int64_t n_batch, int64_t classes,
               const LossOptions& options, T* out, T* lp) {
@@ -192,25 +141,7 @@ void sce_rows(const T* x, const L* labels, const T* weight, int64_t n_batch, int
     // is left out of the sum), so log_sum is -inf or NaN and the loss NaN, as in
     // the general path.
     const T shift_t = arg < 0 ? T(0) : max_v;
-    double rest = arg < 0 ? -1.0 : 0.0;
-    const int64_t skip = arg < 0 ? classes : arg;
-    rest += sum_exp_shifted(row, skip, shift_t);
-    if (skip + 1 < classes) rest += sum_exp_shifted(row + skip + 1, classes - skip - 1, shift_t);
-    if constexpr (std::is_same_v<T, float>) {
-      // The float exp flushes terms below e^-87 (< 1.7e-38) to 0. Next to the
-      // maximum's term of 1 they are nothing, but the loss of the maximum's own
-      // class is log1p(rest) ~ rest alone: when rest is so small that the flushed
-      // terms could move it by 2^-26 relative (rest < (C - 1) * 1.7e-38 * 2^26),
-      // the row is summed again with double exp. Only rows whose every other
-      // class trails the maximum by more than ~69 get here.
-      constexpr double kFlushedTermBound = 1.7e-38 * 67108864.0;  // * 2^26
-      if (arg >= 0 && rest < kFlushedTermBound * static_cast<double>(classes - 1)) {
-        rest = 0;
-        for (int64_t c = 0; c < classes; ++c) {
-          if (c != arg) rest += std::exp(static_cast<double>(row[c]) - static_cast<double>(max_v));
-        }
-      }
-    }
+    const double rest = (arg < 0 ? -1.0 : 0.0) + row_exp_sum(row, classes, shift_t, arg);
     shift = static_cast<double>(shift_t);
     log_sum = std::log1p(rest);
     if (lp) {
@@ -261,7 +192,7 @@ void sce_typed(const Tensor& scores, const Tensor& labels, const Tensor* weight,
     }
     for (int64_t c = 0; c < classes; ++c) {
       for (int64_t j = 0; j < inner; ++j) {
-        const double e = std::exp(static_cast<double>(row[c * inner + j]) - shift[j]);
+        const double e = exp_shifted(row[c * inner + j], shift[j]);
         log_sum[j] += c == arg[j] ? 0.0 : e;
       }
     }

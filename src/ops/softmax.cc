@@ -7,30 +7,26 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
 #include <type_traits>
 
 #include "ops/registry.h"
+#include "ops/exp_sum.h"
 
 namespace onnx_mini {
 namespace {
 
 // Softmax over n elements spaced `stride` apart.
 //
-// Arithmetic is in double for float data: x - max is then exact for float
-// inputs, so exp() sees the true shifted logit (in float, x - max of two
-// logits near 1e4 loses ~4 digits before exp), and the sum keeps its digits
-// for 32000 classes. Double data stays in double (relative error up to
-// |x - max| * 2^-53, a few ULP for realistic logits). Entries equal to -inf
-// give 0 (log: -inf); a row that is all -inf gives NaN (0/0), as ORT and
-// PyTorch do; NaN or +inf anywhere in the row makes the row NaN.
-//
-// The sum is 1 (the maximum's own term) + rest, and log(sum) is computed as
-// log1p(rest): the log-probability of a dominant class is then -rest with full
-// relative precision instead of a multiple of 2^-53.
-template <typename T, bool kLog>
-void softmax_strided(const T* x, T* y, int64_t n, int64_t stride) {
-  using W = std::conditional_t<std::is_same_v<T, float>, double, T>;
+// Entries equal to -inf give 0 (log: -inf); a row that is all -inf gives NaN
+// (0/0), as ORT and PyTorch do; NaN or +inf anywhere in the row makes the row
+// NaN. The sum is 1 (the maximum's own term) + rest, and log(sum) is computed
+// as log1p(rest): the log-probability of a dominant class is then -rest with
+// full relative precision instead of a multiple of 2^-53.
+
+// The first maximum's position, or -1 when there is no maximum above -inf
+// (all -inf or NaN).
+template <typename T>
+int64_t first_max(const T* x, int64_t n, int64_t stride) {
   T max_v = -std::numeric_limits<T>::infinity();
   int64_t arg = -1;
   for (int64_t i = 0; i < n; ++i) {
@@ -39,21 +35,74 @@ void softmax_strided(const T* x, T* y, int64_t n, int64_t stride) {
       arg = i;
     }
   }
-  if (std::isinf(max_v) && max_v < 0) max_v = 0;  // all -inf: exps are 0, sum 0 -> NaN
-  const W shift = static_cast<W>(max_v);
-  W rest = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    W e = std::exp(static_cast<W>(x[i * stride]) - shift);
-    if constexpr (!kLog) y[i * stride] = static_cast<T>(e);
-    if (i != arg) rest += e;
-  }
-  if (arg < 0) rest -= 1;  // no finite maximum: nothing was left out of the sum
+  return arg;
+}
+
+// What the sum of the non-maximal terms starts from. No maximum above -inf:
+// shift 0 and nothing is left out of the sum, so it starts at -1 and an all
+// -inf row gives 0/0, a NaN row NaN. A +inf maximum: NaN, so the whole row is
+// NaN (inf - inf has no value) rather than 0 or -inf beside a NaN.
+template <typename W>
+W sum_start(W shift, int64_t arg) {
+  if (arg < 0) return W(-1);
+  return shift == std::numeric_limits<W>::infinity() ? std::numeric_limits<W>::quiet_NaN() : W(0);
+}
+
+// Float rows, every output faithfully rounded (tests/ops/softmax_sweep_test.cc):
+// all arithmetic is in double (ops/exp_sum.h: exact x - max, each exp within
+// 2^-45, the sum within ~2^-43 for realistic rows) and each output is rounded
+// to float once. In float, x - max of two logits near 1e4 would lose ~4
+// digits before exp. Softmax divides each term by the sum once: storing the
+// terms in the float output first and scaling them there would round twice
+// (up to 1.3 ULP). Rows of up to kExpSumChunk elements keep their terms on
+// the stack and compute each exp once; longer rows compute them again for the
+// output.
+template <bool kLog>
+void softmax_strided_float(const float* x, float* y, int64_t n, int64_t stride) {
+  const int64_t arg = first_max(x, n, stride);
+  const double shift = arg < 0 ? 0.0 : static_cast<double>(x[arg * stride]);
+  const double start = sum_start(shift, arg);
   if constexpr (kLog) {
-    const W log_sum = std::log1p(rest);
-    for (int64_t i = 0; i < n; ++i) y[i * stride] = static_cast<T>(static_cast<W>(x[i * stride]) - shift - log_sum);
+    const double log_sum = std::log1p(start + sum_exp_shifted(x, stride, n, shift, arg));
+    for (int64_t i = 0; i < n; ++i) {
+      y[i * stride] = static_cast<float>((static_cast<double>(x[i * stride]) - shift) - log_sum);
+    }
   } else {
-    const W inv = W(1) / (W(1) + rest);
-    for (int64_t i = 0; i < n; ++i) y[i * stride] = static_cast<T>(static_cast<W>(y[i * stride]) * inv);
+    double terms[kExpSumChunk];
+    const bool one_chunk = n <= kExpSumChunk;
+    const double rest = start + (one_chunk ? exp_terms(x, stride, n, shift, arg, terms)
+                                           : sum_exp_shifted(x, stride, n, shift, arg));
+    const double inv = 1.0 / (1.0 + rest);
+    for (int64_t first = 0; first < n; first += kExpSumChunk) {
+      const int64_t len = std::min(kExpSumChunk, n - first);
+      if (!one_chunk) exp_terms(x + first * stride, stride, len, shift, -1, terms);
+      for (int64_t k = 0; k < len; ++k) y[(first + k) * stride] = static_cast<float>(terms[k] * inv);
+    }
+  }
+}
+
+// Double rows: double arithmetic, relative error up to |x - max| * 2^-53, a
+// few ULP for realistic logits.
+template <typename T, bool kLog>
+void softmax_strided(const T* x, T* y, int64_t n, int64_t stride) {
+  if constexpr (std::is_same_v<T, float>) {
+    softmax_strided_float<kLog>(x, y, n, stride);
+  } else {
+    const int64_t arg = first_max(x, n, stride);
+    const T shift = arg < 0 ? T(0) : x[arg * stride];
+    T rest = sum_start(shift, arg);
+    for (int64_t i = 0; i < n; ++i) {
+      const T e = std::exp(x[i * stride] - shift);
+      if constexpr (!kLog) y[i * stride] = e;
+      if (i != arg) rest += e;
+    }
+    if constexpr (kLog) {
+      const T log_sum = std::log1p(rest);
+      for (int64_t i = 0; i < n; ++i) y[i * stride] = x[i * stride] - shift - log_sum;
+    } else {
+      const T inv = T(1) / (T(1) + rest);
+      for (int64_t i = 0; i < n; ++i) y[i * stride] *= inv;
+    }
   }
 }
 

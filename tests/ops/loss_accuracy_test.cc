@@ -1,22 +1,17 @@
-// Accuracy sweep of the loss kernels on the grid (±1e-30, ±1, ±20,
-// ±100, ±1e4, ±FLT_MAX, ±Inf, NaN, denormals, ... from sweep_grid) and seeded
-// random rows, against a long-double reference: every ordered pair of edge
-// values as a 2-class row (each label), plus random rows of 5 and 37 classes;
-// reductions none / sum / mean, with and without class weights, as [N, C] and
-// as [N, C, 1] (the two code paths). No NaN or Inf where the
-// exact (correctly rounded) result is finite, and the worst ULP stays within
-// the stated bound.
+// Accuracy of the loss kernels on the edge-case grid (±1e-30, ±1, ±20, ±100,
+// ±1e4, ±FLT_MAX, ±Inf, NaN, denormals, ... from sweep_grid) and seeded random
+// rows, against a long-double reference (tests/testutil/loss_reference.h):
+// every ordered pair of edge values as a 2-class row (each label), plus random
+// rows of 5 and 37 classes; reductions none / sum / mean, with and without
+// class weights, as [N, C] and as [N, C, 1] (the two code paths). Every float
+// output must be faithfully rounded, with no NaN or Inf where the exact
+// (correctly rounded) result is finite; the dense sweep over millions of rows
+// is loss_sweep_test.cc.
 //
-// Measured worst case (GCC 12 + glibc 2.36, x86-64), float, in ULP:
-//   SoftmaxCrossEntropyLoss   none 1.33  sum 1.01  mean 0.76
-//   NegativeLogLikelihoodLoss none 0.50  sum 0.50  mean 0.50
-// (the test prints the current numbers). NLL forms each term and the reductions
-// in double and rounds once (0.5 is that rounding). SoftmaxCrossEntropyLoss's
-// 2-D path sums float exps of x - max (each ~2 ULP of itself) in double; the
-// bound of 2 ULP leaves room for another libm's exp/log1p. This sweep found two
-// defects of that path, both fixed in ops/loss.cc: the float rounding of x - max
-// cost up to |x - max| * 2^-24 relative (25 ULP on a confident correct row), and
-// terms below e^-87 flushed to 0 made a loss of 1.5e-38 come out as 0.
+// Bound: 0.5 + 2^-16 ULP. Both kernels form each term in double (NLL's w * x
+// exactly, SoftmaxCrossEntropyLoss's with exps within 2^-45, see ops/loss.cc),
+// sum the terms with Neumaier's compensation and round once to float. The
+// test prints the measured worst case.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -27,6 +22,7 @@
 
 #include "tests/testutil/accuracy.h"
 #include "tests/testutil/kernel_runner.h"
+#include "tests/testutil/loss_reference.h"
 
 namespace onnx_mini::testing {
 namespace {
@@ -71,24 +67,6 @@ Rows random_rows(int64_t classes) {
   return r;
 }
 
-// -log_softmax(row)[label] in long double: (max - x[label]) + log1p(sum of the
-// other exps), so a dominant correct class keeps its tiny loss. Infinite
-// maxima take their limit (loss +inf, or NaN for inf - inf); NaN propagates.
-LD ref_softmax_ce(const float* row, int64_t classes, int64_t label) {
-  int64_t arg = 0;
-  for (int64_t c = 0; c < classes; ++c) {
-    if (std::isnan(row[c])) return NAN;
-    if (row[c] > row[arg]) arg = c;
-  }
-  const LD m = row[arg], xl = row[label];
-  if (std::isinf(m)) return m - xl;  // +inf - finite = inf; inf - inf and -inf - -inf = NaN
-  LD rest = 0;
-  for (int64_t c = 0; c < classes; ++c) rest += c == arg ? 0 : std::exp(static_cast<LD>(row[c]) - m);
-  return (m - xl) + std::log1p(rest);
-}
-
-LD ref_nll(const float* row, int64_t, int64_t label) { return -static_cast<LD>(row[label]); }
-
 struct Worst {
   double ulp = 0;
   std::string where;
@@ -109,16 +87,22 @@ void check_group(const std::string& op, const Rows& rows, int64_t first, int64_t
   a.set("reduction", string_attr(reduction));
   auto out = run_kernel(op, 13, a, {&x, &labels, weights ? &w : nullptr});
   ASSERT_TRUE(out.is_ok()) << out.status().message();
-  auto ref_of = op == "SoftmaxCrossEntropyLoss" ? ref_softmax_ce : ref_nll;
+  const bool nll = op == "NegativeLogLikelihoodLoss";
+  auto ref_of = nll ? ref_nll : ref_softmax_ce;
   std::vector<LD> per(static_cast<size_t>(n));
+  // NLL's terms w * x are exact doubles and may cancel: summed exactly.
+  // SoftmaxCrossEntropyLoss's are >= 0 (positive weights): no cancellation.
+  std::vector<double> exact_terms;
   LD total = 0, wsum = 0;
   for (int64_t i = 0; i < n; ++i) {
     const int64_t l = labels.data<int64_t>()[i];
     const LD wi = weights ? static_cast<LD>((*weights)[static_cast<size_t>(l)]) : 1;
     per[static_cast<size_t>(i)] = ref_of(x.data<float>() + i * c, c, l) * wi;
+    exact_terms.push_back(static_cast<double>(per[static_cast<size_t>(i)]));
     total += per[static_cast<size_t>(i)];
     wsum += wi;
   }
+  if (nll) total = exact_sum(exact_terms);
   const std::string red = reduction;
   std::vector<LD> want = red == "none" ? per : std::vector<LD>{red == "sum" ? total : total / wsum};
   const Tensor& got = (*out)[0];
@@ -132,6 +116,8 @@ void check_group(const std::string& op, const Rows& rows, int64_t first, int64_t
     where += "]";
     ASSERT_FALSE(std::isinf(e)) << op << " " << red << ": got " << g << ", exact " << static_cast<double>(want[i]) << " at "
                                 << where;
+    ASSERT_TRUE(faithfully_rounded(g, want[i])) << op << " " << red << ": got " << g << ", exact "
+                                                << static_cast<double>(want[i]) << " at " << where;
     if (e > worst.ulp) worst = {e, where};
   }
 }
@@ -160,14 +146,54 @@ void sweep(const std::string& op) {
         }
       }
     }
-    std::printf("[ accuracy ] %-26s %-4s float worst %.3f ULP at %s\n", op.c_str(), reduction, worst.ulp,
+    std::printf("[ accuracy ] %-26s %-4s float worst %.8f ULP at %s\n", op.c_str(), reduction, worst.ulp,
                 worst.where.c_str());
     // Terms and sums in double, one rounding to float (see the header).
-    EXPECT_LE(worst.ulp, 2.0) << op << " " << reduction << " worst at " << worst.where;
+    EXPECT_LE(worst.ulp, 0.5 + 1.0 / 65536) << op << " " << reduction << " worst at " << worst.where;
   }
 }
 
 TEST(LossAccuracy, SoftmaxCrossEntropyWithinStatedUlp) { sweep("SoftmaxCrossEntropyLoss"); }
+
+// Four one-class rows whose terms 1e30, 1, -1e30, 2.5 sum to 3.5: a double,
+// pairwise or Kahan sum gives 2.5 (the 1 is lost next to 1e30).
+TEST(LossAccuracy, NegativeLogLikelihoodSumKeepsTermsThatCancel) {
+  Tensor x = make_tensor<float>({4, 1}, {-1e30f, -1.0f, 1e30f, -2.5f});
+  Tensor labels = make_tensor<int64_t>({4}, {0, 0, 0, 0});
+  for (const auto& [reduction, want] : {std::pair{"sum", 3.5f}, std::pair{"mean", 0.875f}}) {
+    Attributes a;
+    a.set("reduction", string_attr(reduction));
+    auto out = run_kernel("NegativeLogLikelihoodLoss", 13, a, {&x, &labels});
+    ASSERT_TRUE(out.is_ok()) << out.status().message();
+    EXPECT_EQ((*out)[0].data<float>()[0], want) << reduction;
+  }
+}
+
+// The row where an independent sweep measured 1.52 ULP on the [N, C] path
+// (float exps summed, each ~2 ULP of itself): the correct class leads by
+// 65.78, so the loss is log1p(15 e^-65.78) ~ 4e-28 and every term's error
+// shows. The same row through LogSoftmax -> NLL (what the fusion replaces)
+// must be as good: the fused kernel once did worse (1.05 vs 0.5 ULP).
+TEST(LossAccuracy, ConfidentRowFusedAndUnfusedFaithful) {
+  std::vector<float> row(16, -723.5246f);
+  row[0] = -657.74f;
+  const long double want = ref_softmax_ce(row.data(), 16, 0);
+  Tensor x = make_tensor<float>({1, 16}, row);
+  Tensor labels = make_tensor<int64_t>({1}, {0});
+  Attributes none;
+  none.set("reduction", string_attr("none"));
+  auto fused = run_kernel("SoftmaxCrossEntropyLoss", 13, none, {&x, &labels});
+  ASSERT_TRUE(fused.is_ok()) << fused.status().message();
+  auto log_prob = run_kernel("LogSoftmax", 13, Attributes{}, {&x});
+  ASSERT_TRUE(log_prob.is_ok()) << log_prob.status().message();
+  auto unfused = run_kernel("NegativeLogLikelihoodLoss", 13, none, {&(*log_prob)[0], &labels});
+  ASSERT_TRUE(unfused.is_ok()) << unfused.status().message();
+  for (const auto& [name, got] : {std::pair{"fused", (*fused)[0].data<float>()[0]},
+                                  std::pair{"unfused", (*unfused)[0].data<float>()[0]}}) {
+    EXPECT_TRUE(faithfully_rounded(got, want)) << name << ": " << got << " vs " << static_cast<double>(want) << " ("
+                                               << ulp_error<float>(got, want) << " ULP)";
+  }
+}
 
 TEST(LossAccuracy, NegativeLogLikelihoodWithinStatedUlp) { sweep("NegativeLogLikelihoodLoss"); }
 

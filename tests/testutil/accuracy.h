@@ -1,5 +1,5 @@
-// Helpers of the accuracy sweep: the input grid and ULP distance to a
-// long-double reference.
+// Helpers of the accuracy sweeps: the input grid, ULP distance to a
+// long-double reference, and the faithful / correct rounding predicates.
 #pragma once
 
 #include <cfloat>
@@ -49,6 +49,31 @@ double ulp_error(T got, long double ref) {
   long double spacing = min_spacing;
   if (ref != 0) spacing = std::max(min_spacing, std::ldexp(1.0L, std::ilogb(ref) - (digits - 1)));
   return static_cast<double>(std::fabs(static_cast<long double>(got) - ref) / spacing);
+}
+
+// Faithful rounding, the promise of the float paths: `got` is one of the two
+// floats bracketing the exact value `ref` (the nearest one or its neighbour on
+// the other side of ref), so its error is below 1 ULP. Stricter than
+// ulp_error < 1 at a power of two: for ref just above 2^k, the float below 2^k
+// is within 1 ULP of ref's binade but does not bracket it. Past the largest
+// float the bracket is (max, inf). NaN must give NaN.
+template <typename T>
+bool faithfully_rounded(T got, long double ref) {
+  if (std::isnan(ref) || std::isnan(got)) return std::isnan(ref) && std::isnan(got);
+  if (std::isinf(ref)) return static_cast<long double>(got) == ref;
+  const T nearest = static_cast<T>(ref);
+  const long double at = nearest;
+  T other = nearest;
+  if (at < ref) other = std::nextafter(nearest, std::numeric_limits<T>::infinity());
+  if (at > ref) other = std::nextafter(nearest, -std::numeric_limits<T>::infinity());
+  return got == nearest || got == other;
+}
+
+// The float nearest to `ref` (ties to even), or NaN for NaN.
+template <typename T>
+bool correctly_rounded(T got, long double ref) {
+  if (std::isnan(ref) || std::isnan(got)) return std::isnan(ref) && std::isnan(got);
+  return got == static_cast<T>(ref);
 }
 
 }  // namespace onnx_mini::testing
