@@ -45,7 +45,7 @@ api::ElementType element_type_of(const py::dtype& dt, const std::string& input) 
     if (py::dtype(name).attr("__eq__")(dt).cast<bool>()) return type;
   }
   throw ApiError{{api::ErrorCode::kBadInput,
-                  "input '" + input + "': numpy dtype " + std::string(py::str(dt)) + " has no ONNX element type here"}};
+                  "input '" + input + "': numpy dtype " + py::str(static_cast<const py::handle&>(dt)).cast<std::string>() + " has no ONNX element type here"}};
 }
 
 py::dtype numpy_dtype(api::ElementType type, const std::string& output) {
