@@ -412,6 +412,38 @@ def make_gelu_models():
 
 
 # ----------------------------------------------------------------------------
+# Recurrent classifiers: nn.LSTM / nn.GRU (batch_first, bidirectional, two
+# layers) over the sequence, then a Linear on the last time step's output.
+
+
+class RecurrentClassifier(nn.Module):
+    def __init__(self, cell):
+        super().__init__()
+        self.rnn = cell(input_size=6, hidden_size=8, num_layers=2, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1, :])
+
+
+def make_recurrent_classifiers():
+    for cell, rel in ((nn.LSTM, "lstm_classifier"), (nn.GRU, "gru_classifier")):
+        torch.manual_seed(0)
+        module = RecurrentClassifier(cell).eval()
+        rng = np.random.default_rng(1)
+        # (batch, seq): one row one step, a batch of several, a longer sequence.
+        xs = [rng.standard_normal(shape, dtype=np.float32) for shape in ((1, 1, 6), (4, 5, 6), (3, 12, 6))]
+        with torch.no_grad():
+            datasets = [([x], [t2n(module(torch.from_numpy(x)))]) for x in xs]
+        model = export(module, (torch.from_numpy(xs[1]),), ["x"], ["logits"], opset=14,
+                       dynamic_axes={"x": {0: "batch", 1: "seq"}, "logits": {0: "batch"}},
+                       doc=f"{rel}: nn.{cell.__name__}(6, 8, num_layers=2, batch_first, bidirectional) "
+                           "+ Linear(16, 3) on the last step")
+        write_folder(rel, model, datasets)
+
+
+# ----------------------------------------------------------------------------
 # --probe: what torch 1.13 exports for each loss, opsets 12-17
 
 
@@ -523,7 +555,76 @@ def _ufunc(fn):
     return op
 
 
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _recurrent(step, gates):
+    """RNN/GRU/LSTM as torch exports them: layout 0, default activations, no
+    sequence_lens; each direction a plain loop over time in float64."""
+    def op(a, x, w, r, b=None, lens=None, h0=None, c0=None):
+        assert lens is None and a.get("layout", 0) == 0 and "activations" not in a and "clip" not in a
+        seq, batch, _ = x.shape
+        dirs, hidden = w.shape[0], r.shape[2]
+        b = np.zeros((dirs, 2 * gates * hidden)) if b is None else b.astype(np.float64)
+        y = np.zeros((seq, dirs, batch, hidden))
+        yh, yc = np.zeros((dirs, batch, hidden)), np.zeros((dirs, batch, hidden))
+        for d in range(dirs):
+            h = np.zeros((batch, hidden)) if h0 is None else h0[d].astype(np.float64)
+            c = np.zeros((batch, hidden)) if c0 is None else c0[d].astype(np.float64)
+            steps = range(seq - 1, -1, -1) if d == 1 or a.get("direction", b"forward") == b"reverse" else range(seq)
+            for t in steps:
+                h, c = step(a, x[t].astype(np.float64), w[d].astype(np.float64), r[d].astype(np.float64),
+                            b[d][:gates * hidden], b[d][gates * hidden:], h, c)
+                y[t, d] = h
+            yh[d], yc[d] = h, c
+        return tuple(v.astype(np.float32) for v in (y, yh, yc))
+    return op
+
+
+def _lstm_step(a, x, w, r, wb, rb, h, c):
+    i, o, f, g = np.split(x @ w.T + h @ r.T + wb + rb, 4, axis=1)
+    c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+    return _sigmoid(o) * np.tanh(c), c
+
+
+def _gru_step(a, x, w, r, wb, rb, h, c):
+    hidden = h.shape[1]
+    xw, hr = x @ w.T + wb, h @ r.T + rb
+    z = _sigmoid(xw[:, :hidden] + hr[:, :hidden])
+    rs = _sigmoid(xw[:, hidden:2 * hidden] + hr[:, hidden:2 * hidden])
+    if a.get("linear_before_reset", 0):
+        cand = np.tanh(xw[:, 2 * hidden:] + rs * hr[:, 2 * hidden:])
+    else:
+        cand = np.tanh(xw[:, 2 * hidden:] + (rs * h) @ r[2 * hidden:].T + rb[2 * hidden:])
+    return (1 - z) * cand + z * h, c
+
+
+def _slice(a, x, starts, ends, axes=None, steps=None):
+    axes = range(len(starts)) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    index = [slice(None)] * x.ndim
+    for s, e, ax, st in zip(starts, ends, axes, steps):
+        index[ax] = slice(int(s), int(max(min(e, 2**62), -2**62)), int(st))
+    return (x[tuple(index)],)
+
+
+def _reshape(a, x, shape):
+    shape = [x.shape[k] if v == 0 else v for k, v in enumerate(shape)]
+    return (x.reshape(shape),)
+
+
 OPS = {
+    "LSTM": _recurrent(_lstm_step, 4),
+    "GRU": _recurrent(_gru_step, 3),
+    "Shape": lambda a, x: (np.array(x.shape, dtype=np.int64),),
+    "Gather": lambda a, x, i: (np.take(x, i, axis=a.get("axis", 0)),),
+    "Unsqueeze": lambda a, x, axes: (np.expand_dims(x, tuple(int(v) for v in axes)),),
+    "Concat": lambda a, *xs: (np.concatenate(xs, axis=a["axis"]),),
+    "ConstantOfShape": lambda a, s: (np.full(tuple(s), numpy_helper.to_array(a["value"])[0]),),
+    "Transpose": lambda a, x: (np.transpose(x, a.get("perm")),),
+    "Slice": _slice,
+    "Reshape": _reshape,
     "Gemm": _gemm,
     "Relu": _ufunc(lambda x: np.maximum(x, 0).astype(x.dtype)),
     "Softmax": lambda a, x: (np.exp(_log_softmax(x, a.get("axis", -1))),),
@@ -561,6 +662,7 @@ def main():
     make_cross_entropy_losses()
     make_large_logit_models()
     make_gelu_models()
+    make_recurrent_classifiers()
     return 0
 
 

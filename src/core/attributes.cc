@@ -1,5 +1,7 @@
 #include "core/attributes.h"
 
+#include "core/printable.h"
+
 namespace onnx_mini {
 
 const char* attribute_kind_name(Attribute::Kind k) {
@@ -26,7 +28,7 @@ Result<const Attribute*> Attributes::typed(const std::string& name, Attribute::K
   const Attribute* a = find(name);
   if (!a) return static_cast<const Attribute*>(nullptr);
   if (a->kind != kind) {
-    return invalid_model("attribute '" + name + "' must be of type " + attribute_kind_name(kind) + ", got " +
+    return invalid_model("attribute " + quote(name) + " must be of type " + attribute_kind_name(kind) + ", got " +
                          attribute_kind_name(a->kind));
   }
   return a;
@@ -58,17 +60,17 @@ Result<std::vector<float>> Attributes::get_floats(const std::string& name, std::
 }
 
 Result<int64_t> Attributes::require_int(const std::string& name) const {
-  if (!has(name)) return invalid_model("missing required attribute '" + name + "'");
+  if (!has(name)) return invalid_model("missing required attribute " + quote(name));
   return get_int(name, 0);
 }
 
 Result<std::vector<int64_t>> Attributes::require_ints(const std::string& name) const {
-  if (!has(name)) return invalid_model("missing required attribute '" + name + "'");
+  if (!has(name)) return invalid_model("missing required attribute " + quote(name));
   return get_ints(name);
 }
 
 Result<Tensor> Attributes::require_tensor(const std::string& name) const {
-  if (!has(name)) return invalid_model("missing required attribute '" + name + "'");
+  if (!has(name)) return invalid_model("missing required attribute " + quote(name));
   OM_ASSIGN_OR_RETURN(const Attribute* a, typed(name, Attribute::Kind::kTensor));
   return a->t;
 }

@@ -27,12 +27,33 @@ enum class DataType : int32_t {
   kComplex64 = 14,
   kComplex128 = 15,
   kBFloat16 = 16,
+  // Known to ONNX (opsets 19-23), never held by an onnx-mini tensor: named so
+  // that a model using them is refused as unsupported, with the type's name.
+  kFloat8E4M3FN = 17,
+  kFloat8E4M3FNUZ = 18,
+  kFloat8E5M2 = 19,
+  kFloat8E5M2FNUZ = 20,
+  kUInt4 = 21,
+  kInt4 = 22,
+  kFloat4E2M1 = 23,
 };
 
 // Element size in bytes; 0 for types without a fixed-size numeric layout (string, undefined).
 size_t dtype_size(DataType t);
-// Numeric types plus bool: the ones tensors in onnx-mini can hold.
+// Numeric types plus bool: the ones tensors in onnx-mini can hold, so the ones
+// the loader accepts. Code that handles "every dtype" (onnx-run --check's
+// comparison, printing) is tested against this list.
+inline constexpr DataType kSupportedDtypes[] = {
+    DataType::kFloat,  DataType::kDouble, DataType::kFloat16, DataType::kBFloat16, DataType::kInt64,
+    DataType::kInt32,  DataType::kInt16,  DataType::kInt8,    DataType::kUInt8,    DataType::kUInt16,
+    DataType::kUInt32, DataType::kUInt64, DataType::kBool,
+};
 bool dtype_is_supported(DataType t);
+// "dtype X is not supported", with the reason for the types ONNX defines but
+// onnx-mini deliberately leaves out (string, complex, float8, float4, int4, uint4).
+std::string unsupported_dtype_message(DataType t);
+// float16 and bfloat16: held as their 16-bit patterns, computed in float32.
+bool dtype_is_half(DataType t);
 bool dtype_is_float(DataType t);  // float16, bfloat16, float, double
 bool dtype_is_integer(DataType t);
 std::string dtype_name(DataType t);  // "float", "int64", ... (ONNX spelling)

@@ -55,6 +55,21 @@ std::optional<int64_t> checked_num_elements(std::span<const int64_t> dims) {
   return zero ? 0 : nonzero;
 }
 
+Status check_runtime_shape(std::span<const int64_t> dims) {
+  if (checked_num_elements(dims)) return Status::ok();
+  const Shape shape(dims.begin(), dims.end());
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] < 0) {
+      return bad_input("shape " + shape_to_string(shape) + ": dim " + std::to_string(shape[i]) + " at index " +
+                       std::to_string(i) + " is negative");
+    }
+  }
+  const bool zero_size = std::find(shape.begin(), shape.end(), 0) != shape.end();
+  return resource_limit("shape " + shape_to_string(shape) + " has too many elements" +
+                        (zero_size ? " in its non-zero dims" : "") +
+                        ": above the limit of 2^40 elements per tensor (a fixed limit; 4 TiB of float)");
+}
+
 int64_t num_elements(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;

@@ -27,6 +27,14 @@ Result<int64_t> checked_num_elements(const Shape& shape);
 // Same without building a Shape (the executor's per-run path): nullopt where the
 // Shape version would return an error.
 std::optional<int64_t> checked_num_elements(std::span<const int64_t> dims);
+// A shape computed at run time from fed data (an Expand target, a broadcast,
+// a OneHot depth, a Concat's sum...), before anything is allocated: a negative
+// dim is bad input (exit 5, the value is wrong in itself); more elements than
+// checked_num_elements allows is a resource limit (exit 6) whose message names
+// the limit. The same rule as checked_num_elements: an error exactly when it
+// would return one. Errors from a model's own constants stay kInvalidModel.
+Status check_runtime_shape(std::span<const int64_t> dims);
+
 // Product of dims for shapes already validated (tensors in memory).
 int64_t num_elements(const Shape& shape);
 

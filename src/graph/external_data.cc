@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/printable.h"
+
 namespace onnx_mini {
 namespace {
 
@@ -59,7 +61,7 @@ Result<int64_t> parse_non_negative(const std::string& key, const std::string& va
     if (used != value.size() || x < 0) throw std::invalid_argument(value);
     return static_cast<int64_t>(x);
   } catch (...) {
-    return refuse(src, "external data " + key + " '" + value + "' is not a non-negative integer");
+    return refuse(src, "external data " + printable(key) + " " + quote(value) + " is not a non-negative integer");
   }
 }
 
@@ -81,7 +83,7 @@ Result<ExternalRef> parse_external_ref(const onnx::TensorProto& proto, const Ten
 Status check_location(const std::string& loc, const TensorSource& src) {
   if (loc.empty()) return refuse(src, "external data has no location");
   if (loc[0] == '/') {
-    return refuse(src, "external data location '" + loc + "' is an absolute path; only paths inside the model's folder are allowed");
+    return refuse(src, "external data location " + quote(loc) + " is an absolute path; only paths inside the model's folder are allowed");
   }
   if (loc.find('\0') != std::string::npos) return refuse(src, "external data location contains NUL");
   size_t start = 0;
@@ -89,7 +91,7 @@ Status check_location(const std::string& loc, const TensorSource& src) {
     size_t end = loc.find('/', start);
     if (end == std::string::npos) end = loc.size();
     if (loc.compare(start, end - start, "..") == 0) {
-      return refuse(src, "external data location '" + loc + "' contains '..'; only paths inside the model's folder are allowed");
+      return refuse(src, "external data location " + quote(loc) + " contains '..'; only paths inside the model's folder are allowed");
     }
     start = end + 1;
   }
@@ -107,7 +109,7 @@ Result<Fd> open_inside_folder(const std::string& base_dir, const std::string& lo
     const std::string part = rest.substr(0, slash);
     const bool last = slash == std::string::npos;
     if (part.empty() || part == ".") {
-      if (last) return refuse(src, "external data location '" + location + "' names a folder");
+      if (last) return refuse(src, "external data location " + quote(location) + " names a folder");
       rest = rest.substr(slash + 1);
       continue;
     }
@@ -117,9 +119,9 @@ Result<Fd> open_inside_folder(const std::string& base_dir, const std::string& lo
     const int open_errno = errno;
     if (next.get() < 0) {
       if (open_errno == ELOOP || open_errno == ENOTDIR) {
-        return refuse(src, "external data location '" + location + "' goes through a symbolic link; links are refused");
+        return refuse(src, "external data location " + quote(location) + " goes through a symbolic link; links are refused");
       }
-      return refuse(src, "external data file '" + location + "' cannot be opened: " + std::strerror(open_errno));
+      return refuse(src, "external data file " + quote(location) + " cannot be opened: " + std::strerror(open_errno));
     }
     if (last) return next;
     dir = std::move(next);
@@ -132,10 +134,10 @@ Result<Fd> open_inside_folder(const std::string& base_dir, const std::string& lo
 Result<int64_t> external_file_size(const Fd& fd, const std::string& location, const TensorSource& src) {
   struct stat st;
   if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return refuse(src, "external data '" + location + "' is not a regular file");
+    return refuse(src, "external data " + quote(location) + " is not a regular file");
   }
   if (st.st_nlink > 1) {
-    return refuse(src, "external data '" + location + "' has hard links; refused (it may alias a file outside the model folder)");
+    return refuse(src, "external data " + quote(location) + " has hard links; refused (it may alias a file outside the model folder)");
   }
   return static_cast<int64_t>(st.st_size);
 }
@@ -149,7 +151,7 @@ Result<Tensor> map_range(const Fd& fd, const ExternalRef& ref, DataType dtype, c
   auto map = std::make_shared<Mapping>();
   map->len = static_cast<size_t>(ref.offset + ref.length - aligned);
   map->addr = mmap(nullptr, map->len, PROT_READ, MAP_PRIVATE, fd.get(), aligned);
-  if (map->addr == MAP_FAILED) return refuse(src, "cannot map external data '" + ref.location + "'");
+  if (map->addr == MAP_FAILED) return refuse(src, "cannot map external data " + quote(ref.location));
   char* data = static_cast<char*>(map->addr) + (ref.offset - aligned);
   if (reinterpret_cast<uintptr_t>(data) % dtype_size(dtype) != 0) {
     Tensor t = Tensor::allocate(dtype, shape);
@@ -166,7 +168,7 @@ Result<Tensor> load_external_data(const onnx::TensorProto& proto, DataType dtype
   OM_ASSIGN_OR_RETURN(ExternalRef ref, parse_external_ref(proto, src));
   OM_RETURN_IF_ERROR(check_location(ref.location, src));
   if (src.base_dir.empty()) {
-    return refuse(src, "external data ('" + ref.location + "') is not allowed here: a tensor file or a model read from memory must hold its own bytes");
+    return refuse(src, "external data (" + quote(ref.location) + ") is not allowed here: a tensor file or a model read from memory must hold its own bytes");
   }
   OM_ASSIGN_OR_RETURN(Fd fd, open_inside_folder(src.base_dir, ref.location, src));
   OM_ASSIGN_OR_RETURN(int64_t file_size, external_file_size(fd, ref.location, src));
@@ -178,7 +180,7 @@ Result<Tensor> load_external_data(const onnx::TensorProto& proto, DataType dtype
   auto end = checked_add(ref.offset, ref.length);
   if (!end || *end > file_size) {
     return refuse(src, "external data range offset " + std::to_string(ref.offset) + " + length " + std::to_string(ref.length) +
-                           " is past the end of '" + ref.location + "' (" + std::to_string(file_size) + " bytes)");
+                           " is past the end of " + quote(ref.location) + " (" + std::to_string(file_size) + " bytes)");
   }
   if (bytes == 0) return Tensor::allocate(dtype, shape);
   return map_range(fd, ref, dtype, shape, src);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <set>
 
+#include "core/printable.h"
+#include "graph/name_limits.h"
 #include "graph/onnx_loader.h"
 #include "graph/tensor_proto.h"
 
@@ -14,7 +16,8 @@ namespace {
 
 std::string normalize_domain(const std::string& d) { return d == "ai.onnx" ? "" : d; }
 
-std::string domain_label(const std::string& d) { return d.empty() ? "ai.onnx" : d; }
+// A domain for messages: escaped, it comes from the model.
+std::string domain_label(const std::string& d) { return d.empty() ? "ai.onnx" : printable(d); }
 
 // "1", "2 to 3"
 std::string count_range(int lo, int hi) {
@@ -47,7 +50,7 @@ Result<Attribute> convert_attribute(onnx::AttributeProto& a, const std::string& 
     case AP::STRINGS: out.kind = Attribute::Kind::kStrings; out.strings.assign(a.strings().begin(), a.strings().end()); break;
     case AP::TENSOR: {
       out.kind = Attribute::Kind::kTensor;
-      OM_ASSIGN_OR_RETURN(out.t, tensor_from_proto(*a.mutable_t(), TensorSource{base_dir, where + " attribute '" + a.name() + "'"}));
+      OM_ASSIGN_OR_RETURN(out.t, tensor_from_proto(*a.mutable_t(), TensorSource{base_dir, where + " attribute " + quote(a.name())}));
       break;
     }
     case AP::GRAPH: case AP::GRAPHS: out.kind = Attribute::Kind::kGraph; break;
@@ -75,8 +78,11 @@ Result<TensorInfo> convert_type(const onnx::TypeProto& type, const std::string& 
   }
   const auto& tt = type.tensor_type();
   info.dtype = dtype_from_onnx(tt.elem_type());
+  if (tt.elem_type() != 0 && info.dtype == DataType::kUndefined) {
+    return invalid_model(what + ": unknown elem_type " + std::to_string(tt.elem_type()));
+  }
   if (tt.elem_type() != 0 && !dtype_is_supported(info.dtype)) {
-    return unsupported(what + ": dtype " + dtype_name(dtype_from_onnx(tt.elem_type())) + " is not supported");
+    return unsupported(what + ": " + unsupported_dtype_message(info.dtype));
   }
   if (!tt.has_shape()) return info;
   info.has_shape = true;
@@ -103,6 +109,7 @@ class GraphFromModel {
 
   Result<Graph> build() {
     OM_RETURN_IF_ERROR(check_model_header());
+    OM_RETURN_IF_ERROR(check_name_lengths(model_));
     OM_RETURN_IF_ERROR(import_opsets());
     OM_RETURN_IF_ERROR(check_node_count());
     OM_RETURN_IF_ERROR(add_initializers());
@@ -164,9 +171,9 @@ class GraphFromModel {
     for (int i = 0; i < gp.initializer_size(); ++i) {
       onnx::TensorProto& init = *gp.mutable_initializer(i);
       if (init.name().empty()) return invalid_model("an initializer has no name");
-      if (g_.find_value(init.name()) != kNoId) return invalid_model("initializer '" + init.name() + "' is defined twice");
+      if (g_.find_value(init.name()) != kNoId) return invalid_model("initializer " + quote(init.name()) + " is defined twice");
       ValueId v = g_.add_value(init.name());
-      OM_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(init, TensorSource{base_dir_, "initializer '" + init.name() + "'", mapped_raw(i)}));
+      OM_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(init, TensorSource{base_dir_, "initializer " + quote(init.name()), mapped_raw(i)}));
       g_.value(v).info = TensorInfo::of(t.dtype(), t.shape());
       g_.value(v).initializer = std::move(t);
     }
@@ -179,14 +186,14 @@ class GraphFromModel {
     std::set<std::string> seen;
     for (const auto& in : graph_proto().input()) {
       if (in.name().empty()) return invalid_model("a graph input has no name");
-      if (!seen.insert(in.name()).second) return invalid_model("graph input '" + in.name() + "' is listed twice");
-      OM_ASSIGN_OR_RETURN(TensorInfo info, convert_type(in.type(), "graph input '" + in.name() + "'"));
+      if (!seen.insert(in.name()).second) return invalid_model("graph input " + quote(in.name()) + " is listed twice");
+      OM_ASSIGN_OR_RETURN(TensorInfo info, convert_type(in.type(), "graph input " + quote(in.name())));
       ValueId v = g_.find_value(in.name());
       if (v == kNoId) {
         v = g_.add_value(in.name());
         g_.value(v).info = info;
       } else if (info.dtype != DataType::kUndefined && info.dtype != g_.value(v).info.dtype) {
-        return invalid_model("graph input '" + in.name() + "' is declared " + dtype_name(info.dtype) +
+        return invalid_model("graph input " + quote(in.name()) + " is declared " + dtype_name(info.dtype) +
                              " but its initializer is " + dtype_name(g_.value(v).info.dtype));
       }
       g_.value(v).is_graph_input = true;
@@ -220,7 +227,7 @@ class GraphFromModel {
     if (existing != kNoId) {
       const Value& e = g_.value(existing);
       std::string other = e.producer != kNoId ? "another node" : e.initializer ? "an initializer" : "a graph input";
-      return invalid_model(n.describe() + ": output '" + out + "' is already produced by " + other);
+      return invalid_model(n.describe() + ": output " + quote(out) + " is already produced by " + other);
     }
     ValueId v = g_.add_value(out);
     g_.value(v).producer = producer;  // provisional; add_node rewires
@@ -232,7 +239,7 @@ class GraphFromModel {
     for (const auto& vi : graph_proto().value_info()) {
       ValueId v = g_.find_value(vi.name());
       if (v == kNoId || g_.value(v).producer == kNoId) continue;
-      OM_ASSIGN_OR_RETURN(g_.value(v).info, convert_type(vi.type(), "value_info '" + vi.name() + "'"));
+      OM_ASSIGN_OR_RETURN(g_.value(v).info, convert_type(vi.type(), "value_info " + quote(vi.name())));
     }
     return Status::ok();
   }
@@ -251,7 +258,7 @@ class GraphFromModel {
       const std::string why = resolve_definition(n);
       if (why.empty()) continue;
       ++unsupported_count;
-      unsupported_list += "\n  " + n.op_type + " (domain " + domain_label(n.domain) + ", opset " + std::to_string(n.opset) +
+      unsupported_list += "\n  " + printable(n.op_type) + " (domain " + domain_label(n.domain) + ", opset " + std::to_string(n.opset) +
                           ") in " + n.describe() + ": " + why;
     }
     if (unsupported_count == 0) return Status::ok();
@@ -265,7 +272,7 @@ class GraphFromModel {
         continue;
       }
       ValueId v = g_.find_value(in);
-      if (v == kNoId) return invalid_model(n.describe() + ": input '" + in + "' is not defined by any node, initializer or graph input");
+      if (v == kNoId) return invalid_model(n.describe() + ": input " + quote(in) + " is not defined by any node, initializer or graph input");
       n.inputs.push_back(v);
     }
     return Status::ok();
@@ -273,7 +280,7 @@ class GraphFromModel {
 
   Status convert_attributes(onnx::NodeProto& np, Node& n) const {
     for (auto& a : *np.mutable_attribute()) {
-      if (n.attrs.has(a.name())) return invalid_model(n.describe() + ": attribute '" + a.name() + "' is given twice");
+      if (n.attrs.has(a.name())) return invalid_model(n.describe() + ": attribute " + quote(a.name()) + " is given twice");
       OM_ASSIGN_OR_RETURN(Attribute attr, convert_attribute(a, base_dir_, n.describe()));
       n.attrs.set(a.name(), std::move(attr));
     }
@@ -289,7 +296,7 @@ class GraphFromModel {
       return "ai.onnx opset " + std::to_string(n.opset) + " is not supported (onnx-mini runs opsets " +
              std::to_string(kMinOnnxOpset) + " to " + std::to_string(kMaxOnnxOpset) + ")";
     }
-    if (!n.domain.empty() && n.domain != kOnnxMiniDomain) return "domain '" + n.domain + "' is not supported";
+    if (!n.domain.empty() && n.domain != kOnnxMiniDomain) return "domain " + quote(n.domain) + " is not supported";
     if (!registry_.knows(n.op_type, n.domain)) return "unknown op";
     n.def = registry_.find(n.op_type, n.domain, n.opset);
     if (!n.def) return "not defined at opset " + std::to_string(n.opset) + " (onnx-mini implements a later version)";
@@ -332,7 +339,7 @@ class GraphFromModel {
     const std::vector<std::string>& allowed = n.def->attributes;
     for (const auto& [name, a] : n.attrs.all()) {
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        return invalid_model(n.describe() + ": unknown attribute '" + name + "'");
+        return invalid_model(n.describe() + ": unknown attribute " + quote(name));
       }
       if (a.kind == Attribute::Kind::kGraph) return unsupported(n.describe() + ": subgraph attributes are not supported");
     }
@@ -344,9 +351,9 @@ class GraphFromModel {
     std::set<std::string> seen;
     for (const auto& out : graph_proto().output()) {
       ValueId v = g_.find_value(out.name());
-      if (v == kNoId) return invalid_model("graph output '" + out.name() + "' is never produced");
-      if (!seen.insert(out.name()).second) return invalid_model("graph output '" + out.name() + "' is listed twice");
-      OM_ASSIGN_OR_RETURN(TensorInfo declared, convert_type(out.type(), "graph output '" + out.name() + "'"));
+      if (v == kNoId) return invalid_model("graph output " + quote(out.name()) + " is never produced");
+      if (!seen.insert(out.name()).second) return invalid_model("graph output " + quote(out.name()) + " is listed twice");
+      OM_ASSIGN_OR_RETURN(TensorInfo declared, convert_type(out.type(), "graph output " + quote(out.name())));
       Value& val = g_.value(v);
       if (val.producer != kNoId && val.info.dtype == DataType::kUndefined) val.info = declared;
       val.is_graph_output = true;

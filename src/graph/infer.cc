@@ -1,4 +1,5 @@
 // Load-time dtype and shape inference over the IR.
+#include "core/printable.h"
 #include "graph/ir.h"
 #include "graph/node_info.h"
 #include "graph/type_constraints.h"
@@ -11,7 +12,7 @@ namespace {
 Status merge_info(const TensorInfo& inferred, TensorInfo& declared, const std::string& value_name) {
   if (declared.dtype != DataType::kUndefined && inferred.dtype != DataType::kUndefined &&
       declared.dtype != inferred.dtype) {
-    return invalid_model("output '" + value_name + "' is declared " + dtype_name(declared.dtype) +
+    return invalid_model("output " + quote(value_name) + " is declared " + dtype_name(declared.dtype) +
                          " but computes " + dtype_name(inferred.dtype));
   }
   TensorInfo merged = inferred;
@@ -21,14 +22,14 @@ Status merge_info(const TensorInfo& inferred, TensorInfo& declared, const std::s
       merged.has_shape = true;
       merged.dims = declared.dims;
     } else if (merged.dims.size() != declared.dims.size()) {
-      return invalid_model("output '" + value_name + "' is declared with shape " + declared.to_string() +
+      return invalid_model("output " + quote(value_name) + " is declared with shape " + declared.to_string() +
                            " but computes " + inferred.to_string());
     } else {
       for (size_t i = 0; i < merged.dims.size(); ++i) {
         Dim& m = merged.dims[i];
         const Dim& d = declared.dims[i];
         if (m.known() && d.known() && m.value != d.value) {
-          return invalid_model("output '" + value_name + "' is declared with shape " + declared.to_string() +
+          return invalid_model("output " + quote(value_name) + " is declared with shape " + declared.to_string() +
                                " but computes " + inferred.to_string());
         }
         if (!m.known() && (d.known() || m.param.empty())) m = d;
@@ -67,7 +68,7 @@ Status infer_shapes(Graph& g) {
       Value& v = g.value(n.outputs[i]);
       OM_RETURN_IF_ERROR(merge_info(outputs[i], v.info, v.name).with_context(n.describe() + ": "));
       // Checked before the next node's formulas multiply these dims.
-      OM_RETURN_IF_ERROR(check_known_dims(v.info).with_context(n.describe() + ": output '" + v.name + "': "));
+      OM_RETURN_IF_ERROR(check_known_dims(v.info).with_context(n.describe() + ": output " + quote(v.name) + ": "));
     }
   }
   return Status::ok();

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <deque>
 
+#include "core/printable.h"
+
 namespace onnx_mini {
 
 std::string Node::describe() const {
-  std::string who = name.empty() ? std::string("(unnamed)") : "'" + name + "'";
-  return "node " + who + " (" + (domain.empty() ? "" : domain + ".") + op_type + ")";
+  // Names, op types and domains come from the model: escaped (core/printable.h).
+  std::string who = name.empty() ? std::string("(unnamed)") : quote(name);
+  return "node " + who + " (" + (domain.empty() ? "" : printable(domain) + ".") + printable(op_type) + ")";
 }
 
 ValueId Graph::add_value(const std::string& name) {
@@ -144,26 +147,26 @@ Status verify_graph(const Graph& g) {
       if (in == kNoId) continue;
       const Value& v = g.value(in);
       if (v.producer == kNoId && !v.initializer && !v.is_graph_input) {
-        return internal_error(n.describe() + ": input '" + v.name + "' is not defined");
+        return internal_error(n.describe() + ": input " + quote(v.name) + " is not defined");
       }
       if (std::count(v.consumers.begin(), v.consumers.end(), static_cast<NodeId>(i)) !=
           std::count(n.inputs.begin(), n.inputs.end(), in)) {
-        return internal_error(n.describe() + ": consumer links of '" + v.name + "' are inconsistent");
+        return internal_error(n.describe() + ": consumer links of " + quote(v.name) + " are inconsistent");
       }
       if (v.producer != kNoId && g.node(v.producer).removed) {
-        return internal_error(n.describe() + ": input '" + v.name + "' comes from a removed node");
+        return internal_error(n.describe() + ": input " + quote(v.name) + " comes from a removed node");
       }
     }
     for (ValueId out : n.outputs) {
       if (out != kNoId && g.value(out).producer != static_cast<NodeId>(i)) {
-        return internal_error(n.describe() + ": output '" + g.value(out).name + "' has another producer");
+        return internal_error(n.describe() + ": output " + quote(g.value(out).name) + " has another producer");
       }
     }
   }
   for (ValueId out : g.outputs()) {
     const Value& v = g.value(out);
     if (v.producer == kNoId && !v.initializer && !v.is_graph_input) {
-      return internal_error("graph output '" + v.name + "' is not produced");
+      return internal_error("graph output " + quote(v.name) + " is not produced");
     }
   }
   auto order = g.topological_order();

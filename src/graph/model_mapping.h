@@ -27,6 +27,10 @@ struct MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
   ~MappedFile();
   void close_fd();  // after loading: tensors keep the mapping, not the descriptor
+  // Unmaps the pages parsing touched (they read back from the file when a
+  // tensor is used in place), so they do not add to the peak while the
+  // session packs its weights.
+  void drop_resident_pages() const;
 };
 
 // One initializer's raw_data left in the file: bytes [offset, offset + length).

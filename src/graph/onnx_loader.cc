@@ -1,9 +1,6 @@
 #include "graph/onnx_loader.h"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -11,6 +8,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/regular_file.h"
 #include "graph/model_mapping.h"
 
 namespace onnx_mini {
@@ -63,61 +61,19 @@ std::string parse_failure_hint(const MappedFile& file) {
   return ": its top-level fields are well-formed, so a nested message is corrupted or nested too deep, or a string is not valid UTF-8";
 }
 
-// The checks every file we read goes through: a regular file (directories, FIFOs
-// and devices are refused, and were opened with O_NONBLOCK so nothing blocked)
-// no larger than the limit.
-Status check_regular_file(int fd, const std::string& path, int64_t max_bytes, struct stat& st) {
-  if (fstat(fd, &st) != 0) return usage_error(path + ": cannot stat: " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) {
-    const char* kind = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket"
-                       : (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) ? "a device" : "a special file";
-    return usage_error(path + ": is " + kind + ", not a regular file");
-  }
-  if (st.st_size > max_bytes) {
-    return resource_limit(path + ": file is " + std::to_string(st.st_size) + " bytes, above the limit of " + std::to_string(max_bytes));
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
-Result<std::string> read_regular_file(const std::string& path, int64_t max_bytes) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer.
-  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return usage_error(path + ": cannot open: " + std::strerror(errno));
-  struct stat st;
-  Status checked = check_regular_file(fd, path, max_bytes, st);
-  if (!checked.is_ok()) {
-    close(fd);
-    return checked;
-  }
-  std::string bytes(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t r = read(fd, bytes.data() + done, bytes.size() - done);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    done += static_cast<size_t>(r);
-  }
-  close(fd);
-  bytes.resize(done);
-  return bytes;
-}
-
 // Opens and maps a regular file read-only (directories, FIFOs and devices refused
-// without blocking).
+// without blocking, by the reader every model file goes through).
 Result<std::shared_ptr<MappedFile>> map_regular_file(const std::string& path, int64_t max_bytes) {
+  OM_ASSIGN_OR_RETURN(OpenRegularFile opened, open_regular_file(path, max_bytes));
   auto file = std::make_shared<MappedFile>();
-  // O_NONBLOCK: opening a FIFO must not wait for a writer.
-  file->fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (file->fd < 0) return usage_error(path + ": cannot open: " + std::strerror(errno));
-  struct stat st;
-  OM_RETURN_IF_ERROR(check_regular_file(file->fd, path, max_bytes, st));
-  if (st.st_size == 0) return file;
-  void* addr = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, file->fd, 0);
+  file->fd = opened.fd.release();
+  if (opened.size == 0) return file;
+  void* addr = mmap(nullptr, static_cast<size_t>(opened.size), PROT_READ, MAP_PRIVATE, file->fd, 0);
   if (addr == MAP_FAILED) return usage_error(path + ": cannot map: " + std::strerror(errno));
   file->data = static_cast<const char*>(addr);
-  file->size = static_cast<size_t>(st.st_size);
+  file->size = static_cast<size_t>(opened.size);
   return file;
 }
 
@@ -143,6 +99,7 @@ Result<Graph> load_onnx_file(const std::string& path, const LoadOptions& options
   if (slash != std::string::npos) base_dir = slash == 0 ? "/" : path.substr(0, slash);
   auto graph = graph_from_model(model, base_dir, options, stripped ? &stripped->initializer_raw : nullptr);
   file->close_fd();
+  file->drop_resident_pages();
   if (!graph.is_ok()) return graph.status().with_context(path + ": ");
   graph->source_path = path;
   return graph;

@@ -1,9 +1,11 @@
 #include "graph/onnx_writer.h"
 
-#include <algorithm>
-#include <cstdio>
-#include <fstream>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 
+#include <algorithm>
+#include <cerrno>
+
+#include "core/atomic_file.h"
 #include "graph/tensor_proto.h"
 
 namespace onnx_mini {
@@ -110,21 +112,14 @@ void graph_to_model(const Graph& g, onnx::ModelProto& model) {
 Status save_onnx_file(const Graph& g, const std::string& path) {
   onnx::ModelProto model;
   graph_to_model(g, model);
-  // Write beside the target then rename, so a failed write leaves nothing half-written.
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return usage_error(path + ": cannot open for writing");
-    if (!model.SerializeToOstream(&f)) {
-      std::remove(tmp.c_str());
-      return usage_error(path + ": write failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return usage_error(path + ": cannot rename into place");
-  }
-  return Status::ok();
+  // All or nothing, never through a symbolic link, durable before it is reported
+  // written (core/atomic_file.h); streamed, so the model is not copied once more.
+  OM_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::create(path, {.durable = true}));
+  google::protobuf::io::FileOutputStream stream(file.fd());
+  const bool serialized = model.SerializeToZeroCopyStream(&stream);
+  if (!stream.Flush() || stream.GetErrno() != 0) return file.failed(stream.GetErrno() ? stream.GetErrno() : EIO);
+  if (!serialized) return internal_error(path + ": protobuf could not serialize the model (larger than 2 GiB?)");
+  return file.commit();
 }
 
 }  // namespace onnx_mini

@@ -126,7 +126,7 @@ Result<Tensor> tensor_from_proto(onnx::TensorProto& proto, const TensorSource& s
     return err(src, ErrorCode::kInvalidModel, "undefined or invalid data_type " + std::to_string(proto.data_type()));
   }
   if (!dtype_is_supported(dtype)) {
-    return err(src, ErrorCode::kUnsupported, "dtype " + dtype_name(dtype) + " is not supported");
+    return err(src, ErrorCode::kUnsupported, unsupported_dtype_message(dtype));
   }
   Shape shape(proto.dims().begin(), proto.dims().end());
   auto count = checked_num_elements(shape);

@@ -1,6 +1,9 @@
 #include "graph/type_constraints.h"
 
 #include <cstring>
+#include <map>
+
+#include "core/printable.h"
 
 namespace onnx_mini {
 namespace {
@@ -53,20 +56,24 @@ char param_of(const char* params, size_t i) {
 Status check_shared_input_types(const Graph& g, const Node& n) {
   const SharedTypeRule* rule = rule_for(n);
   if (!rule) return Status::ok();
-  for (size_t i = 0; i < n.inputs.size(); ++i) {
-    char p = param_of(rule->params, i);
-    if (p == '.' || n.inputs[i] == kNoId) continue;
+  // Each input is compared with the first typed input of its letter: linear in
+  // the inputs (a Concat may have 100,000), and the first mismatch found is the
+  // one an all-pairs scan would report first.
+  std::map<char, size_t> first_of_letter;
+  for (size_t j = 0; j < n.inputs.size(); ++j) {
+    const char p = param_of(rule->params, j);
+    if (p == '.' || n.inputs[j] == kNoId) continue;
+    const Value& b = g.value(n.inputs[j]);
+    if (b.info.dtype == DataType::kUndefined) continue;
+    const auto [it, first] = first_of_letter.emplace(p, j);
+    if (first) continue;
+    const size_t i = it->second;
     const Value& a = g.value(n.inputs[i]);
-    if (a.info.dtype == DataType::kUndefined) continue;
-    for (size_t j = i + 1; j < n.inputs.size(); ++j) {
-      if (param_of(rule->params, j) != p || n.inputs[j] == kNoId) continue;
-      const Value& b = g.value(n.inputs[j]);
-      if (b.info.dtype == DataType::kUndefined || b.info.dtype == a.info.dtype) continue;
-      return invalid_model(n.describe() + ": input " + std::to_string(i) + " '" + a.name + "' is " +
-                           dtype_name(a.info.dtype) + " but input " + std::to_string(j) + " '" + b.name + "' is " +
-                           dtype_name(b.info.dtype) + "; " + n.op_type + " requires them to have the same type (" +
-                           std::string(1, p) + ")");
-    }
+    if (b.info.dtype == a.info.dtype) continue;
+    return invalid_model(n.describe() + ": input " + std::to_string(i) + " " + quote(a.name) + " is " +
+                         dtype_name(a.info.dtype) + " but input " + std::to_string(j) + " " + quote(b.name) + " is " +
+                         dtype_name(b.info.dtype) + "; " + n.op_type + " requires them to have the same type (" +
+                         std::string(1, p) + ")");
   }
   return Status::ok();
 }

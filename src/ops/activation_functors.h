@@ -333,6 +333,47 @@ struct GeluFn {
   }
 };
 
+// Clip with constant bounds, as a fused epilogue applies it (a convolution's
+// ReLU6 is Clip(0, 6)); the attribute names are Clip-6's `min` and `max`.
+// Raised to lo, then lowered to hi (lo > hi gives hi, as numpy.clip and the
+// Clip kernel); NaN passes through.
+struct ClipFn {
+  float lo = std::numeric_limits<float>::lowest(), hi = std::numeric_limits<float>::max();
+  Status init(const Attributes& a) {
+    OM_ASSIGN_OR_RETURN(lo, a.get_float("min", std::numeric_limits<float>::lowest()));
+    OM_ASSIGN_OR_RETURN(hi, a.get_float("max", std::numeric_limits<float>::max()));
+    return Status::ok();
+  }
+  template <typename T> T operator()(T x) const {
+    const T v = x < T(lo) ? T(lo) : x;
+    return v > T(hi) ? T(hi) : v;
+  }
+};
+
+// The two activations only the recurrent ops name (their `activations`
+// attribute; no ONNX op of their own): alpha * x + beta and alpha * tanh(beta * x).
+// Affine takes the defaults of the experimental ONNX op it once was (1, 0);
+// ScaledTanh never had defaults, so its recurrent parser asks for both.
+struct AffineFn {
+  float alpha = 1.0f, beta = 0.0f;
+  Status init(const Attributes& a) {
+    OM_ASSIGN_OR_RETURN(alpha, a.get_float("alpha", 1.0f));
+    OM_ASSIGN_OR_RETURN(beta, a.get_float("beta", 0.0f));
+    return Status::ok();
+  }
+  template <typename T> T operator()(T x) const { return T(alpha) * x + T(beta); }
+};
+
+struct ScaledTanhFn {
+  float alpha = 1.0f, beta = 1.0f;
+  Status init(const Attributes& a) {
+    OM_ASSIGN_OR_RETURN(alpha, a.get_float("alpha", 1.0f));
+    OM_ASSIGN_OR_RETURN(beta, a.get_float("beta", 1.0f));
+    return Status::ok();
+  }
+  template <typename T> T operator()(T x) const { return T(alpha) * TanhFn{}(T(beta) * x); }
+};
+
 // PRelu's pointwise rule (the slope comes from a broadcast second input).
 struct PReluOp {
   template <typename T> T operator()(T x, T slope) const { return x < T(0) ? slope * x : x; }

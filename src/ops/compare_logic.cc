@@ -104,7 +104,9 @@ class Where final : public Kernel {
     OM_ASSIGN_OR_RETURN(Tensor * out, ctx.output(0, shape, x.dtype()));
     std::array<std::vector<int64_t>, 3> strides{broadcast_strides(c.shape(), shape), broadcast_strides(x.shape(), shape),
                                                 broadcast_strides(y.shape(), shape)};
-    bool ok = dispatch_dtype(x.dtype(), [&](auto tag) {
+    // A selection moves elements: one instantiation per element size serves
+    // every dtype, float16 and bfloat16 included.
+    bool ok = dispatch_size(dtype_size(x.dtype()), [&](auto tag) {
       using T = decltype(tag);
       const bool* pc = c.data<bool>();
       const T* px = x.data<T>();
@@ -133,16 +135,18 @@ Status infer_bool_same(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_compare_logic_ops(OpRegistry& r) {
+  // Later versions widened the type lists only (Equal-19 adds string, which
+  // onnx-mini refuses at load).
   r.add({.op_type = "Equal", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
-         .create = make_kernel<Compare<EqualOp, true>>()});
+         .create = make_kernel<Compare<EqualOp, true>>(), .also_since = {11, 13, 19}});
   r.add({.op_type = "Less", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
-         .create = make_kernel<Compare<LessOp, false>>()});
+         .create = make_kernel<Compare<LessOp, false>>(), .also_since = {9, 13}});
   r.add({.op_type = "Greater", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
-         .create = make_kernel<Compare<GreaterOp, false>>()});
+         .create = make_kernel<Compare<GreaterOp, false>>(), .also_since = {9, 13}});
   r.add({.op_type = "LessOrEqual", .since_version = 12, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
-         .create = make_kernel<Compare<LessOrEqualOp, false>>()});
+         .create = make_kernel<Compare<LessOrEqualOp, false>>(), .also_since = {16}});
   r.add({.op_type = "GreaterOrEqual", .since_version = 12, .min_inputs = 2, .max_inputs = 2,
-         .infer = infer_bool_broadcast, .create = make_kernel<Compare<GreaterOrEqualOp, false>>()});
+         .infer = infer_bool_broadcast, .create = make_kernel<Compare<GreaterOrEqualOp, false>>(), .also_since = {16}});
   r.add({.op_type = "Not", .since_version = 1, .infer = infer_bool_same, .create = make_kernel<Not>()});
   r.add({.op_type = "And", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
          .create = make_kernel<Logic<AndOp>>()});
@@ -151,7 +155,7 @@ void register_compare_logic_ops(OpRegistry& r) {
   r.add({.op_type = "Xor", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_bool_broadcast,
          .create = make_kernel<Logic<XorOp>>()});
   r.add({.op_type = "Where", .since_version = 9, .min_inputs = 3, .max_inputs = 3, .infer = infer_where,
-         .create = make_kernel<Where>()});
+         .create = make_kernel<Where>(), .also_since = {16}, .half_types = HalfTypes::kNative});
 }
 
 }  // namespace onnx_mini

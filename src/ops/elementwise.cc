@@ -7,7 +7,6 @@
 
 #include "ops/broadcast.h"
 #include "ops/elementwise_util.h"
-#include "ops/half.h"
 #include "ops/numeric.h"
 #include "ops/registry.h"
 
@@ -245,19 +244,6 @@ struct MinOp {
   }
 };
 
-// float16 Max/Min on the raw bits: compared as values (exact in double), the
-// result is one of the inputs bit for bit, so no float16 arithmetic is needed.
-// NaN propagates as float16's quiet NaN, like MaxOp/MinOp.
-template <bool kMax>
-struct HalfSelect {
-  uint16_t operator()(uint16_t a, uint16_t b) const {
-    const double da = half_to_double(a), db = half_to_double(b);
-    if (std::isnan(da) || std::isnan(db)) return kHalfQuietNaN;
-    if constexpr (kMax) return da < db ? b : a;
-    else return db < da ? b : a;
-  }
-};
-
 // out = input 0 broadcast to out's shape, then each further input folded in place.
 template <typename T, typename Op>
 void fold_inputs(const std::vector<const Tensor*>& ins, Tensor& y, Op op) {
@@ -269,9 +255,8 @@ void fold_inputs(const std::vector<const Tensor*>& ins, Tensor& y, Op op) {
 }
 
 // Variadic Max/Min/Sum/Mean. Version 6 (the one opset 7 resolves to) requires
-// equal shapes; numpy broadcasting starts at 8. kHalf: the op also takes
-// float16 through `HalfOp` (Max/Min only: exact selection, see HalfSelect).
-template <typename Op, bool kMean = false, typename HalfOp = void>
+// equal shapes; numpy broadcasting starts at 8.
+template <typename Op, bool kMean = false>
 class Variadic final : public Kernel {
  public:
   Status init(const NodeInfo& node) {
@@ -297,13 +282,6 @@ class Variadic final : public Kernel {
     }
     OM_ASSIGN_OR_RETURN(Shape shape, broadcast_shapes_all(shapes));
     const DataType dt = ins[0]->dtype();
-    if constexpr (!std::is_void_v<HalfOp>) {
-      if (dt == DataType::kFloat16) {
-        OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, dt));
-        fold_inputs<uint16_t>(ins, *y, HalfOp{});
-        return Status::ok();
-      }
-    }
     if (kMean && !dtype_is_float(dt)) return unsupported("dtype " + dtype_name(dt) + " (Mean is for float types)");
     OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, dt));
     bool ok = dispatch_arithmetic(dt, [&](auto tag) {
@@ -341,27 +319,30 @@ void register_elementwise_ops(OpRegistry& r) {
   r.add({.op_type = "Div", .since_version = 6, .min_inputs = 2, .max_inputs = 2, .attributes = legacy,
          .infer = infer_legacy_arithmetic, .create = make_kernel<BinaryArithmetic<DivOp, true>>()});
   r.add({.op_type = "Add", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_broadcast,
-         .create = make_kernel<BinaryArithmetic<AddOp>>()});
+         .create = make_kernel<BinaryArithmetic<AddOp>>(), .also_since = {13, 14}});
   r.add({.op_type = "Sub", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_broadcast,
-         .create = make_kernel<BinaryArithmetic<SubOp>>()});
+         .create = make_kernel<BinaryArithmetic<SubOp>>(), .also_since = {13, 14}});
   r.add({.op_type = "Mul", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_broadcast,
-         .create = make_kernel<BinaryArithmetic<MulOp>>()});
+         .create = make_kernel<BinaryArithmetic<MulOp>>(), .also_since = {13, 14}});
   r.add({.op_type = "Div", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_broadcast,
-         .create = make_kernel<BinaryArithmetic<DivOp, true>>()});
+         .create = make_kernel<BinaryArithmetic<DivOp, true>>(), .also_since = {13, 14}});
   r.add({.op_type = "Pow", .since_version = 7, .min_inputs = 2, .max_inputs = 2, .infer = infer_pow,
          .create = make_kernel<Pow>()});
   r.add({.op_type = "Pow", .since_version = 12, .min_inputs = 2, .max_inputs = 2, .infer = infer_pow,
-         .create = make_kernel<Pow>()});
-  // Version 6 is what an opset-7 model resolves to (equal shapes); 8 added broadcasting.
+         .create = make_kernel<Pow>(), .also_since = {13, 15}});
+  // Version 6 is what an opset-7 model resolves to (equal shapes); 8 added
+  // broadcasting; 12 (Max/Min) and 13 only widened the type lists.
   for (int since : {6, 8}) {
+    const std::vector<int> max_min_later = since == 8 ? std::vector<int>{12, 13} : std::vector<int>{};
+    const std::vector<int> sum_mean_later = since == 8 ? std::vector<int>{13} : std::vector<int>{};
     r.add({.op_type = "Max", .since_version = since, .max_inputs = kVariadic, .infer = infer_broadcast,
-           .create = make_kernel<Variadic<MaxOp, false, HalfSelect<true>>>()});
+           .create = make_kernel<Variadic<MaxOp>>(), .also_since = max_min_later});
     r.add({.op_type = "Min", .since_version = since, .max_inputs = kVariadic, .infer = infer_broadcast,
-           .create = make_kernel<Variadic<MinOp, false, HalfSelect<false>>>()});
+           .create = make_kernel<Variadic<MinOp>>(), .also_since = max_min_later});
     r.add({.op_type = "Sum", .since_version = since, .max_inputs = kVariadic, .infer = infer_broadcast,
-           .create = make_kernel<Variadic<AddOp>>()});
+           .create = make_kernel<Variadic<AddOp>>(), .also_since = sum_mean_later});
     r.add({.op_type = "Mean", .since_version = since, .max_inputs = kVariadic, .infer = infer_broadcast,
-           .create = make_kernel<Variadic<AddOp, true>>()});
+           .create = make_kernel<Variadic<AddOp, true>>(), .also_since = sum_mean_later});
   }
 }
 

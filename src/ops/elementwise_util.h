@@ -18,4 +18,18 @@ bool dispatch_float(DataType t, F&& f) {
   return false;
 }
 
+// Calls f(U{}) with the unsigned integer type of an element size (1, 2, 4 or
+// 8 bytes): one instantiation serves every dtype of that size, for kernels that
+// only move or select elements.
+template <typename F>
+bool dispatch_size(size_t bytes, F&& f) {
+  switch (bytes) {
+    case 1: f(uint8_t{}); return true;
+    case 2: f(uint16_t{}); return true;
+    case 4: f(uint32_t{}); return true;
+    case 8: f(uint64_t{}); return true;
+    default: return false;
+  }
+}
+
 }  // namespace onnx_mini

@@ -2,6 +2,7 @@
 // tensor is range-checked (negative indices count from the end) before use;
 // an error names the input, the position and the bad value.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 
@@ -50,7 +51,7 @@ class Gather final : public Kernel {
     if (!a.is_ok()) return bad_input("attribute 'axis': " + a.status().message());
     const int64_t axis = a.value();
     OM_ASSIGN_OR_RETURN(Shape shape, gather_shape(data.shape(), idx.shape(), axis));
-    OM_RETURN_IF_ERROR(checked_num_elements(shape).status());
+    OM_RETURN_IF_ERROR(check_runtime_shape(shape).with_context("output: "));
     OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, data.dtype()));
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d) outer *= data.dim(d);
@@ -174,6 +175,28 @@ std::optional<int64_t> read_one_hot_index(const Tensor& t, int64_t i) {
   return v;
 }
 
+// OneHot's depth: a positive number (a float is truncated, as the reference's
+// astype(int64)); NaN and values below 1 are bad input, and a huge depth (1e30,
+// inf) saturates to INT64_MAX for the size check to refuse as a limit.
+Result<int64_t> read_depth(const Tensor& depth_t) {
+  if (depth_t.dtype() == DataType::kFloat16 || depth_t.dtype() == DataType::kBFloat16) {
+    return unsupported("input 'depth' of dtype " + dtype_name(depth_t.dtype()));
+  }
+  if (dtype_is_float(depth_t.dtype())) {
+    double d = 0;
+    dispatch_dtype(depth_t.dtype(), [&](auto tag) { d = static_cast<double>(depth_t.data<decltype(tag)>()[0]); });
+    if (std::isnan(d)) return bad_input("input 'depth' is NaN");
+    if (d < 1) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", d);
+      return bad_input(std::string("input 'depth': ") + buf + " is not positive");
+    }
+  }
+  const int64_t depth = read_as_int64(depth_t, 0);
+  if (depth < 1) return bad_input("input 'depth': " + std::to_string(depth) + " is not positive");
+  return depth;
+}
+
 // OneHot(indices, depth, values=[off, on]); indices outside [-depth, depth)
 // (opset 11+) or [0, depth) (OneHot-9: no negative indices) give all-off rows.
 class OneHot final : public Kernel {
@@ -190,15 +213,13 @@ class OneHot final : public Kernel {
     if (depth_t.num_elements() != 1) return bad_input("input 'depth' must hold one value, got " + describe(depth_t));
     if (values.num_elements() != 2) return bad_input("input 'values' must hold [off, on], got " + describe(values));
     if (idx.dtype() == DataType::kBool || depth_t.dtype() == DataType::kBool) return bad_input("bool indices/depth");
-    const int64_t depth = read_as_int64(depth_t, 0);
-    if (depth < 1) return bad_input("input 'depth': " + std::to_string(depth) + " is not positive");
+    OM_ASSIGN_OR_RETURN(const int64_t depth, read_depth(depth_t));
     auto a = normalize_axis(axis_, idx.rank() + 1);
     if (!a.is_ok()) return bad_input("attribute 'axis': " + a.status().message());
     const int64_t axis = a.value();
     Shape shape = idx.shape();
     shape.insert(shape.begin() + axis, depth);
-    auto count = checked_num_elements(shape);
-    if (!count.is_ok()) return bad_input("input 'depth': output " + count.status().message());
+    OM_RETURN_IF_ERROR(check_runtime_shape(shape).with_context("input 'depth': output "));
     OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, values.dtype()));
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d) outer *= idx.dim(d);
@@ -245,10 +266,14 @@ Status infer_one_hot(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_gather_ops(OpRegistry& r) {
+  // Gather and GatherElements copy elements: float16/bfloat16 natively. 11
+  // allowed negative indices (the kernels always did), 13 widened the types.
   r.add({.op_type = "Gather", .since_version = 1, .min_inputs = 2, .max_inputs = 2, .attributes = {"axis"},
-         .infer = infer_gather, .create = make_kernel<Gather>()});
+         .infer = infer_gather, .create = make_kernel<Gather>(), .also_since = {11, 13},
+         .half_types = HalfTypes::kNative});
   r.add({.op_type = "GatherElements", .since_version = 11, .min_inputs = 2, .max_inputs = 2, .attributes = {"axis"},
-         .infer = infer_gather_elements, .create = make_kernel<GatherElements>()});
+         .infer = infer_gather_elements, .create = make_kernel<GatherElements>(), .also_since = {13},
+         .half_types = HalfTypes::kNative});
   r.add({.op_type = "OneHot", .since_version = 9, .min_inputs = 3, .max_inputs = 3, .attributes = {"axis"},
          .infer = infer_one_hot, .create = make_kernel<OneHot>()});
   r.add({.op_type = "OneHot", .since_version = 11, .min_inputs = 3, .max_inputs = 3, .attributes = {"axis"},

@@ -198,26 +198,30 @@ Status infer_matmul(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_gemm_ops(OpRegistry& r) {
+  // C is required before version 11; 9 and 13 widened the types.
   r.add({.op_type = "Gemm",
-         .domain = kOnnxDomain,
          .since_version = 7,
-         .min_inputs = 2,
+         .min_inputs = 3,
          .max_inputs = 3,
-         .min_outputs = 1,
-         .max_outputs = 1,
          .attributes = {"alpha", "beta", "transA", "transB"},
          .infer = infer_gemm,
-         .create = make_kernel<Gemm>()});
+         .create = make_kernel<Gemm>(),
+         .also_since = {9}});
+  r.add({.op_type = "Gemm",
+         .since_version = 11,
+         .min_inputs = 2,
+         .max_inputs = 3,
+         .attributes = {"alpha", "beta", "transA", "transB"},
+         .infer = infer_gemm,
+         .create = make_kernel<Gemm>(),
+         .also_since = {13}});
   r.add({.op_type = "MatMul",
-         .domain = kOnnxDomain,
          .since_version = 1,
          .min_inputs = 2,
          .max_inputs = 2,
-         .min_outputs = 1,
-         .max_outputs = 1,
-         .attributes = {},
          .infer = infer_matmul,
-         .create = make_kernel<MatMul>()});
+         .create = make_kernel<MatMul>(),
+         .also_since = {9, 13}});
 }
 
 }  // namespace onnx_mini

@@ -1,6 +1,7 @@
 // Ops that create tensors from small arguments: ConstantOfShape, Range.
 // Their sizes come from data, so each is checked before anything is allocated.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
@@ -18,8 +19,7 @@ Result<Shape> shape_from_tensor(const Tensor& t) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] < 0) return bad_input("input 'input': dim " + std::to_string(s[i]) + " at index " + std::to_string(i) + " is negative");
   }
-  auto n = checked_num_elements(s);
-  if (!n.is_ok()) return bad_input("input 'input': " + n.status().message());
+  OM_RETURN_IF_ERROR(check_runtime_shape(s).with_context("input 'input': "));
   return s;
 }
 
@@ -78,7 +78,10 @@ Result<int64_t> range_count(T start, T limit, T delta) {
   if (std::isnan(n)) return bad_input("inputs 'start', 'limit', 'delta' give no finite element count");
   if (n <= 0) return int64_t{0};
   if (n > static_cast<long double>(kMaxTensorElements)) {
-    return bad_input("Range would have " + std::to_string(static_cast<double>(n)) + " elements, above the limit");
+    char count[32];
+    std::snprintf(count, sizeof count, "%.6Lg", n);
+    return resource_limit(std::string("Range would have ") + count +
+                          " elements, above the limit of 2^40 elements per tensor (a fixed limit)");
   }
   return static_cast<int64_t>(n);
 }
@@ -130,8 +133,10 @@ Status infer_range(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_generator_ops(OpRegistry& r) {
+  // ConstantOfShape copies its value's bytes: any float16/bfloat16 value natively.
+  // 20 and 21 widened the types (float8, int4: refused where the value is read).
   r.add({.op_type = "ConstantOfShape", .since_version = 9, .attributes = {"value"}, .infer = infer_constant_of_shape,
-         .create = make_kernel<ConstantOfShape>()});
+         .create = make_kernel<ConstantOfShape>(), .also_since = {20, 21}, .half_types = HalfTypes::kNative});
   r.add({.op_type = "Range", .since_version = 11, .min_inputs = 3, .max_inputs = 3, .infer = infer_range,
          .create = make_kernel<Range>()});
 }

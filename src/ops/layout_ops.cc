@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "ops/broadcast.h"
+#include "ops/elementwise_util.h"
 #include "ops/reduce_util.h"
 #include "ops/registry.h"
 
@@ -13,18 +14,6 @@ Status copy_as(KernelContext& ctx, const Tensor& x, const Shape& shape) {
   OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, x.dtype()));
   if (x.byte_size()) std::memcpy(y->raw_data(), x.raw_data(), x.byte_size());
   return Status::ok();
-}
-
-// Calls f(U{}) with an unsigned integer type of the element size.
-template <typename F>
-bool dispatch_size(size_t bytes, F&& f) {
-  switch (bytes) {
-    case 1: f(uint8_t{}); return true;
-    case 2: f(uint16_t{}); return true;
-    case 4: f(uint32_t{}); return true;
-    case 8: f(uint64_t{}); return true;
-    default: return false;
-  }
 }
 
 // Copies x into out (shape `out_shape`) where input element offsets follow `strides`.
@@ -223,7 +212,8 @@ Result<Shape> expand_shape(const Shape& in, const Tensor& spec) {
   }
   auto out = broadcast_shapes(in, target);
   if (!out.is_ok()) return bad_input("input 'shape': " + out.status().message());
-  OM_RETURN_IF_ERROR(checked_num_elements(out.value()).status());
+  // A size from fed data: past the limit is exit 6, not an invalid model.
+  OM_RETURN_IF_ERROR(check_runtime_shape(out.value()).with_context("input 'shape': "));
   return out;
 }
 
@@ -260,18 +250,22 @@ Status infer_expand(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_layout_ops(OpRegistry& r) {
+  // Element moves only: float16 and bfloat16 pass through natively. Versions in
+  // also_since widened the types (11: negative axes, which the kernels always took).
+  constexpr HalfTypes kNative = HalfTypes::kNative;
   r.add({.op_type = "Transpose", .since_version = 1, .attributes = {"perm"}, .infer = infer_transpose,
-         .create = make_kernel<Transpose>()});
+         .create = make_kernel<Transpose>(), .also_since = {13, 21}, .half_types = kNative});
   r.add({.op_type = "Squeeze", .since_version = 1, .attributes = {"axes"}, .infer = infer_squeeze_like<true>,
-         .create = make_kernel<SqueezeLike<true>>()});
+         .create = make_kernel<SqueezeLike<true>>(), .also_since = {11}, .half_types = kNative});
   r.add({.op_type = "Squeeze", .since_version = 13, .max_inputs = 2, .infer = infer_squeeze_like<true>,
-         .create = make_kernel<SqueezeLike<true>>()});
+         .create = make_kernel<SqueezeLike<true>>(), .also_since = {21}, .half_types = kNative});
   r.add({.op_type = "Unsqueeze", .since_version = 1, .attributes = {"axes"}, .infer = infer_squeeze_like<false>,
-         .create = make_kernel<SqueezeLike<false>>()});
+         .create = make_kernel<SqueezeLike<false>>(), .also_since = {11}, .half_types = kNative});
   r.add({.op_type = "Unsqueeze", .since_version = 13, .min_inputs = 2, .max_inputs = 2,
-         .infer = infer_squeeze_like<false>, .create = make_kernel<SqueezeLike<false>>()});
+         .infer = infer_squeeze_like<false>, .create = make_kernel<SqueezeLike<false>>(), .also_since = {21},
+         .half_types = kNative});
   r.add({.op_type = "Expand", .since_version = 8, .min_inputs = 2, .max_inputs = 2, .infer = infer_expand,
-         .create = make_kernel<Expand>()});
+         .create = make_kernel<Expand>(), .also_since = {13}, .half_types = kNative});
 }
 
 }  // namespace onnx_mini

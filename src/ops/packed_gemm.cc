@@ -1,6 +1,7 @@
 #include "ops/packed_gemm.h"
 
 #include <algorithm>
+#include <climits>
 #include <array>
 #include <utility>
 #include <cstdlib>
@@ -25,7 +26,7 @@ constexpr int64_t kPanel = PackedWeights::kPanelCols;
 // left for the two panel vectors and the broadcast (32 zmm registers in all).
 // bench_packed_gemm's L1-resident case (12 x 256 x 32) runs at 200-215 GFLOP/s
 // on this machine's cores; 8 rows measured the same within noise at M = 256.
-constexpr int kTileRows = 12;
+constexpr int kTileRows = static_cast<int>(PackedWeights::kMaxTileRows);
 // Depth per pass over a panel: 256 x 32 floats = 32 KiB of panel stays in L1
 // while every row tile of the task streams past it.
 // bench_packed_gemm (784 -> 512 at M = 16 / 64 / 256, 1 thread, GFLOP/s): depth
@@ -48,78 +49,174 @@ constexpr int64_t kL2ResidentBytes = int64_t{512} << 10;
 
 #if ONNX_MINI_HAVE_PACKED_GEMM
 
-// Y tile [R, cols] (+)= A [R, kc] * panel [kc, 32] with cols <= 16 * V: V = 2
-// vectors per panel row, or 1 for a last panel of at most 16 columns (an output
-// layer of 10 classes does a third of the work). `first`: the tile starts from
-// zero, else from the partial sums already in Y; `last`: the stored values are
-// final, scaled by alpha.
-// On the last chunk, `epilogue` (bias of this tile's columns, ReLU) is applied
-// after alpha, in the order of the scalar epilogue: act(alpha * sum + bias).
-template <int R, int V>
-__attribute__((target("avx512f"))) void micro_kernel(int64_t kc, const float* a, int64_t lda, const float* panel,
-                                                     float* y, int64_t ldy, int64_t cols, bool first, bool last,
-                                                     float alpha, const RegisterEpilogue& epilogue) {
+// What one micro-kernel call computes: Y tile [R, cols] (+)= A [R, kc] * B [kc, cols].
+// A element (r, p) is a[r * a_row + p * a_col]: a row-major A (a_col = 1) or a
+// row tile of a kRowTiles weight (a_row = 1, a_col = tile rows). B row p is at
+// b + p * ldb. `first`: the tile starts from zero, else from the partial sums
+// already in Y; `last`: the stored values are final, scaled by alpha, and get
+// the register epilogue.
+struct TileArgs {
+  int64_t kc;
+  const float* a;
+  int64_t a_row, a_col;
+  const float* b;
+  int64_t ldb;
+  float* y;
+  int64_t ldy;
+  int64_t cols;
+  bool first, last;
+  float alpha;
+  const RegisterEpilogue* epilogue;
+};
+
+// The tile with V = 2 vectors per B row (cols <= 32), or 1 for a last panel of
+// at most 16 columns (an output layer of 10 classes does a third of the work).
+// kTileA: A is a packed row tile (one pointer walks it; the compiler keeps the
+// row offsets as immediates), else A's rows are R pointers. kMaskedB: B rows
+// are read with loads masked to cols (a caller's tensor, nothing readable
+// past it), else they are padded panels.
+// On the last chunk the epilogue is applied after alpha, in the order of the
+// scalar epilogue: act(alpha * sum + bias + row_bias + residual).
+template <int R, int V, bool kTileA, bool kMaskedB>
+__attribute__((target("avx512f"))) void micro_kernel(const TileArgs& t) {
+  __mmask16 mask[V];
+#pragma GCC unroll 2
+  for (int v = 0; v < V; ++v) {
+    const int64_t in_vector = std::clamp<int64_t>(t.cols - 16 * v, 0, 16);
+    mask[v] = static_cast<__mmask16>((uint32_t{1} << in_vector) - 1);
+  }
   __m512 acc[R][V];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 2
     for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_ps();
   }
-  const float* a_row[R];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) a_row[r] = a + r * lda;
-  for (int64_t p = 0; p < kc; ++p) {
-    __m512 b[V];
+  const float* b = t.b;
+  if constexpr (kTileA) {
+    const float* a = t.a;
+    const int64_t a_col = t.a_col;
+    for (int64_t p = 0; p < t.kc; ++p, a += a_col, b += t.ldb) {
+      __m512 bv[V];
 #pragma GCC unroll 2
-    for (int v = 0; v < V; ++v) b[v] = _mm512_load_ps(panel + p * kPanel + 16 * v);
+      for (int v = 0; v < V; ++v) bv[v] = kMaskedB ? _mm512_maskz_loadu_ps(mask[v], b + 16 * v) : _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(a_row[r][p]);
+      for (int r = 0; r < R; ++r) {
+        const __m512 av = _mm512_set1_ps(a[r]);
 #pragma GCC unroll 2
-      for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(av, b[v], acc[r][v]);
+        for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+      }
+    }
+  } else {
+    const float* a_row[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) a_row[r] = t.a + r * t.a_row;
+    for (int64_t p = 0; p < t.kc; ++p, b += t.ldb) {
+      __m512 bv[V];
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) bv[v] = kMaskedB ? _mm512_maskz_loadu_ps(mask[v], b + 16 * v) : _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const __m512 av = _mm512_set1_ps(a_row[r][p]);
+#pragma GCC unroll 2
+        for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+      }
     }
   }
-  __mmask16 mask[V];
-#pragma GCC unroll 2
-  for (int v = 0; v < V; ++v) {
-    const int64_t in_vector = std::clamp<int64_t>(cols - 16 * v, 0, 16);
-    mask[v] = static_cast<__mmask16>((uint32_t{1} << in_vector) - 1);
-  }
-  const __m512 scale = _mm512_set1_ps(alpha);
-  const bool scaled = last && alpha != 1.0f;
-  const bool add_bias = last && epilogue.bias, relu = last && epilogue.relu;
+  const RegisterEpilogue& e = *t.epilogue;
+  const bool last = t.last;
+  const __m512 scale = _mm512_set1_ps(t.alpha);
+  const bool scaled = last && t.alpha != 1.0f;
+  const bool add_bias = last && e.bias, add_row_bias = last && e.row_bias, add_residual = last && e.residual;
+  const bool relu = last && e.relu, clip = last && e.clip;
   __m512 bias[V];
 #pragma GCC unroll 2
-  for (int v = 0; v < V; ++v) bias[v] = add_bias ? _mm512_maskz_loadu_ps(mask[v], epilogue.bias + 16 * v) : __m512{};
+  for (int v = 0; v < V; ++v) bias[v] = add_bias ? _mm512_maskz_loadu_ps(mask[v], e.bias + 16 * v) : __m512{};
   const __m512 zero = _mm512_setzero_ps();
+  const __m512 lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
-    float* yr = y + r * ldy;
+    float* yr = t.y + r * t.ldy;
+    const __m512 row_bias = add_row_bias ? _mm512_set1_ps(e.row_bias[r]) : zero;
 #pragma GCC unroll 2
     for (int v = 0; v < V; ++v) {
       __m512 out = acc[r][v];
-      if (!first) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask[v], yr + 16 * v));
+      if (!t.first) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask[v], yr + 16 * v));
       if (scaled) out = _mm512_mul_ps(out, scale);
       if (add_bias) out = _mm512_add_ps(out, bias[v]);
-      // max(0, x) returns x when x is NaN (the second operand wins unordered)
-      // and keeps -0 (0 > -0 is false): exactly ReluFn's x < 0 ? 0 : x.
+      if (add_row_bias) out = _mm512_add_ps(out, row_bias);
+      if (add_residual) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask[v], e.residual + r * e.ld_residual + 16 * v));
+      // max(c, x) returns x when x is NaN (the second operand wins unordered)
+      // and max(0, -0) keeps -0 (0 > -0 is false): exactly ReluFn's x < 0 ? 0 : x,
+      // and Clip's NaN pass-through.
       if (relu) out = _mm512_max_ps(zero, out);
+      if (clip) out = _mm512_min_ps(hi, _mm512_max_ps(lo, out));
       _mm512_mask_storeu_ps(yr + 16 * v, mask[v], out);
     }
   }
 }
 
-using MicroKernel = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, int64_t, bool, bool, float,
-                             const RegisterEpilogue&);
+using MicroKernel = void (*)(const TileArgs&);
 
-template <int V, int... R>
+template <int V, bool kTileA, bool kMaskedB, int... R>
 constexpr std::array<MicroKernel, kTileRows + 1> micro_kernels(std::integer_sequence<int, R...>) {
-  return {nullptr, micro_kernel<R + 1, V>...};
+  return {nullptr, micro_kernel<R + 1, V, kTileA, kMaskedB>...};
 }
-// [V - 1][rows]: the kernel for a tile of `rows` rows and V vectors per panel row.
-constexpr std::array<MicroKernel, kTileRows + 1> kMicroKernels[2] = {
-    micro_kernels<1>(std::make_integer_sequence<int, kTileRows>{}),
-    micro_kernels<2>(std::make_integer_sequence<int, kTileRows>{})};
+template <bool kTileA, bool kMaskedB>
+constexpr std::array<MicroKernel, kTileRows + 1> kernels_for(int vectors) {
+  return vectors == 1 ? micro_kernels<1, kTileA, kMaskedB>(std::make_integer_sequence<int, kTileRows>{})
+                      : micro_kernels<2, kTileA, kMaskedB>(std::make_integer_sequence<int, kTileRows>{});
+}
+// [V - 1][rows]: the kernel for a tile of `rows` rows and V vectors per B row;
+// row-major A against a packed panel (multiply()), and a packed row tile
+// against a padded panel or a masked caller's B (multiply_row_tile()).
+constexpr std::array<MicroKernel, kTileRows + 1> kMicroKernels[2] = {kernels_for<false, false>(1),
+                                                                     kernels_for<false, false>(2)};
+constexpr std::array<MicroKernel, kTileRows + 1> kRowTileKernels[2][2] = {
+    {kernels_for<true, false>(1), kernels_for<true, false>(2)},
+    {kernels_for<true, true>(1), kernels_for<true, true>(2)}};
+
+// The tile of multiply_gathered_tile(): A rows through R pointers and one
+// shared offset per step (the input pixels of a convolution at one channel and
+// kernel position), B a padded panel, Y a full 32-column tile buffer.
+template <int R>
+__attribute__((target("avx512f"))) void gathered_kernel(const GatheredTileProduct& t) {
+  __m512 acc[R][2];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  const float* rows[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) rows[r] = t.a_rows[r];
+  const float* b = t.b;
+  const int32_t* offsets = t.a_offsets;
+  for (int64_t p = 0; p < t.kc; ++p, b += kPanel) {
+    const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+    const int64_t offset = offsets[p];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(rows[r][offset]);
+      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    float* yr = t.y + r * t.ldy;
+    if (!t.first) {
+      acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(yr));
+      acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(yr + 16));
+    }
+    _mm512_storeu_ps(yr, acc[r][0]);
+    _mm512_storeu_ps(yr + 16, acc[r][1]);
+  }
+}
+
+using GatheredKernel = void (*)(const GatheredTileProduct&);
+template <int... R>
+constexpr std::array<GatheredKernel, kTileRows + 1> gathered_kernels(std::integer_sequence<int, R...>) {
+  return {nullptr, gathered_kernel<R + 1>...};
+}
+constexpr std::array<GatheredKernel, kTileRows + 1> kGatheredKernels =
+    gathered_kernels(std::make_integer_sequence<int, kTileRows>{});
 
 #endif  // ONNX_MINI_HAVE_PACKED_GEMM
 
@@ -153,8 +250,10 @@ void multiply_panel_chunk(const MultiplyJob& job, int64_t panel_index, int64_t r
         left >= 2 * kTileRows || left <= kTileRows ? std::min<int64_t>(kTileRows, left) : (left + 1) / 2;
     float* tile = job.y + i * job.ldy + col0;
 #if ONNX_MINI_HAVE_PACKED_GEMM
-    kMicroKernels[vectors - 1][rows](kc, job.a + i * job.lda + k0, job.lda, panel + k0 * kPanel, tile, job.ldy, cols,
-                                     first, last, job.alpha, in_registers);
+    const TileArgs args{kc,   job.a + i * job.lda + k0, job.lda, 1,         panel + k0 * kPanel, kPanel,
+                        tile, job.ldy,                  cols,    first,     last,                job.alpha,
+                        &in_registers};
+    kMicroKernels[vectors - 1][rows](args);
 #else
     (void)panel, (void)vectors, (void)first;  // multiply() needs supported(): never reached
 #endif
@@ -184,6 +283,24 @@ void run_task(const void* context, int64_t task) {
   }
 }
 
+// Panels of op(B) = B^T for the n rows of B [n, k] (row stride ldb) starting
+// at row0, into dst: panel by panel (a panel is 32 of B's rows), so what is
+// behind the walk is never read again.
+void pack_transposed_panels(const float* b, int64_t ldb, int64_t k, int64_t n, int64_t row0, float* dst,
+                            const PackedWeights::ConsumedFn& consumed) {
+  const int64_t panels = (n + kPanel - 1) / kPanel;
+  for (int64_t p = 0; p < panels; ++p) {
+    float* panel = dst + p * k * kPanel;
+    const int64_t col0 = p * kPanel;
+    const int64_t cols = std::min(kPanel, n - col0);
+    for (int64_t j = 0; j < cols; ++j) {
+      const float* src = b + (row0 + col0 + j) * ldb;
+      for (int64_t kk = 0; kk < k; ++kk) panel[kk * kPanel + j] = src[kk];
+    }
+    if (consumed) consumed(b + (row0 + col0 + cols - 1) * ldb + k);
+  }
+}
+
 }  // namespace
 
 bool PackedWeights::supported() {
@@ -203,6 +320,7 @@ bool PackedWeights::enabled() {
 PackedWeights PackedWeights::pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b,
                                   const ConsumedFn& consumed) {
   PackedWeights w;
+  w.layout_ = Layout::kColumnPanels;
   w.k_ = k;
   w.n_ = n;
   const int64_t panels = (n + kPanel - 1) / kPanel;
@@ -211,20 +329,12 @@ PackedWeights PackedWeights::pack(const float* b, int64_t k, int64_t n, int64_t 
   if (n % kPanel != 0) {  // the last panel's padding columns stay zero
     std::memset(dst + (panels - 1) * k * kPanel, 0, static_cast<size_t>(k * kPanel) * sizeof(float));
   }
+  w.panels_per_group_ = panels;
   // B is walked in its own memory order, so what is behind the walk is never
   // read again: a transB weight [n, k] panel by panel (a panel is 32 of its
   // rows), a [k, n] weight row by row into every panel.
   if (trans_b) {
-    for (int64_t p = 0; p < panels; ++p) {
-      float* panel = dst + p * k * kPanel;
-      const int64_t col0 = p * kPanel;
-      const int64_t cols = std::min(kPanel, n - col0);
-      for (int64_t j = 0; j < cols; ++j) {
-        const float* src = b + (col0 + j) * ldb;
-        for (int64_t kk = 0; kk < k; ++kk) panel[kk * kPanel + j] = src[kk];
-      }
-      if (consumed) consumed(b + (col0 + cols - 1) * ldb + k);
-    }
+    pack_transposed_panels(b, ldb, k, n, 0, dst, consumed);
   } else {
     constexpr int64_t kRowsPerReport = 64;
     for (int64_t kk = 0; kk < k; ++kk) {
@@ -240,11 +350,31 @@ PackedWeights PackedWeights::pack(const float* b, int64_t k, int64_t n, int64_t 
   return w;
 }
 
+PackedWeights PackedWeights::pack_grouped(const float* b, int64_t n, int64_t k, int64_t groups,
+                                          const ConsumedFn& consumed) {
+  PackedWeights w;
+  w.layout_ = Layout::kColumnPanels;
+  w.k_ = k;
+  w.n_ = n;
+  w.groups_ = groups;
+  const int64_t group_cols = n / groups;
+  w.panels_per_group_ = (group_cols + kPanel - 1) / kPanel;
+  // Zeros: the padding columns of each group's last panel.
+  w.storage_ = Tensor::allocate(DataType::kFloat, Shape{groups * w.panels_per_group_, k, kPanel});
+  for (int64_t g = 0; g < groups; ++g) {
+    pack_transposed_panels(b, k, k, group_cols, g * group_cols,
+                           w.storage_.data<float>() + g * w.panels_per_group_ * k * kPanel, consumed);
+  }
+  return w;
+}
+
 void PackedWeights::unpack(float* b, int64_t ldb, bool trans_b) const {
   const float* src = storage_.data<float>();
+  const int64_t group_cols = n_ / groups_;
   for (int64_t col = 0; col < n_; ++col) {
-    const float* panel = src + (col / kPanel) * k_ * kPanel;
-    const int64_t j = col % kPanel;
+    const int64_t g = col / group_cols, in_group = col % group_cols;
+    const float* panel = src + (g * panels_per_group_ + in_group / kPanel) * k_ * kPanel;
+    const int64_t j = in_group % kPanel;
     for (int64_t kk = 0; kk < k_; ++kk) {
       const float v = panel[kk * kPanel + j];
       if (trans_b) {
@@ -254,6 +384,75 @@ void PackedWeights::unpack(float* b, int64_t ldb, bool trans_b) const {
       }
     }
   }
+}
+
+namespace {
+
+// Rows per tile for a group of m rows: from 8 (16 accumulators, still enough
+// independent FMAs for both pipes) to 12, the height that pads the fewest rows
+// (64 output channels: 8 tiles of 8, not 6 of 12 with 8 rows of zeros), the
+// taller on a tie (fewer calls). Fewer than 8 rows: one tile of exactly m.
+int64_t choose_tile_rows(int64_t m) {
+  if (m <= 8) return m;
+  int64_t best = kTileRows, best_waste = INT64_MAX;
+  for (int64_t rows = kTileRows; rows >= 8; --rows) {
+    const int64_t waste = (m + rows - 1) / rows * rows - m;
+    if (waste < best_waste) best = rows, best_waste = waste;
+  }
+  return best;
+}
+
+}  // namespace
+
+PackedWeights PackedWeights::pack_rows(const float* a, int64_t m, int64_t k, int64_t lda, int64_t groups,
+                                       const ConsumedFn& consumed) {
+  PackedWeights w;
+  w.layout_ = Layout::kRowTiles;
+  w.k_ = k;
+  w.n_ = m;
+  w.groups_ = groups;
+  const int64_t group_rows = m / groups;
+  w.tile_rows_ = choose_tile_rows(group_rows);
+  w.tiles_per_group_ = (group_rows + w.tile_rows_ - 1) / w.tile_rows_;
+  const int64_t tiles = groups * w.tiles_per_group_;
+  w.storage_ = Tensor::allocate(DataType::kFloat, Shape{tiles, k, w.tile_rows_});  // zeros: padding rows
+  // Row by row in A's memory order, so what is behind the walk is never read again.
+  for (int64_t row = 0; row < m; ++row) {
+    const int64_t g = row / group_rows, in_group = row % group_rows;
+    float* tile = w.storage_.data<float>() + (g * w.tiles_per_group_ + in_group / w.tile_rows_) * k * w.tile_rows_;
+    const int64_t r = in_group % w.tile_rows_;
+    const float* src = a + row * lda;
+    for (int64_t p = 0; p < k; ++p) tile[p * w.tile_rows_ + r] = src[p];
+    if (consumed && (row % w.tile_rows_ == w.tile_rows_ - 1 || row + 1 == m)) consumed(src + k);
+  }
+  return w;
+}
+
+void PackedWeights::unpack_rows(float* a, int64_t lda) const {
+  const int64_t group_rows = n_ / groups_;
+  for (int64_t row = 0; row < n_; ++row) {
+    const int64_t g = row / group_rows, in_group = row % group_rows;
+    const float* tile = row_tile(g, in_group / tile_rows_);
+    const int64_t r = in_group % tile_rows_;
+    for (int64_t p = 0; p < k_; ++p) a[row * lda + p] = tile[p * tile_rows_ + r];
+  }
+}
+
+void multiply_gathered_tile(const GatheredTileProduct& t) {
+#if ONNX_MINI_HAVE_PACKED_GEMM
+  kGatheredKernels[t.rows](t);
+#else
+  (void)t;  // needs supported(): never reached
+#endif
+}
+
+void multiply_row_tile(const RowTileProduct& t, const RegisterEpilogue& epilogue) {
+#if ONNX_MINI_HAVE_PACKED_GEMM
+  const TileArgs args{t.kc, t.a, 1, t.a_stride, t.b, t.ldb, t.y, t.ldy, t.cols, t.first, t.last, 1.0f, &epilogue};
+  kRowTileKernels[t.b_padded ? 0 : 1][t.cols > 16 ? 1 : 0][t.rows](args);
+#else
+  (void)t, (void)epilogue;  // needs supported(): never reached
+#endif
 }
 
 void PackedWeights::multiply(int64_t m, const float* a, int64_t lda, float alpha, float* y, int64_t ldy,
@@ -277,17 +476,64 @@ void PackedWeights::multiply(int64_t m, const float* a, int64_t lda, float alpha
 
 std::shared_ptr<const PackedWeights> PackedWeightRequests::request(const Tensor& b, bool trans_b) {
   for (const Request& r : requests_) {
-    if (r.source.raw_data() == b.raw_data() && r.source.shape() == b.shape() && r.trans_b == trans_b) return r.packed;
+    if (r.source.raw_data() == b.raw_data() && r.source.shape() == b.shape() &&
+        r.layout == PackedWeights::Layout::kColumnPanels && r.trans_b == trans_b) {
+      return r.packed;
+    }
   }
-  requests_.push_back(Request{b, trans_b, std::make_shared<PackedWeights>()});
+  requests_.push_back(Request{b, PackedWeights::Layout::kColumnPanels, trans_b, 1, std::make_shared<PackedWeights>()});
+  return requests_.back().packed;
+}
+
+std::shared_ptr<const PackedWeights> PackedWeightRequests::request_rows(const Tensor& a, int64_t groups) {
+  for (const Request& r : requests_) {
+    if (r.source.raw_data() == a.raw_data() && r.source.shape() == a.shape() &&
+        r.layout == PackedWeights::Layout::kRowTiles && r.groups == groups) {
+      return r.packed;
+    }
+  }
+  Request r{a, PackedWeights::Layout::kRowTiles, false, groups, std::make_shared<PackedWeights>()};
+  requests_.push_back(std::move(r));
+  return requests_.back().packed;
+}
+
+std::shared_ptr<const PackedWeights> PackedWeightRequests::request_grouped(const Tensor& b, int64_t groups) {
+  for (const Request& r : requests_) {
+    if (r.source.raw_data() == b.raw_data() && r.source.shape() == b.shape() &&
+        r.layout == PackedWeights::Layout::kColumnPanels && r.trans_b && r.groups == groups) {
+      return r.packed;
+    }
+  }
+  requests_.push_back(Request{b, PackedWeights::Layout::kColumnPanels, true, groups, std::make_shared<PackedWeights>()});
   return requests_.back().packed;
 }
 
 void PackedWeightRequests::fulfil(Request& r, const PackedWeights::ConsumedFn& consumed) {
   const Tensor& b = r.source;
+  if (r.layout == PackedWeights::Layout::kColumnPanels && (r.groups != 1 || b.rank() != 2)) {
+    const int64_t n = b.dim(0), k = b.num_elements() / n;
+    *r.packed = PackedWeights::pack_grouped(b.data<float>(), n, k, r.groups, consumed);
+    return;
+  }
+  if (r.layout == PackedWeights::Layout::kRowTiles) {
+    const int64_t m = b.dim(0), k = b.num_elements() / m;
+    *r.packed = PackedWeights::pack_rows(b.data<float>(), m, k, k, r.groups, consumed);
+    return;
+  }
   const int64_t k = r.trans_b ? b.dim(1) : b.dim(0);
   const int64_t n = r.trans_b ? b.dim(0) : b.dim(1);
   *r.packed = PackedWeights::pack(b.data<float>(), k, n, b.dim(1), r.trans_b, consumed);
+}
+
+Tensor PackedWeightRequests::unpack(const Request& r, const Shape& shape) {
+  Tensor t = Tensor::allocate_for_overwrite(DataType::kFloat, shape);
+  if (r.layout == PackedWeights::Layout::kRowTiles) {
+    r.packed->unpack_rows(t.data<float>(), r.packed->k());
+  } else {
+    // A [n, ...] source read transposed is dense [n, k]; a plain one is [k, n].
+    r.packed->unpack(t.data<float>(), r.trans_b ? r.packed->k() : shape[1], r.trans_b);
+  }
+  return t;
 }
 
 }  // namespace onnx_mini

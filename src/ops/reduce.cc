@@ -300,40 +300,46 @@ Status infer_arg_reduce(const NodeInfo& node, std::vector<TensorInfo>& outputs) 
   return Status::ok();
 }
 
+// Versions with the axes attribute (1, then `attribute_later`, which made axes
+// negative-capable (11) or widened the types), then the one taking axes as an
+// input (`input_since`, then `input_later`: types only, bool for Max/Min at 20).
 template <Kind K>
-void add_reduce(OpRegistry& r, const char* name, int input_since) {
+void add_reduce(OpRegistry& r, const char* name, int input_since, std::vector<int> attribute_later,
+                std::vector<int> input_later = {}) {
   auto create = [input_since](const NodeInfo& node) -> Result<std::unique_ptr<Kernel>> {
     auto k = std::make_unique<Reduce<K>>(input_since);
     OM_RETURN_IF_ERROR(k->init(node));
     return std::unique_ptr<Kernel>(std::move(k));
   };
   r.add({.op_type = name, .since_version = 1, .attributes = {"axes", "keepdims"}, .infer = infer_reduce(input_since),
-         .create = create});
+         .create = create, .also_since = std::move(attribute_later)});
   r.add({.op_type = name, .since_version = input_since, .max_inputs = 2,
-         .attributes = {"keepdims", "noop_with_empty_axes"}, .infer = infer_reduce(input_since), .create = create});
+         .attributes = {"keepdims", "noop_with_empty_axes"}, .infer = infer_reduce(input_since), .create = create,
+         .also_since = std::move(input_later)});
 }
 
 }  // namespace
 
 void register_reduce_ops(OpRegistry& r) {
-  add_reduce<Kind::kSum>(r, "ReduceSum", 13);
-  add_reduce<Kind::kMean>(r, "ReduceMean", 18);
-  add_reduce<Kind::kMax>(r, "ReduceMax", 18);
-  add_reduce<Kind::kMin>(r, "ReduceMin", 18);
-  add_reduce<Kind::kProd>(r, "ReduceProd", 18);
-  add_reduce<Kind::kSumSquare>(r, "ReduceSumSquare", 18);
-  add_reduce<Kind::kL1>(r, "ReduceL1", 18);
-  add_reduce<Kind::kL2>(r, "ReduceL2", 18);
-  add_reduce<Kind::kLogSum>(r, "ReduceLogSum", 18);
-  add_reduce<Kind::kLogSumExp>(r, "ReduceLogSumExp", 18);
+  add_reduce<Kind::kSum>(r, "ReduceSum", 13, {11});
+  add_reduce<Kind::kMean>(r, "ReduceMean", 18, {11, 13});
+  add_reduce<Kind::kMax>(r, "ReduceMax", 18, {11, 12, 13}, {20});
+  add_reduce<Kind::kMin>(r, "ReduceMin", 18, {11, 12, 13}, {20});
+  add_reduce<Kind::kProd>(r, "ReduceProd", 18, {11, 13});
+  add_reduce<Kind::kSumSquare>(r, "ReduceSumSquare", 18, {11, 13});
+  add_reduce<Kind::kL1>(r, "ReduceL1", 18, {11, 13});
+  add_reduce<Kind::kL2>(r, "ReduceL2", 18, {11, 13});
+  add_reduce<Kind::kLogSum>(r, "ReduceLogSum", 18, {11, 13});
+  add_reduce<Kind::kLogSumExp>(r, "ReduceLogSumExp", 18, {11, 13});
+  // 11 allowed a negative axis (the kernel always did), 13 added bfloat16.
   r.add({.op_type = "ArgMax", .since_version = 1, .attributes = {"axis", "keepdims"}, .infer = infer_arg_reduce,
-         .create = make_kernel<ArgReduce<true>>()});
+         .create = make_kernel<ArgReduce<true>>(), .also_since = {11}});
   r.add({.op_type = "ArgMax", .since_version = 12, .attributes = {"axis", "keepdims", "select_last_index"},
-         .infer = infer_arg_reduce, .create = make_kernel<ArgReduce<true>>()});
+         .infer = infer_arg_reduce, .create = make_kernel<ArgReduce<true>>(), .also_since = {13}});
   r.add({.op_type = "ArgMin", .since_version = 1, .attributes = {"axis", "keepdims"}, .infer = infer_arg_reduce,
-         .create = make_kernel<ArgReduce<false>>()});
+         .create = make_kernel<ArgReduce<false>>(), .also_since = {11}});
   r.add({.op_type = "ArgMin", .since_version = 12, .attributes = {"axis", "keepdims", "select_last_index"},
-         .infer = infer_arg_reduce, .create = make_kernel<ArgReduce<false>>()});
+         .infer = infer_arg_reduce, .create = make_kernel<ArgReduce<false>>(), .also_since = {13}});
 }
 
 }  // namespace onnx_mini

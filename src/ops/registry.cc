@@ -6,6 +6,13 @@ namespace onnx_mini {
 
 void OpRegistry::add(OpDef def) {
   auto& versions = defs_[{def.domain, def.op_type}];
+  std::vector<int> copies = std::move(def.also_since);
+  def.also_since.clear();
+  for (int since : copies) {
+    OpDef copy = def;
+    copy.since_version = since;
+    versions.push_back(std::move(copy));
+  }
   versions.push_back(std::move(def));
   std::sort(versions.begin(), versions.end(),
             [](const OpDef& a, const OpDef& b) { return a.since_version < b.since_version; });
@@ -43,6 +50,8 @@ const OpRegistry& default_registry() {
     register_shape_ops(r);
     register_loss_ops(r);
     register_fused_ops(r);
+    register_conv_ops(r);
+    register_conv_transpose_ops(r);
     register_unary_math_ops(r);
     register_compare_logic_ops(r);
     register_reduce_ops(r);
@@ -51,6 +60,13 @@ const OpRegistry& default_registry() {
     register_gather_ops(r);
     register_slice_concat_ops(r);
     register_generator_ops(r);
+    register_pool_ops(r);
+    register_normalization_ops(r);
+    register_pad_ops(r);
+    register_trigonometric_ops(r);
+    register_binary_math_ops(r);
+    register_recurrent_ops(r);
+    register_quantize_ops(r);
     return r;
   }();
   return registry;

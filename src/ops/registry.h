@@ -21,6 +21,19 @@ inline constexpr const char* kOnnxMiniDomain = "com.onnx_mini";  // our fused op
 using InferFn = std::function<Status(const NodeInfo&, std::vector<TensorInfo>& outputs)>;
 using KernelFactory = std::function<Result<std::unique_ptr<Kernel>>(const NodeInfo&)>;
 
+// How a definition treats float16 and bfloat16 (the 16-bit float storage types).
+enum class HalfTypes {
+  // The default: the kernel never sees them. At session build, a node with a
+  // 16-bit float input or output computes in float32 instead: its 16-bit inputs
+  // are widened (exactly) on the way in and its outputs rounded to nearest even
+  // on the way out (graph/passes/legalize_half_types.cc), so every float kernel
+  // runs float16 models without code of its own.
+  kInFloat32,
+  // The kernel takes them itself: it only moves or selects elements (Reshape,
+  // Gather, Where, ...), or converts them (Cast), so the result is exact.
+  kNative,
+};
+
 // max_inputs / max_outputs of a variadic op (Sum, Concat, Split, ...).
 inline constexpr int kVariadic = 1 << 20;
 
@@ -30,6 +43,13 @@ inline constexpr int kVariadic = 1 << 20;
 //   r.add({.op_type = "Pow", .since_version = 12, .min_inputs = 2, .max_inputs = 2,
 //          .infer = infer_pow, .create = make_kernel<Pow>()});
 // The member order is the positional order older registrations still use.
+//
+// Every version the ONNX specification defines resolves to a definition of
+// that version number (tests/ops/op_versions.txt lists them, a test checks):
+// a version that changed nothing onnx-mini implements differently (it widened
+// the type list, or added a type onnx-mini refuses anyway) is the previous
+// definition again, named in `also_since`:
+//   r.add({.op_type = "Abs", .since_version = 6, ..., .also_since = {13}});
 struct OpDef {
   std::string op_type;
   std::string domain = kOnnxDomain;
@@ -39,6 +59,9 @@ struct OpDef {
   std::vector<std::string> attributes = {};  // every attribute the op accepts
   InferFn infer;
   KernelFactory create;
+  std::vector<int> also_since = {};  // later versions registered as copies of this one
+  // How float16 and bfloat16 reach the kernel (see HalfTypes).
+  HalfTypes half_types = HalfTypes::kInFloat32;
 };
 
 class OpRegistry {
@@ -77,6 +100,8 @@ void register_gemm_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
 void register_loss_ops(OpRegistry& r);
 void register_fused_ops(OpRegistry& r);  // com.onnx_mini ops the graph compiler emits
+void register_conv_ops(OpRegistry& r);   // Conv and FusedConv
+void register_conv_transpose_ops(OpRegistry& r);
 // Primitives exported graphs are built from (shape arithmetic, losses as graphs of primitives).
 void register_unary_math_ops(OpRegistry& r);
 void register_compare_logic_ops(OpRegistry& r);
@@ -86,5 +111,14 @@ void register_layout_ops(OpRegistry& r);
 void register_gather_ops(OpRegistry& r);
 void register_slice_concat_ops(OpRegistry& r);
 void register_generator_ops(OpRegistry& r);
+// Convolutional networks: pooling, normalization, padding and resampling.
+void register_pool_ops(OpRegistry& r);
+void register_normalization_ops(OpRegistry& r);
+void register_pad_ops(OpRegistry& r);
+// Transformer and indexing pieces of opsets 7-21.
+void register_trigonometric_ops(OpRegistry& r);
+void register_binary_math_ops(OpRegistry& r);
+void register_recurrent_ops(OpRegistry& r);  // RNN, GRU, LSTM
+void register_quantize_ops(OpRegistry& r);   // QuantizeLinear, DequantizeLinear
 
 }  // namespace onnx_mini

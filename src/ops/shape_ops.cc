@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/printable.h"
 #include "ops/registry.h"
 
 namespace onnx_mini {
@@ -45,7 +46,7 @@ Result<Tensor> constant_value(const Attributes& attrs) {
       t = Tensor::allocate(DataType::kInt64, {static_cast<int64_t>(v.size())});
       std::copy(v.begin(), v.end(), t.data<int64_t>());
     } else {
-      return unsupported("Constant attribute '" + name + "'");
+      return unsupported("Constant attribute " + quote(name));
     }
   }
   if (count != 1) return invalid_model("Constant needs exactly one value attribute, got " + std::to_string(count));
@@ -132,10 +133,16 @@ std::string spec_to_string(const int64_t* spec, int64_t len) {
   return shape_to_string(Shape(spec, spec + len));
 }
 
-// The output shape of Reshape: 0 copies the input dim (unless allowzero), -1 is inferred.
+// The output shape of Reshape: 0 copies the input dim (unless allowzero), -1 is
+// inferred. A spec that cannot hold the input's elements is bad input (exit 5);
+// a valid one past the tensor size limit (zero-size, huge other dims) is a
+// resource limit (exit 6, from the output's allocation). `known` saturates instead of overflowing: a product
+// past 2^62 can never equal the input's count, which is at most 2^40.
 Result<Shape> reshape_target(const Shape& in, const int64_t* spec, int64_t spec_len, bool allow_zero) {
+  constexpr int64_t kSaturated = int64_t{1} << 62;
   Shape out(static_cast<size_t>(spec_len));
   int64_t infer_at = -1, known = 1;
+  bool has_zero = false;
   for (int64_t i = 0; i < spec_len; ++i) {
     int64_t d = spec[i];
     if (d == -1) {
@@ -152,10 +159,14 @@ Result<Shape> reshape_target(const Shape& in, const int64_t* spec, int64_t spec_
     }
     if (d < 0) return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + " has invalid dim " + std::to_string(d));
     out[static_cast<size_t>(i)] = d;
+    if (d == 0) {
+      has_zero = true;
+      continue;
+    }
     auto m = checked_mul(known, d);
-    if (!m) return bad_input("input 'shape' " + spec_to_string(spec, spec_len) + ": the product of its dims overflows");
-    known = *m;
+    known = m && *m < kSaturated ? *m : kSaturated;
   }
+  if (has_zero) known = 0;
   int64_t total = num_elements(in);
   if (infer_at >= 0) {
     if (known == 0 || total % known != 0) {
@@ -339,19 +350,38 @@ Status infer_dropout(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_shape_ops(OpRegistry& r) {
-  r.add({.op_type = "Identity", .since_version = 1, .infer = infer_same_as_input0, .create = make_kernel<Identity>()});
-  r.add({.op_type = "Constant", .since_version = 1, .min_inputs = 0, .max_inputs = 0,
+  // Every op here moves bytes or reads shapes only, so float16 and bfloat16
+  // pass through natively. Versions listed in also_since widened the types only.
+  constexpr HalfTypes kNative = HalfTypes::kNative;
+  r.add({.op_type = "Identity", .since_version = 1, .infer = infer_same_as_input0, .create = make_kernel<Identity>(),
+         .also_since = {13, 14, 16, 19, 21}, .half_types = kNative});
+  // Constant: 11 added `sparse_value` (refused when used: no sparse tensors),
+  // 12 the value_float(s)/value_int(s)/value_string(s) shorthands.
+  r.add({.op_type = "Constant", .since_version = 1, .min_inputs = 0, .max_inputs = 0, .attributes = {"value"},
+         .infer = infer_constant, .create = make_kernel<Constant>(), .also_since = {9}, .half_types = kNative});
+  r.add({.op_type = "Constant", .since_version = 11, .min_inputs = 0, .max_inputs = 0,
+         .attributes = {"value", "sparse_value"}, .infer = infer_constant, .create = make_kernel<Constant>(),
+         .half_types = kNative});
+  r.add({.op_type = "Constant", .since_version = 12, .min_inputs = 0, .max_inputs = 0,
          .attributes = {"value", "value_float", "value_floats", "value_int", "value_ints", "value_string",
                         "value_strings", "sparse_value"},
-         .infer = infer_constant, .create = make_kernel<Constant>()});
+         .infer = infer_constant, .create = make_kernel<Constant>(), .also_since = {13, 19, 21}, .half_types = kNative});
+  // Flatten-11 allows a negative axis (the kernel always did).
   r.add({.op_type = "Flatten", .since_version = 1, .attributes = {"axis"}, .infer = infer_flatten,
-         .create = make_kernel<Flatten>()});
-  r.add({.op_type = "Reshape", .since_version = 5, .min_inputs = 2, .max_inputs = 2, .attributes = {"allowzero"},
-         .infer = infer_reshape, .create = make_kernel<Reshape>()});
-  r.add({.op_type = "Shape", .since_version = 1, .infer = infer_shape_op, .create = make_kernel<ShapeOp>()});
+         .create = make_kernel<Flatten>(), .also_since = {9, 11, 13, 21}, .half_types = kNative});
+  // Reshape-14 adds `allowzero`.
+  r.add({.op_type = "Reshape", .since_version = 5, .min_inputs = 2, .max_inputs = 2, .infer = infer_reshape,
+         .create = make_kernel<Reshape>(), .also_since = {13}, .half_types = kNative});
+  r.add({.op_type = "Reshape", .since_version = 14, .min_inputs = 2, .max_inputs = 2, .attributes = {"allowzero"},
+         .infer = infer_reshape, .create = make_kernel<Reshape>(), .also_since = {19, 21}, .half_types = kNative});
+  r.add({.op_type = "Shape", .since_version = 1, .infer = infer_shape_op, .create = make_kernel<ShapeOp>(),
+         .also_since = {13}, .half_types = kNative});
   r.add({.op_type = "Shape", .since_version = 15, .attributes = {"start", "end"}, .infer = infer_shape_op,
-         .create = make_kernel<ShapeOp>()});
-  r.add({.op_type = "Size", .since_version = 1, .infer = infer_size, .create = make_kernel<Size>()});
+         .create = make_kernel<ShapeOp>(), .also_since = {19, 21}, .half_types = kNative});
+  r.add({.op_type = "Size", .since_version = 1, .infer = infer_size, .create = make_kernel<Size>(),
+         .also_since = {13, 19, 21}, .half_types = kNative});
+  // Dropout's mask is of the input's type before 10: computed in float32 like
+  // any other op then (an inference Dropout is an identity, removed at -O1).
   r.add({.op_type = "Dropout", .since_version = 6, .max_outputs = 2, .attributes = {"is_test", "ratio"},
          .infer = infer_dropout, .create = make_kernel<Dropout>()});
   r.add({.op_type = "Dropout", .since_version = 7, .max_outputs = 2, .attributes = {"ratio"}, .infer = infer_dropout,
@@ -359,7 +389,7 @@ void register_shape_ops(OpRegistry& r) {
   r.add({.op_type = "Dropout", .since_version = 10, .max_outputs = 2, .attributes = {"ratio"}, .infer = infer_dropout,
          .create = make_kernel<Dropout>()});
   r.add({.op_type = "Dropout", .since_version = 12, .max_inputs = 3, .max_outputs = 2, .attributes = {"seed"},
-         .infer = infer_dropout, .create = make_kernel<Dropout>()});
+         .infer = infer_dropout, .create = make_kernel<Dropout>(), .also_since = {13}});
 }
 
 }  // namespace onnx_mini

@@ -62,7 +62,11 @@ Result<SlicePlan> plan_slice(const Shape& in, const SliceArgs& a) {
     }
     p.out_shape[d] = count;
     p.start[d] = count ? s : 0;
-    p.step[d] = step;
+    // The step only moves between elements: with one element (or none) it is
+    // never used, and keeping it would make step * stride overflow int64 for
+    // steps like 2^62 or INT64_MIN. With two or more, |step| < dim, so
+    // step * stride stays within the tensor's size.
+    p.step[d] = count > 1 ? step : 1;
   }
   return p;
 }
@@ -188,7 +192,10 @@ class Concat final : public Kernel {
                            " off axis " + std::to_string(axis));
         }
       }
-      shape[static_cast<size_t>(axis)] += t->dim(axis);
+      // Checked: zero-size inputs may have huge dims on the axis.
+      const auto sum = checked_add(shape[static_cast<size_t>(axis)], t->dim(axis));
+      if (!sum) return resource_limit("the inputs' sizes along axis " + std::to_string(axis) + " add up to more than 2^63");
+      shape[static_cast<size_t>(axis)] = *sum;
     }
     OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, first.dtype()));
     int64_t outer = 1, inner = 1;
@@ -269,8 +276,9 @@ Result<std::vector<int64_t>> split_sizes(int64_t dim, const std::vector<int64_t>
   int64_t sum = 0;
   for (int64_t s : given) {
     if (s < 0) return bad_input(what + ": negative size " + std::to_string(s));
+    // Compared before adding: sum <= dim, so dim - sum cannot overflow, and sum + s never does.
+    if (s > dim - sum) return bad_input(what + " sums to more than the axis size " + std::to_string(dim));
     sum += s;
-    if (sum > dim) break;
   }
   if (sum != dim) return bad_input(what + " sums to " + std::to_string(sum) + ", axis has size " + std::to_string(dim));
   return given;
@@ -392,18 +400,22 @@ Status infer_split(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
 }  // namespace
 
 void register_slice_concat_ops(OpRegistry& r) {
+  // Element moves only: float16 and bfloat16 natively. Versions in also_since
+  // widened the types (11: negative axes, which the kernels always took).
+  constexpr HalfTypes kNative = HalfTypes::kNative;
   r.add({.op_type = "Slice", .since_version = 1, .attributes = {"starts", "ends", "axes"}, .infer = infer_slice,
-         .create = make_kernel<Slice>()});
+         .create = make_kernel<Slice>(), .half_types = kNative});
   r.add({.op_type = "Slice", .since_version = 10, .min_inputs = 3, .max_inputs = 5, .infer = infer_slice,
-         .create = make_kernel<Slice>()});
+         .create = make_kernel<Slice>(), .also_since = {11, 13}, .half_types = kNative});
   r.add({.op_type = "Concat", .since_version = 4, .max_inputs = kVariadic, .attributes = {"axis"},
-         .infer = infer_concat, .create = make_kernel<Concat>()});
+         .infer = infer_concat, .create = make_kernel<Concat>(), .also_since = {11, 13}, .half_types = kNative});
   r.add({.op_type = "Split", .since_version = 2, .max_outputs = kVariadic, .attributes = {"axis", "split"},
-         .infer = infer_split, .create = make_kernel<Split>()});
+         .infer = infer_split, .create = make_kernel<Split>(), .also_since = {11}, .half_types = kNative});
   r.add({.op_type = "Split", .since_version = 13, .max_inputs = 2, .max_outputs = kVariadic, .attributes = {"axis"},
-         .infer = infer_split, .create = make_kernel<Split>()});
+         .infer = infer_split, .create = make_kernel<Split>(), .half_types = kNative});
   r.add({.op_type = "Split", .since_version = 18, .max_inputs = 2, .max_outputs = kVariadic,
-         .attributes = {"axis", "num_outputs"}, .infer = infer_split, .create = make_kernel<Split>()});
+         .attributes = {"axis", "num_outputs"}, .infer = infer_split, .create = make_kernel<Split>(),
+         .half_types = kNative});
 }
 
 }  // namespace onnx_mini

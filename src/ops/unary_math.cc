@@ -1,31 +1,15 @@
-// Unary math: Abs Neg Exp Log Sqrt Reciprocal Erf Floor Ceil Sign, and Clip.
+// Unary math: Abs Neg Exp Log Sqrt Reciprocal Erf Floor Ceil Sign Round, the
+// predicates IsNaN and IsInf, Shrink, and Clip.
 // Float ops compute in the input's own type via <cmath>; integer Abs/Neg wrap
 // (abs(INT_MIN) == INT_MIN, as two's complement hardware and numpy give).
 #include <cmath>
 #include <limits>
 
-#include "ops/elementwise_util.h"
 #include "ops/numeric.h"
-#include "ops/registry.h"
+#include "ops/unary_kernel.h"
 
 namespace onnx_mini {
 namespace {
-
-// Which dtypes an op accepts.
-enum class Domain { kFloat, kSigned, kNumeric };
-
-template <Domain D, typename F>
-bool dispatch_domain(DataType t, F&& f) {
-  if constexpr (D == Domain::kFloat) {
-    return dispatch_float(t, std::forward<F>(f));
-  } else {
-    if (D == Domain::kSigned && (t == DataType::kUInt8 || t == DataType::kUInt16 || t == DataType::kUInt32 ||
-                                 t == DataType::kUInt64)) {
-      return false;
-    }
-    return dispatch_arithmetic(t, std::forward<F>(f));
-  }
-}
 
 struct AbsFn {
   template <typename T> T operator()(T x) const {
@@ -68,22 +52,88 @@ struct SignFn {
   }
 };
 
-template <typename Fn, Domain D>
-class Unary final : public Kernel {
+// Halves round to the even neighbour (numpy.round, ONNX Round): nearbyint in
+// the default rounding mode, which nothing in onnx-mini changes.
+struct RoundFn {
+  template <typename T> T operator()(T x) const { return std::nearbyint(x); }
+};
+
+// y[i] = Pred(x[i]) as bool, for float and double inputs (16-bit floats arrive
+// widened, which keeps NaN and infinities).
+template <typename Pred>
+class FloatPredicate final : public Kernel {
  public:
-  Status init(const NodeInfo&) { return Status::ok(); }
+  Status init(const NodeInfo& node) { return pred_.init(node); }
   Status run(KernelContext& ctx) const override {
     const Tensor& x = *ctx.input(0);
-    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, x.shape(), x.dtype()));
-    bool ok = dispatch_domain<D>(x.dtype(), [&](auto tag) {
+    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, x.shape(), DataType::kBool));
+    bool* out = y->data<bool>();
+    bool ok = dispatch_float(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       const T* in = x.data<T>();
-      T* out = y->data<T>();
-      const Fn fn;
-      for (int64_t i = 0; i < x.num_elements(); ++i) out[i] = fn(in[i]);
+      for (int64_t i = 0; i < x.num_elements(); ++i) out[i] = pred_(in[i]);
     });
     return ok ? Status::ok() : unsupported("input 'X': dtype " + dtype_name(x.dtype()));
   }
+
+ private:
+  Pred pred_;
+};
+
+struct IsNaNPred {
+  Status init(const NodeInfo&) { return Status::ok(); }
+  template <typename T> bool operator()(T x) const { return std::isnan(x); }
+};
+
+// IsInf-10: which signs count is chosen by detect_positive / detect_negative.
+struct IsInfPred {
+  bool positive = true, negative = true;
+  Status init(const NodeInfo& node) {
+    OM_ASSIGN_OR_RETURN(int64_t p, node.attrs().get_int("detect_positive", 1));
+    OM_ASSIGN_OR_RETURN(int64_t n, node.attrs().get_int("detect_negative", 1));
+    positive = p != 0;
+    negative = n != 0;
+    return Status::ok();
+  }
+  template <typename T> bool operator()(T x) const { return std::isinf(x) && (x > 0 ? positive : negative); }
+};
+
+Status infer_bool_like_input0(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  OM_RETURN_IF_ERROR(infer_same_as_input0(node, outputs));
+  outputs[0].dtype = DataType::kBool;
+  return Status::ok();
+}
+
+// Shrink-9: y = x + bias below -lambd, x - bias above lambd, 0 between. The
+// arithmetic is done in double and converted to the input's type (integer
+// inputs truncate, as ONNX Runtime does).
+class Shrink final : public Kernel {
+ public:
+  Status init(const NodeInfo& node) {
+    OM_ASSIGN_OR_RETURN(float bias, node.attrs().get_float("bias", 0.0f));
+    OM_ASSIGN_OR_RETURN(float lambd, node.attrs().get_float("lambd", 0.5f));
+    bias_ = bias;
+    lambd_ = lambd;
+    return Status::ok();
+  }
+  Status run(KernelContext& ctx) const override {
+    const Tensor& x = *ctx.input(0);
+    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, x.shape(), x.dtype()));
+    bool ok = dispatch_arithmetic(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      const T* in = x.data<T>();
+      T* out = y->data<T>();
+      for (int64_t i = 0; i < x.num_elements(); ++i) {
+        const double v = static_cast<double>(in[i]);
+        const double r = v < -lambd_ ? v + bias_ : (v > lambd_ ? v - bias_ : 0.0);
+        out[i] = convert_value<T>(std::isnan(v) ? v : r);
+      }
+    });
+    return ok ? Status::ok() : unsupported("input 'input': dtype " + dtype_name(x.dtype()));
+  }
+
+ private:
+  double bias_ = 0, lambd_ = 0.5;
 };
 
 // Reads a bound of Clip-11+ (a scalar or one-element tensor of the input dtype).
@@ -153,29 +203,39 @@ class Clip final : public Kernel {
 
 void register_unary_math_ops(OpRegistry& r) {
   r.add({.op_type = "Abs", .since_version = 6, .infer = infer_same_as_input0,
-         .create = make_kernel<Unary<AbsFn, Domain::kNumeric>>()});
+         .create = make_kernel<Unary<AbsFn, Domain::kNumeric>>(), .also_since = {13}});
   r.add({.op_type = "Neg", .since_version = 6, .infer = infer_same_as_input0,
-         .create = make_kernel<Unary<NegFn, Domain::kSigned>>()});
+         .create = make_kernel<Unary<NegFn, Domain::kSigned>>(), .also_since = {13}});
   r.add({.op_type = "Exp", .since_version = 6, .infer = infer_same_as_input0,
-         .create = make_kernel<Unary<ExpFn, Domain::kFloat>>()});
+         .create = make_kernel<Unary<ExpFn, Domain::kFloat>>(), .also_since = {13}});
   r.add({.op_type = "Log", .since_version = 6, .infer = infer_same_as_input0,
-         .create = make_kernel<Unary<LogFn, Domain::kFloat>>()});
+         .create = make_kernel<Unary<LogFn, Domain::kFloat>>(), .also_since = {13}});
   r.add({.op_type = "Sqrt", .since_version = 6, .infer = infer_same_as_input0,
-         .create = make_kernel<Unary<SqrtFn, Domain::kFloat>>()});
+         .create = make_kernel<Unary<SqrtFn, Domain::kFloat>>(), .also_since = {13}});
   r.add({.op_type = "Reciprocal", .since_version = 6, .infer = infer_same_as_input0,
-         .create = make_kernel<Unary<ReciprocalFn, Domain::kFloat>>()});
+         .create = make_kernel<Unary<ReciprocalFn, Domain::kFloat>>(), .also_since = {13}});
   r.add({.op_type = "Erf", .since_version = 9, .infer = infer_same_as_input0,
-         .create = make_kernel<Unary<ErfFn, Domain::kFloat>>()});
+         .create = make_kernel<Unary<ErfFn, Domain::kFloat>>(), .also_since = {13}});
   r.add({.op_type = "Floor", .since_version = 6, .infer = infer_same_as_input0,
-         .create = make_kernel<Unary<FloorFn, Domain::kFloat>>()});
+         .create = make_kernel<Unary<FloorFn, Domain::kFloat>>(), .also_since = {13}});
   r.add({.op_type = "Ceil", .since_version = 6, .infer = infer_same_as_input0,
-         .create = make_kernel<Unary<CeilFn, Domain::kFloat>>()});
+         .create = make_kernel<Unary<CeilFn, Domain::kFloat>>(), .also_since = {13}});
   r.add({.op_type = "Sign", .since_version = 9, .infer = infer_same_as_input0,
-         .create = make_kernel<Unary<SignFn, Domain::kNumeric>>()});
+         .create = make_kernel<Unary<SignFn, Domain::kNumeric>>(), .also_since = {13}});
+  r.add({.op_type = "Round", .since_version = 11, .infer = infer_same_as_input0,
+         .create = make_kernel<Unary<RoundFn, Domain::kFloat>>()});
+  // 13 widened the types, 20 added float8 (refused at load).
+  r.add({.op_type = "IsNaN", .since_version = 9, .infer = infer_bool_like_input0,
+         .create = make_kernel<FloatPredicate<IsNaNPred>>(), .also_since = {13, 20}});
+  r.add({.op_type = "IsInf", .since_version = 10, .attributes = {"detect_negative", "detect_positive"},
+         .infer = infer_bool_like_input0, .create = make_kernel<FloatPredicate<IsInfPred>>(), .also_since = {20}});
+  r.add({.op_type = "Shrink", .since_version = 9, .attributes = {"bias", "lambd"}, .infer = infer_same_as_input0,
+         .create = make_kernel<Shrink>()});
   r.add({.op_type = "Clip", .since_version = 6, .attributes = {"min", "max"}, .infer = infer_same_as_input0,
          .create = make_kernel<Clip>()});
+  // 12 added the integer types, 13 bfloat16.
   r.add({.op_type = "Clip", .since_version = 11, .max_inputs = 3, .infer = infer_same_as_input0,
-         .create = make_kernel<Clip>()});
+         .create = make_kernel<Clip>(), .also_since = {12, 13}});
 }
 
 }  // namespace onnx_mini

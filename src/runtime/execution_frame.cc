@@ -3,6 +3,8 @@
 #include <chrono>
 #include <optional>
 
+#include "core/printable.h"
+
 namespace onnx_mini {
 
 // The KernelContext of one frame: the node being run and its step.
@@ -31,7 +33,7 @@ class ExecutionFrame::Context final : public KernelContext {
   const std::string& node_name() const override { return node_.name; }
   ThreadPool* thread_pool() const override { return frame_.program_.pool; }
   Result<Tensor*> scratch(int i, std::span<const int64_t> dims, DataType dtype) override {
-    if (i < 0) return internal_error("node '" + node_.name + "': scratch index " + std::to_string(i) + " is negative");
+    if (i < 0) return internal_error("node " + quote(node_.name) + ": scratch index " + std::to_string(i) + " is negative");
     return frame_.bind_scratch(frame_.scratch_[step_], static_cast<size_t>(i), dims, dtype,
                                [&] { return "scratch " + std::to_string(i); });
   }
@@ -44,18 +46,19 @@ class ExecutionFrame::Context final : public KernelContext {
 
 namespace {
 
-// The element count of `shape`, or an error naming `what` (built on the error path only).
+// The element count of `shape`, or an error naming `what` (built on the error
+// path only): exit 5 or 6 as core/shape.h decides.
 Result<int64_t> element_count(std::span<const int64_t> shape, const std::string& what) {
   std::optional<int64_t> checked = checked_num_elements(shape);
   if (checked) return *checked;
-  Shape as_shape(shape.begin(), shape.end());
-  auto why = checked_num_elements(as_shape);
-  return bad_input(what + ": " + (why.is_ok() ? "shape " + shape_to_string(as_shape) + " is invalid" : why.status().message()));
+  Status why = check_runtime_shape(shape);
+  if (why.is_ok()) return internal_error(what + ": shape " + shape_to_string(Shape(shape.begin(), shape.end())) + " has no element count");
+  return why.with_context(what + ": ");
 }
 
 std::string output_name(const Graph& g, const Node& n, int i) {
   ValueId v = n.outputs[static_cast<size_t>(i)];
-  return "output " + (v == kNoId ? std::to_string(i) : "'" + g.value(v).name + "'");
+  return "output " + (v == kNoId ? std::to_string(i) : quote(g.value(v).name));
 }
 
 }  // namespace

@@ -77,12 +77,11 @@ std::map<std::pair<const void*, Shape>, ValueId> initializers_by_storage(const G
   return by_storage;
 }
 
-// The initializer's values again, from one packing of it.
-std::function<Tensor()> unpacker(std::shared_ptr<const PackedWeights> packed, Shape shape, bool trans_b) {
-  return [packed = std::move(packed), shape = std::move(shape), trans_b] {
-    Tensor t = Tensor::allocate_for_overwrite(DataType::kFloat, shape);
-    packed->unpack(t.data<float>(), shape[1], trans_b);
-    return t;
+// The initializer's values again, from one packing of it (in whichever layout).
+std::function<Tensor()> unpacker(PackedWeightRequests::Request request, Shape shape) {
+  request.source = Tensor();  // only the layout and the packed handle are needed
+  return [request = std::move(request), shape = std::move(shape)] {
+    return PackedWeightRequests::unpack(request, shape);
   };
 }
 
@@ -140,7 +139,7 @@ PreparedWeightStats prepare_weights(Graph& g, const std::vector<std::pair<NodeId
       ++stats.released_initializers;
       stats.released_bytes += static_cast<int64_t>(req.source.byte_size());
       if (!file_backed) {  // a file view costs nothing resident: kept for writing
-        val->rebuild_initializer = unpacker(req.packed, req.source.shape(), req.trans_b);
+        val->rebuild_initializer = unpacker(req, req.source.shape());
         val->initializer.reset();
       }
     }

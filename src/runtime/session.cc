@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/printable.h"
 #include "graph/node_info.h"
 #include "graph/onnx_loader.h"
 #include "graph/passes/pass_manager.h"
@@ -100,7 +101,7 @@ Status Session::bind_inputs(ExecutionFrame& frame, const std::vector<NamedTensor
   }
   for (ValueId v : feed_inputs_) {
     if (!frame.value(v).defined()) {
-      return bad_input(where_ + "missing input '" + graph_.value(v).name + "' (" + graph_.value(v).info.to_string() + ")");
+      return bad_input(where_ + "missing input " + quote(graph_.value(v).name) + " (" + graph_.value(v).info.to_string() + ")");
     }
   }
   return Status::ok();
@@ -110,13 +111,13 @@ Status Session::check_input(const std::string& name, const Tensor& t, const std:
   ValueId v = graph_.find_value(name);
   if (v == kNoId || !graph_.value(v).is_graph_input) {
     std::string names;
-    for (ValueId f : feed_inputs_) names += (names.empty() ? "" : ", ") + graph_.value(f).name;
-    return bad_input("unknown input name '" + name + "'" + (source.empty() ? "" : " (" + source + ")") +
+    for (ValueId f : feed_inputs_) names += (names.empty() ? "" : ", ") + printable(graph_.value(f).name);
+    return bad_input("unknown input name " + quote(name) + (source.empty() ? "" : " (" + source + ")") +
                      " (the model's inputs: " + names + ")");
   }
   const TensorInfo& info = graph_.value(v).info;
   // Built on the error paths only: run() calls this per input per run.
-  auto what = [&] { return "input '" + name + "'" + (source.empty() ? "" : " (" + source + ")"); };
+  auto what = [&] { return "input " + quote(name) + (source.empty() ? "" : " (" + source + ")"); };
   if (info.dtype != DataType::kUndefined && t.dtype() != info.dtype) {
     return bad_input(what() + ": expected " + dtype_name(info.dtype) + ", got " + dtype_name(t.dtype()));
   }

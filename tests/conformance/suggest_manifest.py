@@ -25,7 +25,8 @@ from list_node_tests import format_ops, load_tests, read_manifest, read_skips
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Element types onnx-mini claims to support (issue 2: every numeric dtype plus bool).
 SUPPORTED_DTYPES = {"float", "double", "int8", "int16", "int32", "int64",
-                    "uint8", "uint16", "uint32", "uint64", "bool"}
+                    "uint8", "uint16", "uint32", "uint64", "bool",
+                    "float16", "bfloat16"}  # 16-bit floats: computed in float32
 
 
 def registered_op_types(onnx_run):

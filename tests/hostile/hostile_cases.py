@@ -28,6 +28,7 @@ import subprocess
 import sys
 
 import recipes as r
+import recipes_limits as rl
 
 SKIP = 77
 
@@ -98,8 +99,8 @@ CASES = [
     Case("huge_dims_typed_no_data", r.huge_dims_no_data, INVALID, r"initializer 'W': has 0 values but float\[1048576, 1048576\]"),
     Case("huge_dims_raw_no_data", r.huge_dims_raw_empty, INVALID, r"initializer 'W': raw_data has 0 bytes"),
     Case("huge_declared_input_dims", r.huge_input_decl, INVALID, r"graph input 'X': shape .* too many elements"),
-    Case("huge_dims_after_zero_runtime", r.huge_reshape_runtime, BAD_INPUT,
-         r"node 'reshape' \(Reshape\): output 'R': shape \[0, 1099511627776, 1099511627776\] has too many elements"),
+    Case("huge_dims_after_zero_runtime", r.huge_reshape_runtime, LIMIT,
+         r"node 'reshape' \(Reshape\): .*shape \[0, 1099511627776, 1099511627776\] has too many elements.*limit of 2\^40"),
     Case("reshape_to_absurd_zero_size_shape", r.huge_reshape_target, INVALID, r"node 'reshape' \(Reshape\): output 'R': shape .* too many elements"),
     Case("unsupported_dtype_initializer", r.unsupported_dtype_init, UNSUPPORTED, r"initializer 'W': dtype complex64 is not supported"),
     Case("invalid_dtype_initializer", r.invalid_dtype_init, INVALID, r"initializer 'W': undefined or invalid data_type 99"),
@@ -168,17 +169,60 @@ CASES = [
     Case("npy_huge_shape", r.npy_huge_shape, BAD_INPUT, r"x\.npy: malformed \.npy: .*too many elements", names="x.npy"),
     Case("npy_unsupported_dtype", r.npy_dtype, BAD_INPUT, r"unsupported dtype '<U8'", names="x.npy"),
     Case("npy_fortran_order", r.npy_fortran, BAD_INPUT, r"fortran_order", names="x.npy"),
+    Case("npy_decoy_fortran_order", rl.npy_decoy_fortran_order, BAD_INPUT, r"x\.npy: malformed \.npy: unexpected key 'x'",
+         names="x.npy"),
+    Case("npy_decoy_descr", rl.npy_decoy_descr, BAD_INPUT, r"x\.npy: malformed \.npy: unexpected key 'x'", names="x.npy"),
+    Case("npy_unterminated_or_extra_key", rl.npy_unterminated_or_extra, BAD_INPUT,
+         r"x\.npy: malformed \.npy: (the header ends before the dict's closing '}' \(unterminated\)|unexpected key 'extra')",
+         names="x.npy"),
     Case("pb_garbage", r.pb_garbage, BAD_INPUT, r"m\.onnx: input 'X': x\.pb: not a valid TensorProto", names="x.pb"),
     Case("pb_raw_data_mismatch", r.pb_raw_mismatch, BAD_INPUT, r"x\.pb: raw_data has 10 bytes", names="x.pb"),
     Case("pb_huge_dims_no_data", r.pb_huge_dims, BAD_INPUT, r"x\.pb: shape .* too many elements", names="x.pb"),
     Case("pb_external_data_refused", r.pb_external, BAD_INPUT, r"x\.pb: external data \('x\.bin'\) is not allowed", names="x.pb"),
     Case("input_file_fifo", r.input_fifo, BAD_INPUT, r"x\.pb: is a FIFO", names="x.pb", timeout=20),
     Case("check_reference_malformed", r.check_bad_reference, BAD_INPUT, r"m/model\.onnx: reference output: m/test_data_set_0/output_0\.pb: not a valid TensorProto", names="output_0.pb"),
+    # Sizes and indices from fed data: a size past a limit is exit 6 naming the
+    # limit; a fed value invalid in itself is exit 5; extreme indices that are
+    # valid give the right answer (and no signed overflow under UBSan).
+    Case("expand_fed_shape_past_limit", rl.expand_past_limit, LIMIT,
+         r"node 'expand' \(Expand\): .*shape \[\d+, \d+\] has too many elements.*limit of 2\^40 elements per tensor"),
+    Case("expand_fed_negative_dim", rl.expand_negative_dim, BAD_INPUT, r"node 'expand' \(Expand\): input 'shape': dim -2 at index 0 is negative"),
+    Case("constant_of_shape_fed_past_limit", rl.constant_of_shape_past_limit, LIMIT,
+         r"node 'cos' \(ConstantOfShape\): .*has too many elements.*limit of 2\^40"),
+    Case("range_fed_past_limit", rl.range_past_limit, LIMIT, r"node 'range' \(Range\): .*elements, above the limit of 2\^40"),
+    Case("one_hot_fed_depth_past_limit", rl.one_hot_depth_past_limit, LIMIT,
+         r"node 'onehot' \(OneHot\): .*has too many elements.*limit of 2\^40"),
+    Case("one_hot_fed_depth_nan", rl.one_hot_depth_not_a_number, BAD_INPUT, r"node 'onehot' \(OneHot\): input 'depth' is NaN"),
+    Case("one_hot_fed_depth_not_positive", rl.one_hot_depth_not_positive, BAD_INPUT,
+         r"node 'onehot' \(OneHot\): input 'depth': (0|-3|-inf) is not positive"),
+    Case("broadcast_fed_past_limit", rl.broadcast_past_limit, LIMIT, r"node 'add' \(Add\): .*has too many elements.*limit of 2\^40"),
+    Case("concat_fed_past_limit", rl.concat_past_limit, LIMIT, r"node 'cat' \(Concat\): .*has too many elements.*limit of 2\^40"),
+    Case("gather_fed_past_limit", rl.gather_past_limit, LIMIT, r"node 'gather' \(Gather\): .*has too many elements.*limit of 2\^40"),
+    Case("slice_fed_extreme_steps", rl.slice_extreme_steps, 0, r"Y: float\[1, (3|1)\]", verify=rl.verify_slice_extreme_steps),
+    Case("split_fed_sizes_overflow", rl.split_sizes_overflow, BAD_INPUT,
+         r"node 'split' \(Split\): input 'split'( sums to more than the axis size 4|: negative size -1)"),
+    # Names: every name at most 64 KiB, refused at load naming the field.
+    Case("names_past_limit", rl.names_past_limit, INVALID,
+         r"m_\w+\.onnx: (graph input 0: its name|initializer 0: its name|graph output 0: its name|node 1: its name|"
+         r"node 0: output 0 names a value that|node 2 attribute 'then_branch': graph output 0: its name) "
+         r"is 65537 bytes, above the limit of 65536 bytes per name \(it starts 'nnnn"),
+    Case("op_type_past_limit", rl.op_type_past_limit, INVALID, r"node 0: its op_type is 1048576 bytes, above the limit of 65536"),
+    Case("names_of_60_kib_run", rl.names_of_60_kib_run, 0, r": float\[2\]"),
     # Good data through the same doors: must run.
     Case("nan_inf_propagate", r.nan_inf, 0, r"R: float\[2, 4\]", verify=r.verify_nan_inf),
     Case("zero_batch_runs_empty", r.zero_batch, 0, r"Y: float\[0, 2\]", verify=r.verify_zero_batch),
     Case("zero_size_softmax_axis", r.zero_size_softmax_axis, 0, r"S: float\[0, 1, 5\]", verify=r.verify_zero_size_softmax_axis),
     Case("zero_size_reduction", r.zero_size_inner, 0, r"Y: float\[2, 3\]", verify=r.verify_zero_size_inner),
+    # Recurrent ops.
+    Case("lstm_huge_hidden_size", r.lstm_huge_hidden_size, INVALID,
+         r"node 'lstm' \(LSTM\): initializer W float\[1, 8, 2\] does not fit LSTM with 1 direction\(s\) and hidden size 1099511627776", requires=("LSTM",)),
+    Case("lstm_hidden_size_mismatch", r.lstm_hidden_size_mismatch, INVALID,
+         r"node 'lstm' \(LSTM\): initializer W float\[1, 8, 2\] does not fit LSTM with 1 direction\(s\) and hidden size 3: "
+         r"expected \[1, 12, 2\]", requires=("LSTM",)),
+    Case("lstm_sequence_lens_past_the_sequence", r.lstm_sequence_lens_past_the_sequence, BAD_INPUT,
+         r"node 'lstm' \(LSTM\): input 'sequence_lens': element 1 is 4, outside \[0, 3\]", requires=("LSTM",)),
+    Case("lstm_unknown_activation", r.lstm_unknown_activation, UNSUPPORTED,
+         r"node 'lstm' \(LSTM\).*activation 'Swish' is not supported", requires=("LSTM",)),
     # Rows for ops that land later (SKIP until registered).
     Case("gather_index_out_of_range", r.gather_index, BAD_INPUT, r"node 'gather' \(Gather\): input 'indices': index 3 at position 1 is out of range \[-3, 3\)",
          requires=("Gather",)),

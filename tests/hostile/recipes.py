@@ -713,3 +713,38 @@ def verify_labels_all_ignored(d):
     import numpy as np
     got = np.load(os.path.join(d, "out", "Y.npy"))
     assert np.isnan(got).all(), "mean over zero weights must be NaN (0/0, as PyTorch), got %r" % got
+
+
+# ----------------------------------------------------------------------------
+# Recurrent ops: a forward LSTM (seq 3, batch 2, input 2, hidden 2) to spoil.
+
+def lstm_model(hidden_attr=2, r_hidden=2, lens=None):
+    import numpy as np
+    w = np.linspace(-0.5, 0.5, 4 * r_hidden * 2).tolist()
+    r_ = np.linspace(-0.4, 0.4, 4 * r_hidden * r_hidden).tolist()
+    inputs = ["X", "W", "R"]
+    inits = [tensor("W", w, [1, 4 * r_hidden, 2]), tensor("R", r_, [1, 4 * r_hidden, r_hidden])]
+    if lens is not None:
+        inputs += ["", "L"]
+        inits.append(onnx_mod().helper.make_tensor("L", INT32, [len(lens)], lens))
+    return model([node("LSTM", inputs, ["Y", "Y_h"], name="lstm", hidden_size=hidden_attr)],
+                 [vinfo("X", FLOAT, [3, 2, 2])], [vinfo("Y", FLOAT, None), vinfo("Y_h", FLOAT, None)], inits=inits,
+                 opset=14)
+
+
+def lstm_huge_hidden_size(d):
+    return [[save(d, "m.onnx", lstm_model(hidden_attr=1 << 40))]]
+
+
+def lstm_hidden_size_mismatch(d):
+    return [[save(d, "m.onnx", lstm_model(hidden_attr=3))]]
+
+
+def lstm_sequence_lens_past_the_sequence(d):
+    return [[save(d, "m.onnx", lstm_model(lens=[3, 4]))]]
+
+
+def lstm_unknown_activation(d):
+    m = lstm_model()
+    m.graph.node[0].attribute.extend([onnx_mod().helper.make_attribute("activations", ["Sigmoid", "Tanh", "Swish"])])
+    return [[save(d, "m.onnx", m)]]

@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "ops/half.h"
+#include "core/half.h"
 #include "tests/testutil/node_model.h"
 
 namespace onnx_mini::testing {

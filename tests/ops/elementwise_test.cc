@@ -5,7 +5,7 @@
 #include <functional>
 #include <limits>
 
-#include "ops/half.h"
+#include "core/half.h"
 #include "tests/testutil/expect_close.h"
 #include "tests/testutil/node_model.h"
 
@@ -161,8 +161,8 @@ TEST(Elementwise, MaxPropagatesNaN) {
   EXPECT_TRUE(std::isnan(out.value()[0].data<float>()[1]));
 }
 
-// Max/Min on float16 select one input's bits (compared as values, exact), so
-// they run without float16 arithmetic; NaN propagates as float16 quiet NaN.
+// Max/Min on float16 (computed in float32, exact: the result is one of the
+// inputs, which float16 -> float -> float16 keeps bit for bit); NaN stays NaN.
 TEST(Elementwise, MaxMinFloat16SelectExactly) {
   const std::vector<double> av = {1.5, -2.0, 0.0, -0.0, 65504.0, -INFINITY, 5.960464477539063e-08, 3.0};
   const std::vector<double> bv = {1.0, -1.0, -0.0, 0.0, INFINITY, -65504.0, 0.0, NAN};
@@ -196,10 +196,36 @@ TEST(Elementwise, MaxMinFloat16SelectExactly) {
   ASSERT_EQ(out.value()[0].shape(), (Shape{2, 4}));
   const std::vector<double> want = {1.0, 0.25, 0.5, 0.25, 1.0, -1.0, 0.5, -1.0};
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(half_to_double(out.value()[0].data<uint16_t>()[i]), want[i]) << i;
-  // Sum/Mean would need float16 arithmetic: still a clear unsupported error.
-  auto sum = NodeModel("Sum", 13).feed(a).feed(b).run();
-  ASSERT_FALSE(sum.is_ok());
-  EXPECT_EQ(sum.status().code(), ErrorCode::kUnsupported);
+}
+
+// Sum has no float16 kernel: the session computes it in float32 (inputs
+// widened exactly) and rounds the result once to nearest even, so each element
+// is exactly float_to_half(float(a) + float(b)); NaN stays NaN.
+TEST(Elementwise, SumFloat16ComputesInFloat32AndRoundsOnce) {
+  const std::vector<double> av = {1.5, -2.0, 0.0, 65504.0, -INFINITY, 5.960464477539063e-08, 3.0, 2048.0};
+  const std::vector<double> bv = {1.0, -1.0, -0.0, 65504.0, -65504.0, 5.960464477539063e-08, NAN, 1.0};
+  Tensor a = Tensor::allocate(DataType::kFloat16, {8}), b = Tensor::allocate(DataType::kFloat16, {8});
+  for (size_t i = 0; i < av.size(); ++i) {
+    a.data<uint16_t>()[i] = double_to_half(av[i]);
+    b.data<uint16_t>()[i] = double_to_half(bv[i]);
+  }
+  auto out = NodeModel("Sum", 13).feed(a).feed(b).run();
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  const Tensor& y = out.value()[0];
+  ASSERT_EQ(y.dtype(), DataType::kFloat16);
+  for (size_t i = 0; i < av.size(); ++i) {
+    const uint16_t got = y.data<uint16_t>()[i];
+    const float sum = half_to_float(a.data<uint16_t>()[i]) + half_to_float(b.data<uint16_t>()[i]);
+    if (std::isnan(sum)) {
+      EXPECT_TRUE(std::isnan(half_to_float(got))) << i;
+      continue;
+    }
+    EXPECT_EQ(got, float_to_half(sum)) << i << ": " << half_to_float(got) << " vs " << sum;
+  }
+  // 2048 + 1 is a tie between float16 neighbours 2048 and 2050: even wins.
+  EXPECT_EQ(half_to_float(y.data<uint16_t>()[7]), 2048.0f);
+  // 65504 + 65504 overflows float16: inf.
+  EXPECT_TRUE(std::isinf(half_to_float(y.data<uint16_t>()[3])));
 }
 
 // Opset 7 resolves Max/Min/Sum/Mean to version 6: equal shapes only

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <utility>
 
 #include "tests/testutil/node_model.h"
 
@@ -103,6 +104,32 @@ TEST(OneHot, NaNAndInfiniteFloatIndicesGiveAllOffRows) {
   ASSERT_TRUE(out.is_ok()) << out.status().message();
   EXPECT_EQ(values_of<float>(out.value()[0]),
             (std::vector<float>{0, 0, 0, /*inf*/ 0, 0, 0, /*-inf*/ 0, 0, 0, /*1.7*/ 0, 1, 0, /*-1.7 -> -1*/ 0, 0, 1}));
+}
+
+// A fed depth wrong in itself (NaN, below 1) is bad input saying what it is
+// (NaN used to read as "0 is not positive"); one too large to allocate is a
+// resource limit; a fractional depth truncates as the reference's astype(int64).
+TEST(OneHot, FedDepthNaNNonPositiveOrHuge) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  Tensor idx = make_tensor<int64_t>({2}, {0, 1});
+  Tensor values = make_tensor<float>({2}, {0, 1});
+  auto run = [&](float depth) { return NodeModel("OneHot", 11).feed(idx).feed(scalar<float>(depth)).feed(values).run(); };
+  const std::pair<float, const char*> bad[] = {{nan, "input 'depth' is NaN"}, {0.5f, "input 'depth': 0.5 is not positive"},
+                                               {-inf, "input 'depth': -inf is not positive"}};
+  for (const auto& [depth, message] : bad) {
+    auto out = run(depth);
+    ASSERT_FALSE(out.is_ok()) << depth;
+    EXPECT_EQ(out.status().code(), ErrorCode::kBadInput) << depth;
+    EXPECT_NE(out.status().message().find(message), std::string::npos) << out.status().message();
+  }
+  for (float huge : {1e30f, inf}) {
+    auto out = run(huge);
+    ASSERT_FALSE(out.is_ok()) << huge;
+    EXPECT_EQ(out.status().code(), ErrorCode::kResourceLimit) << out.status().message();
+  }
+  auto fraction = run(2.9f);
+  ASSERT_TRUE(fraction.is_ok()) << fraction.status().message();
+  EXPECT_EQ(fraction.value()[0].shape(), (Shape{2, 2}));
 }
 
 // OneHot-9 has no negative indices (outside [0, depth): all off); 11 counts them from the end.

@@ -12,6 +12,9 @@
 #include "bench/mlp_model.h"
 #include "graph/onnx_loader.h"
 #include "runtime/session.h"
+#include "tests/testutil/attribute_values.h"
+#include "tests/testutil/graph_builder.h"
+#include "tests/testutil/tensors.h"
 
 namespace {
 
@@ -142,6 +145,75 @@ TEST(SteadyStateAllocations, MatMulAddReluMlp) {
   }
 }
 
+// A small CNN with every convolution kernel: a 3x3 stem (gathered implicit
+// GEMM), a 1x1 (pointwise GEMM) with a residual Add + Relu, a 3x3 stride 2, a
+// depthwise 3x3 with ReLU6 (Clip), and a ConvTranspose. -O1 fuses the
+// epilogues; -O0 runs each node alone. Both the AVX-512 kernels and the
+// OpenBLAS fallback (ONNX_MINI_PACKED_GEMM=0) take their scratch from buffers
+// that only grow.
+Graph small_cnn(int64_t batch) {
+  using testing::float_attr;
+  using testing::int_attr;
+  using testing::ints_attr;
+  using testing::random_tensor;
+  testing::GraphBuilder b(17);
+  b.input("X", DataType::kFloat, {batch, 3, 16, 16});
+  b.initializer("W1", random_tensor({16, 3, 3, 3}, 1)).initializer("B1", random_tensor({16}, 2));
+  b.initializer("W2", random_tensor({16, 16, 1, 1}, 3)).initializer("B2", random_tensor({16}, 4));
+  b.initializer("W3", random_tensor({32, 16, 3, 3}, 5));
+  b.initializer("W4", random_tensor({32, 1, 3, 3}, 6)).initializer("B4", random_tensor({32}, 7));
+  b.initializer("W5", random_tensor({32, 8, 2, 2}, 8));
+  Tensor lo = Tensor::allocate(DataType::kFloat, {}), hi = Tensor::allocate(DataType::kFloat, {});
+  lo.data<float>()[0] = 0.0f;
+  hi.data<float>()[0] = 6.0f;
+  b.initializer("lo", lo).initializer("hi", hi);
+  const auto pads1 = ints_attr({1, 1, 1, 1});
+  b.node("Conv", {"X", "W1", "B1"}, {"c1"}, {{"pads", pads1}}, "stem");
+  b.node("Relu", {"c1"}, {"r1"}, {}, "stem_relu");
+  b.node("Conv", {"r1", "W2", "B2"}, {"c2"}, {}, "pointwise");
+  b.node("Add", {"c2", "r1"}, {"s2"}, {}, "residual");
+  b.node("Relu", {"s2"}, {"r2"}, {}, "residual_relu");
+  b.node("Conv", {"r2", "W3"}, {"c3"}, {{"pads", pads1}, {"strides", ints_attr({2, 2})}}, "down");
+  b.node("Relu", {"c3"}, {"r3"}, {}, "down_relu");
+  b.node("Conv", {"r3", "W4", "B4"}, {"c4"}, {{"pads", pads1}, {"group", int_attr(32)}}, "depthwise");
+  b.node("Clip", {"c4", "lo", "hi"}, {"r4"}, {}, "relu6");
+  b.node("ConvTranspose", {"r4", "W5"}, {"Y"}, {{"strides", ints_attr({2, 2})}}, "up");
+  b.output("Y");
+  return b.build();
+}
+
+int64_t cnn_steady_state_allocations(int64_t batch, int opt_level) {
+  SessionOptions so;
+  so.opt_level = opt_level;
+  so.threads = 1;
+  auto session = Session::from_graph(small_cnn(batch), so);
+  EXPECT_TRUE(session.is_ok()) << session.status().message();
+  if (!session.is_ok()) return -1;
+  std::vector<NamedTensor> inputs{{"X", testing::random_tensor({batch, 3, 16, 16}, 9)}};
+  std::vector<Tensor> outputs;
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(session.value()->run(inputs, outputs).is_ok());
+  g_allocations = 0;
+  g_counting = true;
+  bool all_ok = true;
+  for (int i = 0; i < 10; ++i) all_ok = session.value()->run(inputs, outputs).is_ok() && all_ok;
+  g_counting = false;
+  EXPECT_TRUE(all_ok);
+  return g_allocations.load();
+}
+
+TEST(SteadyStateAllocations, SmallCnn) {
+  for (const char* packed : {"1", "0"}) {
+    setenv("ONNX_MINI_PACKED_GEMM", packed, 1);
+    for (int64_t batch : {1, 4}) {
+      for (int opt : {0, 1}) {
+        EXPECT_EQ(cnn_steady_state_allocations(batch, opt), 0)
+            << "batch " << batch << ", -O" << opt << ", ONNX_MINI_PACKED_GEMM=" << packed;
+      }
+    }
+    unsetenv("ONNX_MINI_PACKED_GEMM");
+  }
+}
+
 // Keeping a copy of an output is allowed: that run gets a fresh buffer and the
 // kept tensor is not overwritten by the next run.
 TEST(SteadyStateAllocations, KeptOutputIsNotOverwritten) {
@@ -156,6 +228,62 @@ TEST(SteadyStateAllocations, KeptOutputIsNotOverwritten) {
   ASSERT_TRUE(session->run(inputs, outputs).is_ok());
   EXPECT_NE(kept.raw_data(), outputs[0].raw_data());
   for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(kept.data<float>()[i], before[i]);
+}
+
+// The recurrent ops' scratch is reused from the first run on, and their output
+// shapes are built without a Shape: bidirectional LSTM, GRU (both reset forms)
+// and RNN nodes with sequence lengths run allocation-free, weights packed (-O1)
+// or read through OpenBLAS (-O0 keeps the initializers).
+// (The PyTorch-exported classifiers of models/ allocate in their Shape /
+// ConstantOfShape / Reshape chain, outside the recurrent ops.)
+Graph recurrent_graph(const std::string& op, int64_t gates, std::map<std::string, Attribute> extra) {
+  constexpr int64_t kSeq = 7, kBatch = 4, kInput = 6, kHidden = 8;
+  testing::GraphBuilder gb(14);
+  gb.input("x", DataType::kFloat, {kSeq, kBatch, kInput}).input("lens", DataType::kInt32, {kBatch});
+  gb.initializer("W", testing::random_tensor({2, gates * kHidden, kInput}, 1));
+  gb.initializer("R", testing::random_tensor({2, gates * kHidden, kHidden}, 2));
+  gb.initializer("B", testing::random_tensor({2, 2 * gates * kHidden}, 3));
+  std::vector<std::string> outs = {"Y", "Y_h"};
+  if (op == "LSTM") outs.push_back("Y_c");
+  extra["direction"] = testing::string_attr("bidirectional");
+  extra["hidden_size"] = testing::int_attr(kHidden);
+  gb.node(op, {"x", "W", "R", "B", "lens"}, outs, extra);
+  for (const auto& o : outs) gb.output(o);
+  return gb.build();
+}
+
+TEST(SteadyStateAllocations, RecurrentOps) {
+  struct Case {
+    const char* op;
+    int64_t gates;
+    std::map<std::string, Attribute> attrs;
+  };
+  const std::vector<Case> cases = {{"LSTM", 4, {}},
+                                   {"GRU", 3, {}},
+                                   {"GRU", 3, {{"linear_before_reset", testing::int_attr(1)}}},
+                                   {"RNN", 1, {}}};
+  for (const Case& c : cases) {
+    for (int opt : {0, 1}) {
+      SessionOptions so;
+      so.opt_level = opt;
+      so.threads = 1;
+      auto session = Session::from_graph(recurrent_graph(c.op, c.gates, c.attrs), so);
+      ASSERT_TRUE(session.is_ok()) << session.status().message();
+      std::vector<NamedTensor> inputs{{"x", testing::random_tensor({7, 4, 6}, 4)},
+                                      {"lens", Tensor::allocate(DataType::kInt32, {4})}};
+      const int32_t lens[] = {7, 3, 0, 5};  // mixed lengths: Y is zeroed past each
+      std::copy(lens, lens + 4, inputs[1].tensor.data<int32_t>());
+      std::vector<Tensor> outputs;
+      for (int i = 0; i < 2; ++i) ASSERT_TRUE((*session)->run(inputs, outputs).is_ok());
+      g_allocations = 0;
+      g_counting = true;
+      bool all_ok = true;
+      for (int i = 0; i < 10; ++i) all_ok = (*session)->run(inputs, outputs).is_ok() && all_ok;
+      g_counting = false;
+      EXPECT_TRUE(all_ok);
+      EXPECT_EQ(g_allocations.load(), 0) << c.op << ", -O" << opt;
+    }
+  }
 }
 
 }  // namespace

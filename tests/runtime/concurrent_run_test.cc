@@ -13,6 +13,7 @@
 #include "runtime/execution_frame.h"
 #include "runtime/session.h"
 #include "tests/testutil/graph_builder.h"
+#include "tests/testutil/model_builder.h"
 
 namespace onnx_mini {
 namespace {
@@ -58,52 +59,108 @@ bool bitwise_equal(const Tensor& a, const Tensor& b) {
          std::memcmp(a.raw_data(), b.raw_data(), a.byte_size()) == 0;
 }
 
-TEST(ConcurrentRun, EightThreadsGetTheSingleThreadedResults) {
-  SessionOptions options;
-  options.threads = 2;
-  auto session = Session::from_graph(mlp(), options);
-  ASSERT_TRUE(session.is_ok()) << session.status().message();
-  Session& s = **session;
+// A small CNN with each convolution path: a padded 3x3 (gathered implicit
+// GEMM, thread-local padded copy), a 1x1 with a residual Add, a 3x3 stride 2,
+// a depthwise 3x3 and a ConvTranspose; the batch is symbolic.
+Graph small_cnn() {
+  using testing::ints_attr;
+  GraphBuilder b(17);
+  b.input_symbolic("X", {symbolic("N"), fixed(3), fixed(12), fixed(12)});
+  b.initializer("W1", random_tensor({16, 3, 3, 3}, 1)).initializer("B1", random_tensor({16}, 2));
+  b.initializer("W2", random_tensor({16, 16, 1, 1}, 3)).initializer("B2", random_tensor({16}, 4));
+  b.initializer("W3", random_tensor({32, 16, 3, 3}, 5));
+  b.initializer("W4", random_tensor({32, 1, 3, 3}, 6)).initializer("B4", random_tensor({32}, 7));
+  b.initializer("W5", random_tensor({32, 8, 2, 2}, 8));
+  const auto pads1 = ints_attr({1, 1, 1, 1});
+  b.node("Conv", {"X", "W1", "B1"}, {"c1"}, {{"pads", pads1}}, "stem");
+  b.node("Relu", {"c1"}, {"r1"}, {}, "stem_relu");
+  b.node("Conv", {"r1", "W2", "B2"}, {"c2"}, {}, "pointwise");
+  b.node("Add", {"c2", "r1"}, {"s2"}, {}, "residual");
+  b.node("Conv", {"s2", "W3"}, {"c3"}, {{"pads", pads1}, {"strides", ints_attr({2, 2})}}, "down");
+  b.node("Conv", {"c3", "W4", "B4"}, {"c4"}, {{"pads", pads1}, {"group", int_attr(32)}}, "depthwise");
+  b.node("ConvTranspose", {"c4", "W5"}, {"Y"}, {{"strides", ints_attr({2, 2})}}, "up");
+  b.output("Y");
+  return b.build();
+}
 
-  // Per thread: its own batch size and data; the expected outputs from one
-  // thread running them one after another first.
-  constexpr int kThreads = 8;
-  constexpr int kRunsPerThread = 200;
-  const int64_t batches[kThreads] = {1, 3, 8, 1, 17, 2, 33, 5};
-  std::vector<std::vector<NamedTensor>> feeds(kThreads);
-  std::vector<Tensor> expected(kThreads);
-  for (int t = 0; t < kThreads; ++t) {
-    feeds[t] = {{"X", random_tensor({batches[t], 64}, 100 + static_cast<uint64_t>(t))}};
+// Runs `s` from feeds.size() threads at once, `runs` times each, every thread
+// with its own feed, and checks every output against the single-threaded run
+// of the same feed, bit for bit: the same kernels on the same data must give
+// the same bits whatever else runs beside them.
+void expect_concurrent_runs_match(Session& s, const std::vector<std::vector<NamedTensor>>& feeds, int runs) {
+  const size_t n = feeds.size();
+  std::vector<std::vector<Tensor>> expected(n);
+  for (size_t t = 0; t < n; ++t) {
     auto out = s.run(feeds[t]);
     ASSERT_TRUE(out.is_ok()) << out.status().message();
-    expected[t] = out.value()[0].tensor.clone();
+    for (const NamedTensor& o : out.value()) expected[t].push_back(o.tensor.clone());
   }
-
-  std::vector<int> mismatches(kThreads, 0);
-  std::vector<std::string> errors(kThreads);
-  std::barrier start(kThreads);
+  std::vector<int> mismatches(n, 0);
+  std::vector<std::string> errors(n);
+  std::barrier start(static_cast<std::ptrdiff_t>(n));
   std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
+  for (size_t t = 0; t < n; ++t) {
     threads.emplace_back([&, t] {
       std::vector<Tensor> outputs;
       start.arrive_and_wait();
-      for (int r = 0; r < kRunsPerThread; ++r) {
+      for (int r = 0; r < runs; ++r) {
         Status st = s.run(feeds[t], outputs);
         if (!st.is_ok()) {
           errors[t] = st.message();
           return;
         }
-        if (!bitwise_equal(outputs[0], expected[t])) ++mismatches[t];
+        for (size_t o = 0; o < outputs.size(); ++o) mismatches[t] += bitwise_equal(outputs[o], expected[t][o]) ? 0 : 1;
       }
     });
   }
   for (auto& th : threads) th.join();
-  for (int t = 0; t < kThreads; ++t) {
+  for (size_t t = 0; t < n; ++t) {
     EXPECT_EQ(errors[t], "") << "thread " << t;
-    EXPECT_EQ(mismatches[t], 0) << "thread " << t << " (batch " << batches[t] << ")";
+    EXPECT_EQ(mismatches[t], 0) << "thread " << t << " (feed shape " << shape_to_string(feeds[t][0].tensor.shape()) << ")";
   }
   EXPECT_GE(s.num_frames(), 1);
-  EXPECT_LE(s.num_frames(), kThreads) << "a frame per run at once, at most";
+  EXPECT_LE(s.num_frames(), static_cast<int>(n)) << "a frame per run at once, at most";
+}
+
+constexpr int kThreads = 8;
+
+TEST(ConcurrentRun, EightThreadsGetTheSingleThreadedResults) {
+  auto session = Session::from_graph(mlp(), with_threads(2));
+  ASSERT_TRUE(session.is_ok()) << session.status().message();
+  const int64_t batches[kThreads] = {1, 3, 8, 1, 17, 2, 33, 5};
+  std::vector<std::vector<NamedTensor>> feeds(kThreads);
+  for (int t = 0; t < kThreads; ++t) feeds[t] = {{"X", random_tensor({batches[t], 64}, 100 + static_cast<uint64_t>(t))}};
+  expect_concurrent_runs_match(**session, feeds, 200);
+}
+
+// Convolution kernels keep their padded copies and column buffers per thread:
+// concurrent runs must not see each other's.
+TEST(ConcurrentRun, ConvolutionsFromEightThreads) {
+  for (int opt : {0, 1}) {
+    auto session = Session::from_graph(small_cnn(), with_threads(2, opt));
+    ASSERT_TRUE(session.is_ok()) << session.status().message();
+    const int64_t batches[kThreads] = {1, 2, 4, 1, 3, 2, 5, 1};
+    std::vector<std::vector<NamedTensor>> feeds(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+      feeds[t] = {{"X", random_tensor({batches[t], 3, 12, 12}, 200 + static_cast<uint64_t>(t))}};
+    }
+    SCOPED_TRACE("-O" + std::to_string(opt));
+    expect_concurrent_runs_match(**session, feeds, 15);
+  }
+}
+
+// The shipped PyTorch LSTM classifier (recurrent scratch is per thread), with a
+// different batch and sequence length per thread.
+TEST(ConcurrentRun, LstmModelFromEightThreads) {
+  auto session = Session::load(testing::source_dir() + "/models/lstm_classifier/model.onnx", with_threads(2));
+  ASSERT_TRUE(session.is_ok()) << session.status().message();
+  const int64_t batches[kThreads] = {1, 2, 3, 1, 4, 2, 1, 5};
+  const int64_t lengths[kThreads] = {5, 3, 9, 1, 4, 7, 12, 2};
+  std::vector<std::vector<NamedTensor>> feeds(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    feeds[t] = {{"x", random_tensor({batches[t], lengths[t], 6}, 300 + static_cast<uint64_t>(t))}};
+  }
+  expect_concurrent_runs_match(**session, feeds, 20);
 }
 
 TEST(ConcurrentRun, SequentialRunsReuseOneFrame) {

@@ -3,12 +3,15 @@
 // lives in the same process. Counted from the kernel's side: the threads of
 // this process whose CPU time grows while one session runs (/proc/self/task).
 #include <dirent.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -62,6 +65,28 @@ Graph workload() {
   return gb.build();
 }
 
+// Waits (at most 3 s) until no thread of this process but the caller gains CPU
+// time over 100 ms. OpenBLAS's server threads poll for a while after the
+// library loads (2^28 TSC cycles by default, ~0.1 s, OPENBLAS_THREAD_TIMEOUT)
+// before they sleep; that start-up spin is OpenBLAS idling, not a session
+// computing, and would otherwise be counted against the first window (the
+// 1-thread session then counts 2 on an idle machine, every time).
+void wait_until_other_threads_are_idle() {
+  const int self = static_cast<int>(syscall(SYS_gettid));
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < give_up) {
+    const auto before = thread_cpu_ticks();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto after = thread_cpu_ticks();
+    bool idle = true;
+    for (const auto& [tid, t] : after) {
+      auto it = before.find(tid);
+      if (tid != self && t != (it == before.end() ? 0 : it->second)) idle = false;
+    }
+    if (idle) return;
+  }
+}
+
 // Runs the session for `duration`, then counts the threads that computed for
 // at least 30 ms of it (3 ticks at the usual 100 Hz: an idle worker that only
 // wakes and sleeps between dispatches stays far below that).
@@ -99,6 +124,7 @@ TEST(SessionThreads, EachSessionComputesOnAtMostItsThreadCount) {
   EXPECT_EQ((*a)->num_threads(), 1);
   EXPECT_EQ((*b)->num_threads(), 2);
   const auto window = std::chrono::milliseconds(600);
+  wait_until_other_threads_are_idle();
   EXPECT_EQ(threads_that_worked(**a, window), 1) << "the 1-thread session";
   // Usually 2 (the pool's worker takes half the tasks), but on a loaded machine
   // the caller may run most tasks before the worker is scheduled: at most 2 is

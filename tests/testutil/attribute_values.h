@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/attributes.h"
 
@@ -24,6 +25,13 @@ inline Attribute string_attr(const std::string& v) {
   Attribute a;
   a.kind = Attribute::Kind::kString;
   a.s = v;
+  return a;
+}
+
+inline Attribute ints_attr(const std::vector<int64_t>& v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kInts;
+  a.ints = v;
   return a;
 }
 

@@ -26,6 +26,7 @@ class TestContext final : public KernelContext {
   bool output_wanted(int i) const override { return wanted_[static_cast<size_t>(i)]; }
   Result<Tensor*> output(int i, const Shape& shape, DataType dtype) override {
     if (!output_wanted(i)) return internal_error("output " + std::to_string(i) + " not wanted");
+    OM_RETURN_IF_ERROR(check_runtime_shape(shape));  // as the session's executor does
     // Poisoned with NaN-like bytes so a kernel that skips an element is caught.
     Tensor t = Tensor::allocate(dtype, shape);
     std::memset(t.raw_data(), 0xFF, t.byte_size());

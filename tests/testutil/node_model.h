@@ -47,6 +47,10 @@ class NodeModel {
     auto& a = attrs_.emplace_back(); a.set_name(name); a.set_type(onnx::AttributeProto::FLOAT); a.set_f(v);
     return *this;
   }
+  NodeModel& attr_string(const std::string& name, const std::string& v) {
+    auto& a = attrs_.emplace_back(); a.set_name(name); a.set_type(onnx::AttributeProto::STRING); a.set_s(v);
+    return *this;
+  }
   NodeModel& attr_ints(const std::string& name, const std::vector<int64_t>& v) {
     auto& a = attrs_.emplace_back(); a.set_name(name); a.set_type(onnx::AttributeProto::INTS);
     for (int64_t x : v) a.add_ints(x);

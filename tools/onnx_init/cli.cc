@@ -5,6 +5,7 @@
 #include <ostream>
 #include <set>
 
+#include "core/printable.h"
 #include "onnx_init/mlp_builder.h"
 #include "onnx_init/model_file.h"
 #include "onnx_init/parse_util.h"
@@ -16,7 +17,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage:
   onnx-init mlp --layers N0,N1,...,Nk -o OUT.onnx [options]
-  onnx-init reinit IN.onnx -o OUT.onnx [--init SCHEME] [--match REGEX] [--bias BIAS] [--seed N]
+  onnx-init reinit IN.onnx -o OUT.onnx [--init SCHEME] [--match PATTERN] [--bias BIAS] [--seed N]
 
 Create a multi-layer perceptron, or re-draw the weights of an existing model, with
 torch.nn.init's schemes. The same --seed gives a byte-identical file.
@@ -41,8 +42,11 @@ common options:
                          MODE fan_in|fan_out; NONLINEARITY linear, sigmoid, tanh, relu, leaky_relu, selu, ...
   --bias BIAS            default (nn.Linear's uniform(+-1/sqrt(fan_in))), keep (reinit only), or a scheme
   --seed N               unsigned 64-bit seed (default 0)
-  --match REGEX          reinit: only initializers whose name contains a match (ECMAScript regex)
-  -o, --output PATH      where to write the model (written to a temporary file, then renamed)
+  --match PATTERN        reinit: only initializers whose name contains a match of PATTERN, a
+                         regular expression (ECMAScript's core: . [] [^] \d \w \s ^ $ () (?:) | * + ?
+                         {m,n}; no back-references or lookaround), run in time linear in the name
+  -o, --output PATH      where to write the model (written to a temporary file, then renamed; a
+                         symbolic link, device or folder at PATH is refused)
 )";
 
 // Options after the subcommand: "--name value" or "--name=value", each at most once.
@@ -148,7 +152,7 @@ Status run_mlp(const std::vector<std::string>& args, std::ostream& out) {
   o.command_line = recipe_command(args);
   OM_ASSIGN_OR_RETURN(const onnx::ModelProto model, build_mlp(o));
   OM_RETURN_IF_ERROR(write_model_file_atomically(model, *output));
-  out << "wrote " << *output << " (" << o.layers.size() - 1 << " layers, opset " << o.opset << ", weights "
+  out << terminal_safe("wrote " + *output) << " (" << o.layers.size() - 1 << " layers, opset " << o.opset << ", weights "
       << to_string(o.weight_init) << ", seed " << o.seed << ")\n";
   return Status::ok();
 }
@@ -167,9 +171,10 @@ Status run_reinit(const std::vector<std::string>& args, std::ostream& out) {
   OM_ASSIGN_OR_RETURN(onnx::ModelProto model, read_model_file(p.positional[0]));
   OM_ASSIGN_OR_RETURN(const ReinitReport report, reinit_model(model, o));
   OM_RETURN_IF_ERROR(write_model_file_atomically(model, *output));
-  for (const auto& line : report.changed) out << "re-initialized " << line << "\n";
-  for (const auto& line : report.unchanged) out << "kept " << line << "\n";
-  out << "wrote " << *output << "\n";
+  // Report lines quote names from the model (escaped where they are built).
+  for (const auto& line : report.changed) out << terminal_safe("re-initialized " + line) << "\n";
+  for (const auto& line : report.unchanged) out << terminal_safe("kept " + line) << "\n";
+  out << terminal_safe("wrote " + *output) << "\n";
   return Status::ok();
 }
 
@@ -204,7 +209,8 @@ int run_onnx_init(const std::vector<std::string>& args, std::ostream& out, std::
     status = usage_error("unknown command '" + command + "' (choose mlp or reinit; --help for usage)");
   }
   if (status.is_ok()) return 0;
-  err << "onnx-init: error: " << status.message() << "\n";
+  // Messages quote names from the input model: terminal_safe is the last guard.
+  err << terminal_safe("onnx-init: error: " + status.message()) << "\n";
   return static_cast<int>(status.code());
 }
 

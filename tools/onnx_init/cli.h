@@ -1,7 +1,8 @@
 // The onnx-init command line, as a function so tests can call it without a process.
 // Exit codes follow onnx-run's (core/status.h ErrorCode): 0 ok, 2 usage
 // error (every bad option, scheme, parameter or unwritable output), 3 invalid input
-// model, 4 unsupported input model feature.
+// model, 4 unsupported input model feature, 6 resource limit (an input model over
+// 2 GiB, a full disk).
 #pragma once
 
 #include <iosfwd>

@@ -1,5 +1,6 @@
 #include "onnx_init/init_schemes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -211,9 +212,35 @@ Result<Fans> fans_for_layout(const Shape& shape, WeightLayout layout) {
   return Fans{shape[shape.size() - 2], shape[shape.size() - 1]};
 }
 
-Result<Distribution> resolve(const InitScheme& s, std::optional<Fans> fans) {
+namespace {
+
+// The largest |z| the polar method can return: |u| <= sqrt(s), so
+// |u * sqrt(-2 ln s / s)| <= sqrt(-2 ln s), and s >= 2^-104 (u, v are
+// multiples of 2^-52): sqrt(208 ln 2) = 12.007...
+constexpr double kMaxStandardNormal = 12.01;
+
+// The largest magnitude a distribution can draw (before rounding to float).
+double largest_draw(const Distribution& d) {
+  switch (d.kind) {
+    case Distribution::Kind::kConstant: return std::fabs(d.p1);
+    case Distribution::Kind::kNormal: return std::fabs(d.p1) + kMaxStandardNormal * d.p2;
+    case Distribution::Kind::kUniform: return std::max(std::fabs(d.p1), std::fabs(d.p2));
+  }
+  return INFINITY;
+}
+
+// Weights are float32: a scheme whose draws round to inf (xavier_uniform:1e308)
+// would write a model of infinities, as constant:inf would.
+Status check_finite_float32(const InitScheme& s, const Distribution& d) {
+  const double largest = largest_draw(d);
+  if (largest <= std::numeric_limits<float>::max()) return Status::ok();
+  return usage_error("scheme " + to_string(s) + " draws values up to " + format_double(largest) +
+                     ", which are not finite in float32 (largest " +
+                     format_double(std::numeric_limits<float>::max()) + ")");
+}
+
+Result<Distribution> resolve_formula(const InitScheme& s, std::optional<Fans> fans) {
   using Kind = Distribution::Kind;
-  if (needs_fans(s) && !fans) return internal_error("scheme " + to_string(s) + " resolved without fans");
   switch (s.kind) {
     case SchemeKind::kZeros:
       return Distribution{Kind::kConstant, 0.0, 0.0};
@@ -243,6 +270,15 @@ Result<Distribution> resolve(const InitScheme& s, std::optional<Fans> fans) {
     }
   }
   return internal_error("unhandled scheme kind");
+}
+
+}  // namespace
+
+Result<Distribution> resolve(const InitScheme& s, std::optional<Fans> fans) {
+  if (needs_fans(s) && !fans) return internal_error("scheme " + to_string(s) + " resolved without fans");
+  OM_ASSIGN_OR_RETURN(const Distribution d, resolve_formula(s, fans));
+  OM_RETURN_IF_ERROR(check_finite_float32(s, d));
+  return d;
 }
 
 Distribution torch_default_bias(int64_t weight_fan_in) {

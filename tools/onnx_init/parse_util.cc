@@ -8,7 +8,7 @@
 namespace onnx_mini::init {
 
 namespace {
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string quote(std::string_view text) { return "'" + std::string(text) + "'"; }
 }  // namespace
 
 Result<double> parse_finite_double(std::string_view text, std::string_view what) {
@@ -17,10 +17,10 @@ Result<double> parse_finite_double(std::string_view text, std::string_view what)
   char* end = nullptr;
   const double v = owned.empty() ? 0.0 : std::strtod(owned.c_str(), &end);
   if (owned.empty() || end != owned.c_str() + owned.size()) {
-    return usage_error(std::string(what) + ": expected a number, got " + quoted(text));
+    return usage_error(std::string(what) + ": expected a number, got " + quote(text));
   }
   if (!std::isfinite(v)) {
-    return usage_error(std::string(what) + ": must be finite, got " + quoted(text));
+    return usage_error(std::string(what) + ": must be finite, got " + quote(text));
   }
   return v;
 }
@@ -30,7 +30,7 @@ static Result<Int> parse_integer(std::string_view text, std::string_view what) {
   Int v{};
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-    return usage_error(std::string(what) + ": expected an integer, got " + quoted(text));
+    return usage_error(std::string(what) + ": expected an integer, got " + quote(text));
   }
   return v;
 }

@@ -1,9 +1,11 @@
 #include "onnx_init/reinit.h"
 
 #include <map>
-#include <regex>
+
+#include "core/printable.h"
 
 #include "onnx_init/mlp_builder.h"
+#include "onnx_init/name_pattern.h"
 #include "onnx_init/onnx_graph_builder.h"
 #include "onnx_init/parse_util.h"
 #include "onnx_init/tensor_roles.h"
@@ -34,7 +36,7 @@ Result<Fans> weight_fans(const std::string& name, const Shape& shape, const std:
     if (use.role != TensorUse::Role::kWeight) continue;
     OM_ASSIGN_OR_RETURN(const Fans fans, fans_for_layout(shape, use.layout));
     if (agreed && (agreed->fan_in != fans.fan_in || agreed->fan_out != fans.fan_out)) {
-      return usage_error("'" + name + "' is used with different layouts (" + first_use + "; " + use.description +
+      return usage_error(quote(name) + " is used with different layouts (" + first_use + "; " + use.description +
                          "), so its fans are ambiguous; select it out with --match");
     }
     agreed = fans;
@@ -57,13 +59,10 @@ struct Plan {
   std::string report;
 };
 
-Result<std::optional<std::regex>> compile_match(const ReinitOptions& o) {
-  if (!o.match) return std::optional<std::regex>{};
-  try {
-    return std::optional<std::regex>(std::regex(*o.match, std::regex::ECMAScript));
-  } catch (const std::regex_error& e) {
-    return usage_error("bad --match regex '" + *o.match + "': " + e.what());
-  }
+Result<std::optional<NamePattern>> compile_match(const ReinitOptions& o) {
+  if (!o.match) return std::optional<NamePattern>{};
+  OM_ASSIGN_OR_RETURN(NamePattern pattern, NamePattern::compile(*o.match));
+  return std::optional<NamePattern>(std::move(pattern));
 }
 
 // Decides, initializer by initializer, what is drawn from which distribution
@@ -78,12 +77,12 @@ class Planner {
   Result<std::optional<Plan>> plan(int i, ReinitReport& report) const {
     const onnx::TensorProto& t = graph_.initializer(i);
     const Shape shape = shape_of(t);
-    const std::string label = t.name() + " " + shape_to_string(shape);
+    const std::string label = printable(t.name()) + " " + shape_to_string(shape);
     const auto count = checked_num_elements(shape);
-    if (!count.is_ok()) return invalid_model("initializer '" + t.name() + "': " + count.status().message());
+    if (!count.is_ok()) return invalid_model("initializer " + quote(t.name()) + ": " + count.status().message());
     if (t.data_type() != onnx::TensorProto::FLOAT) return unchanged(report, label + ": not float");
     if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-      return unsupported("'" + t.name() + "' uses external data, which reinit does not rewrite");
+      return unsupported(quote(t.name()) + " uses external data, which reinit does not rewrite");
     }
     const std::vector<TensorUse>& tensor_uses = uses_of(t.name());
     const TensorUse* as_weight = find_role(tensor_uses, TensorUse::Role::kWeight);
@@ -129,7 +128,7 @@ class Planner {
       std::optional<Fans> fans;
       if (needs_fans(o_.bias_init.scheme)) {
         auto own = torch_fans(shape_of(t));
-        if (!own.is_ok()) return own.status().with_context("'" + t.name() + "' (a bias) with --bias " + to_string(o_.bias_init) + ": ");
+        if (!own.is_ok()) return own.status().with_context(quote(t.name()) + " (a bias) with --bias " + to_string(o_.bias_init) + ": ");
         fans = own.value();
       }
       OM_ASSIGN_OR_RETURN(dist, resolve(o_.bias_init.scheme, fans));
@@ -148,7 +147,7 @@ class Planner {
     std::optional<Fans> fans;
     if (needs_fans(o_.weight_init)) {
       auto fans_or = weight_fans(t.name(), shape_of(t), tensor_uses);
-      if (!fans_or.is_ok()) return fans_or.status().with_context("'" + t.name() + "': ");
+      if (!fans_or.is_ok()) return fans_or.status().with_context(quote(t.name()) + ": ");
       fans = fans_or.value();
     }
     OM_ASSIGN_OR_RETURN(const Distribution dist, resolve(o_.weight_init, fans));
@@ -165,8 +164,8 @@ class Planner {
 
 Status nothing_selected(const onnx::GraphProto& graph, const ReinitOptions& o) {
   std::string names;
-  for (const auto& t : graph.initializer()) names += (names.empty() ? "" : ", ") + t.name();
-  return usage_error(std::string(o.match ? "--match '" + *o.match + "' selects" : "the model has") +
+  for (const auto& t : graph.initializer()) names += (names.empty() ? "" : ", ") + printable(t.name());
+  return usage_error(std::string(o.match ? "--match " + quote(*o.match) + " selects" : "the model has") +
                      " no initializer to re-initialize (initializers: " + (names.empty() ? "none" : names) + ")");
 }
 
@@ -200,13 +199,13 @@ void record_recipe(onnx::ModelProto& model, const ReinitOptions& o, const std::s
 }  // namespace
 
 Result<ReinitReport> reinit_model(onnx::ModelProto& model, const ReinitOptions& o) {
-  OM_ASSIGN_OR_RETURN(const std::optional<std::regex> pattern, compile_match(o));
+  OM_ASSIGN_OR_RETURN(const std::optional<NamePattern> pattern, compile_match(o));
   onnx::GraphProto* graph = model.mutable_graph();
   const Planner planner(*graph, o);
   ReinitReport report;
   std::vector<Plan> plans;
   for (int i = 0; i < graph->initializer_size(); ++i) {
-    if (pattern && !std::regex_search(graph->initializer(i).name(), *pattern)) continue;
+    if (pattern && !pattern->search(graph->initializer(i).name())) continue;
     OM_ASSIGN_OR_RETURN(std::optional<Plan> plan, planner.plan(i, report));
     if (plan) plans.push_back(std::move(*plan));
   }

@@ -24,7 +24,7 @@ namespace onnx_mini::init {
 struct ReinitOptions {
   InitScheme weight_init;
   BiasInit bias_init;
-  std::optional<std::string> match;  // ECMAScript regex searched in initializer names
+  std::optional<std::string> match;  // a pattern searched in initializer names (name_pattern.h)
   uint64_t seed = 0;
   std::string command_line;  // recorded in metadata_props
 };

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "core/printable.h"
+
 namespace onnx_mini::init {
 
 namespace {
@@ -13,7 +15,7 @@ int64_t int_attr(const onnx::NodeProto& node, const std::string& name, int64_t d
   return default_value;
 }
 
-std::string node_label(const onnx::NodeProto& node) { return node.op_type() + " '" + node.name() + "'"; }
+std::string node_label(const onnx::NodeProto& node) { return printable(node.op_type()) + " " + quote(node.name()); }
 
 bool has_input(const onnx::NodeProto& node, int index) {
   return node.input_size() > index && !node.input(index).empty();

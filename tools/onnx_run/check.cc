@@ -3,25 +3,32 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <unordered_map>
+#include <unordered_set>
 
+#include "core/printable.h"
 #include "runtime/io/tensor_file.h"
 #include "onnx_run/compare.h"
 #include "onnx_run/json.h"
+#include "onnx_run/tensor_values.h"
 
 namespace onnx_mini::onnx_run {
 namespace fs = std::filesystem;
 namespace {
 
-// Files named PREFIX_N.pb in numeric order of N.
+// Files named PREFIX_N.pb in numeric order of N. N is compared as digits
+// (fewer significant digits first, then by text), so any length is ordered
+// without converting it to a number that could overflow.
 std::vector<fs::path> numbered_files(const fs::path& dir, const std::string& prefix) {
-  std::vector<std::pair<long, fs::path>> found;
+  std::vector<std::pair<std::pair<size_t, std::string>, fs::path>> found;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
     if (name.rfind(prefix + "_", 0) != 0 || e.path().extension() != ".pb") continue;
     std::string num = name.substr(prefix.size() + 1, name.size() - prefix.size() - 4);
     if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos) continue;
-    found.emplace_back(std::stol(num), e.path());
+    std::string significant = num.substr(std::min(num.find_first_not_of('0'), num.size() - 1));
+    found.push_back({{significant.size(), significant}, e.path()});
   }
   std::sort(found.begin(), found.end());
   std::vector<fs::path> out;
@@ -31,11 +38,7 @@ std::vector<fs::path> numbered_files(const fs::path& dir, const std::string& pre
 
 }  // namespace
 
-double value_at(const Tensor& t, int64_t i) {
-  double v = 0;
-  dispatch_dtype(t.dtype(), [&](auto tag) { v = static_cast<double>(t.data<decltype(tag)>()[i]); });
-  return v;
-}
+double value_at(const Tensor& t, int64_t i) { return element_as_double(t, i); }
 
 std::string leading_values(const Tensor& t, int count) {
   std::string out;
@@ -77,6 +80,8 @@ Result<std::vector<NamedTensor>> read_set_inputs(const Session& session, const f
   for (ValueId id : session.input_ids()) {
     if (!session.value(id).initializer) positional.push_back(id);
   }
+  std::unordered_set<std::string> input_names;
+  for (ValueId id : session.input_ids()) input_names.insert(session.value(id).name);
   std::vector<NamedTensor> inputs;
   auto input_files = numbered_files(set, "input");
   for (size_t i = 0; i < input_files.size(); ++i) {
@@ -84,9 +89,7 @@ Result<std::vector<NamedTensor>> read_set_inputs(const Session& session, const f
     if (!read.is_ok()) return read.status().with_context(options.model + ": test input: ");
     TensorFile f = std::move(read).value();
     std::string name = f.name;
-    bool named = false;
-    for (ValueId id : session.input_ids()) named = named || session.value(id).name == name;
-    if (!named) {
+    if (!input_names.count(name)) {
       if (i >= positional.size()) return bad_input(input_files[i].string() + ": more input files than model inputs");
       name = session.value(positional[i]).name;
     }
@@ -96,12 +99,10 @@ Result<std::vector<NamedTensor>> read_set_inputs(const Session& session, const f
 }
 
 // The model output a reference file is for: by the tensor's name, else by position.
-Result<size_t> output_index(const Session& session, const TensorFile& ref, size_t position, const fs::path& file,
-                            size_t num_outputs) {
+Result<size_t> output_index(const std::unordered_map<std::string, size_t>& output_by_name, const TensorFile& ref,
+                            size_t position, const fs::path& file, size_t num_outputs) {
   size_t index = position;
-  for (size_t k = 0; k < session.output_ids().size(); ++k) {
-    if (!ref.name.empty() && session.value(session.output_ids()[k]).name == ref.name) index = k;
-  }
+  if (auto it = output_by_name.find(ref.name); !ref.name.empty() && it != output_by_name.end()) index = it->second;
   if (index >= num_outputs) return bad_input(file.string() + ": more output files than model outputs");
   return index;
 }
@@ -110,8 +111,8 @@ Result<size_t> output_index(const Session& session, const TensorFile& ref, size_
 std::string comparison_detail(const Comparison& c) {
   if (!c.problem.empty()) return c.problem;
   if (c.worst_index < 0) return "empty";
-  std::string detail = "worst [" + std::to_string(c.worst_index) + "] got " + fmt(c.got) + " expected " +
-                       fmt(c.expected) + " abs " + fmt(c.abs_err) + " rel " + fmt(c.rel_err);
+  std::string detail = "worst [" + std::to_string(c.worst_index) + "] got " + c.got_text + " expected " +
+                       c.expected_text + " abs " + fmt(c.abs_err) + " rel " + fmt(c.rel_err);
   if (!c.pass) detail += " (" + std::to_string(c.mismatches) + " elements outside tolerance)";
   return detail;
 }
@@ -126,6 +127,8 @@ Status check_set(Session& session, const fs::path& set, const Options& options, 
 
   auto output_files = numbered_files(set, "output");
   if (output_files.empty()) return bad_input(set.string() + ": no output_N.pb files");
+  std::unordered_map<std::string, size_t> output_by_name;
+  for (size_t k = 0; k < session.output_ids().size(); ++k) output_by_name.emplace(session.value(session.output_ids()[k]).name, k);
   bool set_pass = true;
   std::string lines;
   JsonArray outputs_json;
@@ -133,12 +136,12 @@ Status check_set(Session& session, const fs::path& set, const Options& options, 
     auto read = read_tensor_file(output_files[i].string());
     if (!read.is_ok()) return read.status().with_context(options.model + ": reference output: ");
     TensorFile ref = std::move(read).value();
-    OM_ASSIGN_OR_RETURN(size_t index, output_index(session, ref, i, output_files[i], outputs.size()));
+    OM_ASSIGN_OR_RETURN(size_t index, output_index(output_by_name, ref, i, output_files[i], outputs.size()));
     const std::string& out_name = session.value(session.output_ids()[index]).name;
-    Comparison c = compare_tensors(outputs[index], ref.tensor, options.atol, options.rtol);
+    OM_ASSIGN_OR_RETURN(Comparison c, compare_tensors(outputs[index], ref.tensor, options.atol, options.rtol));
     set_pass = set_pass && c.pass;
     const std::string detail = comparison_detail(c);
-    lines += "    " + out_name + ": " + describe(outputs[index]) + " " + leading_values(outputs[index], options.print_values) +
+    lines += "    " + printable(out_name) + ": " + describe(outputs[index]) + " " + leading_values(outputs[index], options.print_values) +
              "\n      " + (c.pass ? "ok" : "MISMATCH") + ", " + detail + "\n";
     outputs_json.add_json(JsonObject().add_string("name", out_name).add_bool("pass", c.pass).add_string("detail", detail).str());
   }

@@ -1,5 +1,9 @@
 #include "onnx_run/inputs.h"
 
+#include <unordered_set>
+
+#include "core/printable.h"
+#include "core/half.h"
 #include "runtime/io/tensor_file.h"
 
 namespace onnx_mini::onnx_run {
@@ -24,6 +28,9 @@ Tensor generate_tensor(DataType dtype, const Shape& shape, uint64_t seed) {
     double u = static_cast<double>(r >> 11) * 0x1.0p-53 * 2.0 - 1.0;  // [-1, 1)
     if (dtype == DataType::kFloat) t.data<float>()[i] = static_cast<float>(u);
     if (dtype == DataType::kDouble) t.data<double>()[i] = u;
+    // 16-bit floats: the float32 value rounded once (to nearest even).
+    if (dtype == DataType::kFloat16) t.data<uint16_t>()[i] = float_to_half(static_cast<float>(u));
+    if (dtype == DataType::kBFloat16) t.data<uint16_t>()[i] = float_to_bfloat16(static_cast<float>(u));
     if (dtype == DataType::kBool) t.data<bool>()[i] = (r & 1) != 0;
   }
   return t;
@@ -34,17 +41,18 @@ Result<std::vector<NamedTensor>> prepare_inputs(const Session& session, const Op
   for (const auto& [name, path] : options.inputs) {
     auto f = read_tensor_file(path);
     // The file's own problem (its message names it), for this model input.
-    if (!f.is_ok()) return f.status().with_context(options.model + ": input '" + name + "': ");
+    if (!f.is_ok()) return f.status().with_context(options.model + ": input " + quote(name) + ": ");
     // Checked here, not only by run(), so the message can name the file too.
     OM_RETURN_IF_ERROR(session.check_input(name, f->tensor, "from " + path).with_context(options.model + ": "));
     inputs.push_back({name, std::move(f->tensor)});
   }
+  // A set, not a scan of `inputs` per model input: linear in the number of inputs.
+  std::unordered_set<std::string> given;
+  for (const auto& in : inputs) given.insert(in.name);
   uint64_t seed = options.seed;
   for (ValueId id : session.input_ids()) {
     const Value& v = session.value(id);
-    bool given = false;
-    for (const auto& in : inputs) given = given || in.name == v.name;
-    if (given || v.initializer) continue;
+    if (given.count(v.name) || v.initializer) continue;
     Shape shape;
     for (const Dim& d : v.info.dims) {
       if (d.known()) {
@@ -54,11 +62,11 @@ Result<std::vector<NamedTensor>> prepare_inputs(const Session& session, const Op
         shape.push_back(it == options.dims.end() ? 1 : it->second);
       }
     }
-    const std::string where = options.model + ": input '" + v.name + "'";
+    const std::string where = options.model + ": input " + quote(v.name);
     if (!v.info.has_shape) return bad_input(where + " has no declared shape, so it cannot be generated: give it with --input");
     auto n = checked_num_elements(shape);
     if (!n.is_ok()) return bad_input(where + ": " + n.status().message());
-    if (!dtype_is_supported(v.info.dtype) || v.info.dtype == DataType::kFloat16 || v.info.dtype == DataType::kBFloat16) {
+    if (!dtype_is_supported(v.info.dtype)) {
       return unsupported(where + ": cannot generate " + dtype_name(v.info.dtype) + " values; give it with --input");
     }
     inputs.push_back({v.name, generate_tensor(v.info.dtype, shape, seed++)});

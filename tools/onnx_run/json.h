@@ -8,25 +8,41 @@
 #include <cstdio>
 #include <string>
 
+#include "core/printable.h"
+
 namespace onnx_mini::onnx_run {
 
+// Names come from models: control characters (C0, DEL, C1, bidi overrides)
+// become \uXXXX escapes, which decode to the same string; bytes that are not
+// UTF-8, which JSON cannot hold, are written as the text \xHH, as the text
+// reports write them (core/printable.h).
 inline std::string json_string(const std::string& s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
+  char buf[16];
+  for (size_t i = 0; i < s.size();) {
+    const Utf8Char ch = utf8_char_at(s, i);
+    if (ch.length == 0) {
+      std::snprintf(buf, sizeof buf, "\\\\x%02x", static_cast<unsigned char>(s[i]));
+      out += buf;
+      ++i;
+      continue;
     }
+    const char c = s[i];
+    if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (ch.invisible_control) {
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(ch.code_point));
+      out += buf;
+    } else {
+      out.append(s, i, ch.length);
+    }
+    i += ch.length;
   }
   return out + "\"";
 }

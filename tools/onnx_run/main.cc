@@ -4,9 +4,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
+#include "core/atomic_file.h"
+#include "core/printable.h"
 #include "graph/onnx_writer.h"
 #include "ops/registry.h"
+#include "runtime/io/output_file_names.h"
 #include "runtime/io/tensor_file.h"
 #include "runtime/session.h"
 #include "onnx_run/check.h"
@@ -18,8 +22,12 @@
 namespace onnx_mini::onnx_run {
 namespace {
 
+namespace fs = std::filesystem;
+
+// Messages carry names from the model: terminal_safe is the last guard against
+// control sequences in them (each name is escaped where it is quoted, too).
 int fail(const Status& s) {
-  std::cerr << "onnx-run: error: " << s.message() << "\n";
+  std::cerr << terminal_safe("onnx-run: error: " + s.message()) << "\n";
   return static_cast<int>(s.code());
 }
 
@@ -47,6 +55,7 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 struct RunReport {
   double load_ms = 0;
   std::vector<Tensor> outputs;
+  std::vector<std::string> output_files;  // --output-dir: the file of each output
   StatsObserver stats;
   ProfileObserver profile;
   Latency latency;
@@ -57,13 +66,15 @@ SessionOptions session_options(const Options& o) {
   so.threads = o.threads;
   so.opt_level = o.opt_level;
   so.max_memory_bytes = o.max_memory;
-  if (o.explain) so.explain = [&o](const std::string& line) { (o.json ? std::cerr : std::cout) << "rewrite: " << line << "\n"; };
+  if (o.explain) {
+    so.explain = [&o](const std::string& line) { (o.json ? std::cerr : std::cout) << terminal_safe("rewrite: " + line) << "\n"; };
+  }
   return so;
 }
 
 Status save_optimized(const Session& session, const Options& o) {
   OM_RETURN_IF_ERROR(save_onnx_file(session.graph(), o.save_optimized));
-  if (!o.json) std::cout << "saved optimized model to " << o.save_optimized << "\n";
+  if (!o.json) std::cout << terminal_safe("saved optimized model to " + o.save_optimized) << "\n";
   return Status::ok();
 }
 
@@ -79,8 +90,10 @@ Result<int> check_and_report(Session& session, const Options& o) {
     json.add_string("model", o.model).add_json("check", report.json).add_int("passed", report.passed).add_int("sets", report.sets);
     std::cout << json.str() << "\n";
   } else {
-    std::cout << report.text << (all ? "PASS" : "FAIL") << ": " << report.passed << " of " << report.sets
-              << " test data sets match (atol " << o.atol << ", rtol " << o.rtol << ")\n";
+    std::ostringstream summary;
+    summary << (all ? "PASS" : "FAIL") << ": " << report.passed << " of " << report.sets << " test data sets match (atol "
+            << o.atol << ", rtol " << o.rtol << ")\n";
+    std::cout << terminal_safe(report.text + summary.str());
   }
   return all ? 0 : static_cast<int>(ErrorCode::kCheckMismatch);
 }
@@ -136,14 +149,25 @@ Status profile_one_run(Session& session, const std::vector<NamedTensor>& inputs,
   return r;
 }
 
-// --output-dir: one NAME.npy per output ('/' in names becomes '_').
-Status write_outputs(const Session& session, const std::vector<Tensor>& outputs, const std::string& dir) {
+// The folder --output-dir names, created when absent.
+Status make_output_dir(const std::string& dir) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    std::string name = session.value(session.output_ids()[i]).name;
-    std::replace(name.begin(), name.end(), '/', '_');
-    OM_RETURN_IF_ERROR(write_npy(dir + "/" + name + ".npy", outputs[i]));
+  fs::create_directories(dir, ec);
+  if (!ec && !fs::is_directory(dir, ec)) ec = std::make_error_code(std::errc::file_exists);
+  if (!ec) return Status::ok();
+  return Status(write_error_code(ec.value()), "--output-dir '" + dir + "': cannot create the folder: " + ec.message());
+}
+
+// --output-dir: one .npy per output, named by unique_file_names (sanitised,
+// numbered on collisions); report.output_files says which is which.
+Status write_outputs(const Session& session, const std::string& dir, RunReport& report) {
+  OM_RETURN_IF_ERROR(make_output_dir(dir));
+  std::vector<std::string> names;
+  for (ValueId id : session.output_ids()) names.push_back(session.value(id).name);
+  report.output_files.clear();
+  for (const std::string& file : unique_file_names(names, ".npy")) report.output_files.push_back(dir + "/" + file);
+  for (size_t i = 0; i < report.outputs.size(); ++i) {
+    OM_RETURN_IF_ERROR(write_npy(report.output_files[i], report.outputs[i]).with_context("output " + quote(names[i]) + ": "));
   }
   return Status::ok();
 }
@@ -155,11 +179,12 @@ std::string json_values(const Tensor& t, int count) {
   return values.str();
 }
 
-std::string json_output(const std::string& name, const Tensor& t, int print_values) {
+std::string json_output(const std::string& name, const Tensor& t, const std::string& file, int print_values) {
   JsonArray shape;
   for (int64_t d : t.shape()) shape.add_int(d);
   JsonObject out;
   out.add_string("name", name).add_string("dtype", dtype_name(t.dtype())).add_json("shape", shape.str());
+  if (!file.empty()) out.add_string("file", file);
   out.add_json("values", json_values(t, print_values));
   return out.str();
 }
@@ -167,7 +192,8 @@ std::string json_output(const std::string& name, const Tensor& t, int print_valu
 void print_json_report(const Session& session, const Options& o, const RunReport& report) {
   JsonArray outputs;
   for (size_t i = 0; i < report.outputs.size(); ++i) {
-    outputs.add_json(json_output(session.value(session.output_ids()[i]).name, report.outputs[i], o.print_values));
+    const std::string file = i < report.output_files.size() ? report.output_files[i] : "";
+    outputs.add_json(json_output(session.value(session.output_ids()[i]).name, report.outputs[i], file, o.print_values));
   }
   JsonObject json;
   json.add_string("model", o.model).add_json("outputs", outputs.str()).add_number("load_ms", report.load_ms);
@@ -181,18 +207,26 @@ void print_json_report(const Session& session, const Options& o, const RunReport
 }
 
 void print_text_report(const Session& session, const Options& o, const RunReport& report) {
+  std::string text;
   for (size_t i = 0; i < report.outputs.size(); ++i) {
     const Tensor& t = report.outputs[i];
-    std::cout << session.value(session.output_ids()[i]).name << ": " << describe(t) << " "
-              << leading_values(t, o.print_values) << "\n";
+    text += printable(session.value(session.output_ids()[i]).name) + ": " + describe(t) + " " +
+            leading_values(t, o.print_values) + "\n";
   }
-  if (o.stats) std::cout << "\nstats (one run of the graph as loaded, -O0):\n" << report.stats.table();
-  if (o.profile) std::cout << "\nprofile" << (o.repeat > 0 ? " (timed runs)" : " (one run)") << ":\n" << report.profile.table();
+  for (size_t i = 0; i < report.output_files.size(); ++i) {
+    text += "wrote output " + quote(session.value(session.output_ids()[i]).name) + " to " + report.output_files[i] + "\n";
+  }
+  if (o.stats) text += "\nstats (one run of the graph as loaded, -O0):\n" + report.stats.table();
+  if (o.profile) text += "\nprofile" + std::string(o.repeat > 0 ? " (timed runs)" : " (one run)") + ":\n" + report.profile.table();
   if (o.repeat > 0) {
-    std::printf("load (read, validate, optimize, plan, prepare kernels): %.1f ms\n", report.load_ms);
-    std::printf("latency over %d runs: median %.4f ms, p10 %.4f ms, p90 %.4f ms\n", report.latency.runs,
-                report.latency.median_ms, report.latency.p10_ms, report.latency.p90_ms);
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "load (read, validate, optimize, plan, prepare kernels): %.1f ms\n", report.load_ms);
+    text += buf;
+    std::snprintf(buf, sizeof buf, "latency over %d runs: median %.4f ms, p10 %.4f ms, p90 %.4f ms\n", report.latency.runs,
+                  report.latency.median_ms, report.latency.p10_ms, report.latency.p90_ms);
+    text += buf;
   }
+  std::cout << terminal_safe(text);
 }
 
 // The exit code, or the error that stopped the run.
@@ -214,7 +248,7 @@ Result<int> run_tool(const Options& o) {
   } else if (o.profile) {
     OM_RETURN_IF_ERROR(profile_one_run(*session, inputs, report));
   }
-  if (!o.output_dir.empty()) OM_RETURN_IF_ERROR(write_outputs(*session, report.outputs, o.output_dir));
+  if (!o.output_dir.empty()) OM_RETURN_IF_ERROR(write_outputs(*session, o.output_dir, report));
   if (o.json) {
     print_json_report(*session, o, report);
   } else {
@@ -228,6 +262,8 @@ Result<int> run_tool(const Options& o) {
 
 int main(int argc, char** argv) {
   using namespace onnx_mini::onnx_run;
+  // A SIGINT/SIGTERM/SIGHUP during --output-dir or --save-optimized leaves no temporary.
+  onnx_mini::remove_temporaries_on_signals();
   auto options = parse_options(argc, argv);
   if (!options.is_ok()) {
     std::cerr << "onnx-run: " << options.status().message() << "\n";

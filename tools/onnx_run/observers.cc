@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/printable.h"
 #include "onnx_run/json.h"
+#include "onnx_run/tensor_values.h"
 
 namespace onnx_mini::onnx_run {
 
@@ -17,21 +19,17 @@ OutputStats compute_stats(const Tensor& t) {
   double sum = 0, sum_sq = 0;
   double mn = std::numeric_limits<double>::infinity(), mx = -mn;
   int64_t finite = 0;
-  dispatch_dtype(t.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* d = t.data<T>();
-    for (int64_t i = 0; i < s.count; ++i) {
-      double v = static_cast<double>(d[i]);
-      if (v == 0) ++s.zeros;
-      if (std::isnan(v)) { ++s.nans; continue; }
-      if (std::isinf(v)) { ++s.infs; continue; }
-      ++finite;
-      sum += v;
-      sum_sq += v * v;
-      mn = std::min(mn, v);
-      mx = std::max(mx, v);
-    }
-  });
+  for (int64_t i = 0; i < s.count; ++i) {
+    const double v = element_as_double(t, i);
+    if (v == 0) ++s.zeros;
+    if (std::isnan(v)) { ++s.nans; continue; }
+    if (std::isinf(v)) { ++s.infs; continue; }
+    ++finite;
+    sum += v;
+    sum_sq += v * v;
+    mn = std::min(mn, v);
+    mx = std::max(mx, v);
+  }
   if (finite > 0) {
     s.mean = sum / static_cast<double>(finite);
     s.std = std::sqrt(std::max(0.0, sum_sq / static_cast<double>(finite) - s.mean * s.mean));
@@ -61,10 +59,10 @@ std::string StatsObserver::table() const {
                 "std", "min", "max", "zeros", "nan", "inf");
   out += buf;
   for (const auto& r : rows_) {
-    std::string name = r.node.empty() ? "(unnamed)" : r.node;
+    std::string name = r.node.empty() ? "(unnamed)" : printable(r.node);
     if (r.output != "0") name += ":" + r.output;
     std::snprintf(buf, sizeof buf, "%-28s %-12s %-18s %12.5g %12.5g %12.5g %12.5g %9lld %6lld %6lld\n", name.c_str(),
-                  r.op.c_str(), r.shape.c_str(), r.mean, r.std, r.min, r.max, static_cast<long long>(r.zeros),
+                  printable(r.op).c_str(), r.shape.c_str(), r.mean, r.std, r.min, r.max, static_cast<long long>(r.zeros),
                   static_cast<long long>(r.nans), static_cast<long long>(r.infs));
     out += buf;
   }
@@ -85,7 +83,7 @@ std::string StatsObserver::json() const {
 }
 
 void ProfileObserver::after_node(const Node& node, const std::vector<const Tensor*>&, double seconds) {
-  std::string key = node.name + "\n" + node.op_type;
+  auto key = std::make_pair(node.name, node.op_type);
   auto it = index_.find(key);
   if (it == index_.end()) {
     it = index_.emplace(key, rows_.size()).first;
@@ -110,8 +108,8 @@ std::string ProfileObserver::table() const {
   std::snprintf(buf, sizeof buf, "%-16s %-28s %8s %12s %12s %7s\n", "op", "node", "calls", "total_ms", "mean_us", "share");
   out += buf;
   for (const auto& r : rows) {
-    std::snprintf(buf, sizeof buf, "%-16s %-28s %8lld %12.3f %12.2f %6.1f%%\n", r.op.c_str(),
-                  (r.node.empty() ? "(unnamed)" : r.node.c_str()), static_cast<long long>(r.calls), r.total_s * 1e3,
+    std::snprintf(buf, sizeof buf, "%-16s %-28s %8lld %12.3f %12.2f %6.1f%%\n", printable(r.op).c_str(),
+                  (r.node.empty() ? std::string("(unnamed)") : printable(r.node)).c_str(), static_cast<long long>(r.calls), r.total_s * 1e3,
                   r.calls ? r.total_s * 1e6 / static_cast<double>(r.calls) : 0.0, total > 0 ? 100.0 * r.total_s / total : 0.0);
     out += buf;
   }

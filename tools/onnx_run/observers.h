@@ -44,7 +44,7 @@ class ProfileObserver final : public RunObserver {
 
  private:
   std::vector<OpTime> rows_;
-  std::map<std::string, size_t> index_;  // by node identity (name + op)
+  std::map<std::pair<std::string, std::string>, size_t> index_;  // by node identity (name, op)
 };
 
 // Statistics of one tensor (floats; other dtypes converted to double).

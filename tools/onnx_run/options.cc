@@ -101,10 +101,17 @@ Result<Options> parse_options(int argc, char** argv) {
     } else if (a == "--input") {
       OM_ASSIGN_OR_RETURN(std::string v, next(a));
       OM_ASSIGN_OR_RETURN(auto kv, split_pair(a, v));
+      for (const auto& given : o.inputs) {
+        // One input fed twice is a slip; silently keeping the last file hides it.
+        if (given.first == kv.first) {
+          return usage_error("--input " + kv.first + " is given twice ('" + given.second + "' and '" + kv.second + "')");
+        }
+      }
       o.inputs.push_back(kv);
     } else if (a == "--dim") {
       OM_ASSIGN_OR_RETURN(std::string v, next(a));
       OM_ASSIGN_OR_RETURN(auto kv, split_pair(a, v));
+      if (o.dims.count(kv.first)) return usage_error("--dim " + kv.first + " is given twice");
       OM_ASSIGN_OR_RETURN(o.dims[kv.first], parse_int(a, kv.second, 0, int64_t{1} << 32));
     } else if (a == "--seed") {
       OM_ASSIGN_OR_RETURN(std::string v, next(a));

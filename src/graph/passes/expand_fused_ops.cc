@@ -8,6 +8,7 @@ namespace onnx_mini {
 
 // Each fused op's expansion, written beside the op it undoes.
 Result<std::string> expand_fused_gemm(Graph& g, NodeId id);  // expand_fused_gemm.cc
+Result<std::string> expand_fused_conv(Graph& g, NodeId id);  // expand_fused_conv.cc
 
 namespace {
 
@@ -18,6 +19,7 @@ constexpr int kMaxRounds = 8;
 
 constexpr FusedOpExpansion kExpansions[] = {
     {.op_type = "FusedGemm", .expand = expand_fused_gemm},
+    {.op_type = "FusedConv", .expand = expand_fused_conv},
 };
 
 class ExpandFusedOps final : public Pass {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/printable.h"
 #include "graph/node_info.h"
 #include "graph/passes/pass_manager.h"
 #include "graph/passes/pattern_pass.h"
@@ -98,7 +99,7 @@ std::string replace_with_constants(Graph& g, NodeId id, std::vector<Tensor> valu
     if (outs[i] == kNoId) continue;
     Value& v = g.value(outs[i]);
     v.info = TensorInfo::of(values[i].dtype(), values[i].shape());
-    described += " '" + v.name + "' " + v.info.to_string();
+    described += " " + quote(v.name) + " " + v.info.to_string();
     v.initializer = std::move(values[i]);
   }
   return described;

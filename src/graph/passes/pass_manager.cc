@@ -12,6 +12,12 @@ constexpr bool kAlwaysVerify = true;
 
 }  // namespace
 
+std::vector<std::unique_ptr<Pass>> required_passes() {
+  std::vector<std::unique_ptr<Pass>> passes;
+  passes.push_back(make_legalize_half_types());
+  return passes;
+}
+
 std::vector<std::unique_ptr<Pass>> default_passes(int opt_level) {
   std::vector<std::unique_ptr<Pass>> passes;
   if (opt_level <= 0) return passes;
@@ -25,7 +31,13 @@ std::vector<std::unique_ptr<Pass>> default_passes(int opt_level) {
   // kernel), and the activation fusion folds what follows them into their epilogue.
   passes.push_back(make_fuse_matmul_add_into_gemm());
   passes.push_back(make_lower_linear_to_fused_gemm());
+  // A constant BatchNormalization disappears into the Conv or Gemm before it,
+  // so that the activation after it can fuse too.
+  passes.push_back(make_fold_batch_normalization());
   passes.push_back(make_fuse_gemm_activation());
+  // The residual Add first, then the activation after it: relu(conv + skip).
+  passes.push_back(make_fuse_conv_add());
+  passes.push_back(make_fuse_conv_activation());
   passes.push_back(make_fuse_softmax_cross_entropy());
   return passes;
 }
@@ -46,6 +58,9 @@ Status run_passes(Graph& g, const std::vector<std::unique_ptr<Pass>>& passes, co
   return Status::ok();
 }
 
-Status optimize_graph(Graph& g, const PassContext& ctx) { return run_passes(g, default_passes(ctx.opt_level), ctx); }
+Status optimize_graph(Graph& g, const PassContext& ctx) {
+  OM_RETURN_IF_ERROR(run_passes(g, required_passes(), ctx));
+  return run_passes(g, default_passes(ctx.opt_level), ctx);
+}
 
 }  // namespace onnx_mini

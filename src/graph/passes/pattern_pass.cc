@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/printable.h"
+
 namespace onnx_mini {
 
 bool is_op(const Node& n, const char* op_type, const char* domain, int min_since) {
@@ -42,9 +44,9 @@ Node make_node(const Graph& g, const std::string& op_type, const std::string& do
 }
 
 std::string quoted_name(const Graph& g, const Node& n) {
-  if (!n.name.empty()) return "'" + n.name + "'";
+  if (!n.name.empty()) return quote(n.name);
   for (ValueId out : n.outputs) {
-    if (out != kNoId) return "(output '" + g.value(out).name + "')";
+    if (out != kNoId) return "(output " + quote(g.value(out).name) + ")";
   }
   return "(unnamed)";
 }

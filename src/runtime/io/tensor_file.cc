@@ -1,11 +1,13 @@
 #include "runtime/io/tensor_file.h"
 
-#include <cstdio>
 #include <cstring>
-#include <fstream>
 
+#include "core/atomic_file.h"
+#include "core/printable.h"
+#include "core/regular_file.h"
 #include "graph/onnx_loader.h"
 #include "graph/tensor_proto.h"
+#include "runtime/io/npy_header.h"
 
 namespace onnx_mini {
 namespace {
@@ -22,37 +24,6 @@ constexpr NpyType kNpyTypes[] = {
     {"<i2", DataType::kInt16}, {"|i1", DataType::kInt8},   {"|u1", DataType::kUInt8}, {"<u2", DataType::kUInt16},
     {"<u4", DataType::kUInt32}, {"<u8", DataType::kUInt64}, {"|b1", DataType::kBool}, {"<f2", DataType::kFloat16},
 };
-
-// The value of key `key` in the header dict text, e.g. "'descr': '<f4'".
-std::string header_field(const std::string& header, const std::string& key) {
-  size_t k = header.find("'" + key + "'");
-  if (k == std::string::npos) return "";
-  size_t colon = header.find(':', k);
-  if (colon == std::string::npos) return "";
-  size_t start = header.find_first_not_of(' ', colon + 1);
-  if (start == std::string::npos) return "";
-  if (header[start] == '(') {
-    size_t end = header.find(')', start);
-    return end == std::string::npos ? "" : header.substr(start, end - start + 1);
-  }
-  size_t end = header.find_first_of(",}", start);
-  std::string v = header.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  while (!v.empty() && v.back() == ' ') v.pop_back();
-  if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') v = v.substr(1, v.size() - 2);
-  return v;
-}
-
-Status write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) return usage_error(path + ": cannot open for writing");
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!f) return usage_error(path + ": write failed");
-  return Status::ok();
-}
-
-}  // namespace
-
-namespace {
 
 Status malformed_npy(const std::string& what, const std::string& why) { return bad_input(what + ": malformed .npy: " + why); }
 
@@ -86,45 +57,19 @@ Result<DataType> npy_dtype(const std::string& descr, const std::string& what) {
     if (descr == t.descr) return t.dtype;
   }
   if (descr == "<b1" || descr == "b1") return DataType::kBool;
-  return malformed_npy(what, "unsupported dtype '" + descr + "'");
-}
-
-// "(2, 3)", "(4,)" or "()".
-Result<Shape> npy_shape(const std::string& text, const std::string& what) {
-  if (text.size() < 2 || text.front() != '(' || text.back() != ')') return malformed_npy(what, "no shape");
-  Shape shape;
-  const std::string inner = text.substr(1, text.size() - 2);
-  size_t pos = 0;
-  while (pos < inner.size()) {
-    const size_t comma = inner.find(',', pos);
-    std::string item = inner.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    const size_t a = item.find_first_not_of(' '), b = item.find_last_not_of(' ');
-    if (a != std::string::npos) {
-      item = item.substr(a, b - a + 1);
-      try {
-        size_t used = 0;
-        long long d = std::stoll(item, &used);
-        if (used != item.size() || d < 0) return malformed_npy(what, "bad dimension '" + item + "'");
-        shape.push_back(d);
-      } catch (...) {
-        return malformed_npy(what, "bad dimension '" + item + "'");
-      }
-    }
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return shape;
+  return malformed_npy(what, "unsupported dtype " + quote(descr));
 }
 
 }  // namespace
 
 Result<Tensor> parse_npy(const std::string& bytes, const std::string& what) {
   OM_ASSIGN_OR_RETURN(NpyHeader header, read_npy_header(bytes, what));
-  OM_ASSIGN_OR_RETURN(DataType dtype, npy_dtype(header_field(header.text, "descr"), what));
-  if (header_field(header.text, "fortran_order") != "False") {
+  OM_ASSIGN_OR_RETURN(NpyHeaderFields fields, parse_npy_header(header.text, what));
+  OM_ASSIGN_OR_RETURN(DataType dtype, npy_dtype(fields.descr, what));
+  if (fields.fortran_order) {
     return malformed_npy(what, "fortran_order arrays are not supported (save with np.ascontiguousarray)");
   }
-  OM_ASSIGN_OR_RETURN(Shape shape, npy_shape(header_field(header.text, "shape"), what));
+  const Shape& shape = fields.shape;
   auto n = checked_num_elements(shape);
   if (!n.is_ok()) return malformed_npy(what, n.status().message());
   const size_t have = bytes.size() - header.data_start;
@@ -182,14 +127,16 @@ Status write_npy(const std::string& path, const Tensor& t) {
   out += static_cast<char>(header.size() & 0xff);
   out += static_cast<char>((header.size() >> 8) & 0xff);
   out += header;
-  out.append(static_cast<const char*>(t.raw_data()), t.byte_size());
-  return write_file(path, out);
+  OM_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::create(path));
+  OM_RETURN_IF_ERROR(file.write(out));
+  OM_RETURN_IF_ERROR(file.write(std::string_view(static_cast<const char*>(t.raw_data()), t.byte_size())));
+  return file.commit();
 }
 
 Status write_tensor_pb(const std::string& path, const std::string& name, const Tensor& t) {
   onnx::TensorProto proto;
   tensor_to_proto(t, name, proto);
-  return write_file(path, proto.SerializeAsString());
+  return write_file_atomically(path, proto.SerializeAsString());
 }
 
 }  // namespace onnx_mini

@@ -31,6 +31,17 @@ TEST(JsonTest, StringsAreEscaped) {
   EXPECT_EQ(o.str(), R"({"node \"1\"": "/mlp/0"})");
 }
 
+// Names from a model are arbitrary bytes: the JSON must still be valid (UTF-8)
+// and hold nothing a terminal acts on when the report is shown raw.
+TEST(JsonTest, NamesFromAModelStayValidInertJson) {
+  EXPECT_EQ(json_string("\x1b[31m"), R"("\u001b[31m")");
+  EXPECT_EQ(json_string("del\x7f"), R"("del\u007f")");
+  EXPECT_EQ(json_string("\xc2\x9b" "2J"), R"("\u009b2J")");          // C1 CSI, as UTF-8
+  EXPECT_EQ(json_string("a\xe2\x80\xae" "b"), R"("a\u202eb")");    // right-to-left override
+  EXPECT_EQ(json_string("bad\xff\xc0"), R"("bad\\xff\\xc0")");  // not UTF-8: written as text
+  EXPECT_EQ(json_string("名前 café"), "\"名前 café\"");             // UTF-8 passes
+}
+
 TEST(JsonTest, NumbersKeepNineDigitsAndNonFiniteBecomeStrings) {
   EXPECT_EQ(json_number(0.1f), "0.100000001");  // float32 round-trips with 9 significant digits
   EXPECT_EQ(json_number(std::nan("")), "\"NaN\"");

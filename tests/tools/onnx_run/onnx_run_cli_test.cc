@@ -3,11 +3,14 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include "core/half.h"
 #include "runtime/io/tensor_file.h"
 #include "tests/testutil/model_builder.h"
+#include "tests/tools/onnx_run/cli_runner.h"
 
 namespace onnx_mini {
 namespace {
@@ -15,31 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ModelBuilder;
 
-struct CliResult {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-CliResult run_cli(const std::string& args) {
-  static int counter = 0;
-  std::string dir = testing::binary_dir() + "/test_tmp";
-  fs::create_directories(dir);
-  std::string out = dir + "/cli_out_" + std::to_string(::getpid()) + "_" + std::to_string(counter);
-  std::string err = dir + "/cli_err_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
-  std::string cmd = testing::binary_dir() + "/tools/onnx_run/onnx-run " + args + " >" + out + " 2>" + err + " </dev/null";
-  int status = std::system(cmd.c_str());
-  CliResult r;
-  if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
-  else r.code = -100;  // ended by a signal: always a bug
-  r.out = read_all(out);
-  r.err = read_all(err);
-  return r;
-}
+using testing::CliResult;
+using testing::run_cli;
 
 // y = relu(x @ W + b) with x [N, 3]; writes model.onnx and one test_data_set.
 std::string make_model_dir(const std::string& name, bool perturb_reference = false) {
@@ -105,6 +85,48 @@ TEST(OnnxRunCliTest, CheckPassesAndFailsOnAPerturbedReference) {
   EXPECT_EQ(run_cli(bad + "/model.onnx --check " + good).code, 0);
 }
 
+// y = relu(x) in a 16-bit float type, with one test_data_set; `perturb` moves
+// one reference element by one step of the type (far beyond --check's default
+// tolerance at that magnitude: 1 vs 1.0078 for bfloat16, 1.001 for float16).
+std::string make_half_model_dir(const std::string& name, DataType t, bool perturb) {
+  std::string dir = testing::temp_dir(name);
+  ModelBuilder b(13);
+  b.input("x", t, {2, 3});
+  b.node("Relu", {"x"}, {"y"}, "relu");
+  b.output("y", t);
+  std::ofstream(dir + "/model.onnx", std::ios::binary) << b.serialize();
+  fs::create_directories(dir + "/test_data_set_0");
+  const std::vector<float> xv = {-1.5f, 0.25f, 3.0f, -0.0f, 1.0f, -7.0f};
+  auto bits = [t](float v) { return t == DataType::kFloat16 ? float_to_half(v) : float_to_bfloat16(v); };
+  Tensor x = Tensor::allocate(t, {2, 3}), y = Tensor::allocate(t, {2, 3});
+  for (size_t i = 0; i < xv.size(); ++i) {
+    x.data<uint16_t>()[i] = bits(xv[i]);
+    y.data<uint16_t>()[i] = bits(xv[i] > 0 ? xv[i] : 0.0f);
+  }
+  if (perturb) y.data<uint16_t>()[4] += 1;  // 1.0 -> the next 16-bit value up
+  EXPECT_TRUE(write_tensor_pb(dir + "/test_data_set_0/input_0.pb", "x", x).is_ok());
+  EXPECT_TRUE(write_tensor_pb(dir + "/test_data_set_0/output_0.pb", "y", y).is_ok());
+  return dir;
+}
+
+// float16/bfloat16 models: generated inputs, printed outputs, and --check
+// compares their values (a one-step difference fails).
+TEST(OnnxRunCliTest, HalfTypesRunGenerateAndCheck) {
+  for (DataType t : {DataType::kFloat16, DataType::kBFloat16}) {
+    const std::string type = dtype_name(t);
+    std::string good = make_half_model_dir("cli_" + type + "_good", t, false);
+    CliResult run = run_cli(good + "/model.onnx");
+    ASSERT_EQ(run.code, 0) << run.err;
+    EXPECT_NE(run.out.find("y: " + type + "[2, 3]"), std::string::npos) << run.out;
+    CliResult ok = run_cli(good + "/model.onnx --check");
+    EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+    std::string bad = make_half_model_dir("cli_" + type + "_bad", t, true);
+    CliResult fail = run_cli(bad + "/model.onnx --check");
+    EXPECT_EQ(fail.code, 1) << type << ": " << fail.out << fail.err;
+    EXPECT_NE(fail.out.find("worst [4]"), std::string::npos) << fail.out;
+  }
+}
+
 TEST(OnnxRunCliTest, NpyAndPbInputsAndNpyOutputs) {
   std::string dir = make_model_dir("cli_io");
   Tensor x = testing::make_tensor({1, 3}, {1, 2, 3});
@@ -155,6 +177,21 @@ TEST(OnnxRunCliTest, ExitCodesForBadModelsAndInputs) {
             std::string::npos) << wrong_dtype.err;
 }
 
+// One input fed twice is a slip (the second file used to win silently): a
+// usage error naming both files, before anything is read.
+TEST(OnnxRunCliTest, AnInputFedTwiceIsAUsageError) {
+  std::string good = make_model_dir("cli_input_twice");
+  Tensor x = testing::make_tensor({1, 3}, {1, 2, 3});
+  ASSERT_TRUE(write_npy(good + "/a.npy", x).is_ok());
+  ASSERT_TRUE(write_npy(good + "/b.npy", x).is_ok());
+  CliResult twice = run_cli(good + "/model.onnx --input x=" + good + "/a.npy --input x=" + good + "/b.npy");
+  EXPECT_EQ(twice.code, 2) << twice.err;
+  EXPECT_NE(twice.err.find("--input x is given twice ('" + good + "/a.npy' and '" + good + "/b.npy')"), std::string::npos)
+      << twice.err;
+  CliResult once = run_cli(good + "/model.onnx --input x=" + good + "/a.npy");
+  EXPECT_EQ(once.code, 0) << once.err;
+}
+
 TEST(OnnxRunCliTest, ExternalDataOutsideTheFolderExits3) {
   std::string dir = testing::temp_dir("cli_external_outside");
   ModelBuilder b(13);
@@ -191,6 +228,34 @@ TEST(OnnxRunCliTest, StatsListEveryNodeOutput) {
   EXPECT_NE(r.out.find("fc "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("relu "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("zeros"), std::string::npos) << r.out;
+}
+
+// float16 outputs were compared (and printed) as zeros: a reference of
+// [100, -7, inf, 12] passed against [1, 2, 3, 4].
+TEST(OnnxRunCliTest, CheckComparesFloat16ForReal) {
+  std::string dir = testing::temp_dir("cli_check_float16");
+  ModelBuilder b(13);
+  b.input("x", DataType::kFloat16, {4});
+  b.node("Identity", {"x"}, {"y"}, "id");
+  b.output("y", DataType::kFloat16);
+  std::ofstream(dir + "/model.onnx", std::ios::binary) << b.serialize();
+  fs::create_directories(dir + "/test_data_set_0");
+  auto half = [](std::vector<uint16_t> bits) {
+    Tensor t = Tensor::allocate(DataType::kFloat16, {4});
+    std::memcpy(t.raw_data(), bits.data(), 8);
+    return t;
+  };
+  // 1, 2, 3, 4 and 100, -7, inf, 12 as float16 bits.
+  ASSERT_TRUE(write_tensor_pb(dir + "/test_data_set_0/input_0.pb", "x", half({0x3c00, 0x4000, 0x4200, 0x4400})).is_ok());
+  ASSERT_TRUE(write_tensor_pb(dir + "/test_data_set_0/output_0.pb", "y", half({0x5640, 0xc700, 0x7c00, 0x4a00})).is_ok());
+  CliResult r = run_cli(dir + "/model.onnx --check");
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("y: float16[4] 1 2 3 4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MISMATCH, worst [2] got 3 expected inf"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 elements outside tolerance"), std::string::npos) << r.out;
+  CliResult json = run_cli(dir + "/model.onnx --input x=" + dir + "/test_data_set_0/input_0.pb --json");
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"values\": [1, 2, 3, 4]"), std::string::npos) << json.out;
 }
 
 }  // namespace

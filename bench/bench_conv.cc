@@ -1,0 +1,172 @@
+// One convolution (Conv + bias, NCHW, constant weight) through Session::run,
+// next to the textbook baseline: im2col into a buffer, then one OpenBLAS sgemm
+// per image and group. One case per shape class of the CNN benchmarks:
+//
+//   build/bench/bench_conv --benchmark_filter='ConvRun|Im2colSgemm'
+//
+// Args: {shape, batch, threads}; shape 0 = 1x1 256 -> 64 at 56x56 (ResNet
+// bottleneck), 1 = 3x3 64 -> 64 at 56x56, 2 = 3x3 stride 2 128 -> 256 at 28x28,
+// 3 = depthwise 3x3 144 channels at 56x56 (MobileNetV2), 4 = the 7x7 stride 2
+// stem 3 -> 64 at 224x224. The baseline runs on one thread (OpenBLAS is held at
+// one thread here, as in the runtime). Counter GFLOP/s = 2 * multiply-adds.
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "bench/mlp_model.h"
+#include "graph/onnx_loader.h"
+#include "ops/blas.h"
+#include "runtime/session.h"
+
+namespace onnx_mini::bench {
+namespace {
+
+struct ConvShape {
+  const char* label;
+  int64_t in_channels, out_channels, kernel, stride, side, group;
+  int64_t pad() const { return kernel / 2; }
+  int64_t out_side() const { return (side + 2 * pad() - kernel) / stride + 1; }
+  int64_t reduction() const { return in_channels / group * kernel * kernel; }
+  double flops(int64_t batch) const {
+    return 2.0 * static_cast<double>(batch * out_channels * reduction() * out_side() * out_side());
+  }
+};
+
+const ConvShape kShapes[] = {
+    {"1x1 256->64 56", 256, 64, 1, 1, 56, 1},  {"3x3 64->64 56", 64, 64, 3, 1, 56, 1},
+    {"3x3/2 128->256 28", 128, 256, 3, 2, 28, 1}, {"dw3x3 144 56", 144, 144, 3, 1, 56, 144},
+    {"7x7/2 3->64 224", 3, 64, 7, 2, 224, 1},
+};
+
+void fill(float* x, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) x[i] = static_cast<float>(i % 29) * 0.05f - 0.7f;
+}
+
+onnx::ModelProto conv_model(const ConvShape& s) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  onnx::GraphProto& g = *m.mutable_graph();
+  uint64_t seed = 1;
+  add_weight(g, "W", {s.out_channels, s.in_channels / s.group, s.kernel, s.kernel}, s.reduction(), seed);
+  add_weight(g, "B", {s.out_channels}, s.reduction(), seed);
+  onnx::NodeProto& n = *g.add_node();
+  n.set_op_type("Conv");
+  n.set_name("conv");
+  for (const char* in : {"X", "W", "B"}) n.add_input(in);
+  n.add_output("Y");
+  auto ints = [&n](const char* name, std::vector<int64_t> v) {
+    onnx::AttributeProto& a = *n.add_attribute();
+    a.set_name(name);
+    a.set_type(onnx::AttributeProto::INTS);
+    for (int64_t x : v) a.add_ints(x);
+  };
+  ints("pads", {s.pad(), s.pad(), s.pad(), s.pad()});
+  ints("strides", {s.stride, s.stride});
+  onnx::AttributeProto& group = *n.add_attribute();
+  group.set_name("group");
+  group.set_type(onnx::AttributeProto::INT);
+  group.set_i(s.group);
+  onnx::ValueInfoProto& x = *g.add_input();
+  x.set_name("X");
+  auto* xt = x.mutable_type()->mutable_tensor_type();
+  xt->set_elem_type(onnx::TensorProto::FLOAT);
+  xt->mutable_shape()->add_dim()->set_dim_param("N");
+  for (int64_t d : {s.in_channels, s.side, s.side}) xt->mutable_shape()->add_dim()->set_dim_value(d);
+  g.add_output()->set_name("Y");
+  g.mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  return m;
+}
+
+void ConvRun(benchmark::State& state) {
+  const ConvShape& s = kShapes[state.range(0)];
+  const int64_t batch = state.range(1);
+  onnx::ModelProto model = conv_model(s);
+  auto graph = graph_from_model(model, "");
+  if (!graph.is_ok()) {
+    state.SkipWithError(graph.status().message().c_str());
+    return;
+  }
+  SessionOptions so;
+  so.threads = static_cast<int>(state.range(2));
+  auto session = Session::from_graph(std::move(graph).value(), so);
+  if (!session.is_ok()) {
+    state.SkipWithError(session.status().message().c_str());
+    return;
+  }
+  std::vector<NamedTensor> inputs{{"X", Tensor::allocate(DataType::kFloat, {batch, s.in_channels, s.side, s.side})}};
+  fill(inputs[0].tensor.data<float>(), inputs[0].tensor.num_elements());
+  std::vector<Tensor> outputs;
+  for (auto _ : state) {
+    Status st = (*session)->run(inputs, outputs);
+    if (!st.is_ok()) {
+      state.SkipWithError(st.message().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(outputs[0].raw_data());
+  }
+  state.SetLabel(s.label);
+  state.counters["GFLOP/s"] = benchmark::Counter(s.flops(batch) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// cols [C/g * k * k, OH * OW] of one image and group, zeros where the window
+// leaves the input.
+void im2col(const ConvShape& s, const float* x, float* cols) {
+  const int64_t out = s.out_side(), channels = s.in_channels / s.group;
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t ky = 0; ky < s.kernel; ++ky) {
+      for (int64_t kx = 0; kx < s.kernel; ++kx) {
+        float* row = cols + ((c * s.kernel + ky) * s.kernel + kx) * out * out;
+        for (int64_t oy = 0; oy < out; ++oy) {
+          const int64_t iy = oy * s.stride + ky - s.pad();
+          for (int64_t ox = 0; ox < out; ++ox) {
+            const int64_t ix = ox * s.stride + kx - s.pad();
+            const bool inside = iy >= 0 && iy < s.side && ix >= 0 && ix < s.side;
+            row[oy * out + ox] = inside ? x[(c * s.side + iy) * s.side + ix] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+}
+
+void Im2colSgemm(benchmark::State& state) {
+  const ConvShape& s = kShapes[state.range(0)];
+  const int64_t batch = state.range(1);
+  const int64_t pixels = s.out_side() * s.out_side(), m_group = s.out_channels / s.group;
+  std::vector<float> x(static_cast<size_t>(batch * s.in_channels * s.side * s.side));
+  std::vector<float> w(static_cast<size_t>(s.out_channels * s.reduction()));
+  std::vector<float> cols(static_cast<size_t>(s.reduction() * pixels));
+  std::vector<float> y(static_cast<size_t>(batch * s.out_channels * pixels));
+  fill(x.data(), static_cast<int64_t>(x.size()));
+  fill(w.data(), static_cast<int64_t>(w.size()));
+  const int64_t in_group = s.in_channels / s.group * s.side * s.side;
+  for (auto _ : state) {
+    for (int64_t n = 0; n < batch; ++n) {
+      for (int64_t g = 0; g < s.group; ++g) {
+        im2col(s, x.data() + (n * s.group + g) * in_group, cols.data());
+        blas::sgemm(false, false, m_group, pixels, s.reduction(), 1.0f, w.data() + g * m_group * s.reduction(),
+                    s.reduction(), cols.data(), pixels, 0.0f,
+                    y.data() + (n * s.out_channels + g * m_group) * pixels, pixels);
+      }
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(s.label);
+  state.counters["GFLOP/s"] = benchmark::Counter(s.flops(batch) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void shapes(benchmark::internal::Benchmark* b) {
+  for (int64_t shape = 0; shape < 5; ++shape) {
+    for (int64_t batch : {1, 8}) b->Args({shape, batch, 1});
+  }
+}
+
+BENCHMARK(ConvRun)->Apply(shapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(Im2colSgemm)->Apply(shapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+}  // namespace
+}  // namespace onnx_mini::bench
+
+BENCHMARK_MAIN();

@@ -1,0 +1,1 @@
+BlogitsJ>s¾àLu¾n>

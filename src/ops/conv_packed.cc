@@ -1,0 +1,378 @@
+#include "ops/conv_packed.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <vector>
+
+#include "ops/parallel.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define ONNX_MINI_HAVE_CONV_KERNELS 1
+#else
+#define ONNX_MINI_HAVE_CONV_KERNELS 0
+#endif
+
+namespace onnx_mini {
+namespace {
+
+constexpr int64_t kPanel = PackedWeights::kPanelCols;
+constexpr int64_t kTileRows = PackedWeights::kMaxTileRows;
+// Depth per pass of the pointwise form: 256 rows of X's 32-pixel panel (32 KiB)
+// are read from L2 by every row tile of W (the packed GEMM's depth chunk).
+constexpr int64_t kPointwiseDepth = 256;
+// Depth per pass of the gathered form: the weight panel's chunk (kc x 32
+// floats, 24 KiB) stays in L1 while every pixel tile of the block streams past it.
+constexpr int64_t kGatheredDepth = 192;
+// Output pixels per gathered work unit: 8 tiles of 12, whose partial sums
+// (8 x 12 x 32 floats, 12 KiB) stay in L1 across depth chunks.
+constexpr int64_t kBlockPixels = 96;
+// Units each thread should get at least, so uneven unit times even out.
+constexpr int64_t kUnitsPerThread = 4;
+
+// Rows of the next tile of a band of `left` rows: full tiles, but never a thin
+// last one (12 + 4 remaining rows become 8 + 8, as in the packed GEMM).
+int64_t next_tile_rows(int64_t left) {
+  return left >= 2 * kTileRows || left <= kTileRows ? std::min(kTileRows, left) : (left + 1) / 2;
+}
+
+int64_t threads_of(ThreadPool* pool) { return pool ? pool->num_threads() : 1; }
+
+// Equal depth chunks of at most `most` (784 = 4 x 196, not 3 x 256 + 16: a thin
+// last chunk costs a full reload and store of the partial sums for little work).
+int64_t depth_chunk(int64_t k, int64_t most) {
+  const int64_t chunks = (k + most - 1) / most;
+  return (k + chunks - 1) / chunks;
+}
+
+// ---------------------------------------------------------------------------
+// Pointwise: Y_g [Mg, P] = W_g [Mg, Cg] * X_g [Cg, P] per image, X read in place.
+
+struct PointwiseJob {
+  const ConvGeometry* g;
+  const PackedWeights* w;
+  const ConvRunArgs* args;
+  int64_t panels, tile_chunks, tiles_per_chunk;
+  RegisterEpilogue form;  // activation in registers, when in_registers
+  bool in_registers;
+};
+
+void pointwise_unit(const void* context, int64_t unit) {
+  const PointwiseJob& job = *static_cast<const PointwiseJob*>(context);
+  const ConvGeometry& g = *job.g;
+  const PackedWeights& w = *job.w;
+  const ConvRunArgs& args = *job.args;
+  const int64_t chunk = unit % job.tile_chunks;
+  int64_t rest = unit / job.tile_chunks;
+  const int64_t panel = rest % job.panels;
+  rest /= job.panels;
+  const int64_t group = rest % g.group, n = rest / g.group;
+  const int64_t P = g.out_pixels(), cg = g.in_group_channels(), mg = g.out_group_channels();
+  const int64_t col0 = panel * kPanel, cols = std::min(kPanel, P - col0);
+  const int64_t ch_base = group * mg;
+  const float* x = args.x + (n * g.in_channels + group * cg) * P + col0;
+  const int64_t y_offset = (n * g.out_channels + ch_base) * P + col0;
+  const int64_t tile_begin = chunk * job.tiles_per_chunk;
+  const int64_t tile_end = std::min(w.tiles_per_group(), tile_begin + job.tiles_per_chunk);
+  const int64_t T = w.tile_rows();
+  const int64_t kc_max = depth_chunk(cg, kPointwiseDepth);
+  for (int64_t k0 = 0; k0 < cg; k0 += kc_max) {
+    const int64_t kc = std::min(kc_max, cg - k0);
+    const bool last = k0 + kc == cg;
+    for (int64_t t = tile_begin; t < tile_end; ++t) {
+      const int64_t row0 = t * T, rows = std::min(T, mg - row0);
+      const int64_t offset = y_offset + row0 * P;
+      RegisterEpilogue e = job.in_registers ? job.form : RegisterEpilogue{};
+      if (job.in_registers) {
+        if (args.bias) e.row_bias = args.bias + ch_base + row0;
+        if (args.z) e.residual = args.z + offset, e.ld_residual = P;
+      }
+      RowTileProduct product;
+      product.a = w.row_tile(group, t) + k0 * T;
+      product.a_stride = T;
+      product.rows = rows;
+      product.kc = kc;
+      product.cols = cols;
+      product.b = x + k0 * P;
+      product.ldb = P;
+      product.b_padded = false;
+      product.y = args.y + offset;
+      product.ldy = P;
+      product.first = k0 == 0;
+      product.last = last;
+      multiply_row_tile(product, e);
+      if (last && !job.in_registers) {
+        args.epilogue->apply(args.y + offset, P, rows, cols, args.bias ? args.bias + ch_base + row0 : nullptr,
+                             args.z ? args.z + offset : nullptr, P);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Gathered: output pixels as rows, read through per-pixel pointers.
+
+// X with its zero border, when the convolution pads: [N * C] planes of
+// (D + pads) x (H + pads) x (W + pads).
+struct PaddedInput {
+  const float* data;
+  ConvGeometry::Dims dims;  // the padded spatial sizes
+  int64_t plane() const { return dims[0] * dims[1] * dims[2]; }
+};
+
+bool pads(const ConvGeometry& g) {
+  for (int i = 0; i < kMaxConvSpatial; ++i) {
+    if (g.pad_begin[i] != 0 || g.pad_end[i] != 0) return true;
+  }
+  return false;
+}
+
+ConvGeometry::Dims padded_dims(const ConvGeometry& g) {
+  ConvGeometry::Dims d;
+  for (int i = 0; i < kMaxConvSpatial; ++i) d[i] = g.in[i] + g.pad_begin[i] + g.pad_end[i];
+  return d;
+}
+
+void pad_plane(const ConvGeometry& g, const ConvGeometry::Dims& pd, const float* src, float* dst) {
+  std::memset(dst, 0, static_cast<size_t>(pd[0] * pd[1] * pd[2]) * sizeof(float));
+  for (int64_t d = 0; d < g.in[0]; ++d) {
+    for (int64_t h = 0; h < g.in[1]; ++h) {
+      const float* row = src + (d * g.in[1] + h) * g.in[2];
+      float* out = dst + ((d + g.pad_begin[0]) * pd[1] + h + g.pad_begin[1]) * pd[2] + g.pad_begin[2];
+      std::memcpy(out, row, static_cast<size_t>(g.in[2]) * sizeof(float));
+    }
+  }
+}
+
+PaddedInput padded_input(const ConvGeometry& g, const float* x, ThreadPool* pool) {
+  if (!pads(g)) return {x, g.in};
+  const ConvGeometry::Dims pd = padded_dims(g);
+  const int64_t plane = pd[0] * pd[1] * pd[2], planes = g.batch * g.in_channels;
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < static_cast<size_t>(plane * planes)) buffer.resize(static_cast<size_t>(plane * planes));
+  float* out = buffer.data();
+  const int64_t in_plane = g.in_pixels();
+  for_each_task(planes * plane >= (int64_t{1} << 16) ? pool : nullptr, planes,
+                [&](int64_t p) { pad_plane(g, pd, x + p * in_plane, out + p * plane); });
+  return {out, pd};
+}
+
+// offsets[c * kernel_pixels + kp]: where input channel c at kernel position kp
+// lies from a pixel's pointer (the weight's [Cg, kernel...] order).
+const int32_t* kernel_offsets(const ConvGeometry& g, const PaddedInput& in) {
+  thread_local std::vector<int32_t> offsets;
+  const int64_t kp_count = g.kernel_pixels(), k = g.in_group_channels() * kp_count;
+  if (offsets.size() < static_cast<size_t>(k)) offsets.resize(static_cast<size_t>(k));
+  int32_t* o = offsets.data();
+  for (int64_t c = 0; c < g.in_group_channels(); ++c) {
+    for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+      for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+        for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+          *o++ = static_cast<int32_t>(c * in.plane() +
+                                      (kd * g.dilation[0] * in.dims[1] + kh * g.dilation[1]) * in.dims[2] +
+                                      kw * g.dilation[2]);
+        }
+      }
+    }
+  }
+  return offsets.data();
+}
+
+struct GatheredJob {
+  const ConvGeometry* g;
+  const PackedWeights* w;
+  const ConvRunArgs* args;
+  PaddedInput in;
+  const int32_t* offsets;
+  int64_t blocks, panels;
+  RegisterEpilogue form;
+  bool in_registers;
+};
+
+#if ONNX_MINI_HAVE_CONV_KERNELS
+
+// In-register transpose of 16 rows of 16 floats: r[j] becomes column j.
+__attribute__((target("avx512f"))) inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // Per 128-bit lane L, r[4i + j] then holds column 4L + j of rows 4i..4i+3.
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int j = 0; j < 4; ++j) {
+    const __m512 u0 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), u1 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+    const __m512 w0 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+    const __m512 w1 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+    t[j] = _mm512_shuffle_f32x4(u0, w0, 0x88);
+    t[8 + j] = _mm512_shuffle_f32x4(u0, w0, 0xDD);
+    t[4 + j] = _mm512_shuffle_f32x4(u1, w1, 0x88);
+    t[12 + j] = _mm512_shuffle_f32x4(u1, w1, 0xDD);
+  }
+  for (int j = 0; j < 16; ++j) r[j] = t[j];
+}
+
+// Tile [rows pixels][32 channels] (row stride kPanel) into NCHW Y: channel
+// j's `rows` pixels at y + j * P, with bias[j], z + j * P and the register
+// activation; `cols` channels are real.
+__attribute__((target("avx512f"))) void store_transposed(const float* tile, int64_t rows, int64_t cols, float* y,
+                                                         int64_t P, const float* bias, const float* z,
+                                                         const RegisterEpilogue& e) {
+  const __mmask16 mask = static_cast<__mmask16>((uint32_t{1} << rows) - 1);
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512 lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
+  for (int64_t half = 0; half * 16 < cols; ++half) {
+    __m512 r[16];
+    for (int64_t i = 0; i < 16; ++i) r[i] = i < rows ? _mm512_loadu_ps(tile + i * kPanel + half * 16) : zero;
+    transpose16(r);
+    const int64_t channels = std::min<int64_t>(16, cols - half * 16);
+    for (int64_t j = 0; j < channels; ++j) {
+      const int64_t ch = half * 16 + j;
+      __m512 out = r[j];
+      if (bias) out = _mm512_add_ps(out, _mm512_set1_ps(bias[ch]));
+      if (z) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask, z + ch * P));
+      if (e.relu) out = _mm512_max_ps(zero, out);
+      if (e.clip) out = _mm512_min_ps(hi, _mm512_max_ps(lo, out));
+      _mm512_mask_storeu_ps(y + ch * P, mask, out);
+    }
+  }
+}
+
+#else
+
+void store_transposed(const float*, int64_t, int64_t, float*, int64_t, const float*, const float*,
+                      const RegisterEpilogue&) {}  // the packed kernel needs AVX-512F: never reached
+
+#endif
+
+// The pointers of a tile's pixels: each output pixel's window origin in the
+// (padded) input plane of the group's first channel.
+void pixel_pointers(const ConvGeometry& g, const PaddedInput& in, const float* base, int64_t p0, int64_t rows,
+                    const float** out) {
+  const int64_t oh_ow = g.out[1] * g.out[2];
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t p = p0 + r;
+    const int64_t od = p / oh_ow, oh = (p / g.out[2]) % g.out[1], ow = p % g.out[2];
+    out[r] = base + (od * g.stride[0] * in.dims[1] + oh * g.stride[1]) * in.dims[2] + ow * g.stride[2];
+  }
+}
+
+void gathered_unit(const void* context, int64_t unit) {
+  const GatheredJob& job = *static_cast<const GatheredJob*>(context);
+  const ConvGeometry& g = *job.g;
+  const PackedWeights& w = *job.w;
+  const ConvRunArgs& args = *job.args;
+  const int64_t panel = unit % job.panels;
+  int64_t rest = unit / job.panels;
+  const int64_t block = rest % job.blocks;
+  rest /= job.blocks;
+  const int64_t group = rest % g.group, n = rest / g.group;
+  const int64_t P = g.out_pixels(), cg = g.in_group_channels(), mg = g.out_group_channels();
+  const int64_t k = cg * g.kernel_pixels();
+  const int64_t p_begin = block * kBlockPixels, p_end = std::min(P, p_begin + kBlockPixels);
+  const float* base = job.in.data + (n * g.in_channels + group * cg) * job.in.plane();
+  const int64_t col0 = panel * kPanel, cols = std::min(kPanel, mg - col0);
+  const float* b = w.group_panel(group, panel);
+  alignas(64) float tiles[kBlockPixels / kTileRows + 1][kTileRows][kPanel];
+  const float* rows_ptr[kBlockPixels / kTileRows + 1][kTileRows];
+  int64_t tile_rows[kBlockPixels / kTileRows + 1];
+  int64_t tile_count = 0;
+  for (int64_t p = p_begin; p < p_end; p += tile_rows[tile_count++]) {
+    tile_rows[tile_count] = next_tile_rows(p_end - p);
+    pixel_pointers(g, job.in, base, p, tile_rows[tile_count], rows_ptr[tile_count]);
+  }
+  const int64_t kc_max = depth_chunk(k, kGatheredDepth);
+  for (int64_t k0 = 0; k0 < k; k0 += kc_max) {
+    GatheredTileProduct product;
+    product.a_offsets = job.offsets + k0;
+    product.kc = std::min(kc_max, k - k0);
+    product.b = b + k0 * kPanel;
+    product.ldy = kPanel;
+    product.first = k0 == 0;
+    for (int64_t t = 0; t < tile_count; ++t) {
+      product.a_rows = rows_ptr[t];
+      product.rows = tile_rows[t];
+      product.y = &tiles[t][0][0];
+      multiply_gathered_tile(product);
+    }
+  }
+  const int64_t ch0 = group * mg + col0;
+  const float* bias = args.bias ? args.bias + ch0 : nullptr;
+  const RegisterEpilogue none;
+  for (int64_t t = 0, p = p_begin; t < tile_count; p += tile_rows[t++]) {
+    const int64_t offset = (n * g.out_channels + ch0) * P + p;
+    const float* z = args.z ? args.z + offset : nullptr;
+    store_transposed(&tiles[t][0][0], tile_rows[t], cols, args.y + offset, P, bias, z,
+                     job.in_registers ? job.form : none);
+    if (!job.in_registers) args.epilogue->apply(args.y + offset, P, cols, tile_rows[t], nullptr, nullptr, 0);
+  }
+}
+
+}  // namespace
+
+bool PackedConv::applies(const Tensor& w) {
+  return w.dtype() == DataType::kFloat && w.rank() >= 3 && w.num_elements() > 0 && PackedWeights::enabled();
+}
+
+Status PackedConv::init(const NodeInfo& node, const Tensor& w, const ConvAttributes& attrs) {
+  bool unit_kernel = true, unit_stride = true, no_pads = true;
+  for (int64_t d = 2; d < w.rank(); ++d) unit_kernel = unit_kernel && w.dim(d) == 1;
+  for (int64_t s : attrs.strides) unit_stride = unit_stride && s == 1;
+  for (int64_t p : attrs.pads) no_pads = no_pads && p == 0;
+  // SAME padding of a 1x1 kernel at stride 1 is none.
+  pointwise_ = unit_kernel && unit_stride && (no_pads || attrs.auto_pad != AutoPad::kNotSet);
+  if (node.packed_weights) {
+    weights_ = pointwise_ ? node.packed_weights->request_rows(w, attrs.group)
+                          : node.packed_weights->request_grouped(w, attrs.group);
+    return Status::ok();
+  }
+  const int64_t m = w.dim(0), k = w.num_elements() / m;
+  weights_ = std::make_shared<PackedWeights>(pointwise_
+                                                 ? PackedWeights::pack_rows(w.data<float>(), m, k, k, attrs.group)
+                                                 : PackedWeights::pack_grouped(w.data<float>(), m, k, attrs.group));
+  return Status::ok();
+}
+
+bool PackedConv::can_run(const ConvGeometry& g) const {
+  if (pointwise_) return true;
+  const ConvGeometry::Dims pd = padded_dims(g);
+  return g.in_group_channels() * pd[0] * pd[1] * pd[2] < INT32_MAX;
+}
+
+void PackedConv::run(const ConvGeometry& g, const ConvRunArgs& args) const {
+  if (g.batch == 0 || g.out_pixels() == 0) return;
+  if (pointwise_) {
+    run_pointwise(g, args);
+  } else {
+    run_gathered(g, args);
+  }
+}
+
+void PackedConv::run_pointwise(const ConvGeometry& g, const ConvRunArgs& args) const {
+  PointwiseJob job{&g, weights_.get(), &args, (g.out_pixels() + kPanel - 1) / kPanel, 1, 0, {}, false};
+  job.in_registers = args.epilogue->register_form(&job.form);
+  const int64_t units = g.batch * g.group * job.panels, tiles = weights_->tiles_per_group();
+  const int64_t want = kUnitsPerThread * threads_of(args.pool);
+  // Few panels (a 7x7 image at batch 1): the row tiles of W are split too.
+  if (units < want) job.tile_chunks = std::min(tiles, (want + units - 1) / units);
+  job.tiles_per_chunk = (tiles + job.tile_chunks - 1) / job.tile_chunks;
+  job.tile_chunks = (tiles + job.tiles_per_chunk - 1) / job.tiles_per_chunk;
+  for_each_task(args.pool, units * job.tile_chunks, pointwise_unit, &job);
+}
+
+void PackedConv::run_gathered(const ConvGeometry& g, const ConvRunArgs& args) const {
+  GatheredJob job{&g, weights_.get(), &args, padded_input(g, args.x, args.pool), nullptr, 0, 0, {}, false};
+  job.offsets = kernel_offsets(g, job.in);
+  job.blocks = (g.out_pixels() + kBlockPixels - 1) / kBlockPixels;
+  job.panels = weights_->panels_per_group();
+  job.in_registers = args.epilogue->register_form(&job.form);
+  for_each_task(args.pool, g.batch * g.group * job.blocks * job.panels, gathered_unit, &job);
+}
+
+}  // namespace onnx_mini

@@ -1,0 +1,69 @@
+// Convolution with a constant weight on the packed kernel (ops/packed_gemm.h),
+// in NCHW, the weight packed once at session build. Two forms, chosen at init
+// from the weight's shape and the attributes:
+//
+// - pointwise (1x1, stride 1, no padding): per image and group, Y = W * X is a
+//   GEMM whose right operand is X itself, read in place (no copy): W packed as
+//   the left operand in row tiles (8..12 output channels), X's rows streamed
+//   in panels of 32 pixels, each 12 x 32 tile of Y stored straight into its
+//   place with the epilogue (bias, skip tensor, ReLU/ReLU6) in registers.
+//
+// - gathered (every other kernel, stride, dilation and padding, 1-D to 3-D):
+//   an implicit GEMM with output pixels as rows: the micro-kernel reads each
+//   pixel's inputs in place through a pointer per pixel and one offset per
+//   (channel, kernel position), so there is no im2col buffer; padding is a
+//   zero border around a copy of the input (one pass over X, cheap beside the
+//   M * kernel multiply-adds each input value takes part in). W is packed as
+//   the right operand (panels of 32 output channels, per group). A 12-pixel x
+//   32-channel tile is transposed in registers on its way into NCHW Y, with the
+//   epilogue.
+//
+// Work is split over the session's threads by (image, group, pixel block,
+// channel panel). Scratch (the padded input, the offset table, tile buffers)
+// comes from per-thread buffers that only grow: no allocation in steady state.
+#pragma once
+
+#include <memory>
+
+#include "core/tensor.h"
+#include "ops/conv_epilogue.h"
+#include "ops/conv_geometry.h"
+#include "ops/kernel.h"
+#include "ops/packed_gemm.h"
+
+namespace onnx_mini {
+
+class ThreadPool;
+
+struct ConvRunArgs {
+  const float* x = nullptr;
+  const float* bias = nullptr;  // [M] or null
+  const float* z = nullptr;     // shaped like Y, or null
+  float* y = nullptr;
+  const ConvEpilogue* epilogue = nullptr;
+  ThreadPool* pool = nullptr;
+};
+
+class PackedConv {
+ public:
+  // Whether the packed kernel can run a convolution whose constant weight is
+  // `w` (float, rank >= 3): the CPU has AVX-512F and it is not turned off.
+  static bool applies(const Tensor& w);
+  // Asks for W to be packed (through node.packed_weights in a session, or
+  // right here) in the form its shape and the attributes call for.
+  Status init(const NodeInfo& node, const Tensor& w, const ConvAttributes& attrs);
+  // Whether it can run this geometry (the gathered form addresses X with
+  // 32-bit offsets: false for an image above 2^31 elements).
+  bool can_run(const ConvGeometry& g) const;
+  void run(const ConvGeometry& g, const ConvRunArgs& args) const;
+  bool pointwise() const { return pointwise_; }
+
+ private:
+  void run_pointwise(const ConvGeometry& g, const ConvRunArgs& args) const;
+  void run_gathered(const ConvGeometry& g, const ConvRunArgs& args) const;
+
+  std::shared_ptr<const PackedWeights> weights_;
+  bool pointwise_ = false;
+};
+
+}  // namespace onnx_mini

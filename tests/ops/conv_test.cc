@@ -1,0 +1,217 @@
+// Conv and FusedConv against the double-precision reference of
+// conv_reference.h: 1-D, 2-D and 3-D; strides, dilations, asymmetric pads,
+// every auto_pad; groups, depthwise (with and without a channel multiplier);
+// with and without bias; sizes around every tiling boundary of the kernels
+// (row tiles of 8..12 channels, panels of 32 channels or pixels, blocks of 96
+// pixels, depth chunks); constant and fed weights; every epilogue activation
+// and the skip input Z. Every test runs twice: with the AVX-512 kernels (packed
+// and depthwise) and with them turned off (ONNX_MINI_PACKED_GEMM=0), so the
+// OpenBLAS im2col path other CPUs take stays tested here.
+#include <cmath>
+#include <functional>
+
+#include "tests/ops/conv_reference.h"
+#include "tests/testutil/graph_builder.h"
+
+namespace onnx_mini::testing {
+namespace {
+
+class ConvKernel : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { setenv("ONNX_MINI_PACKED_GEMM", GetParam() ? "1" : "0", 1); }
+  void TearDown() override { unsetenv("ONNX_MINI_PACKED_GEMM"); }
+};
+
+struct Epilogue {
+  std::string activation;  // "" for a plain Conv
+  std::vector<std::pair<std::string, float>> params = {};
+  std::function<double(double)> fn = [](double v) { return v; };
+  bool z = false;  // FusedConv's skip input
+};
+
+std::map<std::string, Attribute> conv_attrs(const ConvCase& c) {
+  std::map<std::string, Attribute> a = {{"group", int_attr(c.group)}, {"auto_pad", string_attr(c.auto_pad)}};
+  if (!c.strides.empty()) a["strides"] = ints_attr(c.strides);
+  if (!c.dilations.empty()) a["dilations"] = ints_attr(c.dilations);
+  if (!c.pads.empty()) a["pads"] = ints_attr(c.pads);
+  return a;
+}
+
+std::string describe_case(const ConvCase& c) {
+  auto list = [](const std::vector<int64_t>& v) {
+    std::string s;
+    for (int64_t x : v) s += std::to_string(x) + ",";
+    return "[" + s + "]";
+  };
+  return "x=" + list(c.x) + " M=" + std::to_string(c.out_channels) + " k=" + list(c.kernel) + " s=" + list(c.strides) +
+         " d=" + list(c.dilations) + " p=" + list(c.pads) + " g=" + std::to_string(c.group) + " " + c.auto_pad;
+}
+
+// Runs the case through a session (-O0, so the node runs as built) and
+// compares with the reference. Threads: the session's default (every CPU).
+void check(const ConvCase& c, bool constant_w, const Epilogue& e = {}, int threads = 0) {
+  SCOPED_TRACE(describe_case(c) + (constant_w ? " constant W" : " fed W") + " act=" + e.activation +
+               (e.z ? " +Z" : ""));
+  const Tensor x = random_tensor(c.x, 21);
+  const Tensor w = random_tensor(c.w_shape(), 22);
+  const Tensor b = random_tensor({c.out_channels}, 23);
+  const Tensor z = random_tensor(c.y_shape(), 24);
+  const bool fused = !e.activation.empty() || e.z;
+  GraphBuilder gb;
+  gb.input("X", DataType::kFloat, c.x);
+  std::vector<NamedTensor> feeds = {{"X", x}};
+  if (constant_w) {
+    gb.initializer("W", w);
+  } else {
+    gb.input("W", DataType::kFloat, w.shape());
+    feeds.push_back({"W", w});
+  }
+  std::vector<std::string> inputs = {"X", "W", c.bias ? "B" : ""};
+  if (c.bias) gb.initializer("B", b);
+  if (e.z) {
+    gb.input("Z", DataType::kFloat, z.shape());
+    feeds.push_back({"Z", z});
+    inputs.push_back("Z");
+  }
+  std::map<std::string, Attribute> attrs = conv_attrs(c);
+  if (fused) {
+    attrs["activation"] = string_attr(e.activation);
+    for (const auto& [name, v] : e.params) attrs["activation_" + name] = float_attr(v);
+  }
+  gb.node(fused ? "FusedConv" : "Conv", inputs, {"Y"}, attrs, "conv", fused ? kOnnxMiniDomain : "");
+  gb.output("Y");
+  SessionOptions opts;
+  opts.opt_level = 0;
+  opts.threads = threads;
+  auto session = Session::from_graph(gb.build(), opts);
+  ASSERT_TRUE(session.is_ok()) << session.status().message();
+  auto out = session.value()->run(feeds);
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  const Tensor want = reference_conv(c, x, w, c.bias ? &b : nullptr, e.z ? &z : nullptr, e.fn);
+  int64_t k = c.x[1] / c.group;
+  for (int64_t kd : c.kernel) k *= kd;
+  // Float sums of k products of values in [-1, 1), in another order than the
+  // reference's: the rounding grows like sqrt(k) * 2^-24 * sum |x w|; 1e-5 * k
+  // bounds it with a wide margin at these sizes (as the GEMM tests do).
+  expect_close(out.value()[0].tensor, want, {.atol = 1e-5 * static_cast<double>(k) + 1e-6, .rtol = 1e-5});
+}
+
+void check_both(const ConvCase& c, const Epilogue& e = {}) {
+  check(c, true, e);
+  check(c, false, e);
+}
+
+TEST_P(ConvKernel, TwoDimensionalAttributes) {
+  check_both({.x = {1, 3, 7, 9}, .out_channels = 4, .kernel = {3, 3}});
+  check_both({.x = {2, 3, 7, 9}, .out_channels = 5, .kernel = {3, 3}, .pads = {1, 1, 1, 1}});
+  check_both({.x = {1, 2, 9, 8}, .out_channels = 3, .kernel = {3, 2}, .strides = {2, 3}, .pads = {0, 2, 1, 0}});
+  check_both({.x = {1, 2, 9, 10}, .out_channels = 3, .kernel = {3, 3}, .dilations = {2, 3}, .pads = {2, 1, 0, 3}});
+  check_both({.x = {1, 2, 6, 7}, .out_channels = 2, .kernel = {2, 3}, .strides = {2, 2}, .bias = false});
+  for (const char* pad : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
+    check_both({.x = {1, 3, 8, 7}, .out_channels = 4, .kernel = {3, 2}, .strides = {2, 3}, .auto_pad = pad});
+    check_both({.x = {1, 2, 5, 9}, .out_channels = 3, .kernel = {4, 4}, .dilations = {1, 2}, .auto_pad = pad});
+  }
+}
+
+TEST_P(ConvKernel, OneAndThreeDimensions) {
+  check_both({.x = {2, 3, 17}, .out_channels = 5, .kernel = {3}, .pads = {1, 2}});
+  check_both({.x = {1, 4, 40}, .out_channels = 6, .kernel = {5}, .strides = {2}, .dilations = {2}, .auto_pad = "SAME_UPPER"});
+  check_both({.x = {1, 4, 33}, .out_channels = 7, .kernel = {1}});  // 1-D pointwise
+  check_both({.x = {1, 2, 5, 6, 7}, .out_channels = 3, .kernel = {3, 2, 3}, .pads = {1, 0, 1, 1, 1, 0}});
+  check_both({.x = {2, 2, 6, 5, 4}, .out_channels = 4, .kernel = {2, 2, 2}, .strides = {2, 1, 2}, .dilations = {1, 2, 1}});
+  check_both({.x = {1, 4, 3, 4, 5}, .out_channels = 6, .kernel = {1, 1, 1}, .group = 2});
+}
+
+TEST_P(ConvKernel, Groups) {
+  check_both({.x = {2, 6, 7, 8}, .out_channels = 9, .kernel = {3, 3}, .pads = {1, 1, 1, 1}, .group = 3});
+  check_both({.x = {1, 4, 9, 9}, .out_channels = 4, .kernel = {1, 1}, .group = 2});
+  // Depthwise: one input and one output channel per group.
+  check_both({.x = {2, 5, 9, 21}, .out_channels = 5, .kernel = {3, 3}, .pads = {1, 1, 1, 1}, .group = 5});
+  check_both({.x = {1, 3, 17, 37}, .out_channels = 3, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}, .group = 3});
+  check_both({.x = {1, 3, 11, 40}, .out_channels = 3, .kernel = {5, 3}, .strides = {3, 3}, .dilations = {1, 2},
+              .pads = {2, 0, 1, 4}, .group = 3});
+  check_both({.x = {1, 4, 12, 12}, .out_channels = 4, .kernel = {3, 3}, .group = 4, .auto_pad = "SAME_LOWER", .bias = false});
+  check_both({.x = {1, 4, 30}, .out_channels = 4, .kernel = {3}, .strides = {2}, .pads = {1, 1}, .group = 4});
+  check_both({.x = {1, 3, 4, 5, 6}, .out_channels = 3, .kernel = {3, 3, 3}, .pads = {1, 1, 1, 1, 1, 1}, .group = 3});
+  // Channel multiplier 2: two output channels per input channel.
+  check_both({.x = {1, 3, 8, 8}, .out_channels = 6, .kernel = {3, 3}, .pads = {1, 1, 1, 1}, .group = 3});
+}
+
+// Sizes around the kernels' tiling: output channels around the row tiles
+// (8..12) and 32-channel panels, pixels around 32-pixel panels and 96-pixel
+// blocks, reductions longer than a depth chunk (192 / 256).
+TEST_P(ConvKernel, TilingBoundaries) {
+  for (int64_t m : {1, 7, 13, 31, 33, 64, 70}) {
+    check_both({.x = {1, 5, 7, 7}, .out_channels = m, .kernel = {3, 3}, .pads = {1, 1, 1, 1}});
+    check_both({.x = {2, 6, 5, 13}, .out_channels = m, .kernel = {1, 1}});
+  }
+  for (int64_t side : {1, 5, 6, 10, 11, 17}) {
+    check_both({.x = {1, 4, side, side}, .out_channels = 40, .kernel = {3, 3}, .pads = {1, 1, 1, 1}});
+    check_both({.x = {1, 4, side, side}, .out_channels = 40, .kernel = {1, 1}});
+  }
+  check_both({.x = {1, 300, 5, 6}, .out_channels = 20, .kernel = {1, 1}});     // depth 300 > 256
+  check_both({.x = {1, 30, 6, 7}, .out_channels = 36, .kernel = {3, 3}});      // depth 270 > 192
+  check_both({.x = {2, 16, 14, 14}, .out_channels = 48, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}});
+  check_both({.x = {1, 3, 23, 23}, .out_channels = 16, .kernel = {7, 7}, .strides = {2, 2}, .pads = {3, 3, 3, 3}});
+  check_both({.x = {1, 8, 9, 9}, .out_channels = 16, .kernel = {1, 1}, .strides = {2, 2}});
+}
+
+// Every activation the epilogue applies, with non-default parameters, and the
+// skip input with and without one. Formulas from the ONNX spec.
+TEST_P(ConvKernel, FusedEpilogues) {
+  const std::vector<Epilogue> epilogues = {
+      {"Relu", {}, [](double v) { return v < 0 ? 0 : v; }},
+      {"Clip", {{"min", 0.0f}, {"max", 0.5f}}, [](double v) { return std::min(std::max(v, 0.0), 0.5); }},
+      {"LeakyRelu", {{"alpha", 0.2f}}, [](double v) { return v < 0 ? 0.2 * v : v; }},
+      {"Sigmoid", {}, [](double v) { return 1 / (1 + std::exp(-v)); }},
+      {"HardSigmoid", {{"alpha", 0.3f}, {"beta", 0.4f}},
+       [](double v) { return std::min(1.0, std::max(0.0, 0.3 * v + 0.4)); }},
+      {"HardSwish", {}, [](double v) { return v * std::min(1.0, std::max(0.0, v / 6 + 0.5)); }},
+      {"Tanh", {}, [](double v) { return std::tanh(v); }},
+  };
+  const std::vector<ConvCase> shapes = {
+      {.x = {1, 6, 9, 10}, .out_channels = 35, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},   // gathered
+      {.x = {2, 7, 6, 7}, .out_channels = 13, .kernel = {1, 1}},                          // pointwise
+      {.x = {1, 6, 9, 20}, .out_channels = 6, .kernel = {3, 3}, .strides = {2, 1}, .pads = {1, 1, 1, 1}, .group = 6},
+  };
+  for (const ConvCase& c : shapes) {
+    for (Epilogue e : epilogues) {
+      check(c, true, e);
+      e.z = true;
+      check(c, true, e);
+    }
+    check(c, true, Epilogue{.z = true});  // Z alone, no activation
+  }
+}
+
+// A session with one thread and one with two give the same bits: the work is
+// split, never the sums.
+TEST_P(ConvKernel, ThreadCountDoesNotChangeResults) {
+  for (const ConvCase& c : {ConvCase{.x = {2, 8, 12, 12}, .out_channels = 40, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
+                            ConvCase{.x = {1, 24, 7, 7}, .out_channels = 70, .kernel = {1, 1}}}) {
+    const Tensor x = random_tensor(c.x, 5);
+    GraphBuilder gb;
+    gb.input("X", DataType::kFloat, c.x);
+    gb.initializer("W", random_tensor(c.w_shape(), 6));
+    gb.node("Conv", {"X", "W"}, {"Y"}, conv_attrs(c));
+    gb.output("Y");
+    const Graph g = gb.build();
+    std::vector<std::vector<float>> results;
+    for (int threads : {1, 2}) {
+      SessionOptions opts;
+      opts.threads = threads;
+      auto s = Session::from_graph(g, opts);
+      ASSERT_TRUE(s.is_ok());
+      auto out = s.value()->run({{"X", x}});
+      ASSERT_TRUE(out.is_ok());
+      results.push_back(values_of<float>(out.value()[0].tensor));
+    }
+    EXPECT_EQ(results[0], results[1]);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(PackedAndFallback, ConvKernel, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Packed" : "OpenBlas"; });
+
+}  // namespace
+}  // namespace onnx_mini::testing
