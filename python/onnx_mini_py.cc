@@ -7,6 +7,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <bit>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,10 +42,25 @@ const std::map<api::ElementType, const char*>& numpy_names() {
   return names;
 }
 
+// By kind and size (not by name: int64 is both "long" and "longlong" to numpy),
+// in native byte order only: the library reads the bytes as they are.
 api::ElementType element_type_of(const py::dtype& dt, const std::string& input) {
-  for (const auto& [type, name] : numpy_names()) {
-    if (py::dtype(name).attr("__eq__")(dt).cast<bool>()) return type;
+  const char kind = dt.kind();
+  const py::ssize_t size = dt.itemsize();
+  const char order = dt.byteorder();
+  const bool native = order == '=' || order == '|' || (order == '<' && std::endian::native == std::endian::little) ||
+                      (order == '>' && std::endian::native == std::endian::big);
+  api::ElementType type = api::ElementType::kUndefined;
+  if (native) {
+    if (kind == 'f') type = size == 4 ? api::ElementType::kFloat : size == 8 ? api::ElementType::kDouble
+                          : size == 2 ? api::ElementType::kFloat16 : type;
+    if (kind == 'i') type = size == 1 ? api::ElementType::kInt8 : size == 2 ? api::ElementType::kInt16
+                          : size == 4 ? api::ElementType::kInt32 : size == 8 ? api::ElementType::kInt64 : type;
+    if (kind == 'u') type = size == 1 ? api::ElementType::kUInt8 : size == 2 ? api::ElementType::kUInt16
+                          : size == 4 ? api::ElementType::kUInt32 : size == 8 ? api::ElementType::kUInt64 : type;
+    if (kind == 'b' && size == 1) type = api::ElementType::kBool;
   }
+  if (type != api::ElementType::kUndefined) return type;
   throw ApiError{{api::ErrorCode::kBadInput,
                   "input '" + input + "': numpy dtype " + py::str(static_cast<const py::handle&>(dt)).cast<std::string>() + " has no ONNX element type here"}};
 }
@@ -81,6 +98,32 @@ py::list value_infos(const std::vector<api::ValueInfo>& infos) {
   return out;
 }
 
+// The inputs of one run: views of the feeds' memory, and the arrays that keep
+// it alive through the run.
+struct Feeds {
+  std::vector<py::array> held;
+  std::vector<api::TensorView> views;
+};
+
+Feeds to_feeds(const py::dict& feeds) {
+  Feeds out;
+  for (const auto& [key, value] : feeds) {
+    const std::string name = py::str(key);
+    // In place when already C-contiguous; a contiguous copy otherwise.
+    py::array arr = py::array::ensure(value, py::array::c_style);
+    if (!arr) throw ApiError{{api::ErrorCode::kBadInput, "input '" + name + "': not convertible to a numpy array"}};
+    api::TensorView v;
+    v.name = name;
+    v.type = element_type_of(arr.dtype(), name);
+    v.shape.assign(arr.shape(), arr.shape() + arr.ndim());
+    v.data = const_cast<void*>(arr.data());
+    v.capacity_bytes = static_cast<size_t>(arr.nbytes());
+    out.views.push_back(std::move(v));
+    out.held.push_back(std::move(arr));
+  }
+  return out;
+}
+
 class PySession {
  public:
   PySession(const py::object& model, int threads, int opt_level) {
@@ -103,27 +146,12 @@ class PySession {
   std::string producer() const { return session_->info().producer; }
 
   py::list run(const std::vector<std::string>& names, const py::dict& feeds) const {
-    std::vector<py::array> held;  // keeps each input's memory alive through the run
-    std::vector<api::TensorView> inputs;
-    for (const auto& [key, value] : feeds) {
-      const std::string name = py::str(key);
-      // In place when already C-contiguous; a contiguous copy otherwise.
-      py::array arr = py::array::ensure(value, py::array::c_style);
-      if (!arr) throw ApiError{{api::ErrorCode::kBadInput, "input '" + name + "': not convertible to a numpy array"}};
-      api::TensorView v;
-      v.name = name;
-      v.type = element_type_of(arr.dtype(), name);
-      v.shape.assign(arr.shape(), arr.shape() + arr.ndim());
-      v.data = const_cast<void*>(arr.data());
-      v.capacity_bytes = static_cast<size_t>(arr.nbytes());
-      inputs.push_back(std::move(v));
-      held.push_back(std::move(arr));
-    }
+    const Feeds in = to_feeds(feeds);
     std::vector<api::OwnedTensor> outputs;
     api::Status st;
     {
       py::gil_scoped_release release;
-      st = session_->run(inputs, names, outputs);
+      st = session_->run(in.views, names, outputs);
     }
     check(st);
     py::list result;
@@ -168,6 +196,15 @@ PYBIND11_MODULE(_onnx_mini, m) {
         default: internal(msg.c_str()); break;
       }
     }
+  });
+
+  // Where each feed's data would be read from: the tests check that C-contiguous
+  // arrays of a supported dtype are read in place.
+  m.def("_feed_addresses", [](const py::dict& feeds) {
+    const Feeds in = to_feeds(feeds);
+    py::list addresses;
+    for (const api::TensorView& v : in.views) addresses.append(reinterpret_cast<uintptr_t>(v.data));
+    return addresses;
   });
 
   py::class_<PySession>(m, "_Session")

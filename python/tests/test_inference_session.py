@@ -105,8 +105,7 @@ def test_outputs_survive_later_runs_and_strided_inputs_give_the_same_results():
     kept = first.copy()
     sess.run(None, {"input": -a})
     assert np.array_equal(first, kept)
-    # A strided view is copied to contiguous memory first (contiguous arrays
-    # are read in place; no test here can observe that).
+    # A strided view is copied to contiguous memory first.
     wide = np.zeros((1, 784 * 2), np.float32)
     wide[:, ::2] = a
     assert np.array_equal(sess.run(None, {"input": wide[:, ::2]})[0], kept)
@@ -130,3 +129,17 @@ def test_one_session_from_many_python_threads():
     for t in threads:
         t.join()
     assert bad == []
+
+
+def test_c_contiguous_inputs_of_the_right_dtype_are_read_in_place():
+    from onnx_mini import _onnx_mini
+
+    x = np.zeros((2, 784), np.float32)
+    assert _onnx_mini._feed_addresses({"input": x}) == [x.ctypes.data]
+    row = np.zeros((4, 784), np.float32)[1:3]  # a C-contiguous slice: still in place
+    assert _onnx_mini._feed_addresses({"input": row}) == [row.ctypes.data]
+    strided = np.zeros((2, 784 * 2), np.float32)[:, ::2]
+    assert _onnx_mini._feed_addresses({"input": strided}) != [strided.ctypes.data]
+    big_endian = np.zeros((2, 784), ">f4")
+    with pytest.raises(onnx_mini.BadInput, match=">f4"):
+        _onnx_mini._feed_addresses({"input": big_endian})
