@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Configures, builds and runs the whole test suite (CTest prints the summary).
-# Usage: scripts/test.sh [--sanitize]   (--sanitize: ASan+UBSan build in build-asan/)
+# Configures, builds and runs the whole test suite (CTest prints the summary),
+# then the Python package's pytest suite (python/tests, with the build tree's
+# package on PYTHONPATH, as the README shows) when the package was built.
+# Usage: scripts/test.sh [--sanitize]   (--sanitize: ASan+UBSan build in build-asan/,
+#        no Python tests: an ASan-built extension cannot load into the system
+#        interpreter without preloading the runtime)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$PWD"
 BUILD=build
 ARGS=(-DCMAKE_BUILD_TYPE=Release)
 if [ "${1:-}" = "--sanitize" ]; then
@@ -11,5 +16,13 @@ if [ "${1:-}" = "--sanitize" ]; then
 fi
 cmake -S . -B "$BUILD" "${ARGS[@]}" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
-cd "$BUILD"
-ctest --output-on-failure -j"$(nproc)" --timeout 600
+(cd "$BUILD" && ctest --output-on-failure -j"$(nproc)" --timeout 600)
+if [ "$BUILD" = build-asan ]; then
+  exit 0
+fi
+if ls "$BUILD"/python/onnx_mini/_onnx_mini*.so >/dev/null 2>&1; then
+  ONNX_MINI_BUILD_DIR="$ROOT/$BUILD" PYTHONPATH="$ROOT/$BUILD/python" \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider "$ROOT/python/tests"
+else
+  echo "test.sh: Python tests skipped: the package was not built (pybind11 not found; scripts/install_deps.sh installs it)"
+fi

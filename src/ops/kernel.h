@@ -46,6 +46,11 @@ class KernelContext {
   // The session's worker threads, for kernels that split their work; null
   // when the kernel runs outside a session (then it runs on the calling thread).
   virtual ThreadPool* thread_pool() const { return nullptr; }
+  // Per-run storage private to this node, beside its outputs: scratch tensor i
+  // of this node in this run's frame, with unspecified contents. Reused by the
+  // node's later runs (grown when a larger size is asked for), never shared
+  // with a concurrent run. Outside a session: an error.
+  virtual Result<Tensor*> scratch(int i, std::span<const int64_t> dims, DataType dtype);
 };
 
 class Kernel {

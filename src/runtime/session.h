@@ -1,14 +1,26 @@
 // The library API: load a model into a session, run it with named tensors,
 // get named outputs. Used by onnx-run, onnx-init and the tests.
+//
+// Thread safety: run() may be called from any number of threads at once on one
+// session. What a session builds (graph, kernels, packed weights, memory plan)
+// is read-only after load; each run works on an execution frame of its own
+// (runtime/execution_frame.h), taken from the session's pool and given back, so
+// concurrent runs never share a buffer and a steady-state run allocates
+// nothing. The concurrent runs share the session's thread pool: a session of N
+// threads still computes on at most N threads beyond the callers' own.
+// set_observer() is not synchronised with runs: set it while none is running.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "graph/ir.h"
 #include "ops/parallel.h"
+#include "runtime/execution_frame.h"
 #include "runtime/prepared_weights.h"
 #include "core/status.h"
 #include "core/tensor.h"
@@ -20,13 +32,6 @@ struct NamedTensor {
   Tensor tensor;
 };
 
-// Called after every node when set (onnx-run --stats and --profile).
-class RunObserver {
- public:
-  virtual ~RunObserver() = default;
-  virtual void after_node(const Node& node, const std::vector<const Tensor*>& outputs, double seconds) = 0;
-};
-
 struct SessionOptions {
   // Threads this session computes on, the caller's included: its own worker
   // pool (ops/parallel.h); OpenBLAS is held at one thread so its calls stay
@@ -35,7 +40,7 @@ struct SessionOptions {
   int opt_level = 1;                    // 0 = run the graph as loaded
   std::function<void(const std::string&)> explain;  // one line per graph rewrite
   bool verify_passes = false;           // verify the IR after each pass
-  int64_t max_memory_bytes = int64_t{16} << 30;  // intermediate buffers, per session
+  int64_t max_memory_bytes = int64_t{16} << 30;  // intermediate and output buffers, per run
   int64_t max_nodes = 1'000'000;
 };
 
@@ -59,27 +64,42 @@ class Session {
   Result<std::vector<NamedTensor>> run(const std::vector<NamedTensor>& inputs);
   // Same, writing outputs (graph order) into a vector reused across calls.
   Status run(const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs);
+  // Same, calling `observer` (may be null) after every node of this run only,
+  // instead of the session's observer: for concurrent runs that each watch their own.
+  Status run(const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs, RunObserver* observer);
 
   void set_observer(RunObserver* observer) { observer_ = observer; }
-  int64_t planned_bytes() const { return planned_bytes_; }
+  // The bytes the memory plan's buffers (and the nodes' scratch) hold in one
+  // run's frame: the largest any frame has reserved so far, 0 before the first
+  // run (buffers grow to the shapes the runs bring).
+  int64_t planned_bytes() const { return planned_bytes_.load(std::memory_order_relaxed); }
+  // Execution frames this session has created: at most the number of runs it
+  // has had at once.
+  int num_frames() const;
   int num_threads() const;
   // Weights packed at build and initializers let go of (runtime/prepared_weights.h).
   const PreparedWeightStats& prepared_weights() const { return weights_; }
 
  private:
-  class Executor;
   Session() = default;
   Status build(const SessionOptions& options);
   Status create_kernels();
-  Status bind_inputs(const std::vector<NamedTensor>& inputs);
+  Status bind_inputs(ExecutionFrame& frame, const std::vector<NamedTensor>& inputs) const;
+  Status run_on(ExecutionFrame& frame, const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs,
+                RunObserver* observer);
+  std::unique_ptr<ExecutionFrame> acquire_frame();
+  void release_frame(std::unique_ptr<ExecutionFrame> frame);
 
   Graph graph_;
-  std::unique_ptr<ThreadPool> pool_;  // before executor_: kernels may hold it
+  std::unique_ptr<ThreadPool> pool_;  // before program_: kernels may hold it
   std::vector<ValueId> feed_inputs_;
   PreparedWeightStats weights_;
-  std::unique_ptr<Executor> executor_;
+  ExecutionSteps program_;  // read-only once built
+  mutable std::mutex frames_mutex_;
+  std::vector<std::unique_ptr<ExecutionFrame>> idle_frames_;
+  int num_frames_ = 0;
   RunObserver* observer_ = nullptr;
-  int64_t planned_bytes_ = 0;
+  std::atomic<int64_t> planned_bytes_{0};
   std::string where_;  // file name for messages
 };
 

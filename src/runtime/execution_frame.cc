@@ -1,0 +1,161 @@
+#include "runtime/execution_frame.h"
+
+#include <chrono>
+#include <optional>
+
+#include "core/printable.h"
+
+namespace onnx_mini {
+
+// The KernelContext of one frame: the node being run and its step.
+class ExecutionFrame::Context final : public KernelContext {
+ public:
+  Context(ExecutionFrame& frame, const Node& node, size_t step) : frame_(frame), node_(node), step_(step) {}
+  int num_inputs() const override { return static_cast<int>(node_.inputs.size()); }
+  const Tensor* input(int i) const override {
+    if (i < 0 || i >= num_inputs()) return nullptr;
+    ValueId v = node_.inputs[static_cast<size_t>(i)];
+    if (v == kNoId) return nullptr;
+    const Tensor& t = frame_.values_[static_cast<size_t>(v)];
+    return t.defined() ? &t : nullptr;
+  }
+  int num_outputs() const override { return static_cast<int>(node_.outputs.size()); }
+  bool output_wanted(int i) const override {
+    return i >= 0 && i < num_outputs() && node_.outputs[static_cast<size_t>(i)] != kNoId;
+  }
+  using KernelContext::output;
+  Result<Tensor*> output(int i, const Shape& shape, DataType dtype) override {
+    return frame_.allocate_output(node_, step_, i, shape, dtype);
+  }
+  Result<Tensor*> output_dims(int i, std::span<const int64_t> dims, DataType dtype) override {
+    return frame_.allocate_output(node_, step_, i, dims, dtype);
+  }
+  const std::string& node_name() const override { return node_.name; }
+  ThreadPool* thread_pool() const override { return frame_.program_.pool; }
+  Result<Tensor*> scratch(int i, std::span<const int64_t> dims, DataType dtype) override {
+    if (i < 0) return internal_error("node " + quote(node_.name) + ": scratch index " + std::to_string(i) + " is negative");
+    return frame_.bind_scratch(frame_.scratch_[step_], static_cast<size_t>(i), dims, dtype,
+                               [&] { return "scratch " + std::to_string(i); });
+  }
+
+ private:
+  ExecutionFrame& frame_;
+  const Node& node_;
+  size_t step_;
+};
+
+namespace {
+
+// The element count of `shape`, or an error naming `what` (built on the error
+// path only): exit 5 or 6 as core/shape.h decides.
+Result<int64_t> element_count(std::span<const int64_t> shape, const std::string& what) {
+  std::optional<int64_t> checked = checked_num_elements(shape);
+  if (checked) return *checked;
+  Status why = check_runtime_shape(shape);
+  if (why.is_ok()) return internal_error(what + ": shape " + shape_to_string(Shape(shape.begin(), shape.end())) + " has no element count");
+  return why.with_context(what + ": ");
+}
+
+std::string output_name(const Graph& g, const Node& n, int i) {
+  ValueId v = n.outputs[static_cast<size_t>(i)];
+  return "output " + (v == kNoId ? std::to_string(i) : quote(g.value(v).name));
+}
+
+}  // namespace
+
+ExecutionFrame::ExecutionFrame(const ExecutionSteps& program) : program_(program) {
+  values_.resize(program.graph->num_values());
+  slots_.resize(static_cast<size_t>(program.plan.num_slots));
+  for (auto& s : slots_) s = std::make_shared<Buffer>();
+  unread_outputs_.resize(program.steps.size());
+  scratch_.resize(program.steps.size());
+  bind_initializers();
+}
+
+void ExecutionFrame::bind_initializers() {
+  const Graph& g = *program_.graph;
+  for (size_t v = 0; v < g.num_values(); ++v) {
+    const Value& val = g.value(static_cast<ValueId>(v));
+    if (val.initializer) values_[v] = *val.initializer;  // a view: shared, never copied
+  }
+}
+
+int64_t ExecutionFrame::grow_within_limit(Buffer& buf, size_t bytes) {
+  if (buf.capacity() >= bytes) return 0;
+  int64_t grown = reserved_bytes_ + static_cast<int64_t>(bytes) - static_cast<int64_t>(buf.capacity());
+  if (grown > program_.max_memory_bytes) return grown;
+  reserved_bytes_ = grown;
+  buf.reserve(bytes);
+  return 0;
+}
+
+Status ExecutionFrame::over_limit(const std::string& what, std::span<const int64_t> shape, DataType dtype, size_t bytes,
+                                  int64_t needed) const {
+  return resource_limit(what + " (" + dtype_name(dtype) + shape_to_string(Shape(shape.begin(), shape.end())) + ", " +
+                        std::to_string(bytes) + " bytes): the buffers of one run would need " + std::to_string(needed) +
+                        " bytes, above --max-memory " + std::to_string(program_.max_memory_bytes));
+}
+
+// Called once per node output per run: allocates nothing unless a buffer must
+// grow (first run, larger shapes) or the caller still holds a graph output.
+Result<Tensor*> ExecutionFrame::allocate_output(const Node& n, size_t step, int i, std::span<const int64_t> shape,
+                                                DataType dtype) {
+  if (i < 0 || i >= static_cast<int>(n.outputs.size())) {
+    return internal_error("kernel asked for output " + std::to_string(i) + " of " + std::to_string(n.outputs.size()));
+  }
+  const Graph& g = *program_.graph;
+  ValueId v = n.outputs[static_cast<size_t>(i)];
+  if (v == kNoId) {
+    return bind_scratch(unread_outputs_[step], static_cast<size_t>(i), shape, dtype, [&] { return output_name(g, n, i); });
+  }
+  std::optional<int64_t> count = checked_num_elements(shape);
+  if (!count) return element_count(shape, output_name(g, n, i)).status();
+  const size_t bytes = static_cast<size_t>(*count) * dtype_size(dtype);
+  std::shared_ptr<Buffer>& slot = slots_[static_cast<size_t>(program_.plan.value_slot[static_cast<size_t>(v)])];
+  Tensor& target = values_[static_cast<size_t>(v)];
+  if (g.value(v).is_graph_output) {
+    // Our own view from the last run does not count as a holder.
+    if (target.owner() == slot) target.reset();
+    // A graph output still held by the caller from an earlier run: give it up.
+    if (slot.use_count() > 1) slot = std::make_shared<Buffer>();
+  }
+  if (int64_t needed = grow_within_limit(*slot, bytes)) return over_limit(output_name(g, n, i), shape, dtype, bytes, needed);
+  target.rebind(dtype, shape, slot->data(), slot);
+  return &target;
+}
+
+// An optional output nobody reads, or a kernel's scratch: private to the step.
+template <typename What>
+Result<Tensor*> ExecutionFrame::bind_scratch(std::vector<Scratch>& list, size_t index, std::span<const int64_t> shape,
+                                             DataType dtype, const What& what) {
+  std::optional<int64_t> count = checked_num_elements(shape);
+  if (!count) return element_count(shape, what()).status();
+  const size_t bytes = static_cast<size_t>(*count) * dtype_size(dtype);
+  if (list.size() <= index) list.resize(index + 1);
+  Scratch& entry = list[index];
+  if (!entry.buffer) entry.buffer = std::make_shared<Buffer>();
+  if (int64_t needed = grow_within_limit(*entry.buffer, bytes)) return over_limit(what(), shape, dtype, bytes, needed);
+  entry.tensor.rebind(dtype, shape, entry.buffer->data(), entry.buffer);
+  return &entry.tensor;
+}
+
+Status ExecutionFrame::run(RunObserver* observer) {
+  const Graph& g = *program_.graph;
+  for (size_t s = 0; s < program_.steps.size(); ++s) {
+    const ExecutionSteps::Step& step = program_.steps[s];
+    const Node& n = g.node(step.node);
+    Context context(*this, n, s);
+    auto start = observer ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    Status st = step.kernel->run(context);
+    if (!st.is_ok()) return st.with_context(program_.where + n.describe() + ": ");
+    if (observer) {
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      out_ptrs_.clear();
+      for (ValueId out : n.outputs) out_ptrs_.push_back(out == kNoId ? nullptr : &values_[static_cast<size_t>(out)]);
+      observer->after_node(n, out_ptrs_, secs);
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace onnx_mini

@@ -1,0 +1,99 @@
+// One run's mutable state. A session's compiled graph (the graph, the kernels,
+// their packed weights, the memory plan) is read-only once built; everything a
+// run writes lives in an ExecutionFrame: the tensor bound to each value (fed
+// inputs, initializer views, intermediates), the buffers of the memory plan,
+// each node's private scratch (KernelContext::scratch and the outputs nobody
+// reads). Concurrent runs of one session each hold a frame of their own, taken
+// from the session's pool of frames and given back after the run, so a
+// steady-state run reuses a frame and its buffers and allocates nothing.
+//
+// Nested graphs (If's branches, Loop's body) fit the same split: a control-flow
+// kernel's nested graph compiles, once, into a read-only ExecutionSteps of its
+// own, and the enclosing frame keeps a child frame per (step, nested graph),
+// created on the first run that needs it and reused afterwards. A kernel would
+// reach it through an additive KernelContext accessor (as scratch() is), so a
+// nested run never shares buffers with a concurrent run of the same session.
+// Not built yet: the loader refuses graph attributes today.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "graph/ir.h"
+#include "ops/kernel.h"
+#include "runtime/plan.h"
+
+namespace onnx_mini {
+
+class ThreadPool;
+
+// Called after every node when set (onnx-run --stats and --profile). Concurrent
+// runs call it from each running thread at once.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void after_node(const Node& node, const std::vector<const Tensor*>& outputs, double seconds) = 0;
+};
+
+// What every run of a compiled graph reads and none writes.
+struct ExecutionSteps {
+  struct Step {
+    NodeId node = kNoId;
+    std::unique_ptr<Kernel> kernel;
+  };
+  const Graph* graph = nullptr;
+  ExecutionPlan plan;
+  std::vector<Step> steps;  // in plan.order
+  ThreadPool* pool = nullptr;
+  int64_t max_memory_bytes = 0;  // the buffers of one run
+  std::string where;             // message prefix, e.g. "model.onnx: "
+};
+
+class ExecutionFrame {
+ public:
+  explicit ExecutionFrame(const ExecutionSteps& program);
+  ExecutionFrame(const ExecutionFrame&) = delete;
+  ExecutionFrame& operator=(const ExecutionFrame&) = delete;
+
+  // The tensor bound to value v in this run (fed inputs are bound through it).
+  Tensor& value(ValueId v) { return values_[static_cast<size_t>(v)]; }
+  // Rebinds every initializer's view (a fed input with a default included).
+  void bind_initializers();
+  Status run(RunObserver* observer);
+  // Bytes this frame's buffers hold: the memory plan's slots at their largest
+  // so far plus the nodes' scratch.
+  int64_t reserved_bytes() const { return reserved_bytes_; }
+
+ private:
+  class Context;
+  struct Scratch {
+    std::shared_ptr<Buffer> buffer;
+    Tensor tensor;
+  };
+  Result<Tensor*> allocate_output(const Node& n, size_t step, int i, std::span<const int64_t> shape, DataType dtype);
+  // Storage `index` of `list` (one step's scratch or unread outputs), grown to
+  // fit; `what()` names it in an error (called on the error path only).
+  template <typename What>
+  Result<Tensor*> bind_scratch(std::vector<Scratch>& list, size_t index, std::span<const int64_t> shape,
+                               DataType dtype, const What& what);
+  // Grows `buf` to `bytes` unless that takes the frame past its limit; returns
+  // the frame's total it would have needed then (0 when it fit).
+  int64_t grow_within_limit(Buffer& buf, size_t bytes);
+  Status over_limit(const std::string& what, std::span<const int64_t> shape, DataType dtype, size_t bytes,
+                    int64_t needed) const;
+
+  const ExecutionSteps& program_;
+  int64_t reserved_bytes_ = 0;
+  std::vector<Tensor> values_;
+  std::vector<std::shared_ptr<Buffer>> slots_;
+  std::vector<std::vector<Scratch>> unread_outputs_;  // per step, by output index
+  std::vector<std::vector<Scratch>> scratch_;         // per step, by KernelContext::scratch index
+  std::vector<const Tensor*> out_ptrs_;               // for the observer
+};
+
+}  // namespace onnx_mini
