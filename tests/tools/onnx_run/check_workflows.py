@@ -20,18 +20,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-failures = []
-
-
-def expect(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL: " + what)
-
-
-def run(onnx_run, *args):
-    r = subprocess.run([onnx_run, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
-    return r.returncode, r.stdout, r.stderr
+from cli_check import expect, failures, run  # noqa: E402 (beside this script)
 
 
 def weights(model):
