@@ -11,6 +11,7 @@ result must equal the installed onnx-run's on the same input.
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,11 +47,11 @@ def example_input():
     return (((i % 17) - 8).astype(np.float32) / np.float32(8)).reshape(1, 784)
 
 
-def reference(args, prefix, work):
+def reference(prefix, work):
     """The installed onnx-run's output for the examples' input."""
     np.save(os.path.join(work, "x.npy"), example_input())
     out_dir = os.path.join(work, "reference")
-    run([os.path.join(prefix, args.bindir, "onnx-run"), args.model, "--threads", "1",
+    run([os.path.join(prefix, ARGS.bindir, "onnx-run"), ARGS.model, "--threads", "1",
          "--input", MODEL_INPUT + "=" + os.path.join(work, "x.npy"), "--output-dir", out_dir])
     return np.load(os.path.join(out_dir, MODEL_OUTPUT + ".npy"))
 
@@ -104,28 +105,30 @@ def pkg_config_example(prefix, work, expected, static=False):
                   env=env_with(LD_LIBRARY_PATH=libdir))
 
 
-def python_package(prefix, expected):
+def python_package(prefix, work, expected):
     site = os.path.join(prefix, ARGS.pythondir)
     code = ("import numpy as np, onnx_mini, sys; assert onnx_mini.__file__.startswith(sys.argv[1]), onnx_mini.__file__;"
             "s = onnx_mini.InferenceSession(sys.argv[2], threads=1);"
             "(y,) = s.run(None, {'input': np.load(sys.argv[3])}); np.save(sys.argv[4], y)")
     out = os.path.join(os.path.dirname(site), "python_probs.npy")
-    run([ARGS.python, "-c", code, site, ARGS.model, os.path.join(WORK, "x.npy"), out], env=env_with(PYTHONPATH=site))
+    run([ARGS.python, "-c", code, site, ARGS.model, os.path.join(work, "x.npy"), out], env=env_with(PYTHONPATH=site))
     expect(np.array_equal(np.load(out), expected), "Python: %s != onnx-run's %s" % (np.load(out), expected))
     print("ok  python import from " + ARGS.pythondir)
 
 
 def main():
+    for tool in ("pkg-config", "readelf"):
+        expect(shutil.which(tool), tool + " not found (scripts/install_deps.sh installs pkgconf and binutils)")
     prefix = os.path.join(WORK, "prefix")
     run([ARGS.cmake, "--install", ARGS.build, "--prefix", prefix])
-    expected = reference(ARGS, prefix, WORK)
+    expected = reference(prefix, WORK)
     cmake_example(os.path.join(ARGS.source, "examples", "cpp"), prefix, WORK, expected)
     cmake_example(os.path.join(ARGS.source, "examples", "c"), prefix, WORK, expected)
     cmake_example(os.path.join(ARGS.source, "examples", "c"), prefix, WORK, expected, static=True)
     pkg_config_example(prefix, WORK, expected)
     pkg_config_example(prefix, WORK, expected, static=True)
     if ARGS.pythondir:
-        python_package(prefix, expected)
+        python_package(prefix, WORK, expected)
     else:
         print("skip python: the package was not built (pybind11 not found)")
 
