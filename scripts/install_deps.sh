@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS=(cmake g++ make
       libprotobuf-dev protobuf-compiler libonnx-dev libopenblas-dev
       libgtest-dev libbenchmark-dev python3-onnx python3-numpy python3-mpmath
-      zlib1g-dev
+      zlib1g-dev pkgconf
       pybind11-dev python3-pybind11 python3-dev python3-pytest python3-dask python3-distributed)
 for arg in "$@"; do
   case "$arg" in

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onnx_mini/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,23 +34,23 @@ enum onnx_mini_error_code {
 typedef int32_t onnx_mini_element_type;
 
 /* "MAJOR.MINOR.PATCH" */
-const char* onnx_mini_version(void);
+ONNX_MINI_API const char* onnx_mini_version(void);
 
-int onnx_mini_error_code(const onnx_mini_error* error);
-const char* onnx_mini_error_message(const onnx_mini_error* error);
-void onnx_mini_error_free(onnx_mini_error* error);
+ONNX_MINI_API int onnx_mini_error_code(const onnx_mini_error* error);
+ONNX_MINI_API const char* onnx_mini_error_message(const onnx_mini_error* error);
+ONNX_MINI_API void onnx_mini_error_free(onnx_mini_error* error);
 
 /* Options: threads 0 = online CPUs; opt_level 0 = no graph rewrites (default 1). */
-onnx_mini_options* onnx_mini_options_create(void);
-void onnx_mini_options_set_threads(onnx_mini_options* options, int threads);
-void onnx_mini_options_set_opt_level(onnx_mini_options* options, int opt_level);
-void onnx_mini_options_free(onnx_mini_options* options);
+ONNX_MINI_API onnx_mini_options* onnx_mini_options_create(void);
+ONNX_MINI_API void onnx_mini_options_set_threads(onnx_mini_options* options, int threads);
+ONNX_MINI_API void onnx_mini_options_set_opt_level(onnx_mini_options* options, int opt_level);
+ONNX_MINI_API void onnx_mini_options_free(onnx_mini_options* options);
 
 /* options may be NULL (defaults). On success *out is a session to free. */
-onnx_mini_error* onnx_mini_session_load(const char* path, const onnx_mini_options* options, onnx_mini_session** out);
-onnx_mini_error* onnx_mini_session_load_bytes(const void* data, size_t size, const onnx_mini_options* options,
-                                              onnx_mini_session** out);
-void onnx_mini_session_free(onnx_mini_session* session);
+ONNX_MINI_API onnx_mini_error* onnx_mini_session_load(const char* path, const onnx_mini_options* options, onnx_mini_session** out);
+ONNX_MINI_API onnx_mini_error* onnx_mini_session_load_bytes(const void* data, size_t size,
+                                                            const onnx_mini_options* options, onnx_mini_session** out);
+ONNX_MINI_API void onnx_mini_session_free(onnx_mini_session* session);
 
 /* What the model declares for an input or output. dims[d] < 0 is unknown;
  * symbols[d] is its name ("batch") or "" (rank entries each). */
@@ -60,10 +62,10 @@ typedef struct onnx_mini_value_info {
   const char* const* symbols;
 } onnx_mini_value_info;
 
-size_t onnx_mini_session_input_count(const onnx_mini_session* session);
-size_t onnx_mini_session_output_count(const onnx_mini_session* session);
-onnx_mini_error* onnx_mini_session_input_info(const onnx_mini_session* session, size_t index, onnx_mini_value_info* out);
-onnx_mini_error* onnx_mini_session_output_info(const onnx_mini_session* session, size_t index, onnx_mini_value_info* out);
+ONNX_MINI_API size_t onnx_mini_session_input_count(const onnx_mini_session* session);
+ONNX_MINI_API size_t onnx_mini_session_output_count(const onnx_mini_session* session);
+ONNX_MINI_API onnx_mini_error* onnx_mini_session_input_info(const onnx_mini_session* session, size_t index, onnx_mini_value_info* out);
+ONNX_MINI_API onnx_mini_error* onnx_mini_session_output_info(const onnx_mini_session* session, size_t index, onnx_mini_value_info* out);
 
 /* A tensor crossing the boundary. Inputs: name, type, rank, shape and data are
  * read (not kept after the call). Outputs: name, data, capacity_bytes, shape
@@ -79,8 +81,8 @@ typedef struct onnx_mini_tensor {
   size_t capacity_bytes;
 } onnx_mini_tensor;
 
-onnx_mini_error* onnx_mini_session_run(const onnx_mini_session* session, const onnx_mini_tensor* inputs,
-                                       size_t num_inputs, onnx_mini_tensor* outputs, size_t num_outputs);
+ONNX_MINI_API onnx_mini_error* onnx_mini_session_run(const onnx_mini_session* session, const onnx_mini_tensor* inputs,
+                                                     size_t num_inputs, onnx_mini_tensor* outputs, size_t num_outputs);
 
 #ifdef __cplusplus
 }

@@ -12,13 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "onnx_mini/export.h"
 #include "onnx_mini/status.h"
 #include "onnx_mini/tensor.h"
 
 namespace onnx_mini::api {
 
 // The library's version, "MAJOR.MINOR.PATCH".
-const char* version();
+ONNX_MINI_API const char* version();
 
 struct SessionOptions {
   int threads = 0;    // threads a run computes on, the caller's included; 0 = online CPUs
@@ -45,7 +46,7 @@ struct NodeEvent {
 };
 using NodeObserver = std::function<void(const NodeEvent&)>;
 
-class Session {
+class ONNX_MINI_API Session {
  public:
   static Status load(const std::string& path, const SessionOptions& options, std::unique_ptr<Session>& out);
   static Status load_from_bytes(const void* data, size_t size, const SessionOptions& options,

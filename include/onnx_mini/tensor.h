@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "onnx_mini/export.h"
+
 namespace onnx_mini::api {
 
 // The numbers are ONNX's TensorProto.DataType values.
@@ -29,13 +31,13 @@ enum class ElementType : int32_t {
 };
 
 // "float", "int64", ...; "undefined" for a value outside the enum.
-const char* element_type_name(ElementType type);
+ONNX_MINI_API const char* element_type_name(ElementType type);
 // Bytes per element; 0 for kUndefined.
-size_t element_size(ElementType type);
+ONNX_MINI_API size_t element_size(ElementType type);
 
 // A dense, row-major view. For an input, the memory is read during run() and
 // never kept; for an output, run() writes exactly `byte_size()` bytes.
-struct TensorView {
+struct ONNX_MINI_API TensorView {
   std::string name;
   ElementType type = ElementType::kUndefined;
   std::vector<int64_t> shape;
@@ -48,7 +50,7 @@ struct TensorView {
 
 // An output the library allocated: `data` stays valid while `keep_alive` (or a
 // copy of it) lives, whatever later runs do.
-struct OwnedTensor {
+struct ONNX_MINI_API OwnedTensor {
   std::string name;
   ElementType type = ElementType::kUndefined;
   std::vector<int64_t> shape;
