@@ -8,7 +8,14 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${BUILD_DIR:-$ROOT/build-asan}"
 JOBS="${JOBS:-2}"
 start=$(date +%s)
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNX_MINI_SANITIZE=ON -DONNX_MINI_BUILD_BENCH=OFF >/dev/null
+# -O1 -g1 (line tables only) instead of RelWithDebInfo's -O2 -g: half the compile time
+# and objects 2.5x smaller to link (measured on conv_test.cc, onnx_loader.cc, resize.cc),
+# and still file:line in every sanitizer report. No Python package: the sanitizer pass
+# cannot load an ASan-built extension into the system interpreter, so it would only cost
+# build time.
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DONNX_MINI_SANITIZE=ON -DONNX_MINI_BUILD_BENCH=OFF \
+  -DONNX_MINI_BUILD_PYTHON=OFF >/dev/null
 cmake --build "$BUILD" -j"$JOBS"
 built=$(date +%s)
 # Any report fails the test that produced it (UBSan: -fno-sanitize-recover at

@@ -445,6 +445,45 @@ def make_transformer_classifier():
     write_folder("transformer_encoder_classifier_opset17", model, sets)
 
 
+# A causal self-attention block as GPT-style code writes it at opset 13:
+# Linear to q, k, v, heads split by view/transpose, scores / sqrt(d),
+# masked_fill(causal mask, -inf) (exported as Where on a bool constant), softmax,
+# heads merged, Linear out. Reference: the module.
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, dim=32, heads=4, seq=8):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+        self.register_buffer("future", torch.triu(torch.ones(seq, seq, dtype=torch.bool), 1))
+
+    def forward(self, x):
+        b, t, c = x.shape
+        q, k, v = self.qkv(x).split(c, dim=2)
+        q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
+        scores = (q @ k.transpose(-2, -1)) / math.sqrt(c // self.heads)
+        scores = scores.masked_fill(self.future, float("-inf"))
+        y = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(b, t, c)
+        return self.out(y)
+
+
+def make_causal_attention():
+    torch.manual_seed(13)
+    module = CausalSelfAttention().eval()
+    rng = np.random.default_rng(13)
+    sets = []
+    for batch in (1, 3):
+        x = rng.standard_normal((batch, 8, 32)).astype(np.float32)
+        with torch.no_grad():
+            sets.append(([x], [t2n(module(torch.from_numpy(x)))]))
+    model = export(module, (torch.from_numpy(sets[0][0][0]),), ["x"], ["y"],
+                   dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+                   doc="causal_attention: GPT-style causal self-attention with masked_fill")
+    write_folder("causal_attention", model, sets)
+
+
 # ----------------------------------------------------------------------------
 # Recurrent classifiers: nn.LSTM / nn.GRU (batch_first, bidirectional, two
 # layers) over the sequence, then a Linear on the last time step's output.
@@ -706,6 +745,8 @@ OPS = {
     "Slice": _slice,
     "Transpose": lambda a, x: (np.transpose(x, a.get("perm")),),
     "MatMul": lambda a, x, y: ((x @ y).astype(x.dtype),),
+    "Where": lambda a, c, x, y: (np.where(c, x, y),),
+    "Split": lambda a, x, split: tuple(np.split(x, np.cumsum(split)[:-1], axis=a.get("axis", 0))),
     "LayerNormalization": _layer_norm,
     "SoftmaxCrossEntropyLoss":
         lambda a, x, y, w=None: _nll(a, _log_softmax(x, 1), y, w),
@@ -737,6 +778,7 @@ def main():
     make_large_logit_models()
     make_gelu_models()
     make_transformer_classifier()
+    make_causal_attention()
     make_recurrent_classifiers()
     make_cnn_models(export, write_folder)
     return 0

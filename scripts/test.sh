@@ -8,18 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-BUILD=build
-ARGS=(-DCMAKE_BUILD_TYPE=Release)
 if [ "${1:-}" = "--sanitize" ]; then
-  BUILD=build-asan
-  ARGS=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNX_MINI_SANITIZE=ON -DONNX_MINI_BUILD_BENCH=OFF)
+  # One sanitizer configuration, kept in ci_sanitize.sh.
+  JOBS="$(nproc)" exec scripts/ci_sanitize.sh --timeout 600
 fi
-cmake -S . -B "$BUILD" "${ARGS[@]}" >/dev/null
+BUILD=build
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 (cd "$BUILD" && ctest --output-on-failure -j"$(nproc)" --timeout 600)
-if [ "$BUILD" = build-asan ]; then
-  exit 0
-fi
 if ls "$BUILD"/python/onnx_mini/_onnx_mini*.so >/dev/null 2>&1; then
   ONNX_MINI_BUILD_DIR="$ROOT/$BUILD" PYTHONPATH="$ROOT/$BUILD/python" \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider "$ROOT/python/tests"

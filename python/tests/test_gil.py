@@ -56,7 +56,7 @@ def calls_with_progress_in_their_middle(call):
 
 def test_a_background_thread_runs_while_a_session_runs():
     sess = onnx_mini.InferenceSession(MLP, threads=1)
-    # Batch 16384: 8.8 G multiply-adds, 0.1-2 s per run on one thread (the
+    # Batch 16384: 1.8 G multiply-adds, 0.1-2 s per run on one thread (the
     # middle half then starts 25 ms or more in, far beyond a 5 ms edge).
     x = np.random.default_rng(3).standard_normal((16384, 784), dtype=np.float32)
     sess.run(None, {"input": x})  # warm-up: the frame's buffers are allocated

@@ -1,13 +1,17 @@
 // com.onnx_mini.FusedAttention (opset 1): what FuseAttention makes of the
 // scaled dot-product attention exporters write,
-//   S = MatMul(Q, Kt);  S = S * scale (or S / scale);  S = S + Mask;
+//   S = MatMul(Q, Kt);  S = S * scale (or S / scale);
+//   S = S + Mask (a float Mask) or S = Where(Mask, S, fill) / Where(Mask, fill, S)
+//   (a bool Mask, as masked_fill exports);
 //   P = Softmax(S) over the last axis;  Y = MatMul(P, V)
 // Q [..., M, K], Kt [..., K, N], V [..., No, Dv]; the optional Mask broadcasts
 // with S as numpy's (usually onto it; where S has one row or one column and
 // the Mask more, S is broadcast to Mo rows and No columns first, as the Add
 // does); the batch dims of all four broadcast. Y is [batch..., Mo, Dv].
 // Attributes: `scale` (default 1) and `scale_divides` (0: S * scale, 1:
-// S / scale, as the exported Div).
+// S / scale, as the exported Div); with a bool Mask, `mask_fill` (the value
+// written where the mask says so) and `mask_keeps` (1: Where(Mask, S, fill),
+// scores kept where the Mask is true; 0: Where(Mask, fill, S), filled there).
 //
 // One task per batch matrix: its scores [M, N] live in per-thread scratch and
 // are scaled, masked and normalised row by row while in cache, instead of a
@@ -18,6 +22,7 @@
 // equals the unfused chain's bit for bit.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "ops/batched_matmul.h"
 #include "ops/blas.h"
@@ -94,6 +99,14 @@ Result<AttentionShape> attention_shape(const Tensor& q, const Tensor& kt, const 
   return s;
 }
 
+// How the Mask enters the scores: added (float), or selecting between the
+// scores and a fill value (bool, the Where form).
+struct MaskForm {
+  bool selects = false;
+  bool keeps = false;  // selects: a true mask element keeps the score
+  float fill = 0.0f;
+};
+
 struct AttentionJob {
   const AttentionShape& s;
   const Tensor &q, &kt, &v;
@@ -101,6 +114,7 @@ struct AttentionJob {
   float* y;
   float scale;
   bool divides, packed;
+  MaskForm form;
 };
 
 // y [m, n] = a [m, k] * b [k, n], each dense: on the packed kernel with b
@@ -119,15 +133,23 @@ void product(const AttentionJob& job, const float* a, const float* b, float* y, 
 
 // Row i of the scores: scaled, masked (`mask` at the row's first element,
 // `mask_step` 0 when one value serves the row), normalised in place.
-void finish_row(const AttentionJob& job, float* row, const float* mask, int64_t mask_step) {
+template <typename MaskT>
+void finish_row(const AttentionJob& job, float* row, const MaskT* mask, int64_t mask_step) {
   const int64_t n = job.s.no;
   if (job.divides) {
     for (int64_t j = 0; j < n; ++j) row[j] = row[j] / job.scale;
   } else if (job.scale != 1.0f) {
     for (int64_t j = 0; j < n; ++j) row[j] = row[j] * job.scale;
   }
-  if (mask) {
-    for (int64_t j = 0; j < n; ++j) row[j] = row[j] + mask[j * mask_step];
+  if constexpr (std::is_same_v<MaskT, bool>) {
+    if (mask) {
+      const bool keeps = job.form.keeps;
+      for (int64_t j = 0; j < n; ++j) row[j] = mask[j * mask_step] == keeps ? row[j] : job.form.fill;
+    }
+  } else {
+    if (mask) {
+      for (int64_t j = 0; j < n; ++j) row[j] = row[j] + mask[j * mask_step];
+    }
   }
   softmax_row(row, row, n);
 }
@@ -151,14 +173,17 @@ void attend(const AttentionJob& job, int64_t index) {
   float* scores = thread_scratch(ScratchSlot::kScores, s.m * s.n);
   product(job, q, kt, scores, s.m, s.n, s.k, ScratchSlot::kPackedB);
   if (s.mo != s.m || s.no != s.n) scores = broadcast_scores(s, scores);
-  const float* mask = nullptr;
-  if (job.mask) {
-    mask = job.mask->data<float>() +
-           broadcast_batch_offset(batch_dims(job.mask->shape()), batch, index) * s.mask_rows * s.mask_cols;
-  }
+  const int64_t mask_offset =
+      job.mask ? broadcast_batch_offset(batch_dims(job.mask->shape()), batch, index) * s.mask_rows * s.mask_cols : 0;
   const int64_t mask_row_step = s.mask_rows == 1 ? 0 : s.mask_cols, mask_step = s.mask_cols == 1 ? 0 : 1;
-  for (int64_t i = 0; i < s.mo; ++i) {
-    finish_row(job, scores + i * s.no, mask ? mask + i * mask_row_step : nullptr, mask_step);
+  if (job.mask && job.form.selects) {
+    const bool* mask = job.mask->data<bool>() + mask_offset;
+    for (int64_t i = 0; i < s.mo; ++i) finish_row(job, scores + i * s.no, mask + i * mask_row_step, mask_step);
+  } else {
+    const float* mask = job.mask ? job.mask->data<float>() + mask_offset : nullptr;
+    for (int64_t i = 0; i < s.mo; ++i) {
+      finish_row(job, scores + i * s.no, mask ? mask + i * mask_row_step : nullptr, mask_step);
+    }
   }
   product(job, scores, v, job.y + index * s.mo * s.dv, s.mo, s.dv, s.no, ScratchSlot::kPackedB);
 }
@@ -170,6 +195,7 @@ class FusedAttention final : public Kernel {
     OM_ASSIGN_OR_RETURN(int64_t divides, node.attrs().get_int("scale_divides", 0));
     if (divides != 0 && divides != 1) return invalid_model("scale_divides must be 0 or 1");
     divides_ = divides == 1;
+    OM_ASSIGN_OR_RETURN(form_, mask_form(node));
     packed_ = PackedWeights::enabled();
     return Status::ok();
   }
@@ -177,8 +203,12 @@ class FusedAttention final : public Kernel {
   Status run(KernelContext& ctx) const override {
     const Tensor &q = *ctx.input(0), &kt = *ctx.input(1), &v = *ctx.input(2);
     const Tensor* mask = ctx.num_inputs() > 3 ? ctx.input(3) : nullptr;
-    for (const Tensor* t : {&q, &kt, &v, mask}) {
-      if (t && t->dtype() != DataType::kFloat) return unsupported("FusedAttention on " + dtype_name(t->dtype()));
+    for (const Tensor* t : {&q, &kt, &v}) {
+      if (t->dtype() != DataType::kFloat) return unsupported("FusedAttention on " + dtype_name(t->dtype()));
+    }
+    if (mask && mask->dtype() != (form_.selects ? DataType::kBool : DataType::kFloat)) {
+      return bad_input("FusedAttention's Mask is " + dtype_name(mask->dtype()) + ", expected " +
+                       (form_.selects ? "bool (mask_keeps is set)" : "float (no mask_keeps)"));
     }
     OM_ASSIGN_OR_RETURN(AttentionShape s, attention_shape(q, kt, v, mask));
     DimScratch dims(s.batch_rank + 2);
@@ -187,21 +217,40 @@ class FusedAttention final : public Kernel {
     dims.data()[s.batch_rank + 1] = s.dv;
     OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output_dims(0, dims.span(), DataType::kFloat));
     if (s.count * s.mo * s.dv == 0) return Status::ok();
-    const AttentionJob job{s, q, kt, v, mask, y->data<float>(), scale_, divides_, packed_};
+    const AttentionJob job{s, q, kt, v, mask, y->data<float>(), scale_, divides_, packed_, form_};
     for_each_task(ctx.thread_pool(), s.count, [&job](int64_t i) { attend(job, i); });
     return Status::ok();
   }
 
  private:
+  // A bool Mask selects (mask_keeps and mask_fill both given), a float one adds.
+  static Result<MaskForm> mask_form(const NodeInfo& node) {
+    MaskForm form;
+    const bool has_keeps = node.attrs().find("mask_keeps"), has_fill = node.attrs().find("mask_fill");
+    if (has_keeps != has_fill) return invalid_model("mask_keeps and mask_fill go together");
+    if (!has_keeps) return form;
+    OM_ASSIGN_OR_RETURN(int64_t keeps, node.attrs().get_int("mask_keeps", 0));
+    if (keeps != 0 && keeps != 1) return invalid_model("mask_keeps must be 0 or 1");
+    OM_ASSIGN_OR_RETURN(form.fill, node.attrs().get_float("mask_fill", 0.0f));
+    form.selects = true;
+    form.keeps = keeps == 1;
+    return form;
+  }
+
   float scale_ = 1.0f;
   bool divides_ = false, packed_ = false;
+  MaskForm form_;
 };
 
 // Y: the broadcast batch of all four inputs, then [Mo, Dv].
 Status infer_attention(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
+  const bool selects = node.attrs().find("mask_keeps");
   for (size_t i = 0; i < node.inputs.size(); ++i) {
-    if (node.input(i) && node.input(i)->dtype != DataType::kFloat) {
-      return invalid_model("FusedAttention takes float inputs only");
+    const DataType want = i == 3 && selects ? DataType::kBool : DataType::kFloat;
+    if (node.input(i) && node.input(i)->dtype != want) {
+      return invalid_model(i == 3 ? "FusedAttention's Mask must be " + dtype_name(want) +
+                                        (selects ? " (mask_keeps is set)" : " (no mask_keeps)")
+                                  : std::string("FusedAttention takes float Q, Kt and V only"));
     }
   }
   outputs[0].dtype = DataType::kFloat;
@@ -234,7 +283,7 @@ void register_attention_ops(OpRegistry& r) {
          .since_version = 1,
          .min_inputs = 3,
          .max_inputs = 4,
-         .attributes = {"scale", "scale_divides"},
+         .attributes = {"scale", "scale_divides", "mask_keeps", "mask_fill"},
          .infer = infer_attention,
          .create = make_kernel<FusedAttention>()});
 }

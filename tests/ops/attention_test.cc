@@ -1,8 +1,10 @@
 // com.onnx_mini.FusedAttention (ops/attention.cc) against a double-precision
 // reference of softmax(scale(Q Kt) + Mask) V: every batch broadcast (Q, Kt, V
 // and the Mask each with their own batch dims), masks of one row or one column,
-// -inf masked positions, both scale forms, no mask, zero-size dims, on the
-// calling thread and a pool; and the errors for shapes that do not fit.
+// -inf masked positions, both scale forms, no mask, bool masks selecting a
+// fill value either way round (the Where form), zero-size dims, on the
+// calling thread and a pool; and the errors for shapes and mask types that do
+// not fit.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -19,6 +21,8 @@ struct Case {
   Shape q, kt, v, mask;  // mask empty: none
   float scale = 1.0f;
   int64_t divides = -1;  // -1: no scale attributes
+  int64_t keeps = -1;    // -1: a float Mask, added; 0 or 1: a bool Mask, mask_keeps
+  float fill = 0.0f;     // mask_fill
 };
 
 Shape batch_of(const Shape& s) { return Shape(s.begin(), s.end() - std::min<size_t>(2, s.size())); }
@@ -43,7 +47,8 @@ std::vector<double> reference(const Case& c, const Tensor& q, const Tensor& kt, 
       const int64_t i = idx[idx.size() - s.size() + d];
       offset = offset * s[d] + (s[d] == 1 ? 0 : i);
     }
-    return static_cast<double>(t.data<float>()[offset]);
+    return t.dtype() == DataType::kBool ? (t.data<bool>()[offset] ? 1.0 : 0.0)
+                                        : static_cast<double>(t.data<float>()[offset]);
   };
   for (int64_t b = 0; b < count; ++b) {
     const std::vector<int64_t> bidx = unravel(b, batch);
@@ -55,7 +60,8 @@ std::vector<double> reference(const Case& c, const Tensor& q, const Tensor& kt, 
         for (int64_t p = 0; p < k; ++p) acc += at(q, bidx, i, p) * at(kt, bidx, p, j);
         if (c.divides == 1) acc /= c.scale;
         if (c.divides == 0) acc *= c.scale;
-        if (mask) acc += at(*mask, bidx, i, j);
+        if (mask && c.keeps < 0) acc += at(*mask, bidx, i, j);
+        if (mask && c.keeps >= 0 && (at(*mask, bidx, i, j) != 0) != (c.keeps == 1)) acc = c.fill;
         s[static_cast<size_t>(j)] = acc;
         max = std::max(max, acc);
       }
@@ -76,8 +82,8 @@ std::vector<double> reference(const Case& c, const Tensor& q, const Tensor& kt, 
 Result<std::vector<NamedTensor>> run_attention(const Case& c, const std::vector<NamedTensor>& feeds, int threads,
                                                bool symbolic = false) {
   GraphBuilder gb(13);
-  auto input = [&](const std::string& name, const Shape& shape) {
-    if (!symbolic) return gb.input(name, DataType::kFloat, shape);
+  auto input = [&](const std::string& name, const Shape& shape, DataType dtype = DataType::kFloat) {
+    if (!symbolic) return gb.input(name, dtype, shape);
     std::vector<Dim> dims;
     for (size_t d = 0; d < shape.size(); ++d) dims.push_back(Dim{-1, name + std::to_string(d)});
     return gb.input_symbolic(name, dims);
@@ -85,11 +91,15 @@ Result<std::vector<NamedTensor>> run_attention(const Case& c, const std::vector<
   input("q", c.q), input("kt", c.kt), input("v", c.v);
   std::vector<std::string> ins = {"q", "kt", "v"};
   if (!c.mask.empty()) {
-    input("mask", c.mask);
+    input("mask", c.mask, c.keeps >= 0 ? DataType::kBool : DataType::kFloat);
     ins.push_back("mask");
   }
   std::map<std::string, Attribute> attrs;
   if (c.divides >= 0) attrs = {{"scale", float_attr(c.scale)}, {"scale_divides", int_attr(c.divides)}};
+  if (c.keeps >= 0) {
+    attrs["mask_keeps"] = int_attr(c.keeps);
+    attrs["mask_fill"] = float_attr(c.fill);
+  }
   gb.node("FusedAttention", ins, {"y"}, attrs, "att", kOnnxMiniDomain);
   gb.output("y");
   SessionOptions opts;
@@ -99,11 +109,28 @@ Result<std::vector<NamedTensor>> run_attention(const Case& c, const std::vector<
   return session->run(feeds);
 }
 
+// A bool Mask: with a finite fill, every third element (any row may be all
+// filled); with -inf, only column 1 (a whole row of -inf would be NaN, as
+// Softmax's).
+Tensor bool_mask(const Case& c) {
+  Tensor mask = Tensor::allocate(DataType::kBool, c.mask);
+  const int64_t cols = c.mask.back();
+  const bool fills = c.keeps == 0;  // the element value that selects the fill
+  for (int64_t i = 0; i < mask.num_elements(); ++i) {
+    const bool filled = std::isinf(c.fill) ? i % cols == 1 : i % 3 == 0;
+    mask.data<bool>()[i] = filled ? fills : !fills;
+  }
+  return mask;
+}
+
 void check(const Case& c, int threads) {
   Tensor q = random_tensor(c.q, 1, -2.f, 2.f), kt = random_tensor(c.kt, 2, -2.f, 2.f), v = random_tensor(c.v, 3);
-  Tensor mask = c.mask.empty() ? Tensor{} : random_tensor(c.mask, 4, -3.f, 1.f);
+  Tensor mask = c.mask.empty() || c.keeps >= 0 ? Tensor{} : random_tensor(c.mask, 4, -3.f, 1.f);
   // A masked-out position (not a whole row: that row would be NaN, as Softmax's).
-  if (!c.mask.empty() && c.mask.back() > 1) mask.data<float>()[1] = -std::numeric_limits<float>::infinity();
+  if (!c.mask.empty() && c.keeps < 0 && c.mask.back() > 1) {
+    mask.data<float>()[1] = -std::numeric_limits<float>::infinity();
+  }
+  if (!c.mask.empty() && c.keeps >= 0) mask = bool_mask(c);
   std::vector<NamedTensor> feeds = {{"q", q}, {"kt", kt}, {"v", v}};
   if (!c.mask.empty()) feeds.push_back({"mask", mask});
   auto out = run_attention(c, feeds, threads);
@@ -131,6 +158,11 @@ TEST_P(FusedAttentionKernel, MatchesTheDoubleReference) {
       {{2, 1, 33, 8}, {1, 4, 8, 33}, {2, 4, 33, 16}, {33, 33}, 3.0f, 1},    // both batch dims broadcast
       {{4, 3}, {3, 70}, {70, 2}, {1}, 1.0f, -1},                            // 2-D, one-element mask
       {{2, 1, 4}, {2, 4, 1}, {2, 9, 3}, {6, 9}, 3.0f, 0},                   // one score, the mask grows it
+      // bool Masks (Where): masked_fill's form and the keep form, finite and -inf fills
+      {{2, 3, 5, 4}, {2, 3, 4, 7}, {2, 3, 7, 6}, {5, 7}, 2.0f, 1, 0, -std::numeric_limits<float>::infinity()},
+      {{2, 3, 5, 4}, {2, 3, 4, 7}, {2, 1, 7, 6}, {2, 1, 1, 7}, 0.5f, 0, 1, -1e4f},
+      {{1, 5, 4}, {3, 4, 40}, {40, 3}, {5, 1}, 1.0f, -1, 0, -2.5f},          // column mask
+      {{2, 1, 4}, {2, 4, 1}, {2, 9, 3}, {6, 9}, 3.0f, 0, 1, 0.75f},          // the mask grows the scores
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE("case " + std::to_string(i));
@@ -156,6 +188,35 @@ TEST(FusedAttentionErrors, ShapesThatDoNotFit) {
     auto out = run_attention(c, feeds, 1, true);
     ASSERT_FALSE(out.is_ok());
     EXPECT_EQ(out.status().code(), ErrorCode::kBadInput) << out.status().message();
+  }
+}
+
+TEST(FusedAttentionErrors, MaskTypeMustMatchTheForm) {
+  // A float Mask with mask_keeps, a bool Mask without it, mask_keeps without
+  // mask_fill: each refused when the model is loaded.
+  struct Bad {
+    DataType mask;
+    std::map<std::string, Attribute> attrs;
+    const char* message;
+  };
+  const std::vector<Bad> cases = {
+      {DataType::kFloat, {{"mask_keeps", int_attr(1)}, {"mask_fill", float_attr(0)}}, "Mask must be bool"},
+      {DataType::kBool, {}, "Mask must be float"},
+      {DataType::kBool, {{"mask_keeps", int_attr(1)}}, "go together"},
+      {DataType::kBool, {{"mask_keeps", int_attr(2)}, {"mask_fill", float_attr(0)}}, "must be 0 or 1"},
+  };
+  for (const Bad& c : cases) {
+    GraphBuilder gb(13);
+    gb.input("q", DataType::kFloat, {2, 5, 4}), gb.input("kt", DataType::kFloat, {2, 4, 7});
+    gb.input("v", DataType::kFloat, {2, 7, 6}), gb.input("mask", c.mask, {5, 7});
+    gb.node("FusedAttention", {"q", "kt", "v", "mask"}, {"y"}, c.attrs, "att", kOnnxMiniDomain);
+    gb.output("y");
+    // As the loader does: shape inference (which checks the Mask's type), then the kernels.
+    Status status = infer_shapes(gb.graph());
+    if (status.is_ok()) status = Session::from_graph(gb.graph(), SessionOptions{}).status();
+    ASSERT_FALSE(status.is_ok()) << c.message;
+    EXPECT_EQ(status.code(), ErrorCode::kInvalidModel) << status.message();
+    EXPECT_NE(status.message().find(c.message), std::string::npos) << status.message();
   }
 }
 

@@ -1,5 +1,6 @@
 // com.onnx_mini.FusedAttention back to the chain it was fused from:
-//   S = MatMul(Q, Kt);  [S = S * scale or S / scale];  [S = S + Mask]
+//   S = MatMul(Q, Kt);  [S = S * scale or S / scale];
+//   [S = S + Mask, or Where(Mask, S, fill) / Where(Mask, fill, S) with mask_keeps]
 //   Y = MatMul(Softmax(S, axis = rank - 1), V)
 // The axis is written as a positive number, which every Softmax version reads
 // as the last one (before opset 13 it coerces to 2-D at the axis, the same
@@ -31,7 +32,13 @@ Result<std::string> expand_attention(Graph& g, NodeId id) {
     OM_ASSIGN_OR_RETURN(int64_t divides, att.attrs.get_int("scale_divides", 0));
     OM_ASSIGN_OR_RETURN(s, c.op(divides ? "Div" : "Mul", {s, c.float_constant("scale", scale)}));
   }
-  if (masked) {
+  if (masked && att.attrs.find("mask_keeps")) {
+    OM_ASSIGN_OR_RETURN(float fill, att.attrs.get_float("mask_fill", 0.0f));
+    OM_ASSIGN_OR_RETURN(int64_t keeps, att.attrs.get_int("mask_keeps", 0));
+    const ValueId f = c.float_constant("mask_fill", fill);
+    OM_ASSIGN_OR_RETURN(s, c.op("Where", keeps ? std::vector<ValueId>{att.inputs[3], s, f}
+                                               : std::vector<ValueId>{att.inputs[3], f, s}));
+  } else if (masked) {
     OM_ASSIGN_OR_RETURN(s, c.op("Add", {s, att.inputs[3]}));
   }
   Attributes softmax_attrs;

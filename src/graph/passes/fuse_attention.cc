@@ -1,5 +1,6 @@
 // FuseAttention: scaled dot-product attention as PyTorch exports it,
-//   S = MatMul(Q, Kt);  [S = Mul(S, c) or Div(S, c)];  [S = Add(S, Mask)];
+//   S = MatMul(Q, Kt);  [S = Mul(S, c) or Div(S, c)];
+//   [S = Add(S, Mask) or Where(Mask, S, fill) or Where(Mask, fill, S)];
 //   P = Softmax(S, last axis);  Y = MatMul(P, V)
 // becomes one com.onnx_mini.FusedAttention (ops/attention.cc; expanded back by
 // expand_attention.cc): the scores are scaled, masked and normalised while in
@@ -10,7 +11,8 @@
 // rank >= 2 (no 1-D promotion); the scale a float constant with one element
 // and a rank that does not grow S (a Div's divisor, either side of a Mul);
 // the Mask float (any shape: the kernel broadcasts it with the scores at run
-// time, as the Add does);
+// time, as the Add does), or for Where a bool Mask with a float constant of
+// one element as the fill (masked_fill's export, usually -inf);
 // Softmax over the last axis of S; every intermediate has one consumer and is
 // not a graph output; float data.
 #include <algorithm>
@@ -32,6 +34,8 @@ struct FuseAttention {
     ValueId q, kt, v, mask = kNoId;
     std::optional<float> scale;
     bool divides = false;
+    std::optional<float> fill;  // set: the Where form
+    bool keeps = false;         // Where(Mask, S, fill)
   };
 
   // The producer of v when v is a private intermediate and the producer is
@@ -59,23 +63,51 @@ struct FuseAttention {
     return (axis.value() < 0 ? axis.value() + rank : axis.value()) == rank - 1;
   }
 
-  // Walks back from the Softmax's input through the optional Add (mask) and
-  // Mul/Div (scale) to the first MatMul; fills m.nodes (reversed) and m's fields.
+  // `v` continues the scores chain: a private intermediate made by Mul, Div or MatMul.
+  static bool continues_scores(const Graph& g, ValueId v) {
+    const NodeId p = is_private_intermediate(g, v) ? g.value(v).producer : kNoId;
+    if (p == kNoId) return false;
+    const std::string& op = g.node(p).op_type;
+    return op == "Mul" || op == "Div" || op == "MatMul";
+  }
+
+  // Where(Mask, S, fill) or Where(Mask, fill, S): the bool Mask, the fill and
+  // which side the scores are on; s moves to the scores.
+  static bool match_where(const Graph& g, const Node& where, int64_t rank, ValueId& s, Match& m) {
+    if (where.inputs.size() != 3) return false;
+    const ValueId cond = where.inputs[0];
+    if (cond == kNoId || g.value(cond).info.dtype != DataType::kBool) return false;
+    for (size_t side = 1; side <= 2; ++side) {
+      const ValueId chain = where.inputs[side];
+      const std::optional<float> fill = scalar(g, where.inputs[3 - side], rank);
+      if (!continues_scores(g, chain) || !fill) continue;
+      m.mask = cond;
+      m.fill = fill;
+      m.keeps = side == 1;
+      s = chain;
+      return true;
+    }
+    return false;
+  }
+
+  // Walks back from the Softmax's input through the optional Add or Where
+  // (mask) and Mul/Div (scale) to the first MatMul; fills m.nodes (reversed)
+  // and m's fields.
   static bool match_scores(const Graph& g, ValueId s, int64_t rank, Match& m) {
     NodeId id;
     if (const Node* add = producer(g, s, "Add", 7, &id)) {
       for (int side = 0; side < 2; ++side) {
         const ValueId chain = add->inputs[static_cast<size_t>(side)];
-        const NodeId p = is_private_intermediate(g, chain) ? g.value(chain).producer : kNoId;
-        if (p == kNoId) continue;
-        const std::string& op = g.node(p).op_type;
-        if (op != "Mul" && op != "Div" && op != "MatMul") continue;
+        if (!continues_scores(g, chain)) continue;
         m.nodes.push_back(id);
         m.mask = add->inputs[static_cast<size_t>(1 - side)];
         s = chain;
         break;
       }
-      if (m.mask == kNoId) return false;
+      if (m.mask == kNoId || !is_float(g, m.mask)) return false;
+    } else if (const Node* where = producer(g, s, "Where", 9, &id)) {
+      if (!match_where(g, *where, rank, s, m)) return false;
+      m.nodes.push_back(id);
     }
     if (const Node* div = producer(g, s, "Div", 7, &id)) {
       m.scale = scalar(g, div->inputs[1], rank);
@@ -95,7 +127,7 @@ struct FuseAttention {
     m.nodes.push_back(id);
     m.q = mm->inputs[0];
     m.kt = mm->inputs[1];
-    return m.mask == kNoId || is_float(g, m.mask);
+    return true;
   }
 
   std::optional<Match> match(const Graph& g, NodeId id) const {
@@ -137,6 +169,15 @@ struct FuseAttention {
       divides.i = m.divides ? 1 : 0;
       f.node.attrs.set("scale", scale);
       f.node.attrs.set("scale_divides", divides);
+    }
+    if (m.fill) {
+      Attribute fill, keeps;
+      fill.kind = Attribute::Kind::kFloat;
+      fill.f = *m.fill;
+      keeps.kind = Attribute::Kind::kInt;
+      keeps.i = m.keeps ? 1 : 0;
+      f.node.attrs.set("mask_fill", fill);
+      f.node.attrs.set("mask_keeps", keeps);
     }
     f.node.inputs = {m.q, m.kt, m.v};
     if (m.mask != kNoId) f.node.inputs.push_back(m.mask);

@@ -1,9 +1,10 @@
-// FuseAttention: MatMul -> (Mul/Div scale) -> (Add mask) -> Softmax -> MatMul
+// FuseAttention: MatMul -> (Mul/Div scale) -> (Add mask, or Where with a bool
+// mask either way round) -> Softmax -> MatMul
 // becomes one com.onnx_mini.FusedAttention whose output equals the chain's bit
 // for bit (the kernel does the chain's float operations in the same order);
 // a Softmax over another axis, a non-constant scale and a second consumer of
-// the scores do not fuse; a mask that grows the scores does; the expansion
-// gives the chain back.
+// the scores and a Where whose fill is not a constant do not fuse; a mask that
+// grows the scores does; the expansion gives the chain back.
 #include <limits>
 
 #include "graph/passes/expand_fused_ops.h"
@@ -15,6 +16,9 @@ namespace {
 constexpr int64_t kBatch = 2, kHeads = 3, kSeq = 5, kKv = 7, kDim = 4;
 
 enum class Scale { kNone, kDiv, kMulLeft, kFedMul };
+// How the mask enters: added, or Where(mask, fill, S) as masked_fill exports,
+// or Where(mask, S, fill); kWhereFedFill has a fill fed at run time.
+enum class MaskOp { kAdd, kWhereFills, kWhereKeeps, kWhereFedFill };
 
 struct AttGraph {
   int opset = 13;
@@ -22,6 +26,7 @@ struct AttGraph {
   std::vector<int64_t> mask = {kSeq, kKv};  // empty: no mask
   int64_t softmax_axis = -1;
   bool scores_are_output = false;
+  MaskOp mask_op = MaskOp::kAdd;
 };
 
 Graph build_attention(const AttGraph& c) {
@@ -43,9 +48,21 @@ Graph build_attention(const AttGraph& c) {
     b.node("Mul", {s, "fed_scale"}, {"scaled"}, {}, "att/mul");
     s = "scaled";
   }
-  if (!c.mask.empty()) {
+  if (!c.mask.empty() && c.mask_op == MaskOp::kAdd) {
     b.input("mask", DataType::kFloat, c.mask);
     b.node("Add", {s, "mask"}, {"masked"}, {}, "att/mask");
+    s = "masked";
+  } else if (!c.mask.empty()) {
+    b.input("mask", DataType::kBool, c.mask);
+    std::string fill = "fill";
+    if (c.mask_op == MaskOp::kWhereFedFill) {
+      b.input("fed_fill", DataType::kFloat, {});
+      fill = "fed_fill";
+    } else {
+      b.initializer("fill", scalar<float>(-std::numeric_limits<float>::infinity()));
+    }
+    const bool keeps = c.mask_op == MaskOp::kWhereKeeps;
+    b.node("Where", {"mask", keeps ? s : fill, keeps ? fill : s}, {"masked"}, {}, "att/mask");
     s = "masked";
   }
   b.node("Softmax", {s}, {"p"}, {{"axis", int_attr(c.softmax_axis)}}, "att/softmax");
@@ -59,10 +76,20 @@ std::vector<NamedTensor> feeds(const AttGraph& c) {
   std::vector<NamedTensor> f = {{"q", random_tensor({kBatch, kHeads, kSeq, kDim}, 1, -2.f, 2.f)},
                                 {"kt", random_tensor({kBatch, kHeads, kDim, kKv}, 2, -2.f, 2.f)},
                                 {"v", random_tensor({kBatch, 1, kKv, kDim}, 3)}};
-  if (!c.mask.empty()) {
+  if (!c.mask.empty() && c.mask_op == MaskOp::kAdd) {
     Tensor mask = random_tensor(c.mask, 4, -1.f, 1.f);
     mask.data<float>()[1] = -std::numeric_limits<float>::infinity();  // a masked-out position
     f.push_back({"mask", std::move(mask)});
+  } else if (!c.mask.empty()) {
+    // Causal: key j visible to query i when j <= i + 2 (every row keeps some keys).
+    Tensor mask = Tensor::allocate(DataType::kBool, c.mask);
+    const int64_t rows = c.mask[c.mask.size() - 2], cols = c.mask.back();
+    for (int64_t e = 0; e < mask.num_elements(); ++e) {
+      const bool visible = e % cols <= (e / cols) % rows + 2;
+      mask.data<bool>()[e] = c.mask_op == MaskOp::kWhereKeeps ? visible : !visible;
+    }
+    f.push_back({"mask", std::move(mask)});
+    if (c.mask_op == MaskOp::kWhereFedFill) f.push_back({"fed_fill", scalar<float>(-1e9f)});
   }
   if (c.scale == Scale::kFedMul) f.push_back({"fed_scale", make_tensor<float>({1}, {0.125f})});
   return f;
@@ -113,6 +140,29 @@ TEST(FuseAttention, OptionalScaleAndMaskForms) {
   }
 }
 
+TEST(FuseAttention, WhereMaskEitherWayRound) {
+  for (MaskOp op : {MaskOp::kWhereFills, MaskOp::kWhereKeeps}) {
+    AttGraph c;
+    c.mask_op = op;
+    const Graph chain = build_attention(c);
+    Graph g = chain;
+    auto lines = run_pass(g, make_fuse_attention());
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0], "fused MatMul, Div, Where, Softmax, MatMul ending in 'att/pv' into com.onnx_mini.FusedAttention");
+    EXPECT_EQ(g.num_live_nodes(), 1u);
+    const Node& att = g.node(g.value(g.find_value("y")).producer);
+    EXPECT_EQ(att.attrs.get_int("mask_keeps", -1).value(), op == MaskOp::kWhereKeeps ? 1 : 0);
+    EXPECT_EQ(att.attrs.get_float("mask_fill", 0).value(), -std::numeric_limits<float>::infinity());
+    expect_fused_equals_chain(chain, g, c);
+
+    Graph expanded = g;  // and back
+    auto back = run_pass(expanded, make_expand_fused_ops());
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_EQ(back[0], "expanded FusedAttention 'att/pv' into MatMul Div Where Softmax MatMul");
+    expect_fused_equals_chain(expanded, g, c);
+  }
+}
+
 TEST(FuseAttention, WholeSessionOnAndOff) {
   const AttGraph c;
   const Graph g = build_attention(c);
@@ -129,7 +179,9 @@ TEST(FuseAttention, NegativeCases) {
   fed_scale.scale = Scale::kFedMul;
   AttGraph scores_out;
   scores_out.scores_are_output = true;
-  for (const AttGraph& c : {other_axis, fed_scale, scores_out}) {
+  AttGraph fed_fill;
+  fed_fill.mask_op = MaskOp::kWhereFedFill;
+  for (const AttGraph& c : {other_axis, fed_scale, scores_out, fed_fill}) {
     Graph g = build_attention(c);
     EXPECT_TRUE(run_pass(g, make_fuse_attention()).empty());
     EXPECT_EQ(count_ops(g, "FusedAttention"), 0);
