@@ -16,6 +16,10 @@ static size_t element_size(onnx_mini_element_type type) {
   return type == kFloat ? 4 : type == kInt64 ? 8 : 0;
 }
 
+static const char* type_name(onnx_mini_element_type type) {
+  return type == kFloat ? "float" : type == kInt64 ? "int64" : "other";
+}
+
 static int report(onnx_mini_error* error) {
   int code = onnx_mini_error_code(error);
   fprintf(stderr, "%s\n", onnx_mini_error_message(error));
@@ -24,7 +28,7 @@ static int report(onnx_mini_error* error) {
 }
 
 static void print_info(const char* kind, const onnx_mini_value_info* info) {
-  printf("%s %s type %d [", kind, info->name, (int)info->type);
+  printf("%s %s %s (type %d) [", kind, info->name, type_name(info->type), (int)info->type);
   for (int64_t d = 0; d < info->rank; ++d) {
     if (d > 0) printf(", ");
     if (info->dims[d] >= 0) printf("%lld", (long long)info->dims[d]);
@@ -62,7 +66,7 @@ static void fill_input(onnx_mini_tensor* t, int64_t count) {
 
 static void print_output(const onnx_mini_tensor* t) {
   int64_t count = 1;
-  printf("%s type %d [", t->name, (int)t->type);
+  printf("%s %s [", t->name, type_name(t->type));
   for (int64_t d = 0; d < t->rank; ++d) {
     printf(d > 0 ? ", %lld" : "%lld", (long long)t->shape[d]);
     count *= t->shape[d];

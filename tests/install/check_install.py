@@ -6,7 +6,9 @@ builds examples/cpp and examples/c with find_package (CMAKE_PREFIX_PATH; the C
 one against the shared and the static library) and examples/c through
 pkg-config (PKG_CONFIG_PATH; shared and static), runs each on a shipped model,
 and imports the installed Python package (PYTHONPATH) and runs a session. Every
-result must equal the installed onnx-run's on the same input.
+result must equal the installed onnx-run's on the same input. Also: the Runtime
+component alone holds no development file, and under /usr or /usr/local the
+Python package's default folder is on the interpreter's sys.path.
 """
 import argparse
 import os
@@ -116,6 +118,33 @@ def python_package(prefix, work, expected):
     print("ok  python import from " + ARGS.pythondir)
 
 
+def runtime_component(work):
+    """`--component Runtime`: what running programs need, no development files."""
+    prefix = os.path.join(work, "runtime-prefix")
+    run([ARGS.cmake, "--install", ARGS.build, "--prefix", prefix, "--component", "Runtime"])
+    lib = os.path.join(ARGS.libdir, "libonnx_mini.")
+    wanted = [lib + "so." + ARGS.soversion, os.path.join(ARGS.bindir, "onnx-run"), os.path.join(ARGS.bindir, "onnx-init")]
+    if ARGS.pythondir:
+        wanted.append(os.path.join(ARGS.pythondir, "onnx_mini", "__init__.py"))
+    unwanted = [ARGS.includedir, lib + "so", lib + "a", os.path.join(ARGS.libdir, "cmake"), os.path.join(ARGS.libdir, "pkgconfig")]
+    for path in wanted:
+        expect(os.path.exists(os.path.join(prefix, path)), "Runtime component lacks " + path)
+    for path in unwanted:
+        expect(not os.path.lexists(os.path.join(prefix, path)), "Runtime component installs " + path)
+    print("ok  --component Runtime")
+
+
+def python_default_location():
+    """Under /usr or /usr/local the package lands where the interpreter looks."""
+    if ARGS.configured_prefix not in ("/usr", "/usr/local"):
+        print("skip python default location: configured prefix %s is not /usr or /usr/local" % ARGS.configured_prefix)
+        return
+    paths = run([ARGS.python, "-c", "import sys; print('\\n'.join(sys.path))"], env=env_with()).split()
+    site = os.path.join(ARGS.configured_prefix, ARGS.pythondir)
+    expect(site in paths, "%s is not on %s's sys.path %s" % (site, ARGS.python, paths))
+    print("ok  python default location " + site + " is on sys.path")
+
+
 def main():
     for tool in ("pkg-config", "readelf"):
         expect(shutil.which(tool), tool + " not found (scripts/install_deps.sh installs pkgconf and binutils)")
@@ -127,15 +156,18 @@ def main():
     cmake_example(os.path.join(ARGS.source, "examples", "c"), prefix, WORK, expected, static=True)
     pkg_config_example(prefix, WORK, expected)
     pkg_config_example(prefix, WORK, expected, static=True)
+    runtime_component(WORK)
     if ARGS.pythondir:
         python_package(prefix, WORK, expected)
+        python_default_location()
     else:
         print("skip python: the package was not built (pybind11 not found)")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    for option in ("build", "source", "cmake", "cc", "python", "model", "libdir", "bindir", "soversion"):
+    for option in ("build", "source", "cmake", "cc", "python", "model", "libdir", "bindir", "includedir",
+                   "soversion", "configured-prefix"):
         parser.add_argument("--" + option, required=True)
     parser.add_argument("--pythondir", default="")
     ARGS = parser.parse_args()
