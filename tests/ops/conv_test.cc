@@ -169,7 +169,9 @@ TEST_P(ConvKernel, DepthwiseThreeByThree) {
 
 // Sizes around the kernels' tiling: output channels around the row tiles
 // (8..12) and 32-channel panels, pixels around 32-pixel panels and 96-pixel
-// blocks, reductions longer than a depth chunk (192 / 256).
+// blocks, reductions longer than a depth chunk (192 / 256). The 1x1 cases on
+// 1, 25 and 36 pixels run on the gathered form (the pointwise one would waste
+// over 15 % of its lanes there), the others on the pointwise form.
 TEST_P(ConvKernel, TilingBoundaries) {
   for (int64_t m : {1, 7, 13, 31, 33, 64, 70}) {
     check_both({.x = {1, 5, 7, 7}, .out_channels = m, .kernel = {3, 3}, .pads = {1, 1, 1, 1}});
@@ -202,6 +204,7 @@ TEST_P(ConvKernel, FusedEpilogues) {
   const std::vector<ConvCase> shapes = {
       {.x = {1, 6, 9, 10}, .out_channels = 35, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},   // gathered
       {.x = {2, 7, 6, 7}, .out_channels = 13, .kernel = {1, 1}},                          // pointwise
+      {.x = {2, 20, 7, 7}, .out_channels = 40, .kernel = {1, 1}},  // 1x1 on a 7x7 image: gathered
       {.x = {1, 6, 9, 20}, .out_channels = 6, .kernel = {3, 3}, .strides = {2, 1}, .pads = {1, 1, 1, 1}, .group = 6},
       {.x = {1, 5, 7, 37}, .out_channels = 5, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}, .group = 5},
   };
