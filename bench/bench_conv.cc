@@ -4,13 +4,17 @@
 //
 //   build/bench/bench_conv --benchmark_filter='ConvRun|Im2colSgemm'
 //
-// Args: {shape, batch, threads}; shape 0 = 1x1 256 -> 64 at 56x56 (ResNet
-// bottleneck), 1 = 3x3 64 -> 64 at 56x56, 2 = 3x3 stride 2 128 -> 256 at 28x28,
-// 3 = depthwise 3x3 144 channels at 56x56 (MobileNetV2), 4 = the 7x7 stride 2
-// stem 3 -> 64 at 224x224. The baseline runs on one thread (OpenBLAS is held at
-// one thread here, as in the runtime). Counter GFLOP/s = 2 * multiply-adds.
+// Args: {shape, batch, threads}, shape an index into kShapes: 0 = 1x1 256 -> 64
+// at 56x56 (ResNet bottleneck), 1 = 3x3 64 -> 64 at 56x56, 2 = 3x3 stride 2
+// 128 -> 256 at 28x28, 3 = depthwise 3x3 144 channels at 56x56 (MobileNetV2),
+// 4 = the 7x7 stride 2 stem 3 -> 64 at 224x224; then MobileNetV2's other
+// depthwise and 1x1 classes and SqueezeNet 1.1's fire module and stem (the
+// label says which). The baseline runs on one thread (OpenBLAS is held at one
+// thread here, as in the runtime). Counter GFLOP/s = 2 * multiply-adds / real
+// time: on a loaded machine compare the CPU column too.
 #include <benchmark/benchmark.h>
 
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -25,7 +29,8 @@ namespace {
 struct ConvShape {
   const char* label;
   int64_t in_channels, out_channels, kernel, stride, side, group;
-  int64_t pad() const { return kernel / 2; }
+  bool padded = true;  // kernel / 2 on every side, else none
+  int64_t pad() const { return padded ? kernel / 2 : 0; }
   int64_t out_side() const { return (side + 2 * pad() - kernel) / stride + 1; }
   int64_t reduction() const { return in_channels / group * kernel * kernel; }
   double flops(int64_t batch) const {
@@ -37,7 +42,17 @@ const ConvShape kShapes[] = {
     {"1x1 256->64 56", 256, 64, 1, 1, 56, 1},  {"3x3 64->64 56", 64, 64, 3, 1, 56, 1},
     {"3x3/2 128->256 28", 128, 256, 3, 2, 28, 1}, {"dw3x3 144 56", 144, 144, 3, 1, 56, 144},
     {"7x7/2 3->64 224", 3, 64, 7, 2, 224, 1},
+    // MobileNetV2: depthwise at every resolution, the expansion and projection 1x1s.
+    {"dw3x3 32 112", 32, 32, 3, 1, 112, 32},      {"dw3x3/2 96 112", 96, 96, 3, 2, 112, 96},
+    {"dw3x3/2 144 56", 144, 144, 3, 2, 56, 144}, {"dw3x3 576 14", 576, 576, 3, 1, 14, 576},
+    {"dw3x3 960 7", 960, 960, 3, 1, 7, 960},      {"1x1 16->96 112", 16, 96, 1, 1, 112, 1},
+    {"1x1 24->144 56", 24, 144, 1, 1, 56, 1},     {"1x1 144->24 56", 144, 24, 1, 1, 56, 1},
+    {"1x1 32->192 28", 32, 192, 1, 1, 28, 1},     {"1x1 320->1280 7", 320, 1280, 1, 1, 7, 1},
+    // SqueezeNet 1.1: a fire module at 55x55 and the unpadded stride-2 stem.
+    {"1x1 64->16 55", 64, 16, 1, 1, 55, 1},       {"1x1 16->64 55", 16, 64, 1, 1, 55, 1},
+    {"3x3 16->64 55", 16, 64, 3, 1, 55, 1},       {"3x3/2 3->64 224 nopad", 3, 64, 3, 2, 224, 1, false},
 };
+constexpr int64_t kShapeCount = static_cast<int64_t>(std::size(kShapes));
 
 void fill(float* x, int64_t count) {
   for (int64_t i = 0; i < count; ++i) x[i] = static_cast<float>(i % 29) * 0.05f - 0.7f;
@@ -158,7 +173,7 @@ void Im2colSgemm(benchmark::State& state) {
 }
 
 void shapes(benchmark::internal::Benchmark* b) {
-  for (int64_t shape = 0; shape < 5; ++shape) {
+  for (int64_t shape = 0; shape < kShapeCount; ++shape) {
     for (int64_t batch : {1, 8}) b->Args({shape, batch, 1});
   }
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ops/conv_depthwise_3x3.h"
 #include "ops/parallel.h"
 
 #if defined(__x86_64__)
@@ -97,6 +98,12 @@ void depthwise_plane(const void* context, int64_t plane) {
   const float* x = args.x + plane * g.in_pixels();
   const float* w = job.w + c * g.kernel_pixels();
   const float bias = args.bias ? args.bias[c] : 0.0f;
+  if (depthwise_3x3_applies(g)) {
+    const DepthwisePlane p{x, w, bias, args.z ? args.z + plane * g.out_pixels() : nullptr,
+                           args.y + plane * g.out_pixels()};
+    depthwise_3x3_plane(g, p, job.form, job.in_registers, *args.epilogue);
+    return;
+  }
   for (int64_t od = 0; od < g.out[0]; ++od) {
     for (int64_t oh = 0; oh < g.out[1]; ++oh) {
       const int64_t offset = plane * g.out_pixels() + (od * g.out[1] + oh) * g.out[2];

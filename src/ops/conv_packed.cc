@@ -22,6 +22,10 @@ constexpr int64_t kTileRows = PackedWeights::kMaxTileRows;
 // Depth per pass of the pointwise form: 256 rows of X's 32-pixel panel (32 KiB)
 // are read from L2 by every row tile of W (the packed GEMM's depth chunk).
 constexpr int64_t kPointwiseDepth = 256;
+// Pixels per pointwise block, as floats of X per depth chunk: 16 K floats
+// (64 KiB, L2) read by every row tile of W in turn; 512 pixels at depth 32,
+// two 32-pixel panels at depth 256.
+constexpr int64_t kPointwiseBlockFloats = int64_t{16} << 10;
 // Depth per pass of the gathered form: the weight panel's chunk (kc x 32
 // floats, 24 KiB) stays in L1 while every pixel tile of the block streams past it.
 constexpr int64_t kGatheredDepth = 192;
@@ -53,59 +57,70 @@ struct PointwiseJob {
   const ConvGeometry* g;
   const PackedWeights* w;
   const ConvRunArgs* args;
-  int64_t panels, tile_chunks, tiles_per_chunk;
+  int64_t blocks, block_panels, tile_chunks, tiles_per_chunk;
   RegisterEpilogue form;  // activation in registers, when in_registers
   bool in_registers;
 };
 
-void pointwise_unit(const void* context, int64_t unit) {
-  const PointwiseJob& job = *static_cast<const PointwiseJob*>(context);
+// One row tile of W against the pixel panels [panel_begin, panel_end) of X,
+// over one depth chunk [k0, k0 + kc).
+void pointwise_tile(const PointwiseJob& job, int64_t n, int64_t group, int64_t t, int64_t panel_begin,
+                    int64_t panel_end, int64_t k0, int64_t kc) {
   const ConvGeometry& g = *job.g;
   const PackedWeights& w = *job.w;
   const ConvRunArgs& args = *job.args;
+  const int64_t P = g.out_pixels(), cg = g.in_group_channels(), mg = g.out_group_channels();
+  const int64_t T = w.tile_rows(), row0 = t * T, rows = std::min(T, mg - row0), ch0 = group * mg + row0;
+  const float* x = args.x + (n * g.in_channels + group * cg + k0) * P;
+  const bool last = k0 + kc == cg;
+  RowTileProduct product;
+  product.a = w.row_tile(group, t) + k0 * T;
+  product.a_stride = T;
+  product.rows = rows;
+  product.kc = kc;
+  product.ldb = P;
+  product.b_padded = false;
+  product.ldy = P;
+  product.first = k0 == 0;
+  product.last = last;
+  for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
+    const int64_t col0 = panel * kPanel, offset = (n * g.out_channels + ch0) * P + col0;
+    product.cols = std::min(kPanel, P - col0);
+    product.b = x + col0;
+    product.y = args.y + offset;
+    RegisterEpilogue e = job.in_registers ? job.form : RegisterEpilogue{};
+    if (job.in_registers) {
+      if (args.bias) e.row_bias = args.bias + ch0;
+      if (args.z) e.residual = args.z + offset, e.ld_residual = P;
+    }
+    multiply_row_tile(product, e);
+    if (last && !job.in_registers) {
+      args.epilogue->apply(args.y + offset, P, rows, product.cols, args.bias ? args.bias + ch0 : nullptr,
+                           args.z ? args.z + offset : nullptr, P);
+    }
+  }
+}
+
+// A unit: one image and group, a block of pixel panels, a chunk of W's row
+// tiles. Each row tile runs along the whole block before the next one starts,
+// so it writes its output rows in long runs (not 32 pixels of every channel
+// row in turn), while the block of X it reads stays in L1/L2 for the next tile.
+void pointwise_unit(const void* context, int64_t unit) {
+  const PointwiseJob& job = *static_cast<const PointwiseJob*>(context);
+  const ConvGeometry& g = *job.g;
   const int64_t chunk = unit % job.tile_chunks;
   int64_t rest = unit / job.tile_chunks;
-  const int64_t panel = rest % job.panels;
-  rest /= job.panels;
+  const int64_t block = rest % job.blocks;
+  rest /= job.blocks;
   const int64_t group = rest % g.group, n = rest / g.group;
-  const int64_t P = g.out_pixels(), cg = g.in_group_channels(), mg = g.out_group_channels();
-  const int64_t col0 = panel * kPanel, cols = std::min(kPanel, P - col0);
-  const int64_t ch_base = group * mg;
-  const float* x = args.x + (n * g.in_channels + group * cg) * P + col0;
-  const int64_t y_offset = (n * g.out_channels + ch_base) * P + col0;
+  const int64_t panels = (g.out_pixels() + kPanel - 1) / kPanel;
+  const int64_t panel_begin = block * job.block_panels, panel_end = std::min(panels, panel_begin + job.block_panels);
   const int64_t tile_begin = chunk * job.tiles_per_chunk;
-  const int64_t tile_end = std::min(w.tiles_per_group(), tile_begin + job.tiles_per_chunk);
-  const int64_t T = w.tile_rows();
-  const int64_t kc_max = depth_chunk(cg, kPointwiseDepth);
+  const int64_t tile_end = std::min(job.w->tiles_per_group(), tile_begin + job.tiles_per_chunk);
+  const int64_t cg = g.in_group_channels(), kc_max = depth_chunk(cg, kPointwiseDepth);
   for (int64_t k0 = 0; k0 < cg; k0 += kc_max) {
-    const int64_t kc = std::min(kc_max, cg - k0);
-    const bool last = k0 + kc == cg;
     for (int64_t t = tile_begin; t < tile_end; ++t) {
-      const int64_t row0 = t * T, rows = std::min(T, mg - row0);
-      const int64_t offset = y_offset + row0 * P;
-      RegisterEpilogue e = job.in_registers ? job.form : RegisterEpilogue{};
-      if (job.in_registers) {
-        if (args.bias) e.row_bias = args.bias + ch_base + row0;
-        if (args.z) e.residual = args.z + offset, e.ld_residual = P;
-      }
-      RowTileProduct product;
-      product.a = w.row_tile(group, t) + k0 * T;
-      product.a_stride = T;
-      product.rows = rows;
-      product.kc = kc;
-      product.cols = cols;
-      product.b = x + k0 * P;
-      product.ldb = P;
-      product.b_padded = false;
-      product.y = args.y + offset;
-      product.ldy = P;
-      product.first = k0 == 0;
-      product.last = last;
-      multiply_row_tile(product, e);
-      if (last && !job.in_registers) {
-        args.epilogue->apply(args.y + offset, P, rows, cols, args.bias ? args.bias + ch_base + row0 : nullptr,
-                             args.z ? args.z + offset : nullptr, P);
-      }
+      pointwise_tile(job, n, group, t, panel_begin, panel_end, k0, std::min(kc_max, cg - k0));
     }
   }
 }
@@ -314,6 +329,24 @@ void gathered_unit(const void* context, int64_t unit) {
   }
 }
 
+// Whether the input's image is known to be small enough that the pointwise
+// form would compute many pixels for nothing: it computes whole 16-lane
+// vectors of pixels (32 per panel, 16 or 32 in the last one), so a 7x7 image
+// (49 pixels) takes 64 lanes, 23 % of them wasted; the gathered form puts
+// pixels in the rows of its tiles and wastes none.
+bool pointwise_wastes_lanes(const TensorInfo* x) {
+  if (!x || !x->has_shape || x->dims.size() < 3) return false;
+  int64_t pixels = 1;
+  for (size_t i = 2; i < x->dims.size(); ++i) {
+    if (!x->dims[i].known()) return false;
+    pixels *= x->dims[i].value;
+  }
+  if (pixels == 0) return false;
+  const int64_t full = pixels / kPanel, rest = pixels % kPanel;
+  const int64_t lanes = full * kPanel + (rest == 0 ? 0 : rest <= 16 ? 16 : kPanel);
+  return lanes * 100 > pixels * 115;
+}
+
 }  // namespace
 
 bool PackedConv::applies(const Tensor& w) {
@@ -326,7 +359,8 @@ Status PackedConv::init(const NodeInfo& node, const Tensor& w, const ConvAttribu
   for (int64_t s : attrs.strides) unit_stride = unit_stride && s == 1;
   for (int64_t p : attrs.pads) no_pads = no_pads && p == 0;
   // SAME padding of a 1x1 kernel at stride 1 is none.
-  pointwise_ = unit_kernel && unit_stride && (no_pads || attrs.auto_pad != AutoPad::kNotSet);
+  pointwise_ = unit_kernel && unit_stride && (no_pads || attrs.auto_pad != AutoPad::kNotSet) &&
+               !pointwise_wastes_lanes(node.input(0));
   if (node.packed_weights) {
     weights_ = pointwise_ ? node.packed_weights->request_rows(w, attrs.group)
                           : node.packed_weights->request_grouped(w, attrs.group);
@@ -355,11 +389,15 @@ void PackedConv::run(const ConvGeometry& g, const ConvRunArgs& args) const {
 }
 
 void PackedConv::run_pointwise(const ConvGeometry& g, const ConvRunArgs& args) const {
-  PointwiseJob job{&g, weights_.get(), &args, (g.out_pixels() + kPanel - 1) / kPanel, 1, 0, {}, false};
+  PointwiseJob job{&g, weights_.get(), &args, 0, 0, 1, 0, {}, false};
   job.in_registers = args.epilogue->register_form(&job.form);
-  const int64_t units = g.batch * g.group * job.panels, tiles = weights_->tiles_per_group();
+  const int64_t panels = (g.out_pixels() + kPanel - 1) / kPanel;
+  const int64_t kc = depth_chunk(g.in_group_channels(), kPointwiseDepth);
+  job.block_panels = std::clamp<int64_t>(kPointwiseBlockFloats / (kc * kPanel), 1, panels);
+  job.blocks = (panels + job.block_panels - 1) / job.block_panels;
+  const int64_t units = g.batch * g.group * job.blocks, tiles = weights_->tiles_per_group();
   const int64_t want = kUnitsPerThread * threads_of(args.pool);
-  // Few panels (a 7x7 image at batch 1): the row tiles of W are split too.
+  // Few blocks (a 7x7 image at batch 1): the row tiles of W are split too.
   if (units < want) job.tile_chunks = std::min(tiles, (want + units - 1) / units);
   job.tiles_per_chunk = (tiles + job.tile_chunks - 1) / job.tile_chunks;
   job.tile_chunks = (tiles + job.tiles_per_chunk - 1) / job.tiles_per_chunk;

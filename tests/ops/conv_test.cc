@@ -137,9 +137,41 @@ TEST_P(ConvKernel, Groups) {
   check_both({.x = {1, 3, 8, 8}, .out_channels = 6, .kernel = {3, 3}, .pads = {1, 1, 1, 1}, .group = 3});
 }
 
+// The depthwise 3x3 loop (ops/conv_depthwise_3x3.h): output widths below one
+// vector, around one and two vectors (16 lanes) and MobileNet's; stride 2 on
+// odd and even inputs (the 32 values split per input row, the value after
+// them); no, asymmetric and wide padding (chunks whose taps lie partly or
+// wholly in it); vertical strides other than the horizontal one; images of one
+// and two rows (every kernel row but one in the padding); a row wider than the
+// loop takes (1024 output columns), which runs on the general kernel.
+TEST_P(ConvKernel, DepthwiseThreeByThree) {
+  for (int64_t width : {1, 2, 5, 15, 16, 17, 18, 31, 32, 33, 34, 47, 56, 112}) {
+    for (int64_t stride : {1, 2}) {
+      check_both({.x = {1, 3, 6, width}, .out_channels = 3, .kernel = {3, 3}, .strides = {stride, stride},
+                  .pads = {1, 1, 1, 1}, .group = 3});
+    }
+  }
+  for (int64_t width : {7, 13, 35, 49, 65}) {
+    check_both({.x = {2, 2, 5, width}, .out_channels = 2, .kernel = {3, 3}, .strides = {2, 2}, .group = 2});
+    check_both({.x = {1, 2, 9, width}, .out_channels = 2, .kernel = {3, 3}, .strides = {2, 2}, .pads = {0, 1, 2, 0},
+                .group = 2});
+  }
+  check_both({.x = {1, 4, 8, 20}, .out_channels = 4, .kernel = {3, 3}, .pads = {3, 3, 3, 3}, .group = 4});
+  check_both({.x = {1, 4, 8, 40}, .out_channels = 4, .kernel = {3, 3}, .strides = {2, 2}, .pads = {2, 4, 3, 5}, .group = 4});
+  check_both({.x = {1, 3, 9, 30}, .out_channels = 3, .kernel = {3, 3}, .strides = {3, 2}, .pads = {1, 1, 1, 1}, .group = 3});
+  check_both({.x = {1, 3, 9, 30}, .out_channels = 3, .kernel = {3, 3}, .strides = {2, 1}, .pads = {0, 1, 1, 0}, .group = 3});
+  check_both({.x = {1, 3, 9, 21}, .out_channels = 3, .kernel = {3, 3}, .group = 3, .auto_pad = "SAME_UPPER"});
+  for (int64_t height : {1, 2}) {
+    check_both({.x = {1, 3, height, 19}, .out_channels = 3, .kernel = {3, 3}, .pads = {1, 1, 1, 1}, .group = 3});
+  }
+  check_both({.x = {1, 2, 3, 1030}, .out_channels = 2, .kernel = {3, 3}, .pads = {1, 1, 1, 1}, .group = 2});
+}
+
 // Sizes around the kernels' tiling: output channels around the row tiles
 // (8..12) and 32-channel panels, pixels around 32-pixel panels and 96-pixel
-// blocks, reductions longer than a depth chunk (192 / 256).
+// blocks, reductions longer than a depth chunk (192 / 256). The 1x1 cases on
+// 1, 25 and 36 pixels run on the gathered form (the pointwise one would waste
+// over 15 % of its lanes there), the others on the pointwise form.
 TEST_P(ConvKernel, TilingBoundaries) {
   for (int64_t m : {1, 7, 13, 31, 33, 64, 70}) {
     check_both({.x = {1, 5, 7, 7}, .out_channels = m, .kernel = {3, 3}, .pads = {1, 1, 1, 1}});
@@ -172,7 +204,9 @@ TEST_P(ConvKernel, FusedEpilogues) {
   const std::vector<ConvCase> shapes = {
       {.x = {1, 6, 9, 10}, .out_channels = 35, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},   // gathered
       {.x = {2, 7, 6, 7}, .out_channels = 13, .kernel = {1, 1}},                          // pointwise
+      {.x = {2, 20, 7, 7}, .out_channels = 40, .kernel = {1, 1}},  // 1x1 on a 7x7 image: gathered
       {.x = {1, 6, 9, 20}, .out_channels = 6, .kernel = {3, 3}, .strides = {2, 1}, .pads = {1, 1, 1, 1}, .group = 6},
+      {.x = {1, 5, 7, 37}, .out_channels = 5, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}, .group = 5},
   };
   for (const ConvCase& c : shapes) {
     for (Epilogue e : epilogues) {
