@@ -75,6 +75,7 @@ const OpRegistry& default_registry() {
     register_cumulative_ops(r);
     register_group_norm_ops(r);
     register_lp_norm_ops(r);
+    register_einsum_ops(r);
     return r;
   }();
   return registry;

@@ -129,5 +129,6 @@ void register_diagonal_ops(OpRegistry& r);   // Trilu, EyeLike
 void register_cumulative_ops(OpRegistry& r); // CumSum
 void register_group_norm_ops(OpRegistry& r);  // GroupNormalization
 void register_lp_norm_ops(OpRegistry& r);     // LpNormalization
+void register_einsum_ops(OpRegistry& r);      // Einsum
 
 }  // namespace onnx_mini
