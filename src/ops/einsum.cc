@@ -14,7 +14,8 @@
 //   that order (broadcast dims repeated). Float runs on the packed micro-kernel
 //   (ops/packed_gemm.h; B packed per batch, as batched MatMul does) or on
 //   OpenBLAS, double on OpenBLAS's dgemm; their float error is GEMM's, a few
-//   ulp of K * max |a * b|.
+//   ulp of K * max |a * b|. Matrix-vector products (N = 1) are dot products
+//   in double instead.
 // Intermediates live in the node's per-run scratch, so a steady-state run
 // allocates nothing.
 #include <algorithm>
@@ -68,6 +69,21 @@ inline void step_walk(const Walk& w, std::array<int64_t, kMaxAxes>& at, int64_t&
   }
 }
 
+// Sum of n contiguous values in double, over eight partial sums (which the
+// compiler vectorises: one running sum would serialise on the add latency).
+template <typename T>
+double sum_contiguous(const T* p, int64_t n) {
+  double partial[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) partial[j] += static_cast<double>(p[i + j]);
+  }
+  double total = 0;
+  for (; i < n; ++i) total += static_cast<double>(p[i]);
+  for (double v : partial) total += v;
+  return total;
+}
+
 // Sum of src over every index of `sum` (innermost axis in a tight loop).
 template <typename T>
 double sum_walk(const T* src, const Walk& sum) {
@@ -79,7 +95,11 @@ double sum_walk(const T* src, const Walk& sum) {
   double total = 0;
   for (int64_t o = 0; o < outer; ++o) {
     const T* p = src + offset;
-    for (int64_t i = 0; i < inner; ++i) total += static_cast<double>(p[i * inner_stride]);
+    if (inner_stride == 1) {
+      total += sum_contiguous(p, inner);
+    } else {
+      for (int64_t i = 0; i < inner; ++i) total += static_cast<double>(p[i * inner_stride]);
+    }
     step_walk(sum, at, offset, sum.rank - 1);
   }
   return total;
@@ -188,6 +208,23 @@ void gemm_packed(const GemmShape& g, const float* a, const float* b, float* y, T
   PackedPanels::pack(b, g.k, g.n, g.trans_b ? g.k : g.n, g.trans_b, storage).multiply(g.m, a, g.k, 1.f, y, g.n, nullptr, pool);
 }
 
+// A batch of matrix-vector products (N = 1, as bilinear's last step
+// "bam,bm->ba"): a dot product per row, in double. A GEMM call per batch
+// would spend more on packing and dispatch than on the k multiply-adds.
+template <typename T>
+void batched_gemv(const GemmShape& g, const T* a, const T* b, T* y) {
+  const int64_t row_step = g.trans_a ? 1 : g.k, col_step = g.trans_a ? g.m : 1;
+  for (int64_t i = 0; i < g.batch; ++i) {
+    const T* ai = a + i * g.m * g.k;
+    const T* bi = b + i * g.k;  // [k, 1] and [1, k] are the same k values
+    for (int64_t r = 0; r < g.m; ++r) {
+      double total = 0;
+      for (int64_t c = 0; c < g.k; ++c) total += static_cast<double>(ai[r * row_step + c * col_step]) * bi[c];
+      y[i * g.m + r] = static_cast<T>(total);
+    }
+  }
+}
+
 template <typename T>
 void batched_gemm(const GemmShape& g, const T* a, const T* b, T* y, ThreadPool* pool) {
   if (g.batch * g.m * g.n == 0) return;
@@ -195,6 +232,7 @@ void batched_gemm(const GemmShape& g, const T* a, const T* b, T* y, ThreadPool* 
     std::fill(y, y + g.batch * g.m * g.n, T(0));
     return;
   }
+  if (g.n == 1) return batched_gemv(g, a, b, y);
   const int64_t a_size = g.m * g.k, b_size = g.k * g.n, y_size = g.m * g.n;
   bool packed = false;
   if constexpr (std::is_same_v<T, float>) packed = !g.trans_a && PackedWeights::enabled();

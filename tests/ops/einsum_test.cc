@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "core/half.h"
 #include "runtime/session.h"
 #include "tests/testutil/attribute_values.h"
 #include "tests/testutil/expect_close.h"
@@ -193,6 +194,22 @@ TEST(Einsum, ExactOnSmallIntegers) {
   ASSERT_TRUE(trace.is_ok()) << trace.status().message();
   EXPECT_EQ(trace.value()[0].shape(), Shape{});
   EXPECT_EQ(values_of<float>(trace.value()[0]), (std::vector<float>{5}));
+}
+
+TEST(Einsum, Float16ComputesInFloat) {
+  // Small integers: exact in float16 and in the float32 the node computes in.
+  auto half = [](const Shape& shape, const std::vector<float>& v) {
+    Tensor t = Tensor::allocate(DataType::kFloat16, shape);
+    for (size_t i = 0; i < v.size(); ++i) t.data<uint16_t>()[i] = float_to_half(v[i]);
+    return t;
+  };
+  auto out = NodeModel("Einsum", 12).attr_string("equation", "ij,jk->ik").feed(half({2, 2}, {1, 2, 3, 4}))
+                 .feed(half({2, 2}, {5, 6, 7, 8})).run();
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  ASSERT_EQ(out.value()[0].dtype(), DataType::kFloat16);
+  std::vector<float> y;
+  for (int64_t i = 0; i < 4; ++i) y.push_back(half_to_float(out.value()[0].data<uint16_t>()[i]));
+  EXPECT_EQ(y, (std::vector<float>{19, 22, 43, 50}));
 }
 
 TEST(Einsum, EmptyDimsGiveEmptyOrZeroOutputs) {
