@@ -105,15 +105,27 @@ double sum_walk(const T* src, const Walk& sum) {
   return total;
 }
 
-// dst (contiguous over `keep`) = src summed over `sum` (a copy when sum is empty).
+// dst (contiguous over `keep`) = src summed over `sum` (a copy when sum is
+// empty). keep's last axis runs in a tight loop.
 template <typename T>
 void strided_reduce(const T* src, T* dst, const Walk& keep, const Walk& sum) {
-  const int64_t total = keep.count();
+  if (keep.rank == 0) {
+    dst[0] = sum.rank == 0 ? src[0] : static_cast<T>(sum_walk(src, sum));
+    return;
+  }
+  const size_t last = static_cast<size_t>(keep.rank - 1);
+  const int64_t inner = keep.dim[last], inner_stride = keep.stride[last];
+  const int64_t outer = inner ? keep.count() / inner : 0;
   std::array<int64_t, kMaxAxes> at{};
   int64_t offset = 0;
-  for (int64_t i = 0; i < total; ++i) {
-    dst[i] = sum.rank == 0 ? src[offset] : static_cast<T>(sum_walk(src + offset, sum));
-    step_walk(keep, at, offset, keep.rank);
+  for (int64_t o = 0; o < outer; ++o, dst += inner) {
+    const T* p = src + offset;
+    if (sum.rank == 0) {
+      for (int64_t i = 0; i < inner; ++i) dst[i] = p[i * inner_stride];
+    } else {
+      for (int64_t i = 0; i < inner; ++i) dst[i] = static_cast<T>(sum_walk(p + i * inner_stride, sum));
+    }
+    step_walk(keep, at, offset, keep.rank - 1);
   }
 }
 
