@@ -52,11 +52,12 @@ warnings.filterwarnings("ignore", category=UserWarning)
 # Writing a model folder
 
 
-def write_folder(rel, model, datasets, expect_nonfinite=False):
+def write_folder(rel, model, datasets, expect_nonfinite=False, tolerance=(1e-5, 1e-4)):
     """Write models/<rel>/model.onnx and one test_data_set_N per (inputs, outputs).
 
     Stale model.onnx and test_data_set_* are removed first; hand-written files
-    (README.md) are kept.
+    (README.md, check_options.txt) are kept. `tolerance` (atol, rtol) bounds
+    the numpy evaluator against the reference.
     """
     onnx.checker.check_model(model, full_check=True)
     folder = os.path.join(MODELS, rel)
@@ -76,7 +77,8 @@ def write_folder(rel, model, datasets, expect_nonfinite=False):
             if expect_nonfinite:
                 assert not np.all(np.isfinite(val)), (rel, name, "expected inf/NaN unfused")
             else:
-                np.testing.assert_allclose(val, ref, rtol=1e-4, atol=1e-5,
+                np.testing.assert_allclose(val.astype(np.float64), ref.astype(np.float64),
+                                           rtol=tolerance[1], atol=tolerance[0],
                                            err_msg=f"{rel}: exported graph != torch")
         ds = os.path.join(folder, f"test_data_set_{n}")
         os.makedirs(ds)
@@ -128,7 +130,7 @@ def t2n(t):
 
 
 # ----------------------------------------------------------------------------
-# MLP classifier (the README's default model)
+# MLP classifier (the README's default model), and the same in float16
 
 
 def make_mlp_classifier():
@@ -145,6 +147,50 @@ def make_mlp_classifier():
                             dynamic_axes={"input": {0: "batch"}, "probs": {0: "batch"}},
                             doc="MLP classifier 784-128-64-10, ReLU, Softmax; dynamic batch")
     write_folder("mlp_classifier", onnx_model, datasets)
+
+
+def to_float16_model(model):
+    """The same graph with every float tensor (inputs, outputs, initializers) in float16."""
+    half = onnx.ModelProto()
+    half.CopyFrom(model)
+    for init in half.graph.initializer:
+        if init.data_type == TensorProto.FLOAT:
+            init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name))
+    for v in list(half.graph.input) + list(half.graph.output) + list(half.graph.value_info):
+        if v.type.tensor_type.elem_type == TensorProto.FLOAT:
+            v.type.tensor_type.elem_type = TensorProto.FLOAT16
+    assert {n.op_type for n in half.graph.node} <= {"Gemm", "Relu", "Softmax"}, "only type-generic ops"
+    return half
+
+
+# Float16 outputs: one float16 ulp is 2^-11 relative (6.1e-5 at the probabilities'
+# 0.06..0.125). The reference is the float32 network on the float16 weights and
+# input, rounded once at the end; the evaluator (and onnx-mini) also round each
+# hidden layer to float16, which moved no probability by more than 1 ulp
+# (6.1e-5). Bound: about 3 ulps anywhere in [0.06, 1], the same numbers as the
+# model's check_options.txt (which CTest's --check and check_portable.py read).
+MLP_FP16_TOLERANCE = (1e-4, 2e-3)
+
+
+def make_mlp_classifier_fp16():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
+                          nn.Linear(64, 10), nn.Softmax(dim=1)).eval()
+    rng = np.random.default_rng(2)
+    datasets = []
+    with torch.no_grad():
+        # torch 1.13 on CPU has no float16 Linear: the reference runs in float32
+        # on the float16-rounded weights and inputs and is rounded to float16.
+        for p in model.parameters():
+            p.copy_(p.half().float())
+        for batch in (1, 4, 64):
+            x = rng.random((batch, 784), dtype=np.float32).astype(np.float16)
+            probs = t2n(model(torch.from_numpy(x.astype(np.float32)))).astype(np.float16)
+            datasets.append(([x], [probs]))
+        onnx_model = export(model, (torch.from_numpy(datasets[0][0][0].astype(np.float32)),), ["input"], ["probs"],
+                            dynamic_axes={"input": {0: "batch"}, "probs": {0: "batch"}},
+                            doc="MLP classifier 784-128-64-10, ReLU, Softmax, in float16; dynamic batch")
+    write_folder("mlp_classifier_fp16", to_float16_model(onnx_model), datasets, tolerance=MLP_FP16_TOLERANCE)
 
 
 # ----------------------------------------------------------------------------
@@ -555,6 +601,8 @@ def probe():
 
 
 def evaluate(model, feeds):
+    """Runs the graph in numpy. float16 as onnx-mini computes it: each node
+    widens its float16 inputs to float32 and rounds its outputs to float16."""
     env = dict(feeds)
     for init in model.graph.initializer:
         env[init.name] = numpy_helper.to_array(init)
@@ -562,7 +610,12 @@ def evaluate(model, feeds):
     for node in model.graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         args = [env[i] for i in node.input]
+        half = any(isinstance(v, np.ndarray) and v.dtype == np.float16 for v in args)
+        if half:
+            args = [v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype == np.float16 else v for v in args]
         outs = OPS[node.op_type](attrs, *args)
+        if half:
+            outs = [v.astype(np.float16) if v.dtype == np.float32 else v for v in outs]
         for name, val in zip(node.output, outs):
             env[name] = val
     return [env[o.name] for o in model.graph.output]
@@ -771,6 +824,7 @@ def main():
               "bit from the committed ones", file=sys.stderr)
     print(f"writing models under {MODELS}")
     make_mlp_classifier()
+    make_mlp_classifier_fp16()
     make_mlp_cross_entropy()
     make_regression_losses()
     make_bce_losses()

@@ -73,6 +73,9 @@ const OpRegistry& default_registry() {
     register_quantize_ops(r);
     register_diagonal_ops(r);
     register_cumulative_ops(r);
+    register_group_norm_ops(r);
+    register_lp_norm_ops(r);
+    register_einsum_ops(r);
     return r;
   }();
   return registry;

@@ -127,5 +127,8 @@ void register_recurrent_ops(OpRegistry& r);  // RNN, GRU, LSTM
 void register_quantize_ops(OpRegistry& r);   // QuantizeLinear, DequantizeLinear
 void register_diagonal_ops(OpRegistry& r);   // Trilu, EyeLike
 void register_cumulative_ops(OpRegistry& r); // CumSum
+void register_group_norm_ops(OpRegistry& r);  // GroupNormalization
+void register_lp_norm_ops(OpRegistry& r);     // LpNormalization
+void register_einsum_ops(OpRegistry& r);      // Einsum
 
 }  // namespace onnx_mini

@@ -319,5 +319,38 @@ TEST(SteadyStateAllocations, ResizeAndRearrangementOps) {
   }
 }
 
+// GroupNormalization, LpNormalization and Einsum (a reduce, a contraction with
+// one operand copied into order, one used in place) keep everything in the
+// plan's buffers and the node's scratch.
+TEST(SteadyStateAllocations, NormalizationAndEinsumOps) {
+  testing::GraphBuilder b(21);
+  b.input("X", DataType::kFloat, {2, 4, 6, 5})
+      .initializer("scale", testing::random_tensor({4}, 3))
+      .initializer("bias", testing::random_tensor({4}, 4))
+      .initializer("W", testing::random_tensor({3, 6, 4}, 5));
+  b.node("GroupNormalization", {"X", "scale", "bias"}, {"g"}, {{"num_groups", testing::int_attr(2)}}, "gn");
+  b.node("LpNormalization", {"g"}, {"l"}, {{"axis", testing::int_attr(1)}}, "lp");
+  b.node("Einsum", {"l", "W"}, {"e"}, {{"equation", testing::string_attr("bchw,ahc->bwa")}}, "contract");
+  b.node("Einsum", {"e", "e"}, {"Y"}, {{"equation", testing::string_attr("bwa,bva->bwv")}}, "scores");
+  b.output("Y");
+  for (int opt : {0, 1}) {
+    SessionOptions so;
+    so.opt_level = opt;
+    so.threads = 1;
+    auto session = Session::from_graph(b.build(), so);
+    ASSERT_TRUE(session.is_ok()) << session.status().message();
+    std::vector<NamedTensor> inputs{{"X", testing::random_tensor({2, 4, 6, 5}, 9)}};
+    std::vector<Tensor> outputs;
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE((*session)->run(inputs, outputs).is_ok());
+    g_allocations = 0;
+    g_counting = true;
+    bool all_ok = true;
+    for (int i = 0; i < 10; ++i) all_ok = (*session)->run(inputs, outputs).is_ok() && all_ok;
+    g_counting = false;
+    EXPECT_TRUE(all_ok);
+    EXPECT_EQ(g_allocations.load(), 0) << "-O" << opt;
+  }
+}
+
 }  // namespace
 }  // namespace onnx_mini

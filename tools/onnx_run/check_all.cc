@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "core/printable.h"
 #include "onnx_run/check.h"
@@ -33,11 +35,36 @@ Result<std::vector<fs::path>> case_folders(const std::string& dir) {
   return cases;
 }
 
+// A case whose outputs cannot meet float32 tolerances (a float16 model) states
+// its own in check_options.txt beside model.onnx: "--atol X --rtol Y" (as
+// CTest passes them to --check).
+Status read_case_tolerances(const fs::path& folder, Options& o) {
+  std::ifstream in(folder / "check_options.txt");
+  if (!in) return Status::ok();
+  std::string flag, value;
+  while (in >> flag) {
+    if ((flag != "--atol" && flag != "--rtol") || !(in >> value)) {
+      return usage_error("check_options.txt: only '--atol X' and '--rtol X' are read, got '" + printable(flag) + "'");
+    }
+    std::istringstream number(value);
+    double v = 0;
+    if (!(number >> v) || !number.eof() || !(v >= 0)) {
+      return usage_error("check_options.txt: " + flag + " '" + printable(value) + "' is not a number >= 0");
+    }
+    (flag == "--atol" ? o.atol : o.rtol) = v;
+  }
+  return Status::ok();
+}
+
 CaseResult check_case(const fs::path& folder, const Options& options, const SessionOptions& so) {
   CaseResult r;
   r.name = folder.filename().string();
   Options o = options;
   o.model = (folder / "model.onnx").string();
+  if (Status st = read_case_tolerances(folder, o); !st.is_ok()) {
+    r.error = st.message();
+    return r;
+  }
   auto session = Session::load(o.model, so);
   if (!session.is_ok()) {
     r.error = session.status().message();

@@ -28,8 +28,26 @@ from onnx import numpy_helper
 PRIVATE_DOMAIN = "com.onnx_mini"
 # The shipped models' references come from double-precision computations; the
 # same tolerances as onnx-run --check's defaults (float32 rounding, a few ULP
-# of sums over at most a few hundred terms).
+# of sums over at most a few hundred terms). A model with other outputs
+# (float16) states its own in check_options.txt, as CTest's models.* read it.
 ATOL, RTOL = 1e-5, 1e-4
+
+
+def check_options(model_dir):
+    """The model's extra onnx-run --check options (check_options.txt), if any."""
+    path = os.path.join(model_dir, "check_options.txt")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return f.read().split()
+
+
+def tolerances(model_dir):
+    """(atol, rtol) for the model's references: its check_options.txt or the defaults."""
+    options = check_options(model_dir)
+    atol = float(options[options.index("--atol") + 1]) if "--atol" in options else ATOL
+    rtol = float(options[options.index("--rtol") + 1]) if "--rtol" in options else RTOL
+    return atol, rtol
 
 
 def fail(msg):
@@ -86,7 +104,7 @@ def outputs_of(onnx_run, model, out_dir):
 
 
 def same_results(onnx_run, model_dir, portable, work):
-    r = run([onnx_run, portable, "--check", model_dir])
+    r = run([onnx_run, portable, "--check", model_dir] + check_options(model_dir))
     if r.returncode != 0:
         fail(f"{portable} --check {model_dir}: exit {r.returncode}:\n{r.stdout}{r.stderr}")
     original = outputs_of(onnx_run, os.path.join(model_dir, "model.onnx"), work + "/original")
@@ -128,6 +146,8 @@ def ort_modules():
 
 
 def to_json_tensor(a):
+    if a.dtype == np.float16:  # as its bits: ort_run.js builds the Uint16Array ONNX Runtime takes
+        return {"dtype": "float16", "dims": list(a.shape), "data": [int(v) for v in a.ravel().view(np.uint16)]}
     if a.dtype == np.int64 or a.dtype == np.uint64:
         data = [str(int(v)) for v in a.ravel()]
     elif a.dtype == np.bool_:
@@ -142,6 +162,8 @@ def to_json_tensor(a):
 
 
 def from_json_tensor(t):
+    if t["dtype"] == "float16":
+        return np.array(t["data"], dtype=np.uint16).view(np.float16).reshape(t["dims"])
     vals = [float(v) if isinstance(v, str) and t["dtype"] in ("float32", "float64") else v for v in t["data"]]
     dtype = {"float32": np.float32, "float64": np.float64, "int64": np.int64, "int32": np.int32,
              "bool": np.bool_, "uint8": np.uint8, "int8": np.int8}[t["dtype"]]
@@ -184,7 +206,8 @@ def check_set_in_ort(modules, portable, test_set, work):
         have = from_json_tensor(got[name])
         if have.shape != want.shape:
             fail(f"{portable} in ONNX Runtime: output {name} shape {have.shape}, reference {want.shape}")
-        if not np.allclose(have.astype(np.float64), want.astype(np.float64), atol=ATOL, rtol=RTOL, equal_nan=True):
+        atol, rtol = tolerances(os.path.dirname(test_set))
+        if not np.allclose(have.astype(np.float64), want.astype(np.float64), atol=atol, rtol=rtol, equal_nan=True):
             fail(f"{portable} in ONNX Runtime, {test_set}: output {name} differs from the reference")
 
 

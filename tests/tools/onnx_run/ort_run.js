@@ -4,7 +4,7 @@
 //
 // FEEDS.json: {"NAME": {"dtype": "float32", "dims": [2, 3], "data": [...]}, ...}
 // (float data as numbers, "NaN"/"Infinity"/"-Infinity" as strings; int64 as
-// decimal strings). Prints the outputs in the same form, one JSON line.
+// decimal strings; float16 as its uint16 bits). Prints the outputs in the same form, one JSON line.
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
@@ -12,6 +12,7 @@ const ort = require('onnxruntime-node');
 const kArrays = {
   float32: Float32Array, float64: Float64Array, int32: Int32Array, int8: Int8Array, uint8: Uint8Array,
   int16: Int16Array, uint16: Uint16Array, bool: Uint8Array,
+  float16: Uint16Array,  // float16 travels as its bits, as onnxruntime-node holds it
 };
 
 function toTensor(f) {
@@ -22,6 +23,7 @@ function toTensor(f) {
 }
 
 function fromTensor(t) {
+  if (t.type === 'float16') return { dtype: t.type, dims: t.dims, data: Array.from(new Uint16Array(t.data.buffer, t.data.byteOffset, t.data.length)) };
   const data = Array.from(t.data, (v) => {
     if (typeof v === 'bigint') return v.toString();
     if (typeof v === 'boolean') return v ? 1 : 0;
