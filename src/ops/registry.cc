@@ -73,6 +73,10 @@ const OpRegistry& default_registry() {
     register_quantize_ops(r);
     register_diagonal_ops(r);
     register_cumulative_ops(r);
+    register_topk_ops(r);
+    register_scatter_ops(r);
+    register_gather_nd_ops(r);
+    register_nonzero_ops(r);
     return r;
   }();
   return registry;

@@ -127,5 +127,9 @@ void register_recurrent_ops(OpRegistry& r);  // RNN, GRU, LSTM
 void register_quantize_ops(OpRegistry& r);   // QuantizeLinear, DequantizeLinear
 void register_diagonal_ops(OpRegistry& r);   // Trilu, EyeLike
 void register_cumulative_ops(OpRegistry& r); // CumSum
+void register_topk_ops(OpRegistry& r);       // TopK
+void register_scatter_ops(OpRegistry& r);    // ScatterND, ScatterElements
+void register_gather_nd_ops(OpRegistry& r);  // GatherND
+void register_nonzero_ops(OpRegistry& r);    // NonZero
 
 }  // namespace onnx_mini
