@@ -94,9 +94,14 @@ Result<NdShape> scatter_nd_shape(const Shape& data, const Shape& indices, const 
     return bad_input("input 'indices' " + shape_to_string(indices) + ": tuples of " + std::to_string(k) +
                      " indices into input 'data' of rank " + std::to_string(data.size()));
   }
-  Shape expected(indices.begin(), indices.end() - 1);
-  expected.insert(expected.end(), data.begin() + k, data.end());
-  if (updates != expected) {
+  // Compared in place: a Shape built per run would allocate.
+  const auto lead = static_cast<std::ptrdiff_t>(indices.size() - 1);
+  const bool match = static_cast<int64_t>(updates.size()) == lead + static_cast<int64_t>(data.size()) - k &&
+                     std::equal(indices.begin(), indices.end() - 1, updates.begin()) &&
+                     std::equal(data.begin() + k, data.end(), updates.begin() + lead);
+  if (!match) {
+    Shape expected(indices.begin(), indices.end() - 1);
+    expected.insert(expected.end(), data.begin() + k, data.end());
     return bad_input("input 'updates' is " + shape_to_string(updates) + ", expected " + shape_to_string(expected) +
                      " (indices " + shape_to_string(indices) + ", data " + shape_to_string(data) + ")");
   }
