@@ -1,15 +1,19 @@
 // TopK: the k largest (or smallest) elements along one axis, and their indices.
 //
 // Order: by value, equal values by the lower index (the spec's tie rule). NaN
-// ranks above every number, NaNs among themselves by index: the order numpy's
-// sort, PyTorch's topk, the ONNX reference and ONNX Runtime give, so NaNs come
-// first when largest=1 and last when largest=0. -0 and +0 are equal values.
+// ranks above every number, NaNs among themselves by index, so NaNs come first
+// when largest=1 and last when largest=0: the order of numpy's sort, PyTorch's
+// topk and the ONNX reference. ONNX Runtime 1.30 has no rule to copy: its
+// comparator is not an ordering once NaN is in (on [1, NaN, 3, NaN, 3, -0],
+// largest k=1 gives 3, k=2 gives [1, NaN], k=3 gives [NaN, 3, 3]). -0 and +0 are
+// equal values.
 //
-// Selection: each row's (value, index) pairs are copied into per-thread scratch,
-// std::nth_element (introselect: O(n) on average, O(n log n) at worst) moves the
-// k best to the front and only those k are sorted: O(n + k log k) per row, not
-// a sort of the whole axis. sorted=0 leaves the order to the implementation;
-// the k are returned sorted all the same (one code path, cost k log k).
+// Selection, never a sort of the whole axis: for k <= n / 16 one pass with a
+// heap of the k best (O(n log k) at worst, ~n vectorised comparisons on typical data);
+// above, nth_element on the row's (value, index) pairs then a sort of the k
+// (O(n + k log k) on average). Scratch is per thread (ops/scratch.h), so a
+// steady-state run allocates nothing. sorted=0 leaves the order to the
+// implementation; the k are returned sorted all the same (one code path).
 //
 // float16 and bfloat16 values are widened to float32 (exact, so the order and
 // the rounded-back values are exact).
@@ -57,16 +61,71 @@ struct RowShape {
   int64_t rows() const { return outer * inner; }
 };
 
+// v, read after every kept element, ranks before the kept worst w (a tie
+// loses: the kept one has the lower index). Branch-free, so the block test
+// below vectorises.
+template <typename T, bool kLargest>
+bool beats(T v, T w) {
+  if constexpr (std::is_floating_point_v<T>) {
+    // NaN ranks above every number: with largest a NaN beats any number and
+    // nothing beats a NaN; with smallest any number beats a NaN.
+    if constexpr (kLargest) return (v > w) | ((v != v) & (w == w));
+    else return (v < w) | ((w != w) & (v == v));
+  }
+  return kLargest ? v > w : v < w;
+}
+
+// Small k (at most n / 16): one pass keeping the k best seen so far in a heap
+// whose root is the worst of them. Blocks of elements are first tested
+// against the root's value at once; most blocks hold nothing better and are
+// skipped. O(n log k) at worst (every element better than the root), ~n
+// vectorised comparisons on typical data, and only k entries of scratch.
+template <typename T, bool kLargest>
+void select_by_heap(const T* in, int64_t stride, int64_t n, int64_t k, Entry<T>* work, const Before<T, kLargest>& before) {
+  for (int64_t i = 0; i < k; ++i) work[i] = {in[i * stride], i};
+  std::make_heap(work, work + k, before);
+  T worst = work[0].value;
+  constexpr int64_t kBlock = 32;
+  for (int64_t i = k; i < n;) {
+    const int64_t end = std::min(n, i + kBlock);
+    bool any = false;
+    for (int64_t j = i; j < end; ++j) any |= beats<T, kLargest>(in[j * stride], worst);
+    if (!any) {
+      i = end;
+      continue;
+    }
+    for (; i < end; ++i) {
+      const T v = in[i * stride];
+      if (!beats<T, kLargest>(v, worst)) continue;
+      std::pop_heap(work, work + k, before);
+      work[k - 1] = {v, i};
+      std::push_heap(work, work + k, before);
+      worst = work[0].value;
+    }
+  }
+  std::sort_heap(work, work + k, before);
+}
+
+// Larger k: the whole row in scratch, nth_element (introselect: O(n) on
+// average, O(n log n) at worst) moves the k best to the front, then only those
+// k are sorted.
+template <typename T, bool kLargest>
+void select_by_partition(const T* in, int64_t stride, int64_t n, int64_t k, Entry<T>* work, const Before<T, kLargest>& before) {
+  for (int64_t i = 0; i < n; ++i) work[i] = {in[i * stride], i};
+  if (k < n) std::nth_element(work, work + k, work + n, before);
+  std::sort(work, work + k, before);
+}
+
 template <typename T, bool kLargest>
 void select_row(const T* x, T* values, int64_t* indices, const RowShape& s, int64_t row) {
   const int64_t o = row / s.inner, j = row % s.inner;
   const T* in = x + o * s.n * s.inner + j;
-  const size_t bytes = static_cast<size_t>(s.n) * sizeof(Entry<T>);
+  const bool small_k = s.k * 16 <= s.n;
+  const size_t bytes = static_cast<size_t>(small_k ? s.k : s.n) * sizeof(Entry<T>);
   auto* work = reinterpret_cast<Entry<T>*>(thread_scratch(ScratchSlot::kIndexWork, static_cast<int64_t>(bytes / sizeof(float) + 1)));
-  for (int64_t i = 0; i < s.n; ++i) work[i] = {in[i * s.inner], i};
   const Before<T, kLargest> before;
-  if (s.k < s.n) std::nth_element(work, work + s.k, work + s.n, before);
-  std::sort(work, work + s.k, before);
+  if (small_k) select_by_heap(in, s.inner, s.n, s.k, work, before);
+  else select_by_partition(in, s.inner, s.n, s.k, work, before);
   T* v = values + o * s.k * s.inner + j;
   int64_t* idx = indices + o * s.k * s.inner + j;
   for (int64_t i = 0; i < s.k; ++i) {

@@ -101,6 +101,8 @@ TEST(GatherND, ErrorsNameTheInputThePositionAndTheValue) {
   const Tensor bad = make_tensor<int64_t>({2, 2}, {0, 0, 1, -4});
   expect_error(NodeModel("GatherND", 13).feed(data).feed(bad).run(), ErrorCode::kBadInput,
                "index -4 at [1, 1] is out of range [-3, 3) for axis 1");
+  expect_error(NodeModel("GatherND", 13).feed(make_tensor({3, 0}, {})).feed(make_tensor<int64_t>({1, 1}, {5})).run(), ErrorCode::kBadInput,
+               "index 5 at [0, 0] is out of range [-3, 3) for axis 0");
   expect_error(NodeModel("GatherND", 13).feed(data).init(bad).run(), ErrorCode::kInvalidModel, "initializer input 'indices': index -4");
   expect_error(NodeModel("GatherND", 13).feed(data).feed(make_tensor<int64_t>({1, 3}, {0, 0, 0})).run(), ErrorCode::kInvalidModel,
                "tuples of 3 indices, expected 1 to 2");

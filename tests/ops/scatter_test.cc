@@ -278,6 +278,13 @@ TEST(ScatterND, WholeTensorTuplesOfLengthZeroAndHalfAndBool) {
                    .feed(make_tensor({3, 2}, {1, 1, 2, 2, 3, 3})).attr_string("reduction", "add").run();
   ASSERT_TRUE(whole.is_ok()) << whole.status().message();
   EXPECT_EQ(values_of<float>(whole.value()[0]), (std::vector<float>{7, 8}));
+  // 2^30 tuples of length 0 on empty data: nothing to write, answered at once
+  // (no scratch per tuple, no loop over them).
+  const int64_t many = int64_t{1} << 30;
+  auto hollow = NodeModel("ScatterND", 16).feed(make_tensor({0}, {})).feed(make_tensor<int64_t>({many, 0}, {}))
+                    .feed(make_tensor({many, 0}, {})).run();
+  ASSERT_TRUE(hollow.is_ok()) << hollow.status().message();
+  EXPECT_EQ(hollow.value()[0].shape(), (Shape{0}));
   Tensor h = Tensor::allocate(DataType::kFloat16, {3});
   for (int i = 0; i < 3; ++i) h.data<uint16_t>()[i] = float_to_half(static_cast<float>(i) + 0.5f);
   Tensor hu = Tensor::allocate(DataType::kFloat16, {1});

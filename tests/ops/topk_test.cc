@@ -99,6 +99,37 @@ TEST(TopK, EveryAxisBothDirectionsWithTiesAndNaN) {
   }
 }
 
+TEST(TopK, HeapAndPartitionPathsAgreeWithTheReference) {
+  // n = 200 along a middle axis: k <= 12 takes the heap path (k * 16 <= n),
+  // k = 13 and up the partition path; ties, NaNs, and a strided row (inner 2).
+  const Shape shape = {3, 200, 2};
+  const Tensor x = tied_values(shape, 11, true);
+  const std::vector<float> xf = values_of<float>(x);
+  const std::vector<double> xd(xf.begin(), xf.end());
+  for (int64_t k : {1, 5, 12, 13, 60}) {
+    for (int largest = 0; largest < 2; ++largest) {
+      auto out = NodeModel("TopK", 11).feed(x).feed(ints({k})).outputs(2).attr_int("axis", 1).attr_int("largest", largest).run();
+      ASSERT_TRUE(out.is_ok()) << out.status().message();
+      expect_matches(out.value(), reference(xd, shape, 1, k, largest), "k " + std::to_string(k) + " largest " + std::to_string(largest));
+    }
+  }
+}
+
+TEST(TopK, SortedInputsWhereEveryElementEntersTheHeap) {
+  // Ascending for largest=1 (descending for largest=0): each new element beats
+  // the k kept so far, the heap's worst case.
+  std::vector<float> up(1000);
+  for (size_t i = 0; i < up.size(); ++i) up[i] = static_cast<float>(i) * 0.5f;
+  std::vector<float> down(up.rbegin(), up.rend());
+  for (int largest = 0; largest < 2; ++largest) {
+    const Tensor x = make_tensor({1000}, largest ? up : down);
+    auto out = NodeModel("TopK", 11).feed(x).feed(ints({4})).outputs(2).attr_int("largest", largest).run();
+    ASSERT_TRUE(out.is_ok()) << out.status().message();
+    EXPECT_EQ(values_of<float>(out.value()[0]), largest ? (std::vector<float>{499.5f, 499, 498.5f, 498}) : (std::vector<float>{0, 0.5f, 1, 1.5f}));
+    EXPECT_EQ(values_of<int64_t>(out.value()[1]), (std::vector<int64_t>{999, 998, 997, 996})) << largest;
+  }
+}
+
 TEST(TopK, NaNRanksAboveEveryNumberAndTiesGoToTheLowerIndex) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const Tensor x = make_tensor({6}, {1, nan, 3, nan, 3, -0.f});
