@@ -76,6 +76,10 @@ const OpRegistry& default_registry() {
     register_group_norm_ops(r);
     register_lp_norm_ops(r);
     register_einsum_ops(r);
+    register_topk_ops(r);
+    register_scatter_ops(r);
+    register_gather_nd_ops(r);
+    register_nonzero_ops(r);
     return r;
   }();
   return registry;

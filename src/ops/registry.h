@@ -130,5 +130,9 @@ void register_cumulative_ops(OpRegistry& r); // CumSum
 void register_group_norm_ops(OpRegistry& r);  // GroupNormalization
 void register_lp_norm_ops(OpRegistry& r);     // LpNormalization
 void register_einsum_ops(OpRegistry& r);      // Einsum
+void register_topk_ops(OpRegistry& r);       // TopK
+void register_scatter_ops(OpRegistry& r);    // ScatterND, ScatterElements
+void register_gather_nd_ops(OpRegistry& r);  // GatherND
+void register_nonzero_ops(OpRegistry& r);    // NonZero
 
 }  // namespace onnx_mini

@@ -10,7 +10,11 @@
 namespace onnx_mini {
 
 // The slots one kernel may hold at once (distinct slots never overlap).
-enum class ScratchSlot { kPackedB, kNormScale, kNormBias, kScores, kScoresBroadcast, kCount };
+enum class ScratchSlot {
+  kPackedB, kNormScale, kNormBias, kScores, kScoresBroadcast,
+  kIndexWork,  // TopK's (value, index) rows, ScatterND's map of written slices
+  kCount
+};
 
 // At least `floats` floats of 64-byte aligned storage for the calling thread;
 // contents unspecified. Valid until the same thread asks for the same slot again.

@@ -352,5 +352,42 @@ TEST(SteadyStateAllocations, NormalizationAndEinsumOps) {
   }
 }
 
+// The index ops: TopK's selection scratch and ScatterND's map of written slices
+// come from per-thread scratch, NonZero sizes its output from the data (the
+// same data each run, so the same size).
+TEST(SteadyStateAllocations, IndexOps) {
+  testing::GraphBuilder b(18);
+  b.input("X", DataType::kFloat, {8, 50})
+      .input("U", DataType::kFloat, {3, 50})
+      .initializer("K", testing::ints({5}))
+      .initializer("rows", testing::make_tensor<int64_t>({3, 1}, {0, -2, 4}));
+  b.node("TopK", {"X", "K"}, {"values", "positions"}, {}, "topk");
+  b.node("ScatterElements", {"X", "positions", "values"}, {"se"},
+         {{"axis", testing::int_attr(1)}, {"reduction", testing::string_attr("add")}}, "scatter_elements");
+  b.node("ScatterND", {"se", "rows", "U"}, {"snd"}, {}, "scatter_nd");
+  b.node("GatherND", {"snd", "rows"}, {"g"}, {}, "gather_nd");
+  b.node("NonZero", {"g"}, {"nz"}, {}, "nonzero");
+  b.output("g").output("nz");
+  for (int opt : {0, 1}) {
+    SessionOptions so;
+    so.opt_level = opt;
+    so.threads = 1;
+    auto session = Session::from_graph(b.build(), so);
+    ASSERT_TRUE(session.is_ok()) << session.status().message();
+    std::vector<NamedTensor> inputs{{"X", testing::random_tensor({8, 50}, 3)}, {"U", testing::random_tensor({3, 50}, 4)}};
+    std::vector<Tensor> outputs;
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE((*session)->run(inputs, outputs).is_ok());
+    g_allocations = 0;
+    g_counting = true;
+    bool all_ok = true;
+    for (int i = 0; i < 10; ++i) all_ok = (*session)->run(inputs, outputs).is_ok() && all_ok;
+    g_counting = false;
+    EXPECT_TRUE(all_ok);
+    ASSERT_EQ(outputs.size(), 2u);
+    EXPECT_EQ(outputs[1].shape(), (Shape{2, 150}));
+    EXPECT_EQ(g_allocations.load(), 0) << "-O" << opt;
+  }
+}
+
 }  // namespace
 }  // namespace onnx_mini
