@@ -147,6 +147,7 @@ void max_pool_2d_planes(const float* x, float* y, int64_t first, int64_t count, 
 
 #else
 
+// Never called: max_pool_2d_applies is false without x86-64, so pool_loops runs.
 void max_pool_2d_planes(const float*, float*, int64_t, int64_t, const WindowGeometry&) {}
 
 #endif
