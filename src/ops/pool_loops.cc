@@ -5,6 +5,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "ops/pool_max_2d.h"
+
 namespace onnx_mini {
 namespace {
 
@@ -286,6 +288,9 @@ void with_power_sum_op(double p, const F& f) {
 template <typename T>
 void pool_planes(const T* x, T* y, int64_t first, int64_t count, const WindowGeometry& g, const PoolSpec& spec) {
   const Finish<T> fin{spec};
+  if constexpr (std::is_same_v<T, float>) {
+    if (spec.kind == PoolKind::kMax && max_pool_2d_applies(g)) return max_pool_2d_planes(x, y, first, count, g);
+  }
   if constexpr (std::is_floating_point_v<T>) {
     if (spec.kind == PoolKind::kAverage) return pool_planes_with(x, y, first, count, g, SumOp<T>{}, fin);
     if (spec.kind == PoolKind::kLp) {

@@ -8,6 +8,8 @@
 //   the last axis runs without a bounds check: y[ow] = combine over kw of
 //   buf[ow * stride + kw * dilation]. Max and sums are separable over a box
 //   window, so this is the exact same result as visiting every tap.
+//   Float MaxPool in 2-D with kernel 2 or 3, stride 1 or 2 and no dilation
+//   takes the same two passes as AVX-512 vectors (ops/pool_max_2d.*).
 //   Direct path (MaxPool with Indices, or a last-axis window wider than the
 //   row buffer): every tap of every window, tracking where the maximum was.
 //
