@@ -73,6 +73,7 @@ const OpRegistry& default_registry() {
     register_quantize_ops(r);
     register_diagonal_ops(r);
     register_cumulative_ops(r);
+    register_control_flow_ops(r);
     return r;
   }();
   return registry;

@@ -127,5 +127,6 @@ void register_recurrent_ops(OpRegistry& r);  // RNN, GRU, LSTM
 void register_quantize_ops(OpRegistry& r);   // QuantizeLinear, DequantizeLinear
 void register_diagonal_ops(OpRegistry& r);   // Trilu, EyeLike
 void register_cumulative_ops(OpRegistry& r); // CumSum
+void register_control_flow_ops(OpRegistry& r);  // If, Loop (their subgraphs run through KernelContext)
 
 }  // namespace onnx_mini
