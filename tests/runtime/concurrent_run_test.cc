@@ -229,7 +229,7 @@ TEST(ExecutionFrame, ScratchIsPerFrameAndCountedInItsBytes) {
   program.graph = &g;
   ASSERT_TRUE(g.topological_order().is_ok());
   program.plan = make_plan(g, g.topological_order().value());
-  program.steps.push_back({program.plan.order[0], std::make_unique<ScratchCopy>()});
+  program.steps.push_back({program.plan.order[0], std::make_unique<ScratchCopy>(), {}});
   program.max_memory_bytes = 1 << 20;
   ExecutionFrame a(program), b(program);
   Tensor xa = random_tensor({256}, 1), xb = random_tensor({256}, 2);
