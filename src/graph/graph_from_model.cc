@@ -97,20 +97,60 @@ Result<TensorInfo> convert_type(const onnx::TypeProto& type, const std::string& 
 // Builds one Graph from one ModelProto (tensor bytes are moved out of it). Nodes
 // are collected aside and added to the graph only once every one of them is
 // wired and resolved, so the graph never holds a node without a definition.
+//
+// A subgraph attribute (If's branches, Loop's body) is built by a builder of
+// its own whose `parent_` is the builder of the enclosing graph: a name the
+// subgraph does not define resolves lexically, through the enclosing graphs,
+// and becomes a captured value of each graph it passes through (bound from the
+// node's implicit inputs at run time). Nesting is counted on the way down and
+// refused past kMaxSubgraphDepth before it recurses further.
 class GraphFromModel {
  public:
   GraphFromModel(onnx::ModelProto& model, const std::string& base_dir, const LoadOptions& options,
                  const std::vector<std::optional<MappedRawData>>* initializer_raw)
       : model_(model),
+        graph_proto_(model.has_graph() ? model.mutable_graph() : nullptr),
         base_dir_(base_dir),
         options_(options),
         registry_(options.registry ? *options.registry : default_registry()),
         initializer_raw_(initializer_raw) {}
 
+  // The builder of a subgraph held by an attribute of a node of `parent`.
+  GraphFromModel(GraphFromModel& parent, onnx::GraphProto& graph)
+      : model_(parent.model_),
+        graph_proto_(&graph),
+        base_dir_(parent.base_dir_),
+        options_(parent.options_),
+        registry_(parent.registry_),
+        initializer_raw_(nullptr),
+        parent_(&parent),
+        depth_(parent.depth_ + 1),
+        total_nodes_(parent.total_nodes_) {}
+
   Result<Graph> build() {
     OM_RETURN_IF_ERROR(check_model_header());
     OM_RETURN_IF_ERROR(check_name_lengths(model_));
     OM_RETURN_IF_ERROR(import_opsets());
+    OM_RETURN_IF_ERROR(build_graph_body());
+    OM_RETURN_IF_ERROR(infer_shapes(g_));
+    return std::move(g_);
+  }
+
+  // A subgraph: inferred with its enclosing graph (infer_shapes recurses).
+  Result<Graph> build_subgraph() {
+    g_.opset_imports() = parent_->g_.opset_imports();
+    g_.name = graph_proto().name();
+    OM_RETURN_IF_ERROR(build_graph_body());
+    return std::move(g_);
+  }
+
+  // The values this (sub)graph captured, as ids in the enclosing graph.
+  const std::vector<ValueId>& outer_values() const { return outer_values_; }
+
+ private:
+  onnx::GraphProto& graph_proto() { return *graph_proto_; }
+
+  Status build_graph_body() {
     OM_RETURN_IF_ERROR(check_node_count());
     OM_RETURN_IF_ERROR(add_initializers());
     OM_RETURN_IF_ERROR(add_graph_inputs());
@@ -120,13 +160,23 @@ class GraphFromModel {
     OM_RETURN_IF_ERROR(check_node_signatures());
     for (Node& n : nodes_) g_.add_node(std::move(n));
     OM_RETURN_IF_ERROR(add_graph_outputs());
-    OM_RETURN_IF_ERROR(g_.topological_order().status());
-    OM_RETURN_IF_ERROR(infer_shapes(g_));
-    return std::move(g_);
+    return g_.topological_order().status();
   }
 
- private:
-  onnx::GraphProto& graph_proto() { return *model_.mutable_graph(); }
+  // The value a name denotes here: defined in this graph, or else in an
+  // enclosing one (captured here, and in every graph between), or kNoId.
+  ValueId resolve_name(const std::string& name) {
+    ValueId v = g_.find_value(name);
+    if (v != kNoId || !parent_) return v;
+    ValueId outer = parent_->resolve_name(name);
+    if (outer == kNoId) return kNoId;
+    v = g_.add_value(name);
+    g_.value(v).info = parent_->g_.value(outer).info;
+    g_.value(v).is_captured = true;
+    g_.captured().push_back(v);
+    outer_values_.push_back(outer);
+    return v;
+  }
 
   Status check_model_header() {
     if (!model_.has_graph()) return invalid_model("the file has no graph: not an ONNX model (a TensorProto or other message?)");
@@ -152,9 +202,15 @@ class GraphFromModel {
     return Status::ok();
   }
 
+  // Counted over the main graph and every subgraph together.
   Status check_node_count() {
     const int count = graph_proto().node_size();
-    if (count <= options_.max_nodes) return Status::ok();
+    *total_nodes_ += count;
+    if (*total_nodes_ <= options_.max_nodes) return Status::ok();
+    if (parent_) {
+      return resource_limit("the graph and its subgraphs have at least " + std::to_string(*total_nodes_) +
+                            " nodes, above the limit of " + std::to_string(options_.max_nodes));
+    }
     return resource_limit("the graph has " + std::to_string(count) + " nodes, above the limit of " +
                           std::to_string(options_.max_nodes));
   }
@@ -254,8 +310,9 @@ class GraphFromModel {
       onnx::NodeProto& np = *gp.mutable_node(i);
       Node& n = nodes_[static_cast<size_t>(i)];
       OM_RETURN_IF_ERROR(wire_inputs(np, n));
-      OM_RETURN_IF_ERROR(convert_attributes(np, n));
       const std::string why = resolve_definition(n);
+      // Subgraphs of a node that cannot run are not built: listed, not explored.
+      OM_RETURN_IF_ERROR(convert_attributes(np, n, /*build_subgraphs=*/why.empty()));
       if (why.empty()) continue;
       ++unsupported_count;
       unsupported_list += "\n  " + printable(n.op_type) + " (domain " + domain_label(n.domain) + ", opset " + std::to_string(n.opset) +
@@ -265,25 +322,44 @@ class GraphFromModel {
     return unsupported(std::to_string(unsupported_count) + " node(s) cannot run:" + unsupported_list);
   }
 
-  Status wire_inputs(const onnx::NodeProto& np, Node& n) const {
+  Status wire_inputs(const onnx::NodeProto& np, Node& n) {
     for (const auto& in : np.input()) {
       if (in.empty()) {
         n.inputs.push_back(kNoId);  // an absent optional input
         continue;
       }
-      ValueId v = g_.find_value(in);
+      ValueId v = resolve_name(in);
       if (v == kNoId) return invalid_model(n.describe() + ": input " + quote(in) + " is not defined by any node, initializer or graph input");
       n.inputs.push_back(v);
     }
     return Status::ok();
   }
 
-  Status convert_attributes(onnx::NodeProto& np, Node& n) const {
+  Status convert_attributes(onnx::NodeProto& np, Node& n, bool build_subgraphs) {
     for (auto& a : *np.mutable_attribute()) {
       if (n.attrs.has(a.name())) return invalid_model(n.describe() + ": attribute " + quote(a.name()) + " is given twice");
       OM_ASSIGN_OR_RETURN(Attribute attr, convert_attribute(a, base_dir_, n.describe()));
+      if (attr.kind == Attribute::Kind::kGraph && build_subgraphs) OM_RETURN_IF_ERROR(add_subgraph(a, n));
       n.attrs.set(a.name(), std::move(attr));
     }
+    return Status::ok();
+  }
+
+  // The attribute's graph, built here (its errors name the node and attribute,
+  // one level per enclosing graph), and the outer values it reads.
+  Status add_subgraph(onnx::AttributeProto& a, Node& n) {
+    const std::string where = n.describe() + " attribute " + quote(a.name()) + ": ";
+    if (attribute_type(a) == onnx::AttributeProto::GRAPHS) return unsupported(where + "lists of graphs (GRAPHS) are not supported");
+    if (!a.has_g()) return invalid_model(where + "the graph attribute holds no graph");
+    if (depth_ + 1 > kMaxSubgraphDepth) {
+      return invalid_model(where + "subgraphs nest more than " + std::to_string(kMaxSubgraphDepth) +
+                           " deep (If/Loop inside If/Loop ...), onnx-mini's limit");
+    }
+    GraphFromModel child(*this, *a.mutable_g());
+    auto sub = child.build_subgraph();
+    if (!sub.is_ok()) return sub.status().with_context(where);
+    n.implicit_inputs.insert(n.implicit_inputs.end(), child.outer_values().begin(), child.outer_values().end());
+    n.subgraphs.push_back(NodeSubgraph{a.name(), SubgraphPtr(std::make_unique<Graph>(std::move(sub).value()))});
     return Status::ok();
   }
 
@@ -341,7 +417,6 @@ class GraphFromModel {
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
         return invalid_model(n.describe() + ": unknown attribute " + quote(name));
       }
-      if (a.kind == Attribute::Kind::kGraph) return unsupported(n.describe() + ": subgraph attributes are not supported");
     }
     return Status::ok();
   }
@@ -350,7 +425,7 @@ class GraphFromModel {
   Status add_graph_outputs() {
     std::set<std::string> seen;
     for (const auto& out : graph_proto().output()) {
-      ValueId v = g_.find_value(out.name());
+      ValueId v = resolve_name(out.name());
       if (v == kNoId) return invalid_model("graph output " + quote(out.name()) + " is never produced");
       if (!seen.insert(out.name()).second) return invalid_model("graph output " + quote(out.name()) + " is listed twice");
       OM_ASSIGN_OR_RETURN(TensorInfo declared, convert_type(out.type(), "graph output " + quote(out.name())));
@@ -364,10 +439,15 @@ class GraphFromModel {
   }
 
   onnx::ModelProto& model_;
+  onnx::GraphProto* graph_proto_;
   const std::string& base_dir_;
   const LoadOptions& options_;
   const OpRegistry& registry_;
   const std::vector<std::optional<MappedRawData>>* initializer_raw_;
+  GraphFromModel* parent_ = nullptr;
+  int depth_ = 0;  // 0 for the main graph
+  std::shared_ptr<int64_t> total_nodes_ = std::make_shared<int64_t>(0);
+  std::vector<ValueId> outer_values_;  // per captured value, its id in the parent
   Graph g_;
   std::vector<Node> nodes_;  // in file order; added to g_ once all are resolved
 };

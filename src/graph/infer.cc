@@ -1,5 +1,6 @@
 // Load-time dtype and shape inference over the IR.
 #include "core/printable.h"
+#include "graph/infer_subgraphs.h"
 #include "graph/ir.h"
 #include "graph/node_info.h"
 #include "graph/type_constraints.h"
@@ -59,6 +60,7 @@ Status infer_shapes(Graph& g) {
     Node& n = g.node(id);
     // Before the op's own inference, which may assume its inputs agree.
     OM_RETURN_IF_ERROR(check_shared_input_types(g, n));
+    if (!n.subgraphs.empty()) OM_RETURN_IF_ERROR(infer_subgraphs(g, id));
     const NodeInfo& info = builder.build(g, id);
     std::vector<TensorInfo> outputs(n.outputs.size());
     Status s = n.def->infer ? n.def->infer(info, outputs) : Status::ok();
@@ -97,6 +99,12 @@ const NodeInfo& NodeInfoBuilder::build(const Graph& g, NodeId id) {
   }
   for (size_t i = 0; i < n.inputs.size(); ++i) {
     info_.inputs.push_back(n.inputs[i] == kNoId ? nullptr : &infos_[i]);
+  }
+  for (const NodeSubgraph& sub : n.subgraphs) {
+    SubgraphSignature& s = info_.subgraphs.emplace_back();
+    s.attribute = sub.attribute;
+    for (ValueId v : sub.graph->inputs()) s.inputs.push_back(sub.graph->value(v).info);
+    for (ValueId v : sub.graph->outputs()) s.outputs.push_back(sub.graph->value(v).info);
   }
   return info_;
 }

@@ -13,6 +13,23 @@ std::string Node::describe() const {
   return "node " + who + " (" + (domain.empty() ? "" : printable(domain) + ".") + printable(op_type) + ")";
 }
 
+SubgraphPtr::SubgraphPtr() : g_(std::make_unique<Graph>()) {}
+SubgraphPtr::SubgraphPtr(std::unique_ptr<Graph> g) : g_(std::move(g)) {}
+SubgraphPtr::SubgraphPtr(const SubgraphPtr& other) : g_(std::make_unique<Graph>(*other.g_)) {}
+SubgraphPtr& SubgraphPtr::operator=(const SubgraphPtr& other) {
+  if (this != &other) g_ = std::make_unique<Graph>(*other.g_);
+  return *this;
+}
+SubgraphPtr::SubgraphPtr(SubgraphPtr&&) noexcept = default;
+SubgraphPtr& SubgraphPtr::operator=(SubgraphPtr&&) noexcept = default;
+SubgraphPtr::~SubgraphPtr() = default;
+
+size_t implicit_input_offset(const Node& n, size_t k) {
+  size_t offset = 0;
+  for (size_t i = 0; i < k && i < n.subgraphs.size(); ++i) offset += n.subgraphs[i].graph->captured().size();
+  return offset;
+}
+
 ValueId Graph::add_value(const std::string& name) {
   ValueId id = static_cast<ValueId>(values_.size());
   values_.push_back(Value{});
@@ -31,6 +48,7 @@ NodeId Graph::add_node(Node node) {
   for (ValueId in : node.inputs) {
     if (in != kNoId) value(in).consumers.push_back(id);
   }
+  for (ValueId in : node.implicit_inputs) value(in).consumers.push_back(id);
   for (ValueId out : node.outputs) {
     if (out != kNoId) value(out).producer = id;
   }
@@ -45,12 +63,14 @@ size_t Graph::num_live_nodes() const {
 void Graph::remove_node(NodeId id) {
   Node& n = node(id);
   if (n.removed) return;
-  for (ValueId in : n.inputs) {
-    if (in == kNoId) continue;
+  auto unlink = [&](ValueId in) {
+    if (in == kNoId) return;
     auto& c = value(in).consumers;
     auto it = std::find(c.begin(), c.end(), id);
     if (it != c.end()) c.erase(it);
-  }
+  };
+  for (ValueId in : n.inputs) unlink(in);
+  for (ValueId in : n.implicit_inputs) unlink(in);
   for (ValueId out : n.outputs) {
     if (out != kNoId && value(out).producer == id) value(out).producer = kNoId;
   }
@@ -76,6 +96,14 @@ void Graph::replace_all_uses(ValueId from, ValueId to) {
     for (size_t i = 0; i < n.inputs.size(); ++i) {
       if (n.inputs[i] == from) set_node_input(c, i, to);
     }
+    // Subgraphs bind captured values by position, so renaming is safe here.
+    for (ValueId& in : n.implicit_inputs) {
+      if (in != from) continue;
+      auto& old = value(from).consumers;
+      old.erase(std::find(old.begin(), old.end(), c));
+      in = to;
+      value(to).consumers.push_back(c);
+    }
   }
 }
 
@@ -93,6 +121,10 @@ void restore_released_initializers(Graph& g) {
     Value& val = g.value(static_cast<ValueId>(v));
     if (!val.initializer && val.rebuild_initializer) val.initializer = val.rebuild_initializer();
     val.rebuild_initializer = nullptr;
+  }
+  // Subgraphs pack their weights too (depth bounded at load: kMaxSubgraphDepth).
+  for (size_t i = 0; i < g.num_node_slots(); ++i) {
+    for (NodeSubgraph& sub : g.node(static_cast<NodeId>(i)).subgraphs) restore_released_initializers(*sub.graph);
   }
 }
 
@@ -112,6 +144,9 @@ Result<std::vector<NodeId>> Graph::topological_order() const {
     ++live;
     for (ValueId in : n.inputs) {
       if (in != kNoId && value(in).producer != kNoId) ++indegree[i];
+    }
+    for (ValueId in : n.implicit_inputs) {
+      if (value(in).producer != kNoId) ++indegree[i];
     }
     if (indegree[i] == 0) ready.push_back(static_cast<NodeId>(i));
   }
@@ -138,25 +173,51 @@ Result<std::vector<NodeId>> Graph::topological_order() const {
   return order;
 }
 
+namespace {
+
+bool is_defined(const Value& v) { return v.producer != kNoId || v.initializer || v.is_graph_input || v.is_captured; }
+
+Status verify_node_input(const Graph& g, const Node& n, NodeId id, ValueId in) {
+  const Value& v = g.value(in);
+  if (!is_defined(v)) return internal_error(n.describe() + ": input " + quote(v.name) + " is not defined");
+  const auto reads = std::count(n.inputs.begin(), n.inputs.end(), in) +
+                     std::count(n.implicit_inputs.begin(), n.implicit_inputs.end(), in);
+  if (std::count(v.consumers.begin(), v.consumers.end(), id) != reads) {
+    return internal_error(n.describe() + ": consumer links of " + quote(v.name) + " are inconsistent");
+  }
+  if (v.producer != kNoId && g.node(v.producer).removed) {
+    return internal_error(n.describe() + ": input " + quote(v.name) + " comes from a removed node");
+  }
+  return Status::ok();
+}
+
+// Each subgraph is a graph of its own, and binds one implicit input per captured value.
+Status verify_subgraphs(const Node& n) {
+  size_t captured = 0;
+  for (const NodeSubgraph& sub : n.subgraphs) {
+    captured += sub.graph->captured().size();
+    Status s = verify_graph(*sub.graph);
+    if (!s.is_ok()) return s.with_context(n.describe() + " attribute " + quote(sub.attribute) + ": ");
+  }
+  if (captured != n.implicit_inputs.size()) {
+    return internal_error(n.describe() + ": " + std::to_string(n.implicit_inputs.size()) + " implicit inputs for " +
+                          std::to_string(captured) + " captured values");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Status verify_graph(const Graph& g) {
   for (size_t i = 0; i < g.num_node_slots(); ++i) {
     const Node& n = g.node(static_cast<NodeId>(i));
     if (n.removed) continue;
     if (!n.def) return internal_error(n.describe() + " has no resolved definition");
     for (ValueId in : n.inputs) {
-      if (in == kNoId) continue;
-      const Value& v = g.value(in);
-      if (v.producer == kNoId && !v.initializer && !v.is_graph_input) {
-        return internal_error(n.describe() + ": input " + quote(v.name) + " is not defined");
-      }
-      if (std::count(v.consumers.begin(), v.consumers.end(), static_cast<NodeId>(i)) !=
-          std::count(n.inputs.begin(), n.inputs.end(), in)) {
-        return internal_error(n.describe() + ": consumer links of " + quote(v.name) + " are inconsistent");
-      }
-      if (v.producer != kNoId && g.node(v.producer).removed) {
-        return internal_error(n.describe() + ": input " + quote(v.name) + " comes from a removed node");
-      }
+      if (in != kNoId) OM_RETURN_IF_ERROR(verify_node_input(g, n, static_cast<NodeId>(i), in));
     }
+    for (ValueId in : n.implicit_inputs) OM_RETURN_IF_ERROR(verify_node_input(g, n, static_cast<NodeId>(i), in));
+    OM_RETURN_IF_ERROR(verify_subgraphs(n));
     for (ValueId out : n.outputs) {
       if (out != kNoId && g.value(out).producer != static_cast<NodeId>(i)) {
         return internal_error(n.describe() + ": output " + quote(g.value(out).name) + " has another producer");
@@ -165,7 +226,7 @@ Status verify_graph(const Graph& g) {
   }
   for (ValueId out : g.outputs()) {
     const Value& v = g.value(out);
-    if (v.producer == kNoId && !v.initializer && !v.is_graph_input) {
+    if (!is_defined(v)) {
       return internal_error("graph output " + quote(v.name) + " is not produced");
     }
   }

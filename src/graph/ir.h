@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,7 +35,41 @@ struct Value {
   std::function<Tensor()> rebuild_initializer;
   bool is_graph_input = false;   // fed by the caller (may also have an initializer default)
   bool is_graph_output = false;
+  // A subgraph's reference to a value of an enclosing graph (bound at run time
+  // from the node's implicit inputs; see Node::implicit_inputs).
+  bool is_captured = false;
 };
+
+class Graph;
+
+// A graph held by a node attribute (If's branches, Loop's body). Copying a node
+// copies its subgraphs deeply, so a copied graph can be rewritten on its own.
+class SubgraphPtr {
+ public:
+  SubgraphPtr();
+  explicit SubgraphPtr(std::unique_ptr<Graph> g);
+  SubgraphPtr(const SubgraphPtr& other);
+  SubgraphPtr& operator=(const SubgraphPtr& other);
+  SubgraphPtr(SubgraphPtr&&) noexcept;
+  SubgraphPtr& operator=(SubgraphPtr&&) noexcept;
+  ~SubgraphPtr();
+  Graph& operator*() const { return *g_; }
+  Graph* operator->() const { return g_.get(); }
+
+ private:
+  std::unique_ptr<Graph> g_;
+};
+
+struct NodeSubgraph {
+  std::string attribute;  // "then_branch", "else_branch", "body"
+  SubgraphPtr graph;
+};
+
+// The deepest nesting of subgraphs a model may have (the main graph is depth 0):
+// checked while loading, before any recursion over the nesting, so a model
+// cannot exhaust the stack. libprotobuf's own limit of 100 nested messages
+// allows the same depth (each level is graph -> node -> attribute).
+inline constexpr int kMaxSubgraphDepth = 32;
 
 struct Node {
   std::string name;
@@ -46,6 +81,13 @@ struct Node {
   int opset = 0;                 // imported opset of the node's domain
   const OpDef* def = nullptr;    // resolved definition
   bool removed = false;
+  // Subgraph attributes, in the model's order, and the values of this node's
+  // graph they read from the outer scope: subgraph k's captured values
+  // (Graph::captured()) are bound, in order, to the slice of implicit_inputs
+  // after those of subgraphs 0..k-1. Implicit inputs are consumer links like
+  // inputs, so the plan keeps them alive and no pass removes their producers.
+  std::vector<NodeSubgraph> subgraphs;
+  std::vector<ValueId> implicit_inputs;
 
   // "node 'fc1' (Gemm)"; unnamed nodes are described by their first output.
   std::string describe() const;
@@ -87,6 +129,9 @@ class Graph {
   const std::vector<ValueId>& inputs() const { return inputs_; }
   std::vector<ValueId>& outputs() { return outputs_; }
   const std::vector<ValueId>& outputs() const { return outputs_; }
+  // In a subgraph: the values it reads from enclosing graphs, in binding order.
+  std::vector<ValueId>& captured() { return captured_; }
+  const std::vector<ValueId>& captured() const { return captured_; }
   std::map<std::string, int>& opset_imports() { return opset_imports_; }
   const std::map<std::string, int>& opset_imports() const { return opset_imports_; }
 
@@ -102,7 +147,7 @@ class Graph {
   std::vector<Value> values_;
   std::vector<Node> nodes_;
   std::map<std::string, ValueId> by_name_;
-  std::vector<ValueId> inputs_, outputs_;
+  std::vector<ValueId> inputs_, outputs_, captured_;
   std::map<std::string, int> opset_imports_;
 };
 
@@ -115,6 +160,9 @@ void restore_released_initializers(Graph& g);
 // Checks the invariants passes must keep: SSA (one producer per value),
 // producer/consumer links consistent, acyclic, inputs defined, resolved defs.
 Status verify_graph(const Graph& g);
+
+// The first implicit input of subgraph k of n (see Node::implicit_inputs).
+size_t implicit_input_offset(const Node& n, size_t k);
 
 // Infers dtype and shape of every node output in topological order, merging with
 // shapes the model declared. Errors carry the node's description.

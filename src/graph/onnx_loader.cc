@@ -46,8 +46,8 @@ std::string parse_failure_hint(const MappedFile& file) {
   if (depth.messages > kProtobufRecursionLimit) {
     return ": its graphs nest " + std::to_string(depth.graphs) + " deep through subgraph attributes (If/Loop/Scan bodies), " +
            std::to_string(depth.messages) + " protobuf messages on one path, past libprotobuf's limit of " +
-           std::to_string(kProtobufRecursionLimit) + " nested messages; onnx-mini does not run subgraph ops anyway: " +
-           "export the model without control flow";
+           std::to_string(kProtobufRecursionLimit) + " nested messages; onnx-mini runs subgraphs nested at most " +
+           std::to_string(kMaxSubgraphDepth) + " deep";
   }
   MalformedField bad = first_malformed_field(file.data, file.size);
   if (bad.offset >= 0 && bad.runs_past_end) {

@@ -51,6 +51,17 @@ class KernelContext {
   // node's later runs (grown when a larger size is asked for), never shared
   // with a concurrent run. Outside a session: an error.
   virtual Result<Tensor*> scratch(int i, std::span<const int64_t> dims, DataType dtype);
+
+  // The node's subgraphs (If's branches, Loop's body), by their index in
+  // NodeInfo::subgraphs, each compiled once by the session and run on a frame
+  // of this run's own: bind its formal inputs through subgraph_input (a tensor
+  // the kernel assigns, e.g. a view of its scratch), run it, read its outputs.
+  // Values it reads from outer scopes are bound by the executor, by reference.
+  // An output stays valid until the next run of the same subgraph. Outside a
+  // session: an error.
+  virtual Result<Tensor*> subgraph_input(int graph, int i);
+  virtual Status run_subgraph(int graph);
+  virtual Result<const Tensor*> subgraph_output(int graph, int i);
 };
 
 class Kernel {
@@ -66,6 +77,14 @@ class Kernel {
   }
 };
 
+// The interface of one subgraph of a node: its formal inputs and its outputs,
+// as inferred (the enclosing graph's values it reads are not listed).
+struct SubgraphSignature {
+  std::string attribute;  // "then_branch", "else_branch", "body"
+  std::vector<TensorInfo> inputs;
+  std::vector<TensorInfo> outputs;
+};
+
 // What a kernel factory and a shape-inference function see of a node.
 struct NodeInfo {
   std::string op_type;
@@ -79,8 +98,22 @@ struct NodeInfo {
   // Where a kernel asks for a constant weight to be packed (null outside a
   // session: the kernel then packs it itself).
   PackedWeightRequests* packed_weights = nullptr;
+  std::vector<SubgraphSignature> subgraphs;  // in the model's attribute order
 
   const Attributes& attrs() const { return *attributes; }
+  // The subgraph of attribute `name`, or null.
+  const SubgraphSignature* subgraph(const std::string& name) const {
+    for (const SubgraphSignature& s : subgraphs) {
+      if (s.attribute == name) return &s;
+    }
+    return nullptr;
+  }
+  int subgraph_index(const std::string& name) const {
+    for (size_t i = 0; i < subgraphs.size(); ++i) {
+      if (subgraphs[i].attribute == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
   const TensorInfo* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
 };
 

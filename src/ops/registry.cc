@@ -80,6 +80,7 @@ const OpRegistry& default_registry() {
     register_scatter_ops(r);
     register_gather_nd_ops(r);
     register_nonzero_ops(r);
+    register_control_flow_ops(r);
     return r;
   }();
   return registry;

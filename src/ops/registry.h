@@ -134,5 +134,6 @@ void register_topk_ops(OpRegistry& r);       // TopK
 void register_scatter_ops(OpRegistry& r);    // ScatterND, ScatterElements
 void register_gather_nd_ops(OpRegistry& r);  // GatherND
 void register_nonzero_ops(OpRegistry& r);    // NonZero
+void register_control_flow_ops(OpRegistry& r);  // If, Loop (their subgraphs run through KernelContext)
 
 }  // namespace onnx_mini

@@ -37,8 +37,37 @@ class ExecutionFrame::Context final : public KernelContext {
     return frame_.bind_scratch(frame_.scratch_[step_], static_cast<size_t>(i), dims, dtype,
                                [&] { return "scratch " + std::to_string(i); });
   }
+  Result<Tensor*> subgraph_input(int graph, int i) override {
+    OM_RETURN_IF_ERROR(check_subgraph(graph));
+    const Graph& sub = subgraph(graph);
+    if (i < 0 || static_cast<size_t>(i) >= sub.inputs().size()) return internal_error(where(graph) + "no input " + std::to_string(i));
+    return &frame_.child(step_, graph).value(sub.inputs()[static_cast<size_t>(i)]);
+  }
+  Status run_subgraph(int graph) override {
+    OM_RETURN_IF_ERROR(check_subgraph(graph));
+    return frame_.run_child(step_, graph);
+  }
+  Result<const Tensor*> subgraph_output(int graph, int i) override {
+    OM_RETURN_IF_ERROR(check_subgraph(graph));
+    const Graph& sub = subgraph(graph);
+    if (i < 0 || static_cast<size_t>(i) >= sub.outputs().size()) return internal_error(where(graph) + "no output " + std::to_string(i));
+    const Tensor& t = frame_.child(step_, graph).value(sub.outputs()[static_cast<size_t>(i)]);
+    if (!t.defined()) return internal_error(where(graph) + "output " + std::to_string(i) + " was not computed");
+    return &t;
+  }
 
  private:
+  Status check_subgraph(int graph) const {
+    if (graph < 0 || static_cast<size_t>(graph) >= node_.subgraphs.size()) {
+      return internal_error("node " + quote(node_.name) + " has no subgraph " + std::to_string(graph));
+    }
+    return Status::ok();
+  }
+  const Graph& subgraph(int graph) const { return *node_.subgraphs[static_cast<size_t>(graph)].graph; }
+  std::string where(int graph) const {
+    return "node " + quote(node_.name) + " subgraph " + quote(node_.subgraphs[static_cast<size_t>(graph)].attribute) + ": ";
+  }
+
   ExecutionFrame& frame_;
   const Node& node_;
   size_t step_;
@@ -69,7 +98,46 @@ ExecutionFrame::ExecutionFrame(const ExecutionSteps& program) : program_(program
   for (auto& s : slots_) s = std::make_shared<Buffer>();
   unread_outputs_.resize(program.steps.size());
   scratch_.resize(program.steps.size());
+  children_.resize(program.steps.size());
+  for (size_t s = 0; s < program.steps.size(); ++s) children_[s].resize(program.steps[s].subgraphs.size());
   bind_initializers();
+}
+
+int64_t ExecutionFrame::reserved_bytes() const {
+  int64_t total = reserved_bytes_;
+  for (const auto& per_step : children_) {
+    for (const auto& c : per_step) total += c ? c->reserved_bytes() : 0;
+  }
+  return total;
+}
+
+ExecutionFrame& ExecutionFrame::child(size_t step, int graph) {
+  std::unique_ptr<ExecutionFrame>& c = children_[step][static_cast<size_t>(graph)];
+  if (!c) c = std::make_unique<ExecutionFrame>(*program_.steps[step].subgraphs[static_cast<size_t>(graph)]);
+  return *c;
+}
+
+// Binds the values the subgraph captured (views of this frame's tensors, in
+// the order of the node's implicit inputs), then runs it.
+Status ExecutionFrame::run_child(size_t step, int graph) {
+  const Node& n = program_.graph->node(program_.steps[step].node);
+  const Graph& sub = *n.subgraphs[static_cast<size_t>(graph)].graph;
+  ExecutionFrame& c = child(step, graph);
+  const size_t offset = implicit_input_offset(n, static_cast<size_t>(graph));
+  for (size_t j = 0; j < sub.captured().size(); ++j) {
+    c.value(sub.captured()[j]) = values_[static_cast<size_t>(n.implicit_inputs[offset + j])];
+  }
+  return c.run(observer_);
+}
+
+void ExecutionFrame::unbind_children(size_t step) {
+  const Node& n = program_.graph->node(program_.steps[step].node);
+  for (size_t k = 0; k < children_[step].size(); ++k) {
+    if (!children_[step][k]) continue;
+    const Graph& sub = *n.subgraphs[k].graph;
+    for (ValueId v : sub.captured()) children_[step][k]->value(v).reset();
+    for (ValueId v : sub.inputs()) children_[step][k]->value(v).reset();
+  }
 }
 
 void ExecutionFrame::bind_initializers() {
@@ -140,6 +208,7 @@ Result<Tensor*> ExecutionFrame::bind_scratch(std::vector<Scratch>& list, size_t 
 }
 
 Status ExecutionFrame::run(RunObserver* observer) {
+  observer_ = observer;
   const Graph& g = *program_.graph;
   for (size_t s = 0; s < program_.steps.size(); ++s) {
     const ExecutionSteps::Step& step = program_.steps[s];
@@ -147,6 +216,7 @@ Status ExecutionFrame::run(RunObserver* observer) {
     Context context(*this, n, s);
     auto start = observer ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status st = step.kernel->run(context);
+    if (!step.subgraphs.empty()) unbind_children(s);
     if (!st.is_ok()) return st.with_context(program_.where + n.describe() + ": ");
     if (observer) {
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -8,12 +8,13 @@
 // steady-state run reuses a frame and its buffers and allocates nothing.
 //
 // Nested graphs (If's branches, Loop's body) fit the same split: a control-flow
-// kernel's nested graph compiles, once, into a read-only ExecutionSteps of its
-// own, and the enclosing frame keeps a child frame per (step, nested graph),
-// created on the first run that needs it and reused afterwards. A kernel would
-// reach it through an additive KernelContext accessor (as scratch() is), so a
-// nested run never shares buffers with a concurrent run of the same session.
-// Not built yet: the loader refuses graph attributes today.
+// node's subgraph compiles, once, into a read-only ExecutionSteps of its own
+// (Step::subgraphs), and the enclosing frame keeps a child frame per (step,
+// subgraph), created on the first run that needs it and reused afterwards. The
+// kernel reaches it through KernelContext::subgraph_input / run_subgraph /
+// subgraph_output, so a nested run never shares buffers with a concurrent run
+// of the same session. Values the subgraph reads from enclosing graphs are
+// bound by reference from this frame before each of its runs.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +46,8 @@ struct ExecutionSteps {
   struct Step {
     NodeId node = kNoId;
     std::unique_ptr<Kernel> kernel;
+    // The node's subgraphs, compiled (Node::subgraphs order).
+    std::vector<std::unique_ptr<ExecutionSteps>> subgraphs;
   };
   const Graph* graph = nullptr;
   ExecutionPlan plan;
@@ -65,9 +68,12 @@ class ExecutionFrame {
   // Rebinds every initializer's view (a fed input with a default included).
   void bind_initializers();
   Status run(RunObserver* observer);
+  // The child frame of subgraph `graph` of step `step`, created on first use.
+  ExecutionFrame& child(size_t step, int graph);
   // Bytes this frame's buffers hold: the memory plan's slots at their largest
-  // so far plus the nodes' scratch.
-  int64_t reserved_bytes() const { return reserved_bytes_; }
+  // so far plus the nodes' scratch, plus those of its subgraphs' child frames
+  // (max_memory_bytes applies to each frame on its own).
+  int64_t reserved_bytes() const;
 
  private:
   class Context;
@@ -86,6 +92,10 @@ class ExecutionFrame {
   int64_t grow_within_limit(Buffer& buf, size_t bytes);
   Status over_limit(const std::string& what, std::span<const int64_t> shape, DataType dtype, size_t bytes,
                     int64_t needed) const;
+  Status run_child(size_t step, int graph);
+  // Drops a child frame's references to this frame's values (its bound
+  // inputs and captured values), so buffers here have no extra holders.
+  void unbind_children(size_t step);
 
   const ExecutionSteps& program_;
   int64_t reserved_bytes_ = 0;
@@ -94,6 +104,8 @@ class ExecutionFrame {
   std::vector<std::vector<Scratch>> unread_outputs_;  // per step, by output index
   std::vector<std::vector<Scratch>> scratch_;         // per step, by KernelContext::scratch index
   std::vector<const Tensor*> out_ptrs_;               // for the observer
+  std::vector<std::vector<std::unique_ptr<ExecutionFrame>>> children_;  // per step, per subgraph
+  RunObserver* observer_ = nullptr;                   // of the run in progress (nested runs report too)
 };
 
 }  // namespace onnx_mini

@@ -8,9 +8,12 @@ namespace {
 std::vector<int64_t> last_reading_step(const Graph& g, const std::vector<NodeId>& order) {
   std::vector<int64_t> last_use(g.num_values(), -1);
   for (size_t s = 0; s < order.size(); ++s) {
-    for (ValueId in : g.node(order[s]).inputs) {
+    const Node& n = g.node(order[s]);
+    for (ValueId in : n.inputs) {
       if (in != kNoId) last_use[static_cast<size_t>(in)] = static_cast<int64_t>(s);
     }
+    // A value a subgraph reads is live until the node that runs the subgraph is done.
+    for (ValueId in : n.implicit_inputs) last_use[static_cast<size_t>(in)] = static_cast<int64_t>(s);
   }
   return last_use;
 }
@@ -41,11 +44,13 @@ ExecutionPlan make_plan(const Graph& g, std::vector<NodeId> order) {
       if (last_use[static_cast<size_t>(out)] < 0 && !v.is_graph_output) plan.release_after[s].push_back(out);
     }
     // Inputs whose last reader is this step free their slot for later steps.
-    for (ValueId in : n.inputs) {
-      if (in == kNoId || last_use[static_cast<size_t>(in)] != static_cast<int64_t>(s)) continue;
+    auto release_if_last = [&](ValueId in) {
+      if (in == kNoId || last_use[static_cast<size_t>(in)] != static_cast<int64_t>(s)) return;
       last_use[static_cast<size_t>(in)] = -2;  // release once even if read twice by this node
       plan.release_after[s].push_back(in);
-    }
+    };
+    for (ValueId in : n.inputs) release_if_last(in);
+    for (ValueId in : n.implicit_inputs) release_if_last(in);
     for (ValueId v : plan.release_after[s]) {
       int slot = plan.value_slot[static_cast<size_t>(v)];
       if (slot >= 0 && !g.value(v).is_graph_output) free_slots.push_back(slot);

@@ -3,13 +3,12 @@
 #include <algorithm>
 
 #include "core/printable.h"
-#include "graph/node_info.h"
 #include "graph/onnx_loader.h"
 #include "graph/passes/pass_manager.h"
 #include "ops/blas.h"
 #include "ops/packed_gemm.h"
 #include "ops/parallel.h"
-#include "runtime/plan.h"
+#include "runtime/compile_steps.h"
 #include "runtime/prepared_weights.h"
 
 namespace onnx_mini {
@@ -52,33 +51,10 @@ Status Session::build(const SessionOptions& options) {
   OM_RETURN_IF_ERROR(optimize_graph(graph_, pc).with_context(where_));
 
   for (ValueId v : graph_.inputs()) feed_inputs_.push_back(v);
-  OM_ASSIGN_OR_RETURN(std::vector<NodeId> order, graph_.topological_order());
-  program_.graph = &graph_;
-  program_.plan = make_plan(graph_, std::move(order));
-  program_.pool = pool_.get();
-  program_.max_memory_bytes = options.max_memory_bytes;
-  program_.where = where_;
-  OM_RETURN_IF_ERROR(create_kernels());
+  OM_ASSIGN_OR_RETURN(weights_, compile_steps(graph_, program_,
+                                              {.pool = pool_.get(), .max_memory_bytes = options.max_memory_bytes, .where = where_}));
   // Room for a few concurrent runs, so giving a frame back allocates nothing.
   idle_frames_.reserve(16);
-  return Status::ok();
-}
-
-// Every node's kernel, then the weights they asked to have packed.
-Status Session::create_kernels() {
-  NodeInfoBuilder builder;
-  PackedWeightRequests requests;
-  std::vector<std::pair<NodeId, const Kernel*>> kernels;
-  for (NodeId id : program_.plan.order) {
-    const Node& n = graph_.node(id);
-    NodeInfo info = builder.build(graph_, id);
-    info.packed_weights = &requests;
-    auto kernel = n.def->create(info);
-    if (!kernel.is_ok()) return kernel.status().with_context(where_ + n.describe() + ": ");
-    kernels.emplace_back(id, kernel.value().get());
-    program_.steps.push_back(ExecutionSteps::Step{id, std::move(kernel).value()});
-  }
-  weights_ = prepare_weights(graph_, kernels, requests);
   return Status::ok();
 }
 

@@ -83,7 +83,6 @@ class Session {
  private:
   Session() = default;
   Status build(const SessionOptions& options);
-  Status create_kernels();
   Status bind_inputs(ExecutionFrame& frame, const std::vector<NamedTensor>& inputs) const;
   Status run_on(ExecutionFrame& frame, const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs,
                 RunObserver* observer);

@@ -358,6 +358,78 @@ def subgraph_attr(d):
     return [[save(d, "m.onnx", nested_if_model(3))]]
 
 
+# Control flow: If/Loop whose subgraphs break the ops' contracts.
+def _graph(nodes, outputs, inputs=(), name="g"):
+    return onnx_mod().helper.make_graph(nodes, name, list(inputs), outputs)
+
+
+def _if_model(then_g, else_g, cond_elem=9, outputs=1):
+    attrs = {}
+    if then_g is not None:
+        attrs["then_branch"] = then_g
+    if else_g is not None:
+        attrs["else_branch"] = else_g
+    outs = ["Y%d" % i for i in range(outputs)]
+    n = node("If", ["C"], outs, name="choose", **attrs)
+    return model([n], [vinfo("C", cond_elem, []), vinfo("X", FLOAT, [2])], [vinfo(o, FLOAT, [2]) for o in outs])
+
+
+def _identity_branch(out):
+    return _graph([node("Identity", ["X"], [out])], [vinfo(out, FLOAT, [2])])
+
+
+def if_missing_branch(d):
+    return [[save(d, "m.onnx", _if_model(_identity_branch("t"), None))]]
+
+
+def if_branch_output_count(d):
+    return [[save(d, "m.onnx", _if_model(_identity_branch("t"), _identity_branch("e"), outputs=2))]]
+
+
+def if_cond_float(d):
+    return [[save(d, "m.onnx", _if_model(_identity_branch("t"), _identity_branch("e"), cond_elem=FLOAT))]]
+
+
+def if_branch_undefined_name(d):
+    bad = _graph([node("Identity", ["nowhere"], ["t"])], [vinfo("t", FLOAT, [2])])
+    return [[save(d, "m.onnx", _if_model(bad, _identity_branch("e")))]]
+
+
+def _loop_model(body, inputs=("M", "", "X")):
+    n = node("Loop", list(inputs), ["Y"], name="repeat", body=body)
+    return model([n], [vinfo("M", 7, []), vinfo("X", FLOAT, [2])], [vinfo("Y", FLOAT, [2])])
+
+
+def loop_body_input_count(d):
+    body = _graph([node("Identity", ["c"], ["c_out"]), node("Identity", ["X"], ["y"])],
+                  [vinfo("c_out", 9, []), vinfo("y", FLOAT, [2])], [vinfo("i", 7, []), vinfo("c", 9, [])])
+    return [[save(d, "m.onnx", _loop_model(body))]]
+
+
+def loop_body_cond_float(d):
+    body = _graph([node("Identity", ["y_in"], ["c_out"]), node("Identity", ["y_in"], ["y"])],
+                  [vinfo("c_out", FLOAT, [2]), vinfo("y", FLOAT, [2])],
+                  [vinfo("i", 7, []), vinfo("c", 9, []), vinfo("y_in", FLOAT, [2])])
+    return [[save(d, "m.onnx", _loop_model(body))]]
+
+
+def loop_sequence_carried(d):
+    h = onnx_mod().helper
+    seq = h.make_sequence_value_info("s", FLOAT, [2]) if hasattr(h, "make_sequence_value_info") else \
+        h.make_value_info("s", h.make_sequence_type_proto(h.make_tensor_type_proto(FLOAT, [2])))
+    body = _graph([node("Identity", ["c"], ["c_out"])], [vinfo("c_out", 9, []), seq], [vinfo("i", 7, []), vinfo("c", 9, []), seq])
+    return [[save(d, "m.onnx", _loop_model(body))]]
+
+
+def loop_scan_memory_bomb(d):
+    """M = 2^40 iterations, each stacking a float[2]: the stack hits --max-memory."""
+    body = _graph([node("Identity", ["c"], ["c_out"]), node("Identity", ["X"], ["s"])],
+                  [vinfo("c_out", 9, []), vinfo("s", FLOAT, [2])], [vinfo("i", 7, []), vinfo("c", 9, [])])
+    n = node("Loop", ["M", ""], ["S"], name="repeat", body=body)
+    m = model([n], [vinfo("X", FLOAT, [2])], [vinfo("S", FLOAT, ["n", 2])], inits=[tensor("M", [1 << 40], [], elem=7)])
+    return [[save(d, "m.onnx", m), "--max-memory", "1M"]]
+
+
 def deep_nesting(d):
     return [[save(d, "m.onnx", nested_if_model(200))]]
 

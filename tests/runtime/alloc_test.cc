@@ -13,6 +13,7 @@
 #include "graph/onnx_loader.h"
 #include "runtime/session.h"
 #include "tests/testutil/attribute_values.h"
+#include "tests/testutil/control_flow_models.h"
 #include "tests/testutil/graph_builder.h"
 #include "tests/testutil/tensors.h"
 
@@ -386,6 +387,45 @@ TEST(SteadyStateAllocations, IndexOps) {
     ASSERT_EQ(outputs.size(), 2u);
     EXPECT_EQ(outputs[1].shape(), (Shape{2, 150}));
     EXPECT_EQ(g_allocations.load(), 0) << "-O" << opt;
+  }
+}
+
+// Loops and Ifs: child frames, the Loop's carried values and scan stacks live
+// in frames and scratch that the first runs grew.
+int64_t feed_steady_state_allocations(const onnx::ModelProto& model, const std::vector<NamedTensor>& inputs, int opt_level) {
+  SessionOptions so;
+  so.opt_level = opt_level;
+  so.threads = 1;
+  auto session = testing::make_session(model, so);
+  EXPECT_TRUE(session.is_ok()) << session.status().message();
+  if (!session.is_ok()) return -1;
+  std::vector<Tensor> outputs;
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(session.value()->run(inputs, outputs).is_ok());
+  g_allocations = 0;
+  g_counting = true;
+  bool all_ok = true;
+  for (int i = 0; i < 10; ++i) all_ok = session.value()->run(inputs, outputs).is_ok() && all_ok;
+  g_counting = false;
+  EXPECT_TRUE(all_ok);
+  return g_allocations.load();
+}
+
+TEST(SteadyStateAllocations, LoopWithScanOutputsAndNestedIf) {
+  using testing::scalar;
+  const Tensor x = testing::random_tensor({64}, 11), y0 = testing::random_tensor({64}, 12);
+  for (int opt : {0, 1}) {
+    EXPECT_EQ(feed_steady_state_allocations(testing::loop_model(),
+                                            {{"M", scalar<int64_t>(50)}, {"cond", scalar<bool>(true)}, {"y0", y0},
+                                             {"X", x}, {"stop", scalar<int64_t>(1000)}},
+                                            opt),
+              0)
+        << "loop, -O" << opt;
+    EXPECT_EQ(feed_steady_state_allocations(testing::nested_model(),
+                                            {{"outer", scalar<bool>(true)}, {"M", scalar<int64_t>(9)},
+                                             {"k", scalar<int64_t>(4)}, {"X", x}},
+                                            opt),
+              0)
+        << "nested, -O" << opt;
   }
 }
 

@@ -13,6 +13,7 @@
 #include "runtime/execution_frame.h"
 #include "runtime/session.h"
 #include "tests/testutil/graph_builder.h"
+#include "tests/testutil/control_flow_models.h"
 #include "tests/testutil/model_builder.h"
 
 namespace onnx_mini {
@@ -228,7 +229,7 @@ TEST(ExecutionFrame, ScratchIsPerFrameAndCountedInItsBytes) {
   program.graph = &g;
   ASSERT_TRUE(g.topological_order().is_ok());
   program.plan = make_plan(g, g.topological_order().value());
-  program.steps.push_back({program.plan.order[0], std::make_unique<ScratchCopy>()});
+  program.steps.push_back({program.plan.order[0], std::make_unique<ScratchCopy>(), {}});
   program.max_memory_bytes = 1 << 20;
   ExecutionFrame a(program), b(program);
   Tensor xa = random_tensor({256}, 1), xb = random_tensor({256}, 2);
@@ -264,6 +265,21 @@ TEST(KernelContext, ScratchOutsideASessionIsAnError) {
   } ctx;
   const int64_t dims[] = {4};
   EXPECT_FALSE(ctx.scratch(0, dims, DataType::kFloat).is_ok());
+}
+
+// If and Loop: each run's subgraphs run on child frames of that run's frame,
+// so eight runs of an If inside a Loop inside an If never share a buffer.
+TEST(ConcurrentRun, NestedControlFlowFromEightThreads) {
+  auto session = testing::make_session(testing::nested_model(), with_threads(2));
+  ASSERT_TRUE(session.is_ok()) << session.status().message();
+  std::vector<std::vector<NamedTensor>> feeds(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    feeds[t] = {{"X", random_tensor({1 + t % 4 * 7}, 300 + static_cast<uint64_t>(t))},
+                {"outer", testing::scalar<bool>(t % 3 != 0)},
+                {"M", testing::scalar<int64_t>(t * 3)},
+                {"k", testing::scalar<int64_t>(t)}};
+  }
+  expect_concurrent_runs_match(**session, feeds, 100);
 }
 
 }  // namespace

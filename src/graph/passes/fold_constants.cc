@@ -113,7 +113,9 @@ class FoldConstants final : public Pass {
   // Every input constant, deterministic, some output and none a graph output.
   bool match(const Graph& g, NodeId id) const {
     const Node& n = g.node(id);
-    if (n.removed || !n.def || !n.def->create || is_nondeterministic(n)) return false;
+    // A node with subgraphs runs them through a session only (and may read
+    // values that are not constant through them).
+    if (n.removed || !n.def || !n.def->create || is_nondeterministic(n) || !n.subgraphs.empty()) return false;
     for (ValueId in : n.inputs) {
       if (in != kNoId && !g.is_constant(in)) return false;
     }

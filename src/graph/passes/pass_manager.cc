@@ -1,5 +1,7 @@
 #include "graph/passes/pass_manager.h"
 
+#include "core/printable.h"
+
 namespace onnx_mini {
 namespace {
 
@@ -65,9 +67,35 @@ Status run_passes(Graph& g, const std::vector<std::unique_ptr<Pass>>& passes, co
   return Status::ok();
 }
 
+namespace {
+
+// The same passes inside every subgraph, after the enclosing graph's (which
+// may have renamed the values a subgraph captures: it binds them by position).
+// Nothing a pass does inside a subgraph reaches outside it: a captured value
+// is neither constant (not folded) nor removable (the enclosing node reads it
+// as an implicit input), and a Loop body's carried values are formal inputs.
+// Recursion depth is bounded by kMaxSubgraphDepth, checked at load.
+Status optimize_subgraphs(Graph& g, const PassContext& ctx) {
+  for (size_t i = 0; i < g.num_node_slots(); ++i) {
+    Node& n = g.node(static_cast<NodeId>(i));
+    if (n.removed) continue;
+    for (NodeSubgraph& sub : n.subgraphs) {
+      const std::string where = n.describe() + " attribute " + quote(sub.attribute) + ": ";
+      PassContext inner = ctx;
+      if (ctx.log) inner.log = [log = ctx.log, where](const std::string& line) { log("in " + where + line); };
+      Status s = optimize_graph(*sub.graph, inner);
+      if (!s.is_ok()) return s.with_context(where);
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Status optimize_graph(Graph& g, const PassContext& ctx) {
   OM_RETURN_IF_ERROR(run_passes(g, required_passes(), ctx));
-  return run_passes(g, default_passes(ctx.opt_level), ctx);
+  OM_RETURN_IF_ERROR(run_passes(g, default_passes(ctx.opt_level), ctx));
+  return optimize_subgraphs(g, ctx);
 }
 
 }  // namespace onnx_mini
