@@ -49,7 +49,8 @@ class KernelContext {
   // Per-run storage private to this node, beside its outputs: scratch tensor i
   // of this node in this run's frame, with unspecified contents. Reused by the
   // node's later runs (grown when a larger size is asked for), never shared
-  // with a concurrent run. Outside a session: an error.
+  // with a concurrent run. The pointer stays valid for the whole run, also
+  // after the node asks for other scratch indices. Outside a session: an error.
   virtual Result<Tensor*> scratch(int i, std::span<const int64_t> dims, DataType dtype);
 
   // The node's subgraphs (If's branches, Loop's body), by their index in

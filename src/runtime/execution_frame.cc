@@ -194,7 +194,7 @@ Result<Tensor*> ExecutionFrame::allocate_output(const Node& n, size_t step, int 
 
 // An optional output nobody reads, or a kernel's scratch: private to the step.
 template <typename What>
-Result<Tensor*> ExecutionFrame::bind_scratch(std::vector<Scratch>& list, size_t index, std::span<const int64_t> shape,
+Result<Tensor*> ExecutionFrame::bind_scratch(ScratchList& list, size_t index, std::span<const int64_t> shape,
                                              DataType dtype, const What& what) {
   std::optional<int64_t> count = checked_num_elements(shape);
   if (!count) return element_count(shape, what()).status();

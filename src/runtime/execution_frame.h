@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -81,11 +82,15 @@ class ExecutionFrame {
     std::shared_ptr<Buffer> buffer;
     Tensor tensor;
   };
+  // A deque: growing it for index i keeps the Tensor* handed out for lower
+  // indices valid, so a kernel may hold output 1 while it asks for output 2
+  // (or scratch 0 while it asks for scratch 1) in the same run.
+  using ScratchList = std::deque<Scratch>;
   Result<Tensor*> allocate_output(const Node& n, size_t step, int i, std::span<const int64_t> shape, DataType dtype);
   // Storage `index` of `list` (one step's scratch or unread outputs), grown to
   // fit; `what()` names it in an error (called on the error path only).
   template <typename What>
-  Result<Tensor*> bind_scratch(std::vector<Scratch>& list, size_t index, std::span<const int64_t> shape,
+  Result<Tensor*> bind_scratch(ScratchList& list, size_t index, std::span<const int64_t> shape,
                                DataType dtype, const What& what);
   // Grows `buf` to `bytes` unless that takes the frame past its limit; returns
   // the frame's total it would have needed then (0 when it fit).
@@ -101,8 +106,8 @@ class ExecutionFrame {
   int64_t reserved_bytes_ = 0;
   std::vector<Tensor> values_;
   std::vector<std::shared_ptr<Buffer>> slots_;
-  std::vector<std::vector<Scratch>> unread_outputs_;  // per step, by output index
-  std::vector<std::vector<Scratch>> scratch_;         // per step, by KernelContext::scratch index
+  std::vector<ScratchList> unread_outputs_;  // per step, by output index
+  std::vector<ScratchList> scratch_;         // per step, by KernelContext::scratch index
   std::vector<const Tensor*> out_ptrs_;               // for the observer
   std::vector<std::vector<std::unique_ptr<ExecutionFrame>>> children_;  // per step, per subgraph
   RunObserver* observer_ = nullptr;                   // of the run in progress (nested runs report too)

@@ -250,6 +250,45 @@ TEST(ExecutionFrame, ScratchIsPerFrameAndCountedInItsBytes) {
   EXPECT_NE(st.message().find("output 'y'"), std::string::npos) << st.message();
 }
 
+// A kernel that takes scratch 0, then asks for 40 more scratch tensors, and
+// only then writes through the first pointer.
+class ScratchHeldAcrossRequests final : public Kernel {
+ public:
+  Status run(KernelContext& ctx) const override {
+    const Tensor& x = *ctx.input(0);
+    OM_ASSIGN_OR_RETURN(Tensor * first, ctx.scratch(0, x.shape(), DataType::kFloat));
+    for (int i = 1; i <= 40; ++i) OM_RETURN_IF_ERROR(ctx.scratch(i, x.shape(), DataType::kFloat).status());
+    std::memcpy(first->raw_data(), x.raw_data(), x.byte_size());
+    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, x.shape(), DataType::kFloat));
+    std::memcpy(y->raw_data(), first->raw_data(), x.byte_size());
+    return Status::ok();
+  }
+};
+
+// Asking for scratch i must not move the tensors handed out for lower indices
+// (a kernel keeps them for the whole run). ASan reports the use after free if
+// it did; without it, the output would come from a stale tensor.
+TEST(ExecutionFrame, ScratchPointersStayValidWhileMoreAreAskedFor) {
+  GraphBuilder gb(13);
+  gb.input("x", DataType::kFloat, {64});
+  gb.node("Relu", {"x"}, {"y"}, {}, "copy");
+  gb.output("y");
+  Graph g = gb.build();
+  ExecutionSteps program;
+  program.graph = &g;
+  ASSERT_TRUE(g.topological_order().is_ok());
+  program.plan = make_plan(g, g.topological_order().value());
+  program.steps.push_back({program.plan.order[0], std::make_unique<ScratchHeldAcrossRequests>(), {}});
+  program.max_memory_bytes = 1 << 20;
+  ExecutionFrame frame(program);
+  const Tensor x = random_tensor({64}, 5);
+  frame.value(g.find_value("x")) = x;
+  for (int run = 0; run < 2; ++run) {
+    ASSERT_TRUE(frame.run(nullptr).is_ok());
+    EXPECT_TRUE(bitwise_equal(frame.value(g.find_value("y")), x)) << "run " << run;
+  }
+}
+
 TEST(KernelContext, ScratchOutsideASessionIsAnError) {
   class Bare final : public KernelContext {
    public:
