@@ -92,13 +92,11 @@ std::unique_ptr<Session> make_session(const MlpSpec& spec, int opt_level) {
   return std::move(session).value();
 }
 
-// Allocations made by `runs` calls of Session::run after two warm-up runs.
-int64_t steady_state_allocations(Session& session, int64_t batch, int runs) {
-  const int64_t width = session.value(session.input_ids()[0]).info.dims[1].value;
-  std::vector<NamedTensor> inputs{{"X", Tensor::allocate(DataType::kFloat, {batch, width})}};
-  float* x = inputs[0].tensor.data<float>();
-  for (int64_t i = 0; i < batch * width; ++i) x[i] = static_cast<float>(i % 17) * 0.1f - 0.8f;
-  std::vector<Tensor> outputs;
+// Allocations made by `runs` calls of Session::run with `inputs` after two
+// warm-up runs (which grow the frame's buffers and scratch); `outputs` ends
+// with the last run's.
+int64_t allocations_after_warm_up(Session& session, const std::vector<NamedTensor>& inputs,
+                                  std::vector<Tensor>& outputs, int runs = 10) {
   for (int i = 0; i < 2; ++i) {
     Status st = session.run(inputs, outputs);
     EXPECT_TRUE(st.is_ok()) << st.message();
@@ -109,8 +107,35 @@ int64_t steady_state_allocations(Session& session, int64_t batch, int runs) {
   for (int i = 0; i < runs; ++i) all_ok = session.run(inputs, outputs).is_ok() && all_ok;
   g_counting = false;
   EXPECT_TRUE(all_ok);
-  EXPECT_EQ(outputs.size(), 1u);
   return g_allocations.load();
+}
+
+// The same for a session built from `graph` on one thread at `opt_level`
+// (-1 when the session cannot be built); `kept` receives the last outputs.
+int64_t graph_allocations(Graph graph, const std::vector<NamedTensor>& inputs, int opt_level,
+                          std::vector<Tensor>* kept = nullptr) {
+  SessionOptions so;
+  so.opt_level = opt_level;
+  so.threads = 1;
+  auto session = Session::from_graph(std::move(graph), so);
+  EXPECT_TRUE(session.is_ok()) << session.status().message();
+  if (!session.is_ok()) return -1;
+  std::vector<Tensor> outputs;
+  const int64_t count = allocations_after_warm_up(**session, inputs, outputs);
+  if (kept) *kept = std::move(outputs);
+  return count;
+}
+
+// An MLP session fed a [batch, width] input.
+int64_t steady_state_allocations(Session& session, int64_t batch, int runs) {
+  const int64_t width = session.value(session.input_ids()[0]).info.dims[1].value;
+  std::vector<NamedTensor> inputs{{"X", Tensor::allocate(DataType::kFloat, {batch, width})}};
+  float* x = inputs[0].tensor.data<float>();
+  for (int64_t i = 0; i < batch * width; ++i) x[i] = static_cast<float>(i % 17) * 0.1f - 0.8f;
+  std::vector<Tensor> outputs;
+  const int64_t count = allocations_after_warm_up(session, inputs, outputs, runs);
+  EXPECT_EQ(outputs.size(), 1u);
+  return count;
 }
 
 // The counter itself must see allocations, or a zero below proves nothing.
@@ -184,22 +209,7 @@ Graph small_cnn(int64_t batch) {
 }
 
 int64_t cnn_steady_state_allocations(int64_t batch, int opt_level) {
-  SessionOptions so;
-  so.opt_level = opt_level;
-  so.threads = 1;
-  auto session = Session::from_graph(small_cnn(batch), so);
-  EXPECT_TRUE(session.is_ok()) << session.status().message();
-  if (!session.is_ok()) return -1;
-  std::vector<NamedTensor> inputs{{"X", testing::random_tensor({batch, 3, 16, 16}, 9)}};
-  std::vector<Tensor> outputs;
-  for (int i = 0; i < 2; ++i) EXPECT_TRUE(session.value()->run(inputs, outputs).is_ok());
-  g_allocations = 0;
-  g_counting = true;
-  bool all_ok = true;
-  for (int i = 0; i < 10; ++i) all_ok = session.value()->run(inputs, outputs).is_ok() && all_ok;
-  g_counting = false;
-  EXPECT_TRUE(all_ok);
-  return g_allocations.load();
+  return graph_allocations(small_cnn(batch), {{"X", testing::random_tensor({batch, 3, 16, 16}, 9)}}, opt_level);
 }
 
 TEST(SteadyStateAllocations, SmallCnn) {
@@ -265,24 +275,11 @@ TEST(SteadyStateAllocations, RecurrentOps) {
                                    {"RNN", 1, {}}};
   for (const Case& c : cases) {
     for (int opt : {0, 1}) {
-      SessionOptions so;
-      so.opt_level = opt;
-      so.threads = 1;
-      auto session = Session::from_graph(recurrent_graph(c.op, c.gates, c.attrs), so);
-      ASSERT_TRUE(session.is_ok()) << session.status().message();
       std::vector<NamedTensor> inputs{{"x", testing::random_tensor({7, 4, 6}, 4)},
                                       {"lens", Tensor::allocate(DataType::kInt32, {4})}};
       const int32_t lens[] = {7, 3, 0, 5};  // mixed lengths: Y is zeroed past each
       std::copy(lens, lens + 4, inputs[1].tensor.data<int32_t>());
-      std::vector<Tensor> outputs;
-      for (int i = 0; i < 2; ++i) ASSERT_TRUE((*session)->run(inputs, outputs).is_ok());
-      g_allocations = 0;
-      g_counting = true;
-      bool all_ok = true;
-      for (int i = 0; i < 10; ++i) all_ok = (*session)->run(inputs, outputs).is_ok() && all_ok;
-      g_counting = false;
-      EXPECT_TRUE(all_ok);
-      EXPECT_EQ(g_allocations.load(), 0) << c.op << ", -O" << opt;
+      EXPECT_EQ(graph_allocations(recurrent_graph(c.op, c.gates, c.attrs), inputs, opt), 0) << c.op << ", -O" << opt;
     }
   }
 }
@@ -301,21 +298,8 @@ TEST(SteadyStateAllocations, ResizeAndRearrangementOps) {
     b.node("Tile", {"s", "repeats"}, {"Y"}, {}, "tile");
     b.output("Y");
     for (int opt : {0, 1}) {
-      SessionOptions so;
-      so.opt_level = opt;
-      so.threads = 1;
-      auto session = Session::from_graph(b.build(), so);
-      ASSERT_TRUE(session.is_ok()) << session.status().message();
       std::vector<NamedTensor> inputs{{"X", testing::random_tensor({2, 4, 6, 5}, 9)}};
-      std::vector<Tensor> outputs;
-      for (int i = 0; i < 2; ++i) ASSERT_TRUE((*session)->run(inputs, outputs).is_ok());
-      g_allocations = 0;
-      g_counting = true;
-      bool all_ok = true;
-      for (int i = 0; i < 10; ++i) all_ok = (*session)->run(inputs, outputs).is_ok() && all_ok;
-      g_counting = false;
-      EXPECT_TRUE(all_ok);
-      EXPECT_EQ(g_allocations.load(), 0) << mode << ", -O" << opt;
+      EXPECT_EQ(graph_allocations(b.build(), inputs, opt), 0) << mode << ", -O" << opt;
     }
   }
 }
@@ -335,21 +319,8 @@ TEST(SteadyStateAllocations, NormalizationAndEinsumOps) {
   b.node("Einsum", {"e", "e"}, {"Y"}, {{"equation", testing::string_attr("bwa,bva->bwv")}}, "scores");
   b.output("Y");
   for (int opt : {0, 1}) {
-    SessionOptions so;
-    so.opt_level = opt;
-    so.threads = 1;
-    auto session = Session::from_graph(b.build(), so);
-    ASSERT_TRUE(session.is_ok()) << session.status().message();
     std::vector<NamedTensor> inputs{{"X", testing::random_tensor({2, 4, 6, 5}, 9)}};
-    std::vector<Tensor> outputs;
-    for (int i = 0; i < 2; ++i) ASSERT_TRUE((*session)->run(inputs, outputs).is_ok());
-    g_allocations = 0;
-    g_counting = true;
-    bool all_ok = true;
-    for (int i = 0; i < 10; ++i) all_ok = (*session)->run(inputs, outputs).is_ok() && all_ok;
-    g_counting = false;
-    EXPECT_TRUE(all_ok);
-    EXPECT_EQ(g_allocations.load(), 0) << "-O" << opt;
+    EXPECT_EQ(graph_allocations(b.build(), inputs, opt), 0) << "-O" << opt;
   }
 }
 
@@ -370,23 +341,11 @@ TEST(SteadyStateAllocations, IndexOps) {
   b.node("NonZero", {"g"}, {"nz"}, {}, "nonzero");
   b.output("g").output("nz");
   for (int opt : {0, 1}) {
-    SessionOptions so;
-    so.opt_level = opt;
-    so.threads = 1;
-    auto session = Session::from_graph(b.build(), so);
-    ASSERT_TRUE(session.is_ok()) << session.status().message();
     std::vector<NamedTensor> inputs{{"X", testing::random_tensor({8, 50}, 3)}, {"U", testing::random_tensor({3, 50}, 4)}};
     std::vector<Tensor> outputs;
-    for (int i = 0; i < 2; ++i) ASSERT_TRUE((*session)->run(inputs, outputs).is_ok());
-    g_allocations = 0;
-    g_counting = true;
-    bool all_ok = true;
-    for (int i = 0; i < 10; ++i) all_ok = (*session)->run(inputs, outputs).is_ok() && all_ok;
-    g_counting = false;
-    EXPECT_TRUE(all_ok);
+    EXPECT_EQ(graph_allocations(b.build(), inputs, opt, &outputs), 0) << "-O" << opt;
     ASSERT_EQ(outputs.size(), 2u);
     EXPECT_EQ(outputs[1].shape(), (Shape{2, 150}));
-    EXPECT_EQ(g_allocations.load(), 0) << "-O" << opt;
   }
 }
 
@@ -400,14 +359,7 @@ int64_t feed_steady_state_allocations(const onnx::ModelProto& model, const std::
   EXPECT_TRUE(session.is_ok()) << session.status().message();
   if (!session.is_ok()) return -1;
   std::vector<Tensor> outputs;
-  for (int i = 0; i < 2; ++i) EXPECT_TRUE(session.value()->run(inputs, outputs).is_ok());
-  g_allocations = 0;
-  g_counting = true;
-  bool all_ok = true;
-  for (int i = 0; i < 10; ++i) all_ok = session.value()->run(inputs, outputs).is_ok() && all_ok;
-  g_counting = false;
-  EXPECT_TRUE(all_ok);
-  return g_allocations.load();
+  return allocations_after_warm_up(**session, inputs, outputs);
 }
 
 TEST(SteadyStateAllocations, LoopWithScanOutputsAndNestedIf) {
