@@ -161,24 +161,19 @@ struct FuseAttention {
     for (NodeId n : m.nodes) ops += (ops.empty() ? "" : ", ") + g.node(n).op_type;
     std::string line = "fused " + ops + " ending in " + quoted_name(g, last) + " into com.onnx_mini.FusedAttention";
     Fusion f = start_fusion(g, m.nodes, "FusedAttention", kOnnxMiniDomain, last.name);
-    if (m.scale) {
-      Attribute scale, divides;
-      scale.kind = Attribute::Kind::kFloat;
-      scale.f = *m.scale;
-      divides.kind = Attribute::Kind::kInt;
-      divides.i = m.divides ? 1 : 0;
-      f.node.attrs.set("scale", scale);
-      f.node.attrs.set("scale_divides", divides);
-    }
-    if (m.fill) {
-      Attribute fill, keeps;
-      fill.kind = Attribute::Kind::kFloat;
-      fill.f = *m.fill;
-      keeps.kind = Attribute::Kind::kInt;
-      keeps.i = m.keeps ? 1 : 0;
-      f.node.attrs.set("mask_fill", fill);
-      f.node.attrs.set("mask_keeps", keeps);
-    }
+    // Each optional step is a float value and a 0/1 flag: the scale and whether
+    // it divides, the mask's fill and whether a true element keeps the score.
+    auto set_pair = [&f](const char* value_name, float value, const char* flag_name, bool flag) {
+      Attribute v, b;
+      v.kind = Attribute::Kind::kFloat;
+      v.f = value;
+      b.kind = Attribute::Kind::kInt;
+      b.i = flag ? 1 : 0;
+      f.node.attrs.set(value_name, v);
+      f.node.attrs.set(flag_name, b);
+    };
+    if (m.scale) set_pair("scale", *m.scale, "scale_divides", m.divides);
+    if (m.fill) set_pair("mask_fill", *m.fill, "mask_keeps", m.keeps);
     f.node.inputs = {m.q, m.kt, m.v};
     if (m.mask != kNoId) f.node.inputs.push_back(m.mask);
     finalize_fusion(g, std::move(f));
