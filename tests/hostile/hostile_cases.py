@@ -364,6 +364,11 @@ def emit_seeds(out_dir, max_bytes):
             runs = case.recipe(d)
             seen = set()
             for args in runs[:8]:
+                if "--max-memory" in args:
+                    # The case relies on its own small --max-memory to end fast (a Loop
+                    # stacking 2^40 scan values); the fuzz harness runs every input
+                    # under its fixed 64 MiB, where that takes minutes.
+                    continue
                 path = os.path.join(d, args[0])
                 if path in seen or not os.path.isfile(path) or os.path.islink(path):
                     continue
