@@ -219,18 +219,28 @@ class ScratchCopy final : public Kernel {
   }
 };
 
-TEST(ExecutionFrame, ScratchIsPerFrameAndCountedInItsBytes) {
+// A one-node graph x -> y of n floats, and a program that runs `kernel` for
+// its node (the graph stands in for whatever the kernel computes).
+Graph one_node_graph(int64_t n) {
   GraphBuilder gb(13);
-  gb.input("x", DataType::kFloat, {256});
+  gb.input("x", DataType::kFloat, {n});
   gb.node("Relu", {"x"}, {"y"}, {}, "copy");
   gb.output("y");
-  Graph g = gb.build();
+  return gb.build();
+}
+
+ExecutionSteps one_step_program(const Graph& g, std::unique_ptr<Kernel> kernel) {
   ExecutionSteps program;
   program.graph = &g;
-  ASSERT_TRUE(g.topological_order().is_ok());
   program.plan = make_plan(g, g.topological_order().value());
-  program.steps.push_back({program.plan.order[0], std::make_unique<ScratchCopy>(), {}});
+  program.steps.push_back({program.plan.order[0], std::move(kernel), {}});
   program.max_memory_bytes = 1 << 20;
+  return program;
+}
+
+TEST(ExecutionFrame, ScratchIsPerFrameAndCountedInItsBytes) {
+  Graph g = one_node_graph(256);
+  ExecutionSteps program = one_step_program(g, std::make_unique<ScratchCopy>());
   ExecutionFrame a(program), b(program);
   Tensor xa = random_tensor({256}, 1), xb = random_tensor({256}, 2);
   a.value(g.find_value("x")) = xa;
@@ -269,17 +279,8 @@ class ScratchHeldAcrossRequests final : public Kernel {
 // (a kernel keeps them for the whole run). ASan reports the use after free if
 // it did; without it, the output would come from a stale tensor.
 TEST(ExecutionFrame, ScratchPointersStayValidWhileMoreAreAskedFor) {
-  GraphBuilder gb(13);
-  gb.input("x", DataType::kFloat, {64});
-  gb.node("Relu", {"x"}, {"y"}, {}, "copy");
-  gb.output("y");
-  Graph g = gb.build();
-  ExecutionSteps program;
-  program.graph = &g;
-  ASSERT_TRUE(g.topological_order().is_ok());
-  program.plan = make_plan(g, g.topological_order().value());
-  program.steps.push_back({program.plan.order[0], std::make_unique<ScratchHeldAcrossRequests>(), {}});
-  program.max_memory_bytes = 1 << 20;
+  Graph g = one_node_graph(64);
+  ExecutionSteps program = one_step_program(g, std::make_unique<ScratchHeldAcrossRequests>());
   ExecutionFrame frame(program);
   const Tensor x = random_tensor({64}, 5);
   frame.value(g.find_value("x")) = x;
