@@ -8,8 +8,9 @@ Commands are the lines of ```sh blocks and the `$ `-prefixed lines of plain
 blocks; a trailing `\\` continues a line; `# exit N` after a command is the exit
 code it must return (default 0). Not run, each for the reason printed: the
 set-up line (it installs packages and builds), scripts/test.sh (it is this
-suite), and commands that need a package the set-up does not install (Python's
-onnxruntime) together with the commands that read their output.
+suite), `cmake --install` (it writes into a system prefix; install.prefix checks
+installing), and commands that need a package the set-up does not install
+(Python's onnxruntime) together with the commands that read their output.
 """
 import os
 import re
@@ -49,6 +50,10 @@ def skip_reason(cmd, skipped_outputs):
         return "runs this suite"
     if "onnxruntime" in cmd:
         return "needs Python's onnxruntime, which the set-up does not install"
+    if cmd.startswith("cmake --install"):
+        # A test must not write into a system prefix; install.prefix installs
+        # into a temporary one and builds and runs the examples against it.
+        return "installs into a system prefix (CTest install.prefix checks an install)"
     if any(f in cmd for f in skipped_outputs):
         return "reads the output of a skipped command"
     return None
