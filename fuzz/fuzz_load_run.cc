@@ -27,6 +27,7 @@ using namespace onnx_mini;
 // of what is being tested (they must fail cleanly, not abort).
 constexpr int64_t kMaxNodes = 4096;
 constexpr int64_t kMaxMemory = int64_t{64} << 20;
+constexpr int64_t kMaxLoopIterations = 4096;
 constexpr int64_t kMaxInputElements = int64_t{1} << 16;
 
 // Deterministic input values: small floats, small integers (valid as indices
@@ -53,6 +54,7 @@ void run_graph(Result<Graph> graph) {
   SessionOptions so;
   so.threads = 1;
   so.max_memory_bytes = kMaxMemory;
+  so.max_loop_iterations = kMaxLoopIterations;
   so.max_nodes = kMaxNodes;
   auto session = Session::from_graph(std::move(graph).value(), so);
   if (!session.is_ok()) return;

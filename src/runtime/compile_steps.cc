@@ -36,6 +36,7 @@ Result<PreparedWeightStats> compile_steps(Graph& g, ExecutionSteps& steps, const
   steps.plan = make_plan(g, std::move(order));
   steps.pool = settings.pool;
   steps.max_memory_bytes = settings.max_memory_bytes;
+  steps.max_subgraph_runs = settings.max_subgraph_runs;
   steps.where = settings.where;
   NodeInfoBuilder builder;
   PackedWeightRequests requests;

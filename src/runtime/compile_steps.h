@@ -14,6 +14,7 @@ namespace onnx_mini {
 struct CompileSettings {
   ThreadPool* pool = nullptr;
   int64_t max_memory_bytes = 0;  // per frame: the main graph's, and each subgraph frame's
+  int64_t max_subgraph_runs = 0;  // per run of each frame
   std::string where;             // message prefix, e.g. "model.onnx: "
 };
 

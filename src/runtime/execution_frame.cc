@@ -121,6 +121,11 @@ ExecutionFrame& ExecutionFrame::child(size_t step, int graph) {
 // the order of the node's implicit inputs), then runs it.
 Status ExecutionFrame::run_child(size_t step, int graph) {
   const Node& n = program_.graph->node(program_.steps[step].node);
+  if (++subgraph_runs_ > program_.max_subgraph_runs) {
+    return resource_limit("more than " + std::to_string(program_.max_subgraph_runs) +
+                          " subgraph runs (If branches and Loop iterations) in one run, the session's "
+                          "max_loop_iterations (onnx-run --max-loop-iterations)");
+  }
   const Graph& sub = *n.subgraphs[static_cast<size_t>(graph)].graph;
   ExecutionFrame& c = child(step, graph);
   const size_t offset = implicit_input_offset(n, static_cast<size_t>(graph));
@@ -209,6 +214,7 @@ Result<Tensor*> ExecutionFrame::bind_scratch(ScratchList& list, size_t index, st
 
 Status ExecutionFrame::run(RunObserver* observer) {
   observer_ = observer;
+  subgraph_runs_ = 0;
   const Graph& g = *program_.graph;
   for (size_t s = 0; s < program_.steps.size(); ++s) {
     const ExecutionSteps::Step& step = program_.steps[s];

@@ -55,6 +55,9 @@ struct ExecutionSteps {
   std::vector<Step> steps;  // in plan.order
   ThreadPool* pool = nullptr;
   int64_t max_memory_bytes = 0;  // the buffers of one run
+  // Subgraph runs (If branches, Loop iterations) one run of a frame may make:
+  // a Loop's trip count and condition are data, so this bounds its time.
+  int64_t max_subgraph_runs = 0;
   std::string where;             // message prefix, e.g. "model.onnx: "
 };
 
@@ -110,6 +113,7 @@ class ExecutionFrame {
   std::vector<ScratchList> scratch_;         // per step, by KernelContext::scratch index
   std::vector<const Tensor*> out_ptrs_;               // for the observer
   std::vector<std::vector<std::unique_ptr<ExecutionFrame>>> children_;  // per step, per subgraph
+  int64_t subgraph_runs_ = 0;                          // in the run in progress
   RunObserver* observer_ = nullptr;                   // of the run in progress (nested runs report too)
 };
 

@@ -52,7 +52,8 @@ Status Session::build(const SessionOptions& options) {
 
   for (ValueId v : graph_.inputs()) feed_inputs_.push_back(v);
   OM_ASSIGN_OR_RETURN(weights_, compile_steps(graph_, program_,
-                                              {.pool = pool_.get(), .max_memory_bytes = options.max_memory_bytes, .where = where_}));
+                                              {.pool = pool_.get(), .max_memory_bytes = options.max_memory_bytes,
+                                               .max_subgraph_runs = options.max_loop_iterations, .where = where_}));
   // Room for a few concurrent runs, so giving a frame back allocates nothing.
   idle_frames_.reserve(16);
   return Status::ok();

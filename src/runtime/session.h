@@ -42,6 +42,10 @@ struct SessionOptions {
   bool verify_passes = false;           // verify the IR after each pass
   int64_t max_memory_bytes = int64_t{16} << 30;  // intermediate and output buffers, per run
   int64_t max_nodes = 1'000'000;
+  // If-branch and Loop-body runs in one run of a graph (each subgraph's own
+  // runs counted again inside it): a Loop's trip count is data, and this is
+  // what keeps a hostile one from running for hours. Exceeding it is exit 6.
+  int64_t max_loop_iterations = int64_t{1} << 24;
 };
 
 class Session {

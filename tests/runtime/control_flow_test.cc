@@ -145,5 +145,29 @@ TEST(ControlFlow, ScanOutputOverTheMemoryLimitIsAResourceLimit) {
   EXPECT_NE(out.status().message().find("accumulate_loop"), std::string::npos) << out.status().message();
 }
 
+// A Loop's trip count is data: past the session's max_loop_iterations a run
+// stops with a resource-limit error instead of running for as long as M says;
+// at the limit it still runs. Each run counts afresh.
+TEST(ControlFlow, LoopPastTheIterationLimitIsAResourceLimit) {
+  SessionOptions o;
+  o.threads = 1;
+  o.max_loop_iterations = 100;
+  auto s = make_session(testing::loop_model(), o);
+  ASSERT_TRUE(s.is_ok()) << s.status().message();
+  auto feeds = [](int64_t m) {
+    return std::vector<NamedTensor>{{"M", scalar<int64_t>(m)}, {"cond", scalar<bool>(true)}, {"y0", floats({0.0f, 0.0f})},
+                                    {"X", floats({1.0f, 1.0f})}, {"stop", scalar<int64_t>(int64_t{1} << 40)}};
+  };
+  auto too_many = s.value()->run(feeds(int64_t{1} << 40));
+  ASSERT_FALSE(too_many.is_ok());
+  EXPECT_EQ(too_many.status().code(), ErrorCode::kResourceLimit) << too_many.status().message();
+  EXPECT_NE(too_many.status().message().find("more than 100 subgraph runs"), std::string::npos)
+      << too_many.status().message();
+  for (int run = 0; run < 2; ++run) {
+    auto at_limit = s.value()->run(feeds(100));
+    ASSERT_TRUE(at_limit.is_ok()) << at_limit.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace onnx_mini

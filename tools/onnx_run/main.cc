@@ -69,6 +69,7 @@ SessionOptions session_options(const Options& o) {
   so.threads = o.threads;
   so.opt_level = o.opt_level;
   so.max_memory_bytes = o.max_memory;
+  so.max_loop_iterations = o.max_loop_iterations;
   if (o.explain) {
     so.explain = [&o](const std::string& line) { (o.json ? std::cerr : std::cout) << terminal_safe("rewrite: " + line) << "\n"; };
   } else if (o.verbose) {

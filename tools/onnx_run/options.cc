@@ -180,6 +180,7 @@ Graph compiler:
                          standard ONNX ops, for ONNX Runtime, Netron, onnx.checker
 Limits:
   --max-memory SIZE      cap on intermediate buffers, e.g. 512M, 4G (default 16G)
+  --max-loop-iterations N  cap on If/Loop subgraph runs per run of a graph (default 16777216)
 Other:
   --list-ops             print the registered ops (domain, op, since version)
   --version              print the version
@@ -278,6 +279,9 @@ Result<Options> parse_options(int argc, char** argv) {
     } else if (a == "--max-memory") {
       OM_ASSIGN_OR_RETURN(std::string v, next(a));
       OM_ASSIGN_OR_RETURN(o.max_memory, parse_bytes(a, v));
+    } else if (a == "--max-loop-iterations") {
+      OM_ASSIGN_OR_RETURN(std::string v, next(a));
+      OM_ASSIGN_OR_RETURN(o.max_loop_iterations, parse_int(a, v, 1, INT64_MAX));
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("unknown option '" + a + "' (see --help)");
     } else if (o.model.empty()) {

@@ -41,6 +41,7 @@ struct Options {
   bool version = false;
   bool inspect = false;
   int64_t max_memory = int64_t{16} << 30;
+  int64_t max_loop_iterations = int64_t{1} << 24;
   int print_values = 8;          // leading values printed per output (text)
   int64_t json_values = 1024;    // values per output in --json before the rest is left out
   bool all_values = false;       // --all-values: every value, text and JSON
