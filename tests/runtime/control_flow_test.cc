@@ -132,14 +132,20 @@ TEST(ControlFlow, UntypedCarriedInputTakesTheInitialValuesType) {
   EXPECT_EQ(out.value()[0].tensor.shape(), Shape({4}));
 }
 
+// Feeds for testing::loop_model whose condition never stops it: M alone
+// bounds the iterations, each stacking a float[2] scan value.
+std::vector<NamedTensor> endless_loop_feeds(int64_t m) {
+  return {{"M", scalar<int64_t>(m)}, {"cond", scalar<bool>(true)}, {"y0", floats({0.0f, 0.0f})},
+          {"X", floats({1.0f, 1.0f})}, {"stop", scalar<int64_t>(int64_t{1} << 40)}};
+}
+
 TEST(ControlFlow, ScanOutputOverTheMemoryLimitIsAResourceLimit) {
   SessionOptions o;
   o.threads = 1;
   o.max_memory_bytes = 4096;
   auto s = make_session(testing::loop_model(), o);
   ASSERT_TRUE(s.is_ok()) << s.status().message();
-  auto out = s.value()->run({{"M", scalar<int64_t>(int64_t{1} << 40)}, {"cond", scalar<bool>(true)}, {"y0", floats({0.0f, 0.0f})},
-                             {"X", floats({1.0f, 1.0f})}, {"stop", scalar<int64_t>(int64_t{1} << 40)}});
+  auto out = s.value()->run(endless_loop_feeds(int64_t{1} << 40));
   ASSERT_FALSE(out.is_ok());
   EXPECT_EQ(out.status().code(), ErrorCode::kResourceLimit) << out.status().message();
   EXPECT_NE(out.status().message().find("accumulate_loop"), std::string::npos) << out.status().message();
@@ -154,17 +160,13 @@ TEST(ControlFlow, LoopPastTheIterationLimitIsAResourceLimit) {
   o.max_loop_iterations = 100;
   auto s = make_session(testing::loop_model(), o);
   ASSERT_TRUE(s.is_ok()) << s.status().message();
-  auto feeds = [](int64_t m) {
-    return std::vector<NamedTensor>{{"M", scalar<int64_t>(m)}, {"cond", scalar<bool>(true)}, {"y0", floats({0.0f, 0.0f})},
-                                    {"X", floats({1.0f, 1.0f})}, {"stop", scalar<int64_t>(int64_t{1} << 40)}};
-  };
-  auto too_many = s.value()->run(feeds(int64_t{1} << 40));
+  auto too_many = s.value()->run(endless_loop_feeds(int64_t{1} << 40));
   ASSERT_FALSE(too_many.is_ok());
   EXPECT_EQ(too_many.status().code(), ErrorCode::kResourceLimit) << too_many.status().message();
   EXPECT_NE(too_many.status().message().find("more than 100 subgraph runs"), std::string::npos)
       << too_many.status().message();
   for (int run = 0; run < 2; ++run) {
-    auto at_limit = s.value()->run(feeds(100));
+    auto at_limit = s.value()->run(endless_loop_feeds(100));
     ASSERT_TRUE(at_limit.is_ok()) << at_limit.status().message();
   }
 }
