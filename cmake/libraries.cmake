@@ -14,7 +14,7 @@
 # ONNX_MINI_${ONNX_MINI_SOVERSION} in cmake/onnx_mini.map. Bumped (with the
 # map's node name) on any incompatible change of the exported API; README
 # "Install and embed" states the policy.
-set(ONNX_MINI_SOVERSION 0)
+set(ONNX_MINI_SOVERSION 1)
 
 set(onnx_mini_layers onnxmini_core onnxmini_ops onnxmini_graph onnxmini_runtime onnxmini_api)
 # PIC: the objects go into a shared library (and the Python extension), and a

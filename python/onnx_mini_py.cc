@@ -126,10 +126,13 @@ Feeds to_feeds(const py::dict& feeds) {
 
 class PySession {
  public:
-  PySession(const py::object& model, int threads, int opt_level) {
+  PySession(const py::object& model, int threads, int opt_level, int64_t max_memory_bytes,
+            int64_t max_loop_iterations) {
     api::SessionOptions options;
     options.threads = threads;
     options.opt_level = opt_level;
+    options.max_memory_bytes = max_memory_bytes;
+    options.max_loop_iterations = max_loop_iterations;
     if (py::isinstance<py::bytes>(model)) {
       std::string bytes = model.cast<std::string>();
       py::gil_scoped_release release;
@@ -208,7 +211,9 @@ PYBIND11_MODULE(_onnx_mini, m) {
   });
 
   py::class_<PySession>(m, "_Session")
-      .def(py::init<const py::object&, int, int>(), py::arg("model"), py::arg("threads"), py::arg("opt_level"))
+      .def(py::init<const py::object&, int, int, int64_t, int64_t>(), py::arg("model"), py::arg("threads"),
+           py::arg("opt_level"), py::arg("max_memory_bytes") = api::SessionOptions{}.max_memory_bytes,
+           py::arg("max_loop_iterations") = api::SessionOptions{}.max_loop_iterations)
       .def("inputs", &PySession::inputs)
       .def("outputs", &PySession::outputs)
       .def("producer", &PySession::producer)

@@ -44,6 +44,11 @@ ONNX_MINI_API void onnx_mini_error_free(onnx_mini_error* error);
 ONNX_MINI_API onnx_mini_options* onnx_mini_options_create(void);
 ONNX_MINI_API void onnx_mini_options_set_threads(onnx_mini_options* options, int threads);
 ONNX_MINI_API void onnx_mini_options_set_opt_level(onnx_mini_options* options, int opt_level);
+/* Limits of one run (each past it is ONNX_MINI_RESOURCE_LIMIT): bytes of its
+ * buffers (default 16 GiB), and subgraph runs, i.e. Loop iterations and If
+ * branches (default 2^24; a Loop's trip count is data). */
+ONNX_MINI_API void onnx_mini_options_set_max_memory_bytes(onnx_mini_options* options, int64_t bytes);
+ONNX_MINI_API void onnx_mini_options_set_max_loop_iterations(onnx_mini_options* options, int64_t iterations);
 ONNX_MINI_API void onnx_mini_options_free(onnx_mini_options* options);
 
 /* options may be NULL (defaults). On success *out is a session to free. */

@@ -26,6 +26,10 @@ struct SessionOptions {
   int opt_level = 1;  // 0 = run the graph as loaded (no fusion)
   int64_t max_memory_bytes = int64_t{16} << 30;  // buffers of one run
   int64_t max_nodes = 1'000'000;
+  // Subgraph runs (Loop iterations, If branches) one run may make: a Loop's
+  // trip count is data, so an untrusted model could otherwise loop for as long
+  // as its inputs say. Past it, run() is kResourceLimit.
+  int64_t max_loop_iterations = int64_t{1} << 24;
 };
 
 struct ModelInfo {

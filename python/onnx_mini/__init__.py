@@ -48,13 +48,21 @@ def _check_providers(providers):
 class InferenceSession:
     """A loaded model. `model` is a path (str or os.PathLike) or the model's bytes."""
 
-    def __init__(self, model, sess_options=None, providers=None, threads=0, opt_level=1):
+    def __init__(self, model, sess_options=None, providers=None, threads=0, opt_level=1, max_memory_bytes=None,
+                 max_loop_iterations=None):
+        """max_memory_bytes: the buffers of one run (default 16 GiB); max_loop_iterations: subgraph runs
+        (Loop iterations, If branches) of one run (default 2**24). Past either, run() raises ResourceLimit."""
         if sess_options is not None:
             raise UsageError("sess_options is not supported: pass threads= and opt_level= instead")
         _check_providers(providers)
         if not isinstance(model, (bytes, str, os.PathLike)):
             raise UsageError("model must be a path or bytes, got %s" % type(model).__name__)
-        self._session = _Session(model, int(threads), int(opt_level))
+        limits = {}
+        if max_memory_bytes is not None:
+            limits["max_memory_bytes"] = int(max_memory_bytes)
+        if max_loop_iterations is not None:
+            limits["max_loop_iterations"] = int(max_loop_iterations)
+        self._session = _Session(model, int(threads), int(opt_level), **limits)
         self._inputs = [NodeArg(n, t, s) for n, t, s in self._session.inputs()]
         self._outputs = [NodeArg(n, t, s) for n, t, s in self._session.outputs()]
 

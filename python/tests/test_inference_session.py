@@ -143,3 +143,21 @@ def test_c_contiguous_inputs_of_the_right_dtype_are_read_in_place():
     big_endian = np.zeros((2, 784), ">f4")
     with pytest.raises(onnx_mini.BadInput, match=">f4"):
         _onnx_mini._feed_addresses({"input": big_endian})
+
+
+def test_run_limits_stop_an_endless_loop_and_bad_limits_are_usage_errors():
+    # scripted_control_flow halves x until its absolute sum is below 4, at most
+    # `steps` times: x = inf never gets there, so `steps` alone ends the Loop.
+    model = os.path.join(MODELS, "scripted_control_flow", "model.onnx")
+    feeds = {"x": np.full((1, 3), np.inf, np.float32), "steps": np.array(1000, np.int64)}
+    limited = onnx_mini.InferenceSession(model, threads=1, max_loop_iterations=10)
+    with pytest.raises(onnx_mini.ResourceLimit, match="more than 10 subgraph runs"):
+        limited.run(None, feeds)
+    onnx_mini.InferenceSession(model, threads=1, max_loop_iterations=2000).run(None, feeds)
+    small = onnx_mini.InferenceSession(MLP, threads=1, max_memory_bytes=1024)
+    with pytest.raises(onnx_mini.ResourceLimit):
+        small.run(None, {"input": np.zeros((64, 784), np.float32)})
+    with pytest.raises(onnx_mini.UsageError, match="max_loop_iterations"):
+        onnx_mini.InferenceSession(model, max_loop_iterations=-1)
+    with pytest.raises(onnx_mini.UsageError, match="threads"):
+        onnx_mini.InferenceSession(model, threads=-2)

@@ -105,6 +105,12 @@ void onnx_mini_options_set_threads(onnx_mini_options* o, int threads) {
 void onnx_mini_options_set_opt_level(onnx_mini_options* o, int opt_level) {
   if (o) o->options.opt_level = opt_level;
 }
+void onnx_mini_options_set_max_memory_bytes(onnx_mini_options* o, int64_t bytes) {
+  if (o) o->options.max_memory_bytes = bytes;
+}
+void onnx_mini_options_set_max_loop_iterations(onnx_mini_options* o, int64_t iterations) {
+  if (o) o->options.max_loop_iterations = iterations;
+}
 void onnx_mini_options_free(onnx_mini_options* o) { delete o; }
 
 onnx_mini_error* onnx_mini_session_load(const char* path, const onnx_mini_options* options, onnx_mini_session** out) {

@@ -45,6 +45,7 @@ onnx_mini::SessionOptions internal_options(const SessionOptions& o) {
   so.opt_level = o.opt_level;
   so.max_memory_bytes = o.max_memory_bytes;
   so.max_nodes = o.max_nodes;
+  so.max_loop_iterations = o.max_loop_iterations;
   return so;
 }
 
@@ -127,6 +128,20 @@ const ModelInfo& Session::info() const { return impl_->info; }
 
 namespace {
 
+// The options' ranges (onnx-run's flags have the same): a caller's mistake is
+// kUsage at load, not a pool of -1 threads or a run that cannot allocate.
+Status check_options(const SessionOptions& o) {
+  auto bad = [](const std::string& what) { return Status{ErrorCode::kUsage, "SessionOptions: " + what}; };
+  if (o.threads < 0 || o.threads > 1024) return bad("threads must be 0..1024, got " + std::to_string(o.threads));
+  if (o.opt_level != 0 && o.opt_level != 1) return bad("opt_level must be 0 or 1, got " + std::to_string(o.opt_level));
+  if (o.max_memory_bytes < 1) return bad("max_memory_bytes must be >= 1, got " + std::to_string(o.max_memory_bytes));
+  if (o.max_nodes < 1) return bad("max_nodes must be >= 1, got " + std::to_string(o.max_nodes));
+  if (o.max_loop_iterations < 0) {
+    return bad("max_loop_iterations must be >= 0, got " + std::to_string(o.max_loop_iterations));
+  }
+  return {};
+}
+
 // Builds the runtime session and what the API reports about the model.
 Status build_session(Graph graph, const SessionOptions& options, std::unique_ptr<onnx_mini::Session>& session,
                      ModelInfo& info) {
@@ -143,6 +158,7 @@ Status build_session(Graph graph, const SessionOptions& options, std::unique_ptr
 }  // namespace
 
 Status Session::load(const std::string& path, const SessionOptions& options, std::unique_ptr<Session>& out) {
+  if (Status st = check_options(options); !st.ok()) return st;
   LoadOptions lo;
   lo.max_nodes = options.max_nodes;
   Result<Graph> graph = load_onnx_file(path, lo);
@@ -155,6 +171,7 @@ Status Session::load(const std::string& path, const SessionOptions& options, std
 
 Status Session::load_from_bytes(const void* data, size_t size, const SessionOptions& options,
                                 std::unique_ptr<Session>& out) {
+  if (Status st = check_options(options); !st.ok()) return st;
   if (data == nullptr || size == 0) return {ErrorCode::kInvalidModel, "model bytes: empty"};
   if (size > INT_MAX) {
     return {ErrorCode::kResourceLimit, "model bytes: " + std::to_string(size) + " bytes, above protobuf's 2 GiB limit"};

@@ -154,7 +154,7 @@ void graph_to_model(const Graph& g, onnx::ModelProto& model) {
   model.Clear();
   model.set_ir_version(g.ir_version > 0 ? g.ir_version : 8);
   model.set_producer_name("onnx-mini");
-  model.set_producer_version("0.1.0");
+  model.set_producer_version(ONNX_MINI_VERSION);
   write_opset_imports(g, model);
   write_graph(g, ValueNames(g), *model.mutable_graph());
 }

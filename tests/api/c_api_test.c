@@ -96,6 +96,42 @@ static void check_errors(onnx_mini_session* s) {
   onnx_mini_error_free(e);
 }
 
+/* The run limits: scripted_control_flow halves x until its absolute sum is
+ * below 4, at most `steps` times; x = inf never gets there, so `steps` alone
+ * ends its Loop. Past max_loop_iterations the run is a resource limit; a
+ * negative limit is a usage error at load. */
+static void check_loop_limit(void) {
+  static const char* model = ONNX_MINI_SOURCE_DIR "/models/scripted_control_flow/model.onnx";
+  onnx_mini_options* options = onnx_mini_options_create();
+  onnx_mini_options_set_threads(options, 1);
+  onnx_mini_options_set_max_memory_bytes(options, (int64_t)1 << 30);
+  onnx_mini_options_set_max_loop_iterations(options, 10);
+  onnx_mini_session* s = NULL;
+  onnx_mini_error* e = onnx_mini_session_load(model, options, &s);
+  CHECK(e == NULL && s != NULL);
+  if (!e) {
+    float x[3] = {INFINITY, INFINITY, INFINITY};
+    int64_t steps = 1000;
+    int64_t x_shape[2] = {1, 3};
+    onnx_mini_tensor in[2] = {{"x", 1, 2, x_shape, 2, x, sizeof x}, {"steps", 7, 0, NULL, 0, &steps, sizeof steps}};
+    float y[3];
+    int64_t y_shape[2];
+    onnx_mini_tensor out = {"y", 0, 0, y_shape, 2, y, sizeof y};
+    e = onnx_mini_session_run(s, in, 2, &out, 1);
+    CHECK(e != NULL && onnx_mini_error_code(e) == ONNX_MINI_RESOURCE_LIMIT);
+    CHECK(e != NULL && strstr(onnx_mini_error_message(e), "more than 10 subgraph runs") != NULL);
+    onnx_mini_error_free(e);
+    onnx_mini_session_free(s);
+  }
+  onnx_mini_options_set_max_loop_iterations(options, -1);
+  s = NULL;
+  e = onnx_mini_session_load(model, options, &s);
+  CHECK(e != NULL && onnx_mini_error_code(e) == ONNX_MINI_USAGE && s == NULL);
+  CHECK(e != NULL && strstr(onnx_mini_error_message(e), "max_loop_iterations") != NULL);
+  onnx_mini_error_free(e);
+  onnx_mini_options_free(options);
+}
+
 int main(void) {
   CHECK(strlen(onnx_mini_version()) >= 5);
   onnx_mini_options* options = onnx_mini_options_create();
@@ -124,6 +160,7 @@ int main(void) {
   }
   onnx_mini_error_free(e);
   onnx_mini_options_free(options);
+  check_loop_limit();
   if (failures == 0) printf("c_api_test: all checks passed\n");
   return failures;
 }

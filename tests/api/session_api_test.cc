@@ -4,7 +4,9 @@
 // for bit (it runs the same kernels and copies the results out).
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <limits>
 #include <regex>
 
 #include <gtest/gtest.h>
@@ -161,6 +163,53 @@ TEST(ApiSession, ErrorsCarryTheirCategoryAndSayWhat) {
   st = api::Session::load("/nonexistent/model.onnx", {}, none);
   EXPECT_NE(st.code(), api::ErrorCode::kOk);
   EXPECT_NE(st.message().find("/nonexistent/model.onnx"), std::string::npos) << st.message();
+}
+
+// scripted_control_flow halves x until its absolute sum is below 4, at most
+// `steps` times: x = inf never gets there, so `steps` alone ends its Loop.
+TEST(ApiSession, MaxLoopIterationsStopsALoopWhoseTripCountIsData) {
+  const std::string model = std::string(ONNX_MINI_SOURCE_DIR) + "/models/scripted_control_flow/model.onnx";
+  std::vector<float> x(3, std::numeric_limits<float>::infinity()), y(3);
+  int64_t steps = 1000;
+  std::vector<api::TensorView> in{{"x", api::ElementType::kFloat, {1, 3}, x.data(), x.size() * 4},
+                                  {"steps", api::ElementType::kInt64, {}, &steps, sizeof steps}};
+  std::vector<api::TensorView> out{{"y", api::ElementType::kFloat, {}, y.data(), y.size() * 4}};
+  api::SessionOptions o;
+  o.threads = 1;
+  o.max_loop_iterations = 10;
+  std::unique_ptr<api::Session> s;
+  ASSERT_TRUE(api::Session::load(model, o, s).ok());
+  api::Status st = s->run(in, out);
+  EXPECT_EQ(st.code(), api::ErrorCode::kResourceLimit);
+  EXPECT_NE(st.message().find("more than 10 subgraph runs"), std::string::npos) << st.message();
+  o.max_loop_iterations = 2000;  // 1000 iterations with an If in each
+  ASSERT_TRUE(api::Session::load(model, o, s).ok());
+  st = s->run(in, out);
+  EXPECT_TRUE(st.ok()) << st.message();
+}
+
+TEST(ApiSession, OptionsOutOfRangeAreUsageErrorsAtLoad) {
+  const std::string model = std::string(ONNX_MINI_SOURCE_DIR) + "/models/mlp_classifier/model.onnx";
+  const auto load_with = [&](const std::function<void(api::SessionOptions&)>& set) {
+    api::SessionOptions o;
+    set(o);
+    std::unique_ptr<api::Session> s;
+    api::Status st = api::Session::load(model, o, s);
+    EXPECT_FALSE(s);
+    return st;
+  };
+  const std::vector<std::pair<std::string, std::function<void(api::SessionOptions&)>>> cases = {
+      {"threads", [](api::SessionOptions& o) { o.threads = -1; }},
+      {"opt_level", [](api::SessionOptions& o) { o.opt_level = 3; }},
+      {"max_memory_bytes", [](api::SessionOptions& o) { o.max_memory_bytes = 0; }},
+      {"max_nodes", [](api::SessionOptions& o) { o.max_nodes = -5; }},
+      {"max_loop_iterations", [](api::SessionOptions& o) { o.max_loop_iterations = -1; }},
+  };
+  for (const auto& [name, set] : cases) {
+    api::Status st = load_with(set);
+    EXPECT_EQ(st.code(), api::ErrorCode::kUsage) << name;
+    EXPECT_NE(st.message().find(name), std::string::npos) << st.message();
+  }
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ def missing(names):
 def exported_names(library):
     out = subprocess.run(["nm", "-D", "--defined-only", "-C", library], check=True,
                          capture_output=True, text=True).stdout
-    # "0000000000012340 T onnx_mini_version" (the version node: "A ONNX_MINI_0")
+    # "0000000000012340 T onnx_mini_version" (the version node: "A ONNX_MINI_1")
     return [line.split(" ", 2)[2].split("@")[0] for line in out.splitlines() if line.count(" ") >= 2]
 
 
@@ -72,7 +72,7 @@ def self_test():
         "cblas_sgemm",
         "onnx_mini_internal::helper",
     ]
-    public = list(REQUIRED) + ["typeinfo for onnx_mini::api::Session", "ONNX_MINI_0"]
+    public = list(REQUIRED) + ["typeinfo for onnx_mini::api::Session", "ONNX_MINI_1"]
     ok = disallowed(internal) == internal and disallowed(public) == [] and missing(public) == []
     ok = ok and missing(public[1:]) == [REQUIRED[0]]
     print("self-test " + ("passed" if ok else "FAILED"))

@@ -166,7 +166,9 @@ def main():
     for key in ("onnx_init.tool", "onnx_init.weight_init", "onnx_init.bias_init", "onnx_init.seed",
                 "onnx_init.command", "onnx_init.architecture"):
         assert key in meta, "metadata_props lacks " + key
-    assert meta["onnx_init.tool"] == "onnx-mini 0.1.0", meta["onnx_init.tool"]
+    # The tool records itself as its --version prints it ("onnx-mini X.Y.Z").
+    version = subprocess.run([binary, "--version"], check=True, capture_output=True, text=True).stdout.strip()
+    assert meta["onnx_init.tool"] == version and version.startswith("onnx-mini "), (meta["onnx_init.tool"], version)
     names = [t.name for t in model.graph.initializer]
     assert names[:2] == ["fc1.weight", "fc1.bias"], names
     batch = model.graph.input[0].type.tensor_type.shape.dim[0]

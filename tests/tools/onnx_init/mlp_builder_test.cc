@@ -207,7 +207,7 @@ TEST(MlpBuilder, RecipeIsInMetadata) {
   EXPECT_EQ(metadata(m, "onnx_init.weight_init"), "kaiming_normal:0,fan_out,relu");
   EXPECT_EQ(metadata(m, "onnx_init.bias_init"), "default");
   EXPECT_EQ(metadata(m, "onnx_init.seed"), "99");
-  EXPECT_EQ(metadata(m, "onnx_init.tool"), "onnx-mini 0.1.0");
+  EXPECT_EQ(metadata(m, "onnx_init.tool"), std::string("onnx-mini ") + ONNX_MINI_VERSION);
   EXPECT_EQ(metadata(m, "onnx_init.command"), "onnx-init mlp --layers 8,4");
 }
 
