@@ -10,8 +10,9 @@
 // 4 = the 7x7 stride 2 stem 3 -> 64 at 224x224; then MobileNetV2's other
 // depthwise and 1x1 classes and SqueezeNet 1.1's fire module and stem, then
 // (from index 19, also at batch 1 on 2 threads) the 1x1s of small images and
-// of stride 2 (the label says which). The baseline runs on one thread (OpenBLAS
-// is held at one thread here, as in the runtime). Counter GFLOP/s = 2 *
+// of stride 2, and ResNet-18's 3x3s of large weights (the label says which).
+// The baseline runs on one thread (OpenBLAS is held at one thread here, as in
+// the runtime). Counter GFLOP/s = 2 *
 // multiply-adds / real time: on a loaded machine compare the CPU column too
 // (on 2 threads, the real time: the CPU column is the calling thread's alone).
 #include <benchmark/benchmark.h>
@@ -62,6 +63,8 @@ const ConvShape kShapes[] = {
     {"1x1 128->32 27", 128, 32, 1, 1, 27, 1},     {"1x1 32->128 27", 32, 128, 1, 1, 27, 1},
     {"1x1/2 64->128 56", 64, 128, 1, 2, 56, 1},   {"1x1/2 128->256 28", 128, 256, 1, 2, 28, 1},
     {"1x1/2 256->512 14", 256, 512, 1, 2, 14, 1},
+    // ResNet-18's 3x3s whose weight outweighs an image's input (2.4 and 9.4 MB).
+    {"3x3 256->256 14", 256, 256, 3, 1, 14, 1},   {"3x3 512->512 7", 512, 512, 3, 1, 7, 1},
 };
 // The first of the small-image 1x1 classes above, which also run on 2 threads
 // at batch 1 (where splitting 49..196 pixels over threads is the question).
