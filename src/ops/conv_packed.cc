@@ -74,7 +74,8 @@ void pointwise_tile(const PointwiseJob& job, int64_t n, int64_t group, int64_t t
   const ConvRunArgs& args = *job.args;
   const int64_t P = g.out_pixels(), cg = g.in_group_channels(), mg = g.out_group_channels();
   const int64_t T = w.tile_rows(), row0 = t * T, rows = std::min(T, mg - row0), ch0 = group * mg + row0;
-  const float* x = args.x + (n * g.in_channels + group * cg + k0) * P;
+  // In place (stride 1, so the input plane is P pixels too): row k0 of the group.
+  const float* x = job.packed ? nullptr : args.x + (n * g.in_channels + group * cg + k0) * P;
   const bool last = k0 + kc == cg;
   RowTileProduct product;
   product.a = w.row_tile(group, t) + k0 * T;
