@@ -8,10 +8,13 @@
 // at 56x56 (ResNet bottleneck), 1 = 3x3 64 -> 64 at 56x56, 2 = 3x3 stride 2
 // 128 -> 256 at 28x28, 3 = depthwise 3x3 144 channels at 56x56 (MobileNetV2),
 // 4 = the 7x7 stride 2 stem 3 -> 64 at 224x224; then MobileNetV2's other
-// depthwise and 1x1 classes and SqueezeNet 1.1's fire module and stem (the
-// label says which). The baseline runs on one thread (OpenBLAS is held at one
-// thread here, as in the runtime). Counter GFLOP/s = 2 * multiply-adds / real
-// time: on a loaded machine compare the CPU column too.
+// depthwise and 1x1 classes and SqueezeNet 1.1's fire module and stem, then
+// (from index 19, also at batch 1 on 2 threads) the 1x1s of small images and
+// of stride 2, and ResNet-18's 3x3s of large weights (the label says which).
+// The baseline runs on one thread (OpenBLAS is held at one thread here, as in
+// the runtime). Counter GFLOP/s = 2 *
+// multiply-adds / real time: on a loaded machine compare the CPU column too
+// (on 2 threads, the real time: the CPU column is the calling thread's alone).
 #include <benchmark/benchmark.h>
 
 #include <iterator>
@@ -51,7 +54,21 @@ const ConvShape kShapes[] = {
     // SqueezeNet 1.1: a fire module at 55x55 and the unpadded stride-2 stem.
     {"1x1 64->16 55", 64, 16, 1, 1, 55, 1},       {"1x1 16->64 55", 16, 64, 1, 1, 55, 1},
     {"3x3 16->64 55", 16, 64, 3, 1, 55, 1},       {"3x3/2 3->64 224 nopad", 3, 64, 3, 2, 224, 1, false},
+    // 1x1 on small images: MobileNetV2 at 7x7 and 14x14, SqueezeNet's classifier
+    // at 13x13 and its 1x1s at 27x27; ResNet-18's stride-2 downsamples.
+    {"1x1 960->320 7", 960, 320, 1, 1, 7, 1},     {"1x1 160->960 7", 160, 960, 1, 1, 7, 1},
+    {"1x1 960->160 7", 960, 160, 1, 1, 7, 1},     {"1x1 96->576 14", 96, 576, 1, 1, 14, 1},
+    {"1x1 576->96 14", 576, 96, 1, 1, 14, 1},     {"1x1 384->64 14", 384, 64, 1, 1, 14, 1},
+    {"1x1 64->384 14", 64, 384, 1, 1, 14, 1},     {"1x1 512->1000 13", 512, 1000, 1, 1, 13, 1},
+    {"1x1 128->32 27", 128, 32, 1, 1, 27, 1},     {"1x1 32->128 27", 32, 128, 1, 1, 27, 1},
+    {"1x1/2 64->128 56", 64, 128, 1, 2, 56, 1},   {"1x1/2 128->256 28", 128, 256, 1, 2, 28, 1},
+    {"1x1/2 256->512 14", 256, 512, 1, 2, 14, 1},
+    // ResNet-18's 3x3s whose weight outweighs an image's input (2.4 and 9.4 MB).
+    {"3x3 256->256 14", 256, 256, 3, 1, 14, 1},   {"3x3 512->512 7", 512, 512, 3, 1, 7, 1},
 };
+// The first of the small-image 1x1 classes above, which also run on 2 threads
+// at batch 1 (where splitting 49..196 pixels over threads is the question).
+constexpr int64_t kFirstSmallPointwise = 19;
 constexpr int64_t kShapeCount = static_cast<int64_t>(std::size(kShapes));
 
 void fill(float* x, int64_t count) {
@@ -175,6 +192,7 @@ void Im2colSgemm(benchmark::State& state) {
 void shapes(benchmark::internal::Benchmark* b) {
   for (int64_t shape = 0; shape < kShapeCount; ++shape) {
     for (int64_t batch : {1, 8}) b->Args({shape, batch, 1});
+    if (shape >= kFirstSmallPointwise) b->Args({shape, 1, 2});
   }
 }
 

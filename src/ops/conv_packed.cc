@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ops/conv_pixel_panels.h"
 #include "ops/parallel.h"
 
 #if defined(__x86_64__)
@@ -57,6 +58,8 @@ struct PointwiseJob {
   const ConvGeometry* g;
   const PackedWeights* w;
   const ConvRunArgs* args;
+  PixelPanels panels;  // X's pixels in panels, when `packed`; else X is read in place
+  bool packed;
   int64_t blocks, block_panels, tile_chunks, tiles_per_chunk;
   RegisterEpilogue form;  // activation in registers, when in_registers
   bool in_registers;
@@ -71,22 +74,23 @@ void pointwise_tile(const PointwiseJob& job, int64_t n, int64_t group, int64_t t
   const ConvRunArgs& args = *job.args;
   const int64_t P = g.out_pixels(), cg = g.in_group_channels(), mg = g.out_group_channels();
   const int64_t T = w.tile_rows(), row0 = t * T, rows = std::min(T, mg - row0), ch0 = group * mg + row0;
-  const float* x = args.x + (n * g.in_channels + group * cg + k0) * P;
+  // In place (stride 1, so the input plane is P pixels too): row k0 of the group.
+  const float* x = job.packed ? nullptr : args.x + (n * g.in_channels + group * cg + k0) * P;
   const bool last = k0 + kc == cg;
   RowTileProduct product;
   product.a = w.row_tile(group, t) + k0 * T;
   product.a_stride = T;
   product.rows = rows;
   product.kc = kc;
-  product.ldb = P;
-  product.b_padded = false;
+  product.ldb = job.packed ? kPanel : P;
+  product.b_padded = job.packed;
   product.ldy = P;
   product.first = k0 == 0;
   product.last = last;
   for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
     const int64_t col0 = panel * kPanel, offset = (n * g.out_channels + ch0) * P + col0;
     product.cols = std::min(kPanel, P - col0);
-    product.b = x + col0;
+    product.b = job.packed ? job.panels.panel(n, group, panel) + k0 * kPanel : x + col0;
     product.y = args.y + offset;
     RegisterEpilogue e = job.in_registers ? job.form : RegisterEpilogue{};
     if (job.in_registers) {
@@ -329,23 +333,36 @@ void gathered_unit(const void* context, int64_t unit) {
   }
 }
 
-// Whether the input's image is known to be small enough that the pointwise
-// form would compute many pixels for nothing: it computes whole 16-lane
-// vectors of pixels (32 per panel, 16 or 32 in the last one), so a 7x7 image
-// (49 pixels) takes 64 lanes, 23 % of them wasted; the gathered form puts
-// pixels in the rows of its tiles and wastes none.
-bool pointwise_wastes_lanes(const TensorInfo* x) {
+// Whether the output image of a 1x1 convolution without padding on X (its
+// strides: `strides`, empty for ones) is known to be small enough that the
+// pointwise form would compute many pixels for nothing: it computes whole
+// 16-lane vectors of pixels (32 per panel, 16 or 32 in the last one), so a 7x7
+// image (49 pixels) takes 64 lanes, 23 % of them wasted; the gathered form puts
+// pixels in the rows of its tiles and wastes none. bench_conv, 1x1 at 7x7
+// (320 -> 1280, 960 -> 320, 960 -> 160, batch 1 and 8): the pointwise form on
+// packed pixels took 1.07 to 1.36 times the gathered form's time.
+bool pointwise_wastes_lanes(const TensorInfo* x, const std::vector<int64_t>& strides) {
   if (!x || !x->has_shape || x->dims.size() < 3) return false;
   int64_t pixels = 1;
   for (size_t i = 2; i < x->dims.size(); ++i) {
     if (!x->dims[i].known()) return false;
-    pixels *= x->dims[i].value;
+    const int64_t stride = strides.size() == x->dims.size() - 2 ? strides[i - 2] : 1;
+    pixels *= x->dims[i].value == 0 ? 0 : (x->dims[i].value - 1) / stride + 1;
   }
   if (pixels == 0) return false;
   const int64_t full = pixels / kPanel, rest = pixels % kPanel;
   const int64_t lanes = full * kPanel + (rest == 0 ? 0 : rest <= 16 ? 16 : kPanel);
   return lanes * 100 > pixels * 115;
 }
+
+// Output channels per group from which the pointwise form at stride 1 copies
+// X's pixels into panels rather than reading them in place: each copied value
+// then feeds at least this many multiply-adds. bench_conv, copy vs in place
+// (1 thread, CPU time): 512 -> 1000 at 13x13 0.8, 64 -> 384 at 14x14 0.8,
+// 32 -> 128 at 27x27 0.7-0.9, 96 -> 576 at 14x14 0.9; but 144 -> 24 at 56x56
+// 2.1-2.5, 256 -> 64 at 56x56 1.5-1.6 (a copy of the whole input for 24 or 64
+// multiply-adds per value), 384 -> 64 at 14x14 1.03-1.19.
+constexpr int64_t kPackMinChannels = 128;
 
 }  // namespace
 
@@ -354,13 +371,13 @@ bool PackedConv::applies(const Tensor& w) {
 }
 
 Status PackedConv::init(const NodeInfo& node, const Tensor& w, const ConvAttributes& attrs) {
-  bool unit_kernel = true, unit_stride = true, no_pads = true;
+  bool unit_kernel = true, no_pads = true;
   for (int64_t d = 2; d < w.rank(); ++d) unit_kernel = unit_kernel && w.dim(d) == 1;
-  for (int64_t s : attrs.strides) unit_stride = unit_stride && s == 1;
   for (int64_t p : attrs.pads) no_pads = no_pads && p == 0;
-  // SAME padding of a 1x1 kernel at stride 1 is none.
-  pointwise_ = unit_kernel && unit_stride && (no_pads || attrs.auto_pad != AutoPad::kNotSet) &&
-               !pointwise_wastes_lanes(node.input(0));
+  // SAME padding of a 1x1 kernel is none at any stride (ceil(in / s) outputs
+  // reach at most (ceil(in / s) - 1) * s + 1 <= in inputs); VALID none by definition.
+  pointwise_ = unit_kernel && (no_pads || attrs.auto_pad != AutoPad::kNotSet) &&
+               !pointwise_wastes_lanes(node.input(0), attrs.strides);
   if (node.packed_weights) {
     weights_ = pointwise_ ? node.packed_weights->request_rows(w, attrs.group)
                           : node.packed_weights->request_grouped(w, attrs.group);
@@ -389,8 +406,11 @@ void PackedConv::run(const ConvGeometry& g, const ConvRunArgs& args) const {
 }
 
 void PackedConv::run_pointwise(const ConvGeometry& g, const ConvRunArgs& args) const {
-  PointwiseJob job{&g, weights_.get(), &args, 0, 0, 1, 0, {}, false};
+  PointwiseJob job{&g, weights_.get(), &args, {}, false, 0, 0, 1, 0, {}, false};
   job.in_registers = args.epilogue->register_form(&job.form);
+  // With a stride the copy is what picks out the pixels the convolution reads.
+  job.packed = !g.is_pointwise() || g.out_group_channels() >= kPackMinChannels;
+  if (job.packed) job.panels = PixelPanels::pack(g, args.x, args.pool);
   const int64_t panels = (g.out_pixels() + kPanel - 1) / kPanel;
   const int64_t kc = depth_chunk(g.in_group_channels(), kPointwiseDepth);
   job.block_panels = std::clamp<int64_t>(kPointwiseBlockFloats / (kc * kPanel), 1, panels);

@@ -2,14 +2,16 @@
 // in NCHW, the weight packed once at session build. Two forms, chosen at init
 // from the weight's shape and the attributes:
 //
-// - pointwise (1x1, stride 1, no padding, unless the image is known at load
-//   to be so small that its pixels fill their vectors poorly, e.g. 7x7): per
-//   image and group, Y = W * X is a GEMM whose right operand is X itself, read
-//   in place (no copy): W packed as the left operand in row tiles (8..12
-//   output channels), X's rows streamed in panels of 32 pixels, each 12 x 32
-//   tile of Y stored straight into its place with the epilogue (bias, skip
-//   tensor, ReLU/ReLU6) in registers. A row tile runs along a block of panels
-//   (X's block stays in L1/L2 for the next tile) so its output rows are
+// - pointwise (1x1, any stride, no padding, unless the output image is known
+//   at load to be so small that its pixels fill their vectors poorly, e.g.
+//   7x7): per image and group, Y = W * X is a GEMM: W packed as the left
+//   operand in row tiles (8..12 output channels), X's output pixels streamed in
+//   panels of 32, each 12 x 32 tile of Y stored straight into its place with
+//   the epilogue (bias, skip tensor, ReLU/ReLU6) in registers. X is read in
+//   place at stride 1 with few output channels, else first copied into
+//   aligned panels once per run (ops/conv_pixel_panels.h; with a stride the
+//   copy picks out the strided pixels). A row tile runs along a block of
+//   panels (X's block stays in L1/L2 for the next tile) so its output rows are
 //   written in long runs.
 //
 // - gathered (every other kernel, stride, dilation and padding, 1-D to 3-D):

@@ -12,7 +12,8 @@ namespace onnx_mini {
 // The slots one kernel may hold at once (distinct slots never overlap).
 enum class ScratchSlot {
   kPackedB, kNormScale, kNormBias, kScores, kScoresBroadcast,
-  kIndexWork,  // TopK's (value, index) rows, ScatterND's map of written slices
+  kIndexWork,    // TopK's (value, index) rows, ScatterND's map of written slices
+  kPixelPanels,  // a 1x1 convolution's input pixels in panels (ops/conv_pixel_panels.h)
   kCount
 };
 

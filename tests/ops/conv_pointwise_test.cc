@@ -1,0 +1,217 @@
+// 1x1 convolutions on the packed kernel's pointwise form (ops/conv_packed.h)
+// against the double-precision reference of conv_reference.h, over the choices
+// that form makes: X read in place (fewer than 128 output channels per group)
+// or copied into pixel panels (ops/conv_pixel_panels.h: 128 or more, or any
+// stride); output images of 1..200 pixels, 49 (7x7), 169 (13x13) and 196
+// (14x14) among them, with X's spatial sizes symbolic at load (then the
+// pointwise form runs whatever the size) and known (then small images go to
+// the gathered form); strides 2 and 3 on odd and even sizes, in 1-D, 2-D and
+// 3-D; output channels that are no multiple of the 8..12-row tiles or of 32;
+// depths above a chunk; batch 1..3 on 1 and 2 threads; every epilogue; NaN and
+// +-Inf in X.
+#include <cmath>
+#include <limits>
+
+#include "ops/packed_gemm.h"
+#include "tests/ops/conv_reference.h"
+#include "tests/testutil/graph_builder.h"
+
+namespace onnx_mini::testing {
+namespace {
+
+struct ConvRun {
+  bool symbolic = false;  // X's batch and spatial sizes unknown at load
+  int threads = 1;
+  std::string activation = {};  // FusedConv's, "" for Conv
+  std::vector<std::pair<std::string, float>> params = {};
+  std::function<double(double)> fn = [](double v) { return v; };
+  bool z = false;  // FusedConv's skip input
+};
+
+std::string describe(const ConvCase& c, const ConvRun& r) {
+  std::string s = "x=";
+  for (int64_t d : c.x) s += std::to_string(d) + ",";
+  s += " M=" + std::to_string(c.out_channels) + " g=" + std::to_string(c.group) + " s=";
+  for (int64_t d : c.strides) s += std::to_string(d) + ",";
+  return s + " " + c.auto_pad + (r.symbolic ? " symbolic" : "") + " threads=" + std::to_string(r.threads) +
+         " act=" + r.activation + (r.z ? " +Z" : "");
+}
+
+Tensor run_conv(const ConvCase& c, const ConvRun& r, const Tensor& x, const Tensor& w, const Tensor& b,
+                const Tensor& z) {
+  GraphBuilder gb;
+  if (r.symbolic) {
+    std::vector<Dim> dims = {Dim{.value = -1, .param = "N"}, Dim{.value = c.x[1], .param = ""}};
+    for (size_t i = 2; i < c.x.size(); ++i) dims.push_back(Dim{.value = -1, .param = "S" + std::to_string(i)});
+    gb.input_symbolic("X", dims);
+  } else {
+    gb.input("X", DataType::kFloat, c.x);
+  }
+  gb.initializer("W", w);
+  gb.initializer("B", b);
+  std::vector<std::string> inputs = {"X", "W", "B"};
+  std::vector<NamedTensor> feeds = {{"X", x}};
+  if (r.z) {
+    gb.input("Z", DataType::kFloat, z.shape());
+    inputs.push_back("Z");
+    feeds.push_back({"Z", z});
+  }
+  const bool fused = !r.activation.empty() || r.z;
+  std::map<std::string, Attribute> attrs = {{"group", int_attr(c.group)}, {"auto_pad", string_attr(c.auto_pad)}};
+  if (!c.strides.empty()) attrs["strides"] = ints_attr(c.strides);
+  if (fused) {
+    attrs["activation"] = string_attr(r.activation);
+    for (const auto& [name, v] : r.params) attrs["activation_" + name] = float_attr(v);
+  }
+  gb.node(fused ? "FusedConv" : "Conv", inputs, {"Y"}, attrs, "conv", fused ? kOnnxMiniDomain : "");
+  gb.output("Y");
+  SessionOptions opts;
+  opts.opt_level = 0;
+  opts.threads = r.threads;
+  auto session = Session::from_graph(gb.build(), opts);
+  EXPECT_TRUE(session.is_ok()) << session.status().message();
+  if (!session.is_ok()) return Tensor();
+  auto out = session.value()->run(feeds);
+  EXPECT_TRUE(out.is_ok()) << out.status().message();
+  return out.is_ok() ? out.value()[0].tensor : Tensor();
+}
+
+// Runs the case and compares with the reference; `poison` edits X first.
+void check(const ConvCase& c, const ConvRun& r = {}, const std::function<void(Tensor&)>& poison = nullptr) {
+  SCOPED_TRACE(describe(c, r));
+  Tensor x = random_tensor(c.x, 31);
+  if (poison) poison(x);
+  const Tensor w = random_tensor(c.w_shape(), 32), b = random_tensor({c.out_channels}, 33);
+  const Tensor z = random_tensor(c.y_shape(), 34);
+  const Tensor got = run_conv(c, r, x, w, b, z);
+  if (!got.defined()) return;
+  // Float sums of Cg products of values in [-1, 1) in another order than the
+  // reference's: the rounding grows like sqrt(Cg) * 2^-24 * sum |x w|; 1e-5 * Cg
+  // bounds it with a wide margin (as tests/ops/conv_test.cc).
+  const double k = static_cast<double>(c.x[1] / c.group);
+  expect_close(got, reference_conv(c, x, w, &b, r.z ? &z : nullptr, r.fn), {.atol = 1e-5 * k + 1e-6, .rtol = 1e-5});
+}
+
+class ConvPointwise : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!PackedWeights::supported()) GTEST_SKIP() << "the pointwise form runs on the AVX-512F packed kernel only";
+  }
+};
+
+// Output images of 1..200 pixels: whole panels, one pixel more or fewer, the
+// 16-lane last vector, MobileNetV2's 7x7 and 14x14, SqueezeNet's 13x13.
+TEST_F(ConvPointwise, PixelCounts) {
+  const std::vector<std::pair<int64_t, int64_t>> sides = {{1, 1},  {1, 13}, {1, 16}, {1, 17}, {1, 31}, {1, 32},
+                                                          {1, 33}, {7, 7},  {4, 16}, {8, 12}, {1, 97}, {13, 13},
+                                                          {14, 14}, {10, 20}};
+  for (const auto& [h, w] : sides) {
+    for (int64_t m : {13, 130}) {  // in place, copied
+      for (bool symbolic : {false, true}) check({.x = {2, 37, h, w}, .out_channels = m, .kernel = {1, 1}}, {.symbolic = symbolic});
+    }
+  }
+}
+
+TEST_F(ConvPointwise, Strides) {
+  const std::vector<ConvCase> cases = {
+      {.x = {2, 19, 15, 9}, .out_channels = 130, .kernel = {1, 1}, .strides = {2, 2}},
+      {.x = {1, 8, 28, 28}, .out_channels = 40, .kernel = {1, 1}, .strides = {2, 2}},
+      {.x = {1, 16, 14, 14}, .out_channels = 36, .kernel = {1, 1}, .strides = {2, 2}},  // 7x7 out
+      {.x = {1, 5, 14, 14}, .out_channels = 20, .kernel = {1, 1}, .strides = {2, 3}},
+      {.x = {1, 6, 13, 17}, .out_channels = 9, .kernel = {1, 1}, .strides = {3, 1}},
+      {.x = {1, 6, 13, 40}, .out_channels = 9, .kernel = {1, 1}, .strides = {1, 3}},
+      {.x = {2, 7, 40}, .out_channels = 11, .kernel = {1}, .strides = {2}},
+      {.x = {1, 4, 5, 6, 7}, .out_channels = 13, .kernel = {1, 1, 1}, .strides = {2, 2, 2}},
+      {.x = {1, 8, 9, 9}, .out_channels = 256, .kernel = {1, 1}, .strides = {2, 2}, .group = 2},
+      {.x = {1, 6, 7, 9}, .out_channels = 10, .kernel = {1, 1}, .strides = {2, 2}, .auto_pad = "SAME_UPPER"},
+      {.x = {1, 6, 8, 9}, .out_channels = 10, .kernel = {1, 1}, .strides = {2, 2}, .auto_pad = "VALID"},
+  };
+  for (const ConvCase& c : cases) {
+    for (bool symbolic : {false, true}) check(c, {.symbolic = symbolic});
+  }
+}
+
+// Output channels around the row tiles and panels, with the copy and without;
+// depth above a chunk (256); groups whose channels take the copy.
+TEST_F(ConvPointwise, ChannelsAndDepth) {
+  for (int64_t m : {1, 7, 12, 31, 33, 127, 128, 129, 140}) check({.x = {1, 21, 6, 6}, .out_channels = m, .kernel = {1, 1}}, {.symbolic = true});
+  check({.x = {1, 300, 9, 9}, .out_channels = 128, .kernel = {1, 1}});
+  check({.x = {1, 300, 9, 9}, .out_channels = 20, .kernel = {1, 1}});
+  check({.x = {2, 10, 8, 8}, .out_channels = 260, .kernel = {1, 1}, .group = 2});
+}
+
+TEST_F(ConvPointwise, BatchesAndThreads) {
+  for (int64_t batch : {1, 2, 3}) {
+    for (int threads : {1, 2}) {
+      check({.x = {batch, 24, 13, 13}, .out_channels = 140, .kernel = {1, 1}}, {.threads = threads});
+      check({.x = {batch, 16, 14, 14}, .out_channels = 132, .kernel = {1, 1}, .strides = {2, 2}}, {.threads = threads});
+      check({.x = {batch, 40, 7, 7}, .out_channels = 150, .kernel = {1, 1}}, {.symbolic = true, .threads = threads});
+    }
+  }
+}
+
+// Every epilogue on the copied and the strided pointwise form: the register
+// ones (ReLU, Clip) and those applied to the finished tile, with the skip
+// input Z and without.
+TEST_F(ConvPointwise, Epilogues) {
+  const std::vector<ConvRun> runs = {
+      {},
+      {.activation = "Relu", .fn = [](double v) { return v < 0 ? 0 : v; }},
+      {.activation = "Clip", .params = {{"min", 0.0f}, {"max", 0.5f}},
+       .fn = [](double v) { return std::min(std::max(v, 0.0), 0.5); }},
+      {.activation = "LeakyRelu", .params = {{"alpha", 0.2f}}, .fn = [](double v) { return v < 0 ? 0.2 * v : v; }},
+      {.activation = "Sigmoid", .fn = [](double v) { return 1 / (1 + std::exp(-v)); }},
+      {.activation = "HardSigmoid", .params = {{"alpha", 0.3f}, {"beta", 0.4f}},
+       .fn = [](double v) { return std::min(1.0, std::max(0.0, 0.3 * v + 0.4)); }},
+      {.activation = "HardSwish", .fn = [](double v) { return v * std::min(1.0, std::max(0.0, v / 6 + 0.5)); }},
+      {.activation = "Tanh", .fn = [](double v) { return std::tanh(v); }},
+  };
+  const std::vector<ConvCase> cases = {
+      {.x = {2, 9, 11, 13}, .out_channels = 130, .kernel = {1, 1}},
+      {.x = {2, 9, 11, 13}, .out_channels = 30, .kernel = {1, 1}, .strides = {2, 2}},
+  };
+  for (const ConvCase& c : cases) {
+    for (ConvRun r : runs) {
+      for (bool z : {false, true}) {
+        r.z = z;
+        if (r.activation.empty() && !z) continue;  // a plain Conv: the other tests
+        check(c, r);
+      }
+    }
+  }
+}
+
+// NaN and +-Inf in X reach exactly the outputs the reference gives them (a
+// pixel's NaN every channel of that pixel, Inf times weights of both signs NaN
+// or +-Inf), through the copy, the stride and a ReLU that must keep NaN.
+TEST_F(ConvPointwise, NanAndInfinity) {
+  const auto poison = [](Tensor& x) {
+    float* v = x.data<float>();
+    const int64_t n = x.num_elements();
+    v[0] = std::numeric_limits<float>::quiet_NaN();
+    v[n / 3] = std::numeric_limits<float>::infinity();
+    v[n / 2 + 2] = -std::numeric_limits<float>::infinity();
+    v[n - 1] = std::numeric_limits<float>::quiet_NaN();
+  };
+  const ConvRun relu = {.activation = "Relu", .fn = [](double v) { return v < 0 ? 0 : v; }};
+  for (const ConvRun& r : {ConvRun{}, relu}) {
+    check({.x = {2, 5, 9, 10}, .out_channels = 130, .kernel = {1, 1}}, r, poison);
+    check({.x = {2, 5, 9, 10}, .out_channels = 20, .kernel = {1, 1}}, r, poison);
+    check({.x = {1, 5, 10, 10}, .out_channels = 20, .kernel = {1, 1}, .strides = {2, 2}}, r, poison);
+  }
+}
+
+// One thread and two give the same bits on the copied and strided forms.
+TEST_F(ConvPointwise, ThreadCountDoesNotChangeResults) {
+  for (const ConvCase& c : {ConvCase{.x = {1, 24, 13, 13}, .out_channels = 140, .kernel = {1, 1}},
+                            ConvCase{.x = {1, 24, 28, 28}, .out_channels = 64, .kernel = {1, 1}, .strides = {2, 2}}}) {
+    SCOPED_TRACE(describe(c, {}));
+    const Tensor x = random_tensor(c.x, 5), w = random_tensor(c.w_shape(), 6), b = random_tensor({c.out_channels}, 7);
+    const Tensor one = run_conv(c, {.threads = 1}, x, w, b, Tensor()), two = run_conv(c, {.threads = 2}, x, w, b, Tensor());
+    ASSERT_TRUE(one.defined() && two.defined());
+    EXPECT_EQ(values_of<float>(one), values_of<float>(two));
+  }
+}
+
+}  // namespace
+}  // namespace onnx_mini::testing
