@@ -8,9 +8,10 @@
 // at 56x56 (ResNet bottleneck), 1 = 3x3 64 -> 64 at 56x56, 2 = 3x3 stride 2
 // 128 -> 256 at 28x28, 3 = depthwise 3x3 144 channels at 56x56 (MobileNetV2),
 // 4 = the 7x7 stride 2 stem 3 -> 64 at 224x224; then MobileNetV2's other
-// depthwise and 1x1 classes and SqueezeNet 1.1's fire module and stem (the
-// label says which). The baseline runs on one thread (OpenBLAS is held at one
-// thread here, as in the runtime). Counter GFLOP/s = 2 * multiply-adds / real
+// depthwise and 1x1 classes, SqueezeNet 1.1's fire module and stem, and
+// MobileNetV2's stem (the label says which); the three stems on two threads
+// too. The baseline runs on one thread (OpenBLAS is held at one thread here,
+// as in the runtime). Counter GFLOP/s = 2 * multiply-adds / real
 // time: on a loaded machine compare the CPU column too.
 #include <benchmark/benchmark.h>
 
@@ -51,7 +52,11 @@ const ConvShape kShapes[] = {
     // SqueezeNet 1.1: a fire module at 55x55 and the unpadded stride-2 stem.
     {"1x1 64->16 55", 64, 16, 1, 1, 55, 1},       {"1x1 16->64 55", 16, 64, 1, 1, 55, 1},
     {"3x3 16->64 55", 16, 64, 3, 1, 55, 1},       {"3x3/2 3->64 224 nopad", 3, 64, 3, 2, 224, 1, false},
+    // MobileNetV2's stem.
+    {"3x3/2 3->32 224", 3, 32, 3, 2, 224, 1},
 };
+// The RGB stems (ResNet, SqueezeNet, MobileNetV2), also run on two threads.
+constexpr int64_t kStemShapes[] = {4, 18, 19};
 constexpr int64_t kShapeCount = static_cast<int64_t>(std::size(kShapes));
 
 void fill(float* x, int64_t count) {
@@ -175,6 +180,9 @@ void Im2colSgemm(benchmark::State& state) {
 void shapes(benchmark::internal::Benchmark* b) {
   for (int64_t shape = 0; shape < kShapeCount; ++shape) {
     for (int64_t batch : {1, 8}) b->Args({shape, batch, 1});
+  }
+  for (int64_t shape : kStemShapes) {
+    for (int64_t batch : {1, 8}) b->Args({shape, batch, 2});
   }
 }
 

@@ -22,6 +22,11 @@
 //   32-channel tile is transposed in registers on its way into NCHW Y, with the
 //   epilogue.
 //
+// - patch panel (a short reduction, C/group x kernel <= 256, on rows of
+//   output pixels that fill the vectors: the RGB stems): output channels as
+//   rows against [K, 32] panels of input patches built per run,
+//   ops/conv_patch_panel.h.
+//
 // Work is split over the session's threads by (image, group, pixel block,
 // channel panel). Scratch (the padded input, the offset table, tile buffers)
 // comes from per-thread buffers that only grow: no allocation in steady state.
@@ -60,14 +65,16 @@ class PackedConv {
   // 32-bit offsets: false for an image above 2^31 elements).
   bool can_run(const ConvGeometry& g) const;
   void run(const ConvGeometry& g, const ConvRunArgs& args) const;
-  bool pointwise() const { return pointwise_; }
+  bool pointwise() const { return form_ == Form::kPointwise; }
 
  private:
+  enum class Form { kPointwise, kGathered, kPatchPanel };
+
   void run_pointwise(const ConvGeometry& g, const ConvRunArgs& args) const;
   void run_gathered(const ConvGeometry& g, const ConvRunArgs& args) const;
 
   std::shared_ptr<const PackedWeights> weights_;
-  bool pointwise_ = false;
+  Form form_ = Form::kGathered;
 };
 
 }  // namespace onnx_mini

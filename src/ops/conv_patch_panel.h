@@ -1,0 +1,42 @@
+// The patch-panel form of the packed convolution (ops/conv_packed.h): an
+// implicit GEMM for convolutions with a short reduction K = C/group x kernel
+// (the RGB stem of an ImageNet CNN: K = 27 for 3x3, 147 for 7x7), with output
+// channels as rows and output pixels as columns, so that every 12 x 32 tile of
+// Y goes straight into its NCHW rows with the epilogue in registers.
+//
+// For each run of up to 32 output pixels along an output row it builds the
+// [K, 32] patch panel (row (c, kd, kh, kw) holds the 32 input values that tap
+// meets; zero where the window leaves the image) in a per-thread buffer, then
+// runs every row tile of W (PackedWeights::kRowTiles) against it with
+// multiply_row_tile. A panel of K <= kMaxPatchPanelDepth rows stays in L1
+// while the row tiles stream past it, and the whole reduction runs in one
+// micro-kernel call (no partial sums).
+//
+// Building a panel: each row is read from X with masked vector loads (zeros
+// where the window leaves the image, nothing read outside it): at stride 2
+// the 64 values the row spans, whose even lanes two permutes pick.
+//
+// Why not the gathered form for these: with K = 27 its 12-pixel x 32-channel
+// tiles spend more time being transposed into NCHW than being computed.
+#pragma once
+
+#include "core/tensor_info.h"
+#include "ops/conv_geometry.h"
+#include "ops/conv_packed.h"
+
+namespace onnx_mini {
+
+// The longest reduction the form takes: 256 x 32 floats (32 KiB) of panel.
+inline constexpr int64_t kMaxPatchPanelDepth = 256;
+
+// Whether the patch-panel form should run a convolution with weight `w`
+// ([M, C/group, kernel...]) on input `x` (its info at load, may be null or
+// partly unknown).
+bool patch_panel_suits(const ConvAttributes& attrs, const TensorInfo& w, const TensorInfo* x);
+
+// Y = epilogue(conv(X, W)) with W packed by PackedWeights::pack_rows (`groups`
+// = g.group). Needs PackedWeights::supported() and
+// g.in_group_channels() * g.kernel_pixels() <= kMaxPatchPanelDepth.
+void run_patch_panel(const ConvGeometry& g, const PackedWeights& w, const ConvRunArgs& args);
+
+}  // namespace onnx_mini
