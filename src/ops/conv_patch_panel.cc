@@ -260,7 +260,7 @@ bool patch_panel_suits(const ConvAttributes& attrs, const TensorInfo& w, const T
     if (!w.dims[i].known()) return false;
     depth *= w.dims[i].value;
   }
-  if (depth > kMaxPatchPanelDepth) return false;
+  if (w.dims[1].value > kMaxPatchPanelChannels || depth > kMaxPatchPanelDepth) return false;
   if (!x) return true;
   TensorInfo y;
   if (!infer_conv_output(attrs, *x, w, nullptr, y).is_ok() || !y.has_shape) return true;  // the run reports it

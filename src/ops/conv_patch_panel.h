@@ -28,10 +28,18 @@ namespace onnx_mini {
 
 // The longest reduction the form takes: 256 x 32 floats (32 KiB) of panel.
 inline constexpr int64_t kMaxPatchPanelDepth = 256;
+// The most input channels per group it takes. Measured against the gathered
+// form (one-node models, batch 1, one thread, loaded machine): 3x3 with 4
+// input channels at 112x112 0.64x its time, 8 channels 0.94x, 16 and 24 at
+// 56x56 1.10x and 1.05x; 1x1 stride 2 with 64 and 128 channels 1.16x and
+// 1.10x. The gathered form's transpose pays off once the reduction is long;
+// building panels costs the same per pixel and channel whatever M is.
+inline constexpr int64_t kMaxPatchPanelChannels = 4;
 
 // Whether the patch-panel form should run a convolution with weight `w`
 // ([M, C/group, kernel...]) on input `x` (its info at load, may be null or
-// partly unknown).
+// partly unknown): at most kMaxPatchPanelChannels input channels per group,
+// a reduction of at most kMaxPatchPanelDepth, output rows that fill vectors.
 bool patch_panel_suits(const ConvAttributes& attrs, const TensorInfo& w, const TensorInfo* x);
 
 // Y = epilogue(conv(X, W)) with W packed by PackedWeights::pack_rows (`groups`

@@ -134,6 +134,9 @@ TEST_F(ConvPatchPanel, PaddingAndDilation) {
   check({.x = {1, 3, 15, 70}, .out_channels = 16, .kernel = {3, 3}, .strides = {2, 2}, .dilations = {3, 2},
          .pads = {1, 2, 1, 2}});
   check({.x = {1, 1, 11, 60}, .out_channels = 5, .kernel = {2, 4}, .strides = {3, 3}, .dilations = {2, 5}});
+  // A row segment wider than the 128-float line: loaded tap by tap.
+  check({.x = {1, 2, 3, 150}, .out_channels = 6, .kernel = {1, 5}, .dilations = {1, 25}, .pads = {0, 3, 0, 2}});
+  check({.x = {1, 2, 3, 180}, .out_channels = 6, .kernel = {2, 4}, .strides = {2, 2}, .dilations = {1, 23}});
 }
 
 // Output rows narrower than a panel, of one 16-lane vector, around 32 and 64,
@@ -246,8 +249,9 @@ TensorInfo info(const Shape& dims) {
   return t;
 }
 
-// The form takes a reduction of at most 256 (a panel in L1) on rows of output
-// pixels that fill the 16-lane vectors within 15 %; unknown sizes do not stop it.
+// The form takes at most 4 input channels per group, a reduction of at most
+// 256 (a panel in L1), on rows of output pixels that fill the 16-lane vectors
+// within 15 %; unknown sizes do not stop it.
 TEST(PatchPanelChoice, ShortReductionsOnWideRows) {
   auto suits = [](const Shape& w, const Shape& x, const std::vector<int64_t>& strides, const std::vector<int64_t>& pads) {
     Attributes a;
@@ -261,6 +265,10 @@ TEST(PatchPanelChoice, ShortReductionsOnWideRows) {
   EXPECT_TRUE(suits({32, 3, 3, 3}, {-1, 3, -1, -1}, {2, 2}, {1, 1, 1, 1}));   // sizes unknown at load
   EXPECT_TRUE(suits({32, 3, 3, 3}, {}, {2, 2}, {1, 1, 1, 1}));                // no input info
   EXPECT_FALSE(suits({64, 64, 3, 3}, {1, 64, 56, 56}, {1, 1}, {1, 1, 1, 1}));  // K = 576
+  EXPECT_TRUE(suits({64, 4, 3, 3}, {1, 4, 112, 112}, {1, 1}, {1, 1, 1, 1}));    // 4 channels
+  EXPECT_FALSE(suits({64, 8, 3, 3}, {1, 8, 112, 112}, {1, 1}, {1, 1, 1, 1}));   // 8 channels
+  EXPECT_FALSE(suits({128, 64, 1, 1}, {1, 64, 56, 56}, {2, 2}, {0, 0, 0, 0}));  // ResNet's 1x1 downsample
+  EXPECT_FALSE(suits({8, 4, 7, 7, 7}, {1, 4, 9, 9, 40}, {1, 1, 1}, {3, 3, 3, 3, 3, 3}));  // K = 1372
   EXPECT_FALSE(suits({64, 3, 3, 3}, {1, 3, 13, 13}, {2, 2}, {1, 1, 1, 1}));  // 7 wide: 9 of 16 lanes idle
   EXPECT_TRUE(suits({64, 3, 3, 3}, {1, 3, 28, 28}, {1, 1}, {1, 1, 1, 1}));   // 28 of 32 lanes
 }
