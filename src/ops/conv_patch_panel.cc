@@ -48,10 +48,9 @@ struct PanelJob {
   int64_t depth() const { return g->in_group_channels() * g->kernel_pixels(); }
 };
 
-// Vectors of the line a border panel copies its (channel, kd, kh) row
-// segment into, at most: 128 floats, for a span (kw - 1) * d + 32 * s up to
-// 128 (a 7x7 kernel at stride 2 spans 70); longer spans load row by row.
-constexpr int64_t kMaxLineVectors = 8;
+// Taps per kernel row whose load masks a panel computes once, at most (wider
+// kernels, and strides above 2, load each row with gathers).
+constexpr int64_t kMaxMaskedTaps = 16;
 
 // Lanes [lo, hi) of a 16-lane vector (clamped to it), as a load mask.
 uint16_t lane_mask(int64_t lo, int64_t hi) {
@@ -60,35 +59,40 @@ uint16_t lane_mask(int64_t lo, int64_t hi) {
   return static_cast<uint16_t>(((uint32_t{1} << hi) - 1) & ~((uint32_t{1} << lo) - 1));
 }
 
+// The load masks of tap q's row (the values it spans: 32 at stride 1, 64 at
+// stride 2, the odd ones unused), for a row segment starting at ix0 in an
+// input row of `width`: lanes in the row only, so the padding reads as zeros
+// and nothing outside the row is touched. All ones inside the row.
+struct TapMasks {
+  uint16_t m[kMaxMaskedTaps][4];
+};
+
 #if ONNX_MINI_HAVE_PATCH_PANEL
 
-// line[16 v + i] = src[16 v + i] where bit i of masks[v] is set, else zero.
-__attribute__((target("avx512f"))) void load_line(const float* src, const uint16_t* masks, int64_t vectors,
-                                                   float* line) {
-  for (int64_t v = 0; v < vectors; ++v) _mm512_store_ps(line + 16 * v, _mm512_maskz_loadu_ps(masks[v], src + 16 * v));
-}
-
-// The kw panel rows of one (channel, kd, kh) when all their 32 columns lie in
-// the input row (no padding, nothing past its end): row q = src[q * d + j * S].
-// Stride 1: two loads a row; stride 2: the 64 values it spans, their even
-// lanes picked by two permutes.
+// The kw panel rows of one (channel, kd, kh): row q = src[q * d + j * S] for
+// the 32 columns j, read with tap q's masks. Stride 1: two loads a row;
+// stride 2: the 64 values it spans, their even lanes picked by two permutes.
 template <int S>
-__attribute__((target("avx512f"))) void load_inner_rows(const float* src, int64_t kw, int64_t d, float* out) {
+__attribute__((target("avx512f"))) void load_tap_rows(const float* src, const TapMasks& masks, int64_t kw, int64_t d,
+                                                       float* out) {
   const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   for (int64_t q = 0; q < kw; ++q, src += d, out += kPanel) {
+    const uint16_t* m = masks.m[q];
     if constexpr (S == 1) {
-      _mm512_store_ps(out, _mm512_loadu_ps(src));
-      _mm512_store_ps(out + 16, _mm512_loadu_ps(src + 16));
+      _mm512_store_ps(out, _mm512_maskz_loadu_ps(m[0], src));
+      _mm512_store_ps(out + 16, _mm512_maskz_loadu_ps(m[1], src + 16));
     } else {
-      _mm512_store_ps(out, _mm512_permutex2var_ps(_mm512_loadu_ps(src), even, _mm512_loadu_ps(src + 16)));
-      _mm512_store_ps(out + 16, _mm512_permutex2var_ps(_mm512_loadu_ps(src + 32), even, _mm512_loadu_ps(src + 48)));
+      const __m512 r0 = _mm512_maskz_loadu_ps(m[0], src), r1 = _mm512_maskz_loadu_ps(m[1], src + 16);
+      const __m512 r2 = _mm512_maskz_loadu_ps(m[2], src + 32), r3 = _mm512_maskz_loadu_ps(m[3], src + 48);
+      _mm512_store_ps(out, _mm512_permutex2var_ps(r0, even, r1));
+      _mm512_store_ps(out + 16, _mm512_permutex2var_ps(r2, even, r3));
     }
   }
 }
 
 // One panel row in general: out[j] = src[start + j * s] for the 32 columns j,
 // zero where start + j * s leaves [0, width) (the padding). Masked loads read
-// nothing outside the row. Strides 1 and 2 as load_inner_rows; other strides:
+// nothing outside the row. Strides 1 and 2 as load_tap_rows; other strides:
 // two gathers.
 __attribute__((target("avx512f"))) void load_panel_row(const float* src, int64_t width, int64_t start, int64_t s,
                                                         float* out) {
@@ -127,29 +131,26 @@ __attribute__((target("avx512f"))) inline void zero_panel_rows(float* to, int64_
 #else
 
 template <int S>
-void load_inner_rows(const float*, int64_t, int64_t, float*) {}  // needs AVX-512F: never reached
+void load_tap_rows(const float*, const TapMasks&, int64_t, int64_t, float*) {}  // needs AVX-512F: never reached
 void load_panel_row(const float*, int64_t, int64_t, int64_t, float*) {}
-void load_line(const float*, const uint16_t*, int64_t, float*) {}
 void zero_panel_rows(float*, int64_t) {}
 
 #endif
 
 // The [K, 32] panel of output row (od, oh), columns ow0.. of one image and
 // group (x: the group's first input channel): row (c, kd, kh, kw) in W's order.
-// Near the row's ends (in the padding or past the row), a (channel, kd, kh)
-// segment is first copied into `line` (zeros outside the row, the masks
-// computed once per panel), then cut into rows as inside.
-void build_panel(const ConvGeometry& g, const float* x, int64_t od, int64_t oh, int64_t ow0, float* panel,
-                 float* line) {
+// The load masks depend only on the column range: computed once per panel.
+void build_panel(const ConvGeometry& g, const float* x, int64_t od, int64_t oh, int64_t ow0, float* panel) {
   const int64_t s = g.stride[2], d = g.dilation[2], kw = g.kernel[2];
   const int64_t ix0 = ow0 * s - g.pad_begin[2];
-  // The values the vector loads of a segment touch (64 per row at stride 2,
-  // the odd ones unused): inner when all lie in the row, no masks needed.
-  const int64_t span = (kw - 1) * d + kPanel * s, line_vectors = (span + 15) / 16;
-  const bool inner = s <= 2 && ix0 >= 0 && ix0 + span <= g.in[2];
-  const bool via_line = !inner && s <= 2 && line_vectors <= kMaxLineVectors;
-  uint16_t masks[kMaxLineVectors];
-  for (int64_t v = 0; via_line && v < line_vectors; ++v) masks[v] = lane_mask(-(ix0 + 16 * v), g.in[2] - ix0 - 16 * v);
+  const bool masked = s <= 2 && kw <= kMaxMaskedTaps;
+  TapMasks masks;
+  for (int64_t q = 0; masked && q < kw; ++q) {
+    for (int64_t v = 0; v < 2 * s; ++v) {
+      const int64_t first = ix0 + q * d + 16 * v;
+      masks.m[q][v] = lane_mask(-first, g.in[2] - first);
+    }
+  }
   float* row = panel;
   for (int64_t c = 0; c < g.in_group_channels(); ++c) {
     for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
@@ -161,13 +162,11 @@ void build_panel(const ConvGeometry& g, const float* x, int64_t od, int64_t oh, 
           continue;
         }
         const float* src = x + ((c * g.in[0] + id) * g.in[1] + ih) * g.in[2];
-        if (inner || via_line) {
-          const float* from = src + ix0;
-          if (via_line) load_line(from, masks, line_vectors, line), from = line;
-          s == 1 ? load_inner_rows<1>(from, kw, d, row) : load_inner_rows<2>(from, kw, d, row);
-          continue;
+        if (masked) {
+          s == 1 ? load_tap_rows<1>(src + ix0, masks, kw, d, row) : load_tap_rows<2>(src + ix0, masks, kw, d, row);
+        } else {
+          for (int64_t q = 0; q < kw; ++q) load_panel_row(src, g.in[2], ix0 + q * d, s, row + q * kPanel);
         }
-        for (int64_t q = 0; q < kw; ++q) load_panel_row(src, g.in[2], ix0 + q * d, s, row + q * kPanel);
       }
     }
   }
@@ -223,13 +222,12 @@ void panel_unit(const void* context, int64_t unit) {
   const int64_t row_begin = block * job.rows_per_block;
   const int64_t panels = (std::min(job.out_rows, row_begin + job.rows_per_block) - row_begin) * job.panels_per_row;
   const int64_t panel_floats = job.depth() * kPanel;
-  float* block_panels = panel_scratch(job.rows_per_block * job.panels_per_row * panel_floats + kMaxLineVectors * 16);
-  float* line = block_panels + job.rows_per_block * job.panels_per_row * panel_floats;
+  float* block_panels = panel_scratch(job.rows_per_block * job.panels_per_row * panel_floats);
   const float* x = job.args->x + (n * g.in_channels + group * g.in_group_channels()) * g.in_pixels();
   for (int64_t i = 0; i < panels; ++i) {
     const int64_t out_row = row_begin + i / job.panels_per_row;
     build_panel(g, x, out_row / g.out[1], out_row % g.out[1], i % job.panels_per_row * kPanel,
-                block_panels + i * panel_floats, line);
+                block_panels + i * panel_floats);
   }
   for (int64_t t = tile_begin; t < tile_end; ++t) {
     for (int64_t i = 0; i < panels; ++i) {

@@ -13,8 +13,9 @@
 // micro-kernel call (no partial sums).
 //
 // Building a panel: each row is read from X with masked vector loads (zeros
-// where the window leaves the image, nothing read outside it): at stride 2
-// the 64 values the row spans, whose even lanes two permutes pick.
+// where the window leaves the image, nothing read outside it; the masks
+// computed once per panel): at stride 2 the 64 values the row spans, whose
+// even lanes two permutes pick; at larger strides, gathers.
 //
 // Why not the gathered form for these: with K = 27 its 12-pixel x 32-channel
 // tiles spend more time being transposed into NCHW than being computed.

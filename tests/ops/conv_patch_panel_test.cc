@@ -134,9 +134,11 @@ TEST_F(ConvPatchPanel, PaddingAndDilation) {
   check({.x = {1, 3, 15, 70}, .out_channels = 16, .kernel = {3, 3}, .strides = {2, 2}, .dilations = {3, 2},
          .pads = {1, 2, 1, 2}});
   check({.x = {1, 1, 11, 60}, .out_channels = 5, .kernel = {2, 4}, .strides = {3, 3}, .dilations = {2, 5}});
-  // A row segment wider than the 128-float line: loaded tap by tap.
+  // Taps far apart (masks cover a row segment of 132 values), and a kernel
+  // row wider than the 16 taps whose masks a panel keeps (loaded by gathers).
   check({.x = {1, 2, 3, 150}, .out_channels = 6, .kernel = {1, 5}, .dilations = {1, 25}, .pads = {0, 3, 0, 2}});
   check({.x = {1, 2, 3, 180}, .out_channels = 6, .kernel = {2, 4}, .strides = {2, 2}, .dilations = {1, 23}});
+  check({.x = {1, 2, 2, 60}, .out_channels = 6, .kernel = {1, 17}, .pads = {0, 8, 0, 9}});
 }
 
 // Output rows narrower than a panel, of one 16-lane vector, around 32 and 64,
