@@ -379,7 +379,8 @@ Status PackedConv::init(const NodeInfo& node, const Tensor& w, const ConvAttribu
 }
 
 bool PackedConv::can_run(const ConvGeometry& g) const {
-  if (form_ != Form::kGathered) return true;
+  if (form_ == Form::kPointwise) return true;
+  if (form_ == Form::kPatchPanel) return patch_panel_can_run(g);
   const ConvGeometry::Dims pd = padded_dims(g);
   return g.in_group_channels() * pd[0] * pd[1] * pd[2] < INT32_MAX;
 }

@@ -22,10 +22,10 @@
 //   32-channel tile is transposed in registers on its way into NCHW Y, with the
 //   epilogue.
 //
-// - patch panel (a short reduction, C/group x kernel <= 256, on rows of
-//   output pixels that fill the vectors: the RGB stems): output channels as
-//   rows against [K, 32] panels of input patches built per run,
-//   ops/conv_patch_panel.h.
+// - patch panel (at most 4 input channels per group, C/group x kernel <= 256,
+//   on rows of output pixels that fill the vectors: the RGB stems): output
+//   channels as rows against [K, 32] panels of input patches built per run,
+//   each tile stored straight into NCHW, ops/conv_patch_panel.h.
 //
 // Work is split over the session's threads by (image, group, pixel block,
 // channel panel). Scratch (the padded input, the offset table, tile buffers)
@@ -62,7 +62,8 @@ class PackedConv {
   // right here) in the form its shape and the attributes call for.
   Status init(const NodeInfo& node, const Tensor& w, const ConvAttributes& attrs);
   // Whether it can run this geometry (the gathered form addresses X with
-  // 32-bit offsets: false for an image above 2^31 elements).
+  // 32-bit offsets: false for an image above 2^31 elements; the patch-panel
+  // form for rows whose offsets do not fit 32 bits, see patch_panel_can_run).
   bool can_run(const ConvGeometry& g) const;
   void run(const ConvGeometry& g, const ConvRunArgs& args) const;
   bool pointwise() const { return form_ == Form::kPointwise; }

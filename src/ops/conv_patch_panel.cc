@@ -266,6 +266,12 @@ bool patch_panel_suits(const ConvAttributes& attrs, const TensorInfo& w, const T
   return !width.known() || width.value == 0 || fills_lanes(width.value);
 }
 
+bool patch_panel_can_run(const ConvGeometry& g) {
+  constexpr int64_t kLimit = int64_t{1} << 29;  // four such terms still sum below 2^31
+  return g.in[2] < kLimit && g.pad_begin[2] < kLimit && g.pad_end[2] < kLimit && g.stride[2] < kLimit / kPanel &&
+         g.kernel[2] < kLimit && g.dilation[2] < kLimit && (g.kernel[2] - 1) * g.dilation[2] < kLimit;
+}
+
 void run_patch_panel(const ConvGeometry& g, const PackedWeights& w, const ConvRunArgs& args) {
   PanelJob job{&g, &w, &args, {}, false, g.out[0] * g.out[1], 0, 0, 0, 1, 0};
   job.in_registers = args.epilogue->register_form(&job.form);

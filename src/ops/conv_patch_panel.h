@@ -43,6 +43,12 @@ inline constexpr int64_t kMaxPatchPanelChannels = 4;
 // a reduction of at most kMaxPatchPanelDepth, output rows that fill vectors.
 bool patch_panel_suits(const ConvAttributes& attrs, const TensorInfo& w, const TensorInfo* x);
 
+// Whether the form can run this geometry: every offset a panel row uses
+// within its input row (padding, 32 columns x stride, the taps' reach) fits
+// the 32-bit indices of its gathers. False only for absurd attributes (a
+// stride above 2^24, a row or padding above 2^29).
+bool patch_panel_can_run(const ConvGeometry& g);
+
 // Y = epilogue(conv(X, W)) with W packed by PackedWeights::pack_rows (`groups`
 // = g.group). Needs PackedWeights::supported() and
 // g.in_group_channels() * g.kernel_pixels() <= kMaxPatchPanelDepth.

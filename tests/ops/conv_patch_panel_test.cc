@@ -275,5 +275,19 @@ TEST(PatchPanelChoice, ShortReductionsOnWideRows) {
   EXPECT_TRUE(suits({64, 3, 3, 3}, {1, 3, 28, 28}, {1, 1}, {1, 1, 1, 1}));   // 28 of 32 lanes
 }
 
+// Rows whose offsets would not fit the gathers' 32-bit indices are refused
+// (the kernel then reports the input unsupported), never run with wrapped indices.
+TEST(PatchPanelChoice, RefusesRowsBeyondThirtyTwoBitOffsets) {
+  auto geometry = [](const std::vector<int64_t>& strides, const std::vector<int64_t>& pads) {
+    Attributes a;
+    a.set("strides", ints_attr(strides));
+    a.set("pads", ints_attr(pads));
+    return conv_geometry(ConvAttributes::parse(a, false).value(), {1, 3, 8, 224}, {16, 3, 3, 3}).value();
+  };
+  EXPECT_TRUE(patch_panel_can_run(geometry({2, 2}, {1, 1, 1, 1})));
+  EXPECT_FALSE(patch_panel_can_run(geometry({1, int64_t{1} << 30}, {1, 1, 1, 1})));
+  EXPECT_FALSE(patch_panel_can_run(geometry({1, 1}, {0, int64_t{1} << 30, 0, 0})));
+}
+
 }  // namespace
 }  // namespace onnx_mini::testing
