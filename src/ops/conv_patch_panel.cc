@@ -69,21 +69,30 @@ struct TapMasks {
 
 #if ONNX_MINI_HAVE_PATCH_PANEL
 
+// 16 values at p, lanes outside `mask` zero (kMasked), or all of them.
+template <bool kMasked>
+__attribute__((target("avx512f"))) inline __m512 load16(const float* p, uint16_t mask) {
+  if constexpr (kMasked) return _mm512_maskz_loadu_ps(mask, p);
+  return _mm512_loadu_ps(p);
+}
+
 // The kw panel rows of one (channel, kd, kh): row q = src[q * d + j * S] for
-// the 32 columns j, read with tap q's masks. Stride 1: two loads a row;
-// stride 2: the 64 values it spans, their even lanes picked by two permutes.
-template <int S>
+// the 32 columns j, read with tap q's masks (kMasked: a panel near the row's
+// ends) or plain loads (every value the loads touch lies in the row).
+// Stride 1: two loads a row; stride 2: the 64 values it spans, their even
+// lanes picked by two permutes.
+template <int S, bool kMasked>
 __attribute__((target("avx512f"))) void load_tap_rows(const float* src, const TapMasks& masks, int64_t kw, int64_t d,
                                                        float* out) {
   const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   for (int64_t q = 0; q < kw; ++q, src += d, out += kPanel) {
     const uint16_t* m = masks.m[q];
     if constexpr (S == 1) {
-      _mm512_store_ps(out, _mm512_maskz_loadu_ps(m[0], src));
-      _mm512_store_ps(out + 16, _mm512_maskz_loadu_ps(m[1], src + 16));
+      _mm512_store_ps(out, load16<kMasked>(src, m[0]));
+      _mm512_store_ps(out + 16, load16<kMasked>(src + 16, m[1]));
     } else {
-      const __m512 r0 = _mm512_maskz_loadu_ps(m[0], src), r1 = _mm512_maskz_loadu_ps(m[1], src + 16);
-      const __m512 r2 = _mm512_maskz_loadu_ps(m[2], src + 32), r3 = _mm512_maskz_loadu_ps(m[3], src + 48);
+      const __m512 r0 = load16<kMasked>(src, m[0]), r1 = load16<kMasked>(src + 16, m[1]);
+      const __m512 r2 = load16<kMasked>(src + 32, m[2]), r3 = load16<kMasked>(src + 48, m[3]);
       _mm512_store_ps(out, _mm512_permutex2var_ps(r0, even, r1));
       _mm512_store_ps(out + 16, _mm512_permutex2var_ps(r2, even, r3));
     }
@@ -130,7 +139,7 @@ __attribute__((target("avx512f"))) inline void zero_panel_rows(float* to, int64_
 
 #else
 
-template <int S>
+template <int S, bool kMasked>
 void load_tap_rows(const float*, const TapMasks&, int64_t, int64_t, float*) {}  // needs AVX-512F: never reached
 void load_panel_row(const float*, int64_t, int64_t, int64_t, float*) {}
 void zero_panel_rows(float*, int64_t) {}
@@ -139,11 +148,15 @@ void zero_panel_rows(float*, int64_t) {}
 
 // The [K, 32] panel of output row (od, oh), columns ow0.. of one image and
 // group (x: the group's first input channel): row (c, kd, kh, kw) in W's order.
-// The load masks depend only on the column range: computed once per panel.
+// The load masks depend only on the column range: computed once per panel,
+// used only near the row's ends.
 void build_panel(const ConvGeometry& g, const float* x, int64_t od, int64_t oh, int64_t ow0, float* panel) {
   const int64_t s = g.stride[2], d = g.dilation[2], kw = g.kernel[2];
   const int64_t ix0 = ow0 * s - g.pad_begin[2];
   const bool masked = s <= 2 && kw <= kMaxMaskedTaps;
+  // Whether every value the loads touch lies in the row (64 per row at
+  // stride 2, the odd ones unused): plain loads, no masks.
+  const bool inner = masked && ix0 >= 0 && ix0 + (kw - 1) * d + kPanel * s <= g.in[2];
   TapMasks masks;
   for (int64_t q = 0; masked && q < kw; ++q) {
     for (int64_t v = 0; v < 2 * s; ++v) {
@@ -162,8 +175,12 @@ void build_panel(const ConvGeometry& g, const float* x, int64_t od, int64_t oh, 
           continue;
         }
         const float* src = x + ((c * g.in[0] + id) * g.in[1] + ih) * g.in[2];
-        if (masked) {
-          s == 1 ? load_tap_rows<1>(src + ix0, masks, kw, d, row) : load_tap_rows<2>(src + ix0, masks, kw, d, row);
+        if (inner) {
+          s == 1 ? load_tap_rows<1, false>(src + ix0, masks, kw, d, row)
+                 : load_tap_rows<2, false>(src + ix0, masks, kw, d, row);
+        } else if (masked) {
+          s == 1 ? load_tap_rows<1, true>(src + ix0, masks, kw, d, row)
+                 : load_tap_rows<2, true>(src + ix0, masks, kw, d, row);
         } else {
           for (int64_t q = 0; q < kw; ++q) load_panel_row(src, g.in[2], ix0 + q * d, s, row + q * kPanel);
         }
