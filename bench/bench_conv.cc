@@ -8,13 +8,14 @@
 // at 56x56 (ResNet bottleneck), 1 = 3x3 64 -> 64 at 56x56, 2 = 3x3 stride 2
 // 128 -> 256 at 28x28, 3 = depthwise 3x3 144 channels at 56x56 (MobileNetV2),
 // 4 = the 7x7 stride 2 stem 3 -> 64 at 224x224; then MobileNetV2's other
-// depthwise and 1x1 classes and SqueezeNet 1.1's fire module and stem, then
-// (from index 19, also at batch 1 on 2 threads) the 1x1s of small images and
-// of stride 2, and ResNet-18's 3x3s of large weights (the label says which).
-// The baseline runs on one thread (OpenBLAS is held at one thread here, as in
-// the runtime). Counter GFLOP/s = 2 *
-// multiply-adds / real time: on a loaded machine compare the CPU column too
-// (on 2 threads, the real time: the CPU column is the calling thread's alone).
+// depthwise and 1x1 classes, SqueezeNet 1.1's fire module and stem, and
+// MobileNetV2's stem (the three stems also on 2 threads), then (from index 20,
+// also at batch 1 on 2 threads) the 1x1s of small images and of stride 2, and
+// ResNet-18's 3x3s of large weights (the label says which). The baseline runs
+// on one thread (OpenBLAS is held at one thread here, as in the runtime).
+// Counter GFLOP/s = 2 * multiply-adds / real time: on a loaded machine compare
+// the CPU column too (on 2 threads, the real time: the CPU column is the
+// calling thread's alone).
 #include <benchmark/benchmark.h>
 
 #include <iterator>
@@ -54,6 +55,8 @@ const ConvShape kShapes[] = {
     // SqueezeNet 1.1: a fire module at 55x55 and the unpadded stride-2 stem.
     {"1x1 64->16 55", 64, 16, 1, 1, 55, 1},       {"1x1 16->64 55", 16, 64, 1, 1, 55, 1},
     {"3x3 16->64 55", 16, 64, 3, 1, 55, 1},       {"3x3/2 3->64 224 nopad", 3, 64, 3, 2, 224, 1, false},
+    // MobileNetV2's stem.
+    {"3x3/2 3->32 224", 3, 32, 3, 2, 224, 1},
     // 1x1 on small images: MobileNetV2 at 7x7 and 14x14, SqueezeNet's classifier
     // at 13x13 and its 1x1s at 27x27; ResNet-18's stride-2 downsamples.
     {"1x1 960->320 7", 960, 320, 1, 1, 7, 1},     {"1x1 160->960 7", 160, 960, 1, 1, 7, 1},
@@ -68,7 +71,9 @@ const ConvShape kShapes[] = {
 };
 // The first of the small-image 1x1 classes above, which also run on 2 threads
 // at batch 1 (where splitting 49..196 pixels over threads is the question).
-constexpr int64_t kFirstSmallPointwise = 19;
+constexpr int64_t kFirstSmallPointwise = 20;
+// The RGB stems (ResNet, SqueezeNet, MobileNetV2), also run on two threads.
+constexpr int64_t kStemShapes[] = {4, 18, 19};
 constexpr int64_t kShapeCount = static_cast<int64_t>(std::size(kShapes));
 
 void fill(float* x, int64_t count) {
@@ -193,6 +198,9 @@ void shapes(benchmark::internal::Benchmark* b) {
   for (int64_t shape = 0; shape < kShapeCount; ++shape) {
     for (int64_t batch : {1, 8}) b->Args({shape, batch, 1});
     if (shape >= kFirstSmallPointwise) b->Args({shape, 1, 2});
+  }
+  for (int64_t shape : kStemShapes) {
+    for (int64_t batch : {1, 8}) b->Args({shape, batch, 2});
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ops/conv_patch_panel.h"
 #include "ops/conv_pixel_panels.h"
 #include "ops/parallel.h"
 
@@ -376,32 +377,37 @@ Status PackedConv::init(const NodeInfo& node, const Tensor& w, const ConvAttribu
   for (int64_t p : attrs.pads) no_pads = no_pads && p == 0;
   // SAME padding of a 1x1 kernel is none at any stride (ceil(in / s) outputs
   // reach at most (ceil(in / s) - 1) * s + 1 <= in inputs); VALID none by definition.
-  pointwise_ = unit_kernel && (no_pads || attrs.auto_pad != AutoPad::kNotSet) &&
-               !pointwise_wastes_lanes(node.input(0), attrs.strides);
+  const bool pointwise = unit_kernel && (no_pads || attrs.auto_pad != AutoPad::kNotSet) &&
+                         !pointwise_wastes_lanes(node.input(0), attrs.strides);
+  const TensorInfo* w_info = node.input(1);
+  form_ = pointwise                                                      ? Form::kPointwise
+          : w_info && patch_panel_suits(attrs, *w_info, node.input(0)) ? Form::kPatchPanel
+                                                                         : Form::kGathered;
+  const bool rows = form_ != Form::kGathered;  // W as the left operand, in row tiles
   if (node.packed_weights) {
-    weights_ = pointwise_ ? node.packed_weights->request_rows(w, attrs.group)
-                          : node.packed_weights->request_grouped(w, attrs.group);
+    weights_ = rows ? node.packed_weights->request_rows(w, attrs.group)
+                    : node.packed_weights->request_grouped(w, attrs.group);
     return Status::ok();
   }
   const int64_t m = w.dim(0), k = w.num_elements() / m;
-  weights_ = std::make_shared<PackedWeights>(pointwise_
-                                                 ? PackedWeights::pack_rows(w.data<float>(), m, k, k, attrs.group)
-                                                 : PackedWeights::pack_grouped(w.data<float>(), m, k, attrs.group));
+  weights_ = std::make_shared<PackedWeights>(rows ? PackedWeights::pack_rows(w.data<float>(), m, k, k, attrs.group)
+                                                  : PackedWeights::pack_grouped(w.data<float>(), m, k, attrs.group));
   return Status::ok();
 }
 
 bool PackedConv::can_run(const ConvGeometry& g) const {
-  if (pointwise_) return true;
+  if (form_ == Form::kPointwise) return true;
+  if (form_ == Form::kPatchPanel) return patch_panel_can_run(g);
   const ConvGeometry::Dims pd = padded_dims(g);
   return g.in_group_channels() * pd[0] * pd[1] * pd[2] < INT32_MAX;
 }
 
 void PackedConv::run(const ConvGeometry& g, const ConvRunArgs& args) const {
   if (g.batch == 0 || g.out_pixels() == 0) return;
-  if (pointwise_) {
-    run_pointwise(g, args);
-  } else {
-    run_gathered(g, args);
+  switch (form_) {
+    case Form::kPointwise: return run_pointwise(g, args);
+    case Form::kGathered: return run_gathered(g, args);
+    case Form::kPatchPanel: return run_patch_panel(g, *weights_, args);
   }
 }
 

@@ -24,6 +24,11 @@
 //   32-channel tile is transposed in registers on its way into NCHW Y, with the
 //   epilogue.
 //
+// - patch panel (at most 4 input channels per group, C/group x kernel <= 256,
+//   on rows of output pixels that fill the vectors: the RGB stems): output
+//   channels as rows against [K, 32] panels of input patches built per run,
+//   each tile stored straight into NCHW, ops/conv_patch_panel.h.
+//
 // Work is split over the session's threads by (image, group, pixel block,
 // channel panel). Scratch (the padded input, the offset table, tile buffers)
 // comes from per-thread buffers that only grow: no allocation in steady state.
@@ -59,17 +64,20 @@ class PackedConv {
   // right here) in the form its shape and the attributes call for.
   Status init(const NodeInfo& node, const Tensor& w, const ConvAttributes& attrs);
   // Whether it can run this geometry (the gathered form addresses X with
-  // 32-bit offsets: false for an image above 2^31 elements).
+  // 32-bit offsets: false for an image above 2^31 elements; the patch-panel
+  // form for rows whose offsets do not fit 32 bits, see patch_panel_can_run).
   bool can_run(const ConvGeometry& g) const;
   void run(const ConvGeometry& g, const ConvRunArgs& args) const;
-  bool pointwise() const { return pointwise_; }
+  bool pointwise() const { return form_ == Form::kPointwise; }
 
  private:
+  enum class Form { kPointwise, kGathered, kPatchPanel };
+
   void run_pointwise(const ConvGeometry& g, const ConvRunArgs& args) const;
   void run_gathered(const ConvGeometry& g, const ConvRunArgs& args) const;
 
   std::shared_ptr<const PackedWeights> weights_;
-  bool pointwise_ = false;
+  Form form_ = Form::kGathered;
 };
 
 }  // namespace onnx_mini

@@ -1,0 +1,293 @@
+// The patch-panel form of the packed convolution (ops/conv_patch_panel.h),
+// run directly against the double-precision reference of conv_reference.h:
+// strides 1-3, kernels 1..7, asymmetric and SAME pads, dilation, output rows
+// narrower than, around and wider than a 32-pixel panel, C = 1..4, output
+// channels around the row tiles (8..12), batch 1..3, one and two threads,
+// every epilogue, NaN and Inf; then through a session (the form ConvKernel
+// picks for the RGB stems) and the rule that picks it.
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+
+#include "ops/conv_epilogue.h"
+#include "ops/conv_patch_panel.h"
+#include "ops/parallel.h"
+#include "tests/ops/conv_reference.h"
+#include "tests/testutil/attribute_values.h"
+#include "tests/testutil/graph_builder.h"
+
+namespace onnx_mini::testing {
+namespace {
+
+struct Epilogue {
+  std::string activation;  // "" for none
+  std::vector<std::pair<std::string, float>> params = {};
+  std::function<double(double)> fn = [](double v) { return v; };
+  bool z = false;  // the skip input
+};
+
+Attributes attributes_of(const ConvCase& c) {
+  Attributes a;
+  a.set("group", int_attr(c.group));
+  a.set("auto_pad", string_attr(c.auto_pad));
+  if (!c.strides.empty()) a.set("strides", ints_attr(c.strides));
+  if (!c.dilations.empty()) a.set("dilations", ints_attr(c.dilations));
+  if (!c.pads.empty()) a.set("pads", ints_attr(c.pads));
+  return a;
+}
+
+std::string describe(const ConvCase& c, const Epilogue& e, int threads) {
+  auto list = [](const std::vector<int64_t>& v) {
+    std::string s;
+    for (int64_t x : v) s += std::to_string(x) + ",";
+    return "[" + s + "]";
+  };
+  return "x=" + list(c.x) + " M=" + std::to_string(c.out_channels) + " k=" + list(c.kernel) + " s=" + list(c.strides) +
+         " d=" + list(c.dilations) + " p=" + list(c.pads) + " g=" + std::to_string(c.group) + " " + c.auto_pad +
+         (c.bias ? " +B" : "") + " act=" + e.activation + (e.z ? " +Z" : "") + " threads=" + std::to_string(threads);
+}
+
+int64_t depth_of(const ConvCase& c) {
+  int64_t k = c.x[1] / c.group;
+  for (int64_t kd : c.kernel) k *= kd;
+  return k;
+}
+
+// Y from run_patch_panel; Y starts as NaN, so an output the form never writes fails.
+Tensor run_panel(const ConvCase& c, const Tensor& x, const Tensor& w, const Tensor* b, const Tensor* z,
+                 const Epilogue& e, int threads) {
+  auto attrs = ConvAttributes::parse(attributes_of(c), /*transpose=*/false);
+  EXPECT_TRUE(attrs.is_ok());
+  auto g = conv_geometry(attrs.value(), x.shape(), w.shape());
+  EXPECT_TRUE(g.is_ok()) << g.status().message();
+  Attributes params;
+  for (const auto& [name, v] : e.params) params.set(name, float_attr(v));
+  auto epilogue = make_conv_epilogue(e.activation, params);
+  EXPECT_TRUE(epilogue.is_ok());
+  const int64_t m = c.out_channels, k = depth_of(c);
+  const PackedWeights packed = PackedWeights::pack_rows(w.data<float>(), m, k, k, c.group);
+  Tensor y = Tensor::allocate(DataType::kFloat, c.y_shape());
+  std::fill_n(y.data<float>(), y.num_elements(), std::numeric_limits<float>::quiet_NaN());
+  ThreadPool pool(threads);
+  ConvRunArgs args;
+  args.x = x.data<float>();
+  args.bias = b ? b->data<float>() : nullptr;
+  args.z = z ? z->data<float>() : nullptr;
+  args.y = y.data<float>();
+  args.epilogue = epilogue.value().get();
+  args.pool = threads > 1 ? &pool : nullptr;
+  run_patch_panel(g.value(), packed, args);
+  return y;
+}
+
+// Runs the case on 1 and 2 threads: both match the reference, and each other
+// bit for bit (the work is split, never a sum).
+void check(const ConvCase& c, const Epilogue& e = {}, uint64_t seed = 31) {
+  SCOPED_TRACE(describe(c, e, 0));
+  ASSERT_LE(depth_of(c), kMaxPatchPanelDepth);
+  const Tensor x = random_tensor(c.x, seed), w = random_tensor(c.w_shape(), seed + 1);
+  const Tensor b = random_tensor({c.out_channels}, seed + 2), z = random_tensor(c.y_shape(), seed + 3);
+  const Tensor want = reference_conv(c, x, w, c.bias ? &b : nullptr, e.z ? &z : nullptr, e.fn);
+  const Tensor one = run_panel(c, x, w, c.bias ? &b : nullptr, e.z ? &z : nullptr, e, 1);
+  const Tensor two = run_panel(c, x, w, c.bias ? &b : nullptr, e.z ? &z : nullptr, e, 2);
+  // Float sums of K products of values in [-1, 1) in another order than the
+  // reference's: rounding grows like sqrt(K) * 2^-24 * sum |x w|; 1e-5 * K
+  // bounds it with a wide margin (as ConvKernel's tests do).
+  const Tolerance tol{.atol = 1e-5 * static_cast<double>(depth_of(c)) + 1e-6, .rtol = 1e-5};
+  expect_close(one, want, tol, "1 thread");
+  expect_close(two, want, tol, "2 threads");
+  EXPECT_EQ(0, std::memcmp(one.raw_data(), two.raw_data(), one.byte_size()));
+}
+
+class ConvPatchPanel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!PackedWeights::supported()) GTEST_SKIP() << "the patch-panel form needs AVX-512F, which this CPU lacks";
+  }
+};
+
+TEST_F(ConvPatchPanel, StridesAndKernels) {
+  int64_t width = 5;
+  for (int64_t stride = 1; stride <= 3; ++stride) {
+    for (int64_t kernel = 1; kernel <= 7; ++kernel) {
+      const int64_t channels = kernel % 4 + 1;
+      width = width * 7 % 61 + kernel;  // 12..67: below, around and past one panel
+      check({.x = {1, channels, kernel + 4, width}, .out_channels = 13, .kernel = {kernel, kernel},
+             .strides = {stride, stride}, .pads = {kernel / 2, kernel / 2, kernel / 2, kernel / 2}});
+    }
+  }
+  check({.x = {1, 3, 9, 40}, .out_channels = 10, .kernel = {2, 5}, .strides = {3, 2}});
+  check({.x = {1, 2, 8, 50}, .out_channels = 9, .kernel = {4, 1}, .strides = {1, 3}, .pads = {1, 0, 2, 0}});
+}
+
+TEST_F(ConvPatchPanel, PaddingAndDilation) {
+  check({.x = {1, 3, 9, 37}, .out_channels = 12, .kernel = {3, 3}, .strides = {2, 2}, .pads = {0, 2, 3, 1}});
+  check({.x = {1, 3, 9, 37}, .out_channels = 12, .kernel = {7, 7}, .strides = {2, 2}, .pads = {3, 0, 1, 5}});
+  check({.x = {1, 2, 6, 20}, .out_channels = 8, .kernel = {3, 3}, .pads = {4, 4, 4, 4}});  // whole taps in the pad
+  for (const char* pad : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
+    for (int64_t stride : {1, 2, 3}) {
+      check({.x = {1, 3, 10, 45}, .out_channels = 11, .kernel = {4, 4}, .strides = {stride, stride}, .auto_pad = pad});
+    }
+  }
+  check({.x = {1, 2, 12, 40}, .out_channels = 7, .kernel = {3, 3}, .dilations = {2, 3}, .pads = {2, 1, 0, 3}});
+  check({.x = {1, 3, 15, 70}, .out_channels = 16, .kernel = {3, 3}, .strides = {2, 2}, .dilations = {3, 2},
+         .pads = {1, 2, 1, 2}});
+  check({.x = {1, 1, 11, 60}, .out_channels = 5, .kernel = {2, 4}, .strides = {3, 3}, .dilations = {2, 5}});
+  // Taps far apart (masks cover a row segment of 132 values), and a kernel
+  // row wider than the 16 taps whose masks a panel keeps (loaded by gathers).
+  check({.x = {1, 2, 3, 150}, .out_channels = 6, .kernel = {1, 5}, .dilations = {1, 25}, .pads = {0, 3, 0, 2}});
+  check({.x = {1, 2, 3, 180}, .out_channels = 6, .kernel = {2, 4}, .strides = {2, 2}, .dilations = {1, 23}});
+  check({.x = {1, 2, 2, 60}, .out_channels = 6, .kernel = {1, 17}, .pads = {0, 8, 0, 9}});
+}
+
+// Output rows narrower than a panel, of one 16-lane vector, around 32 and 64,
+// and the stems' 111 and 112.
+TEST_F(ConvPatchPanel, OutputWidths) {
+  for (int64_t out : {1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 111, 112}) {
+    check({.x = {1, 3, 5, 2 * out + 1}, .out_channels = 8, .kernel = {3, 3}, .strides = {2, 2}});
+    check({.x = {1, 3, 4, out}, .out_channels = 8, .kernel = {3, 3}, .pads = {1, 1, 1, 1}});
+  }
+}
+
+// Output channels below one tile, at 8..12-row tiles and past several, with
+// and without bias; batches and groups.
+TEST_F(ConvPatchPanel, ChannelsBatchesAndGroups) {
+  for (int64_t m : {1, 5, 8, 9, 12, 13, 25, 32, 64, 70}) {
+    check({.x = {1, 3, 6, 35}, .out_channels = m, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}});
+  }
+  for (int64_t batch : {1, 2, 3}) {
+    check({.x = {batch, 4, 7, 33}, .out_channels = 20, .kernel = {3, 3}, .pads = {1, 1, 1, 1}, .bias = false});
+  }
+  check({.x = {2, 4, 7, 33}, .out_channels = 6, .kernel = {3, 3}, .pads = {1, 1, 1, 1}, .group = 2});
+  check({.x = {1, 6, 5, 40}, .out_channels = 27, .kernel = {5, 5}, .strides = {2, 2}, .pads = {2, 2, 2, 2}, .group = 3});
+}
+
+TEST_F(ConvPatchPanel, OneAndThreeDimensions) {
+  check({.x = {2, 3, 70}, .out_channels = 10, .kernel = {5}, .strides = {2}, .pads = {2, 1}});
+  check({.x = {1, 2, 4, 5, 40}, .out_channels = 9, .kernel = {3, 2, 3}, .strides = {1, 2, 2}, .pads = {1, 0, 1, 1, 1, 0}});
+}
+
+TEST_F(ConvPatchPanel, Epilogues) {
+  const std::vector<Epilogue> epilogues = {
+      {},
+      {"Relu", {}, [](double v) { return v < 0 ? 0 : v; }},
+      {"Clip", {{"min", 0.0f}, {"max", 0.5f}}, [](double v) { return std::min(std::max(v, 0.0), 0.5); }},
+      {"LeakyRelu", {{"alpha", 0.2f}}, [](double v) { return v < 0 ? 0.2 * v : v; }},
+      {"Sigmoid", {}, [](double v) { return 1 / (1 + std::exp(-v)); }},
+      {"HardSigmoid", {{"alpha", 0.3f}, {"beta", 0.4f}},
+       [](double v) { return std::min(1.0, std::max(0.0, 0.3 * v + 0.4)); }},
+      {"HardSwish", {}, [](double v) { return v * std::min(1.0, std::max(0.0, v / 6 + 0.5)); }},
+      {"Tanh", {}, [](double v) { return std::tanh(v); }},
+  };
+  for (Epilogue e : epilogues) {
+    for (bool bias : {true, false}) {
+      const ConvCase c{.x = {2, 3, 7, 40}, .out_channels = 13, .kernel = {3, 3}, .strides = {2, 2},
+                       .pads = {1, 1, 1, 1}, .bias = bias};
+      e.z = false;
+      check(c, e);
+      e.z = true;
+      check(c, e);
+    }
+  }
+}
+
+// NaN and Inf in X reach exactly the outputs whose windows hold them (and
+// no other: the padding is zeros, never a neighbour's value), through the register epilogue (ReLU keeps NaN) and the functor one.
+TEST_F(ConvPatchPanel, NanAndInfPropagate) {
+  const ConvCase c{.x = {1, 3, 9, 50}, .out_channels = 13, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}};
+  Tensor x = random_tensor(c.x, 41);
+  const float inf = std::numeric_limits<float>::infinity();
+  x.data<float>()[2 * 50 + 7] = std::numeric_limits<float>::quiet_NaN();
+  x.data<float>()[450 + 5 * 50 + 30] = inf;
+  x.data<float>()[900 + 8 * 50 + 49] = -inf;
+  const Tensor w = random_tensor(c.w_shape(), 42), b = random_tensor({13}, 43);
+  for (const Epilogue& e : {Epilogue{}, Epilogue{"Relu", {}, [](double v) { return v < 0 ? 0 : v; }},
+                            Epilogue{"Tanh", {}, [](double v) { return std::tanh(v); }}}) {
+    SCOPED_TRACE("act=" + e.activation);
+    const Tensor want = reference_conv(c, x, w, &b, nullptr, e.fn);
+    const Tolerance tol{.atol = 1e-5 * 27 + 1e-6, .rtol = 1e-5};  // as check()
+    expect_close(run_panel(c, x, w, &b, nullptr, e, 1), want, tol);
+    expect_close(run_panel(c, x, w, &b, nullptr, e, 2), want, tol);
+  }
+}
+
+// The three ImageNet stems (at a reduced height) through a session, on one and
+// two threads: ConvKernel runs them on this form.
+TEST_F(ConvPatchPanel, StemsThroughSession) {
+  const std::vector<ConvCase> stems = {
+      {.x = {1, 3, 5, 224}, .out_channels = 64, .kernel = {3, 3}, .strides = {2, 2}},                // SqueezeNet
+      {.x = {2, 3, 4, 224}, .out_channels = 32, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}},  // MobileNetV2
+      {.x = {1, 3, 8, 224}, .out_channels = 64, .kernel = {7, 7}, .strides = {2, 2}, .pads = {3, 3, 3, 3}},  // ResNet
+  };
+  for (const ConvCase& c : stems) {
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(describe(c, {}, threads));
+      const Tensor x = random_tensor(c.x, 51), w = random_tensor(c.w_shape(), 52), b = random_tensor({c.out_channels}, 53);
+      GraphBuilder gb;
+      gb.input("X", DataType::kFloat, c.x);
+      gb.initializer("W", w).initializer("B", b);
+      std::map<std::string, Attribute> attrs = {{"strides", ints_attr(c.strides)}};
+      if (!c.pads.empty()) attrs["pads"] = ints_attr(c.pads);
+      gb.node("Conv", {"X", "W", "B"}, {"Y"}, attrs, "stem");
+      gb.output("Y");
+      SessionOptions opts;
+      opts.threads = threads;
+      auto session = Session::from_graph(gb.build(), opts);
+      ASSERT_TRUE(session.is_ok()) << session.status().message();
+      auto out = session.value()->run({{"X", x}});
+      ASSERT_TRUE(out.is_ok()) << out.status().message();
+      const Tolerance tol{.atol = 1e-5 * static_cast<double>(depth_of(c)) + 1e-6, .rtol = 1e-5};  // as check()
+      expect_close(out.value()[0].tensor, reference_conv(c, x, w, &b, nullptr), tol);
+    }
+  }
+}
+
+TensorInfo info(const Shape& dims) {
+  TensorInfo t;
+  t.dtype = DataType::kFloat;
+  t.has_shape = true;
+  for (int64_t d : dims) t.dims.push_back(Dim{.value = d < 0 ? -1 : d, .param = ""});
+  return t;
+}
+
+// The form takes at most 4 input channels per group, a reduction of at most
+// 256 (a panel in L1), on rows of output pixels that fill the 16-lane vectors
+// within 15 %; unknown sizes do not stop it.
+TEST(PatchPanelChoice, ShortReductionsOnWideRows) {
+  auto suits = [](const Shape& w, const Shape& x, const std::vector<int64_t>& strides, const std::vector<int64_t>& pads) {
+    Attributes a;
+    a.set("strides", ints_attr(strides));
+    a.set("pads", ints_attr(pads));
+    const TensorInfo xi = info(x);
+    return patch_panel_suits(ConvAttributes::parse(a, false).value(), info(w), x.empty() ? nullptr : &xi);
+  };
+  EXPECT_TRUE(suits({64, 3, 7, 7}, {1, 3, 224, 224}, {2, 2}, {3, 3, 3, 3}));  // ResNet: K = 147, 112 wide
+  EXPECT_TRUE(suits({64, 3, 3, 3}, {1, 3, 224, 224}, {2, 2}, {0, 0, 0, 0}));  // SqueezeNet: 111 wide
+  EXPECT_TRUE(suits({32, 3, 3, 3}, {-1, 3, -1, -1}, {2, 2}, {1, 1, 1, 1}));   // sizes unknown at load
+  EXPECT_TRUE(suits({32, 3, 3, 3}, {}, {2, 2}, {1, 1, 1, 1}));                // no input info
+  EXPECT_FALSE(suits({64, 64, 3, 3}, {1, 64, 56, 56}, {1, 1}, {1, 1, 1, 1}));  // K = 576
+  EXPECT_TRUE(suits({64, 4, 3, 3}, {1, 4, 112, 112}, {1, 1}, {1, 1, 1, 1}));    // 4 channels
+  EXPECT_FALSE(suits({64, 8, 3, 3}, {1, 8, 112, 112}, {1, 1}, {1, 1, 1, 1}));   // 8 channels
+  EXPECT_FALSE(suits({128, 64, 1, 1}, {1, 64, 56, 56}, {2, 2}, {0, 0, 0, 0}));  // ResNet's 1x1 downsample
+  EXPECT_FALSE(suits({8, 4, 7, 7, 7}, {1, 4, 9, 9, 40}, {1, 1, 1}, {3, 3, 3, 3, 3, 3}));  // K = 1372
+  EXPECT_FALSE(suits({64, 3, 3, 3}, {1, 3, 13, 13}, {2, 2}, {1, 1, 1, 1}));  // 7 wide: 9 of 16 lanes idle
+  EXPECT_TRUE(suits({64, 3, 3, 3}, {1, 3, 28, 28}, {1, 1}, {1, 1, 1, 1}));   // 28 of 32 lanes
+}
+
+// Rows whose offsets would not fit the gathers' 32-bit indices are refused
+// (the kernel then reports the input unsupported), never run with wrapped indices.
+TEST(PatchPanelChoice, RefusesRowsBeyondThirtyTwoBitOffsets) {
+  auto geometry = [](const std::vector<int64_t>& strides, const std::vector<int64_t>& pads) {
+    Attributes a;
+    a.set("strides", ints_attr(strides));
+    a.set("pads", ints_attr(pads));
+    return conv_geometry(ConvAttributes::parse(a, false).value(), {1, 3, 8, 224}, {16, 3, 3, 3}).value();
+  };
+  EXPECT_TRUE(patch_panel_can_run(geometry({2, 2}, {1, 1, 1, 1})));
+  EXPECT_FALSE(patch_panel_can_run(geometry({1, int64_t{1} << 30}, {1, 1, 1, 1})));
+  EXPECT_FALSE(patch_panel_can_run(geometry({1, 1}, {0, int64_t{1} << 30, 0, 0})));
+}
+
+}  // namespace
+}  // namespace onnx_mini::testing
