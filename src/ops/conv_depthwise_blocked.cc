@@ -20,9 +20,9 @@ constexpr int64_t kLanes = 16;
 
 // The widest input (and output) row the blocked form takes. Measured
 // (bench_conv, one thread, MobileNetV2's shapes, against the per-plane loop):
-// it wins on 7-, 14- and 28-wide inputs at both strides (0.37 to 0.89 of the
-// time); on 56-wide ones (stride 1 or 2) it loses by 12 %: the per-plane loop
-// fills its vectors there and skips the two transposes.
+// it wins on 7-, 14- and 28-wide inputs at both strides (0.37 to 0.94 of the
+// time); on 56-wide ones it ties at stride 2 and loses by 20 % at stride 1:
+// the per-plane loop fills its vectors there and skips the two transposes.
 constexpr int64_t kMaxInWidth = 28;
 // Padded input pixels per channel at most: bounds the per-thread scratch
 // (16 channels of them) whatever the image height.
@@ -113,24 +113,51 @@ __attribute__((target("avx512f"))) void zero_padding(const ConvGeometry& g, floa
   }
 }
 
-// The block's input planes into the padded [rows][cols][16] scratch s, 16
-// pixels of the flattened planes at a time (rows the output never reads are
-// left out; absent channels give zero lanes).
-__attribute__((target("avx512f"))) void pack_input(const ConvGeometry& g, const Block& b, float* s) {
-  zero_padding(g, s);
+// 16 channels of n <= 16 consecutive input pixels from `first` (at
+// `plane` floats between channels) as 16 pixel vectors; absent channels and
+// pixels past n give zero lanes.
+__attribute__((target("avx512f"))) inline void load_pixels(const Block& b, int64_t plane, int64_t first, int64_t n,
+                                                           __m512 v[16]) {
+  const __mmask16 mask = first_lanes(n);
+#pragma GCC unroll 16
+  for (int c = 0; c < kLanes; ++c) {
+    v[c] = c < b.channels ? _mm512_maskz_loadu_ps(mask, b.x + c * plane + first) : _mm512_setzero_ps();
+  }
+  transpose16(v);
+}
+
+// Rows of 16 pixels or more: per input row, 16 columns at a time, stored as
+// consecutive pixel vectors of the scratch row.
+__attribute__((target("avx512f"))) void pack_rows(const ConvGeometry& g, const Block& b, int64_t rows_read,
+                                                  float* s) {
   const int64_t cols = padded_cols(g), top = g.pad_begin[1], left = g.pad_begin[2], width = g.in[2];
-  const int64_t rows_read = std::clamp<int64_t>(padded_rows(g) - top, 0, g.in[1]);
-  const int64_t pixels = rows_read * width, plane = g.in_pixels();
+  const int64_t stored = std::clamp<int64_t>(cols - left, 0, width);  // input columns the output reads
+  for (int64_t ih = 0; ih < rows_read; ++ih) {
+    float* row = s + ((ih + top) * cols + left) * kLanes;
+    for (int64_t iw = 0; iw < stored; iw += kLanes) {
+      const int64_t n = std::min(kLanes, stored - iw);
+      __m512 v[kLanes];
+      load_pixels(b, g.in_pixels(), ih * width + iw, n, v);
+#pragma GCC unroll 16
+      for (int j = 0; j < kLanes; ++j) {
+        if (j < n) _mm512_storeu_ps(row + (iw + j) * kLanes, v[j]);
+      }
+    }
+  }
+}
+
+// Narrower rows: 16 pixels of the flattened planes at a time (a 7-wide row
+// would waste over half of each transpose), each stored where its row and
+// column put it.
+__attribute__((target("avx512f"))) void pack_flat(const ConvGeometry& g, const Block& b, int64_t rows_read,
+                                                  float* s) {
+  const int64_t cols = padded_cols(g), top = g.pad_begin[1], left = g.pad_begin[2], width = g.in[2];
+  const int64_t pixels = rows_read * width;
   int64_t ih = 0, iw = 0;
   for (int64_t p0 = 0; p0 < pixels; p0 += kLanes) {
     const int64_t n = std::min(kLanes, pixels - p0);
-    const __mmask16 mask = first_lanes(n);
     __m512 v[kLanes];
-#pragma GCC unroll 16
-    for (int c = 0; c < kLanes; ++c) {
-      v[c] = c < b.channels ? _mm512_maskz_loadu_ps(mask, b.x + c * plane + p0) : _mm512_setzero_ps();
-    }
-    transpose16(v);
+    load_pixels(b, g.in_pixels(), p0, n, v);
 #pragma GCC unroll 16
     for (int j = 0; j < kLanes; ++j) {
       if (j >= n) break;
@@ -141,6 +168,18 @@ __attribute__((target("avx512f"))) void pack_input(const ConvGeometry& g, const 
         ++ih;
       }
     }
+  }
+}
+
+// The block's input planes into the padded [rows][cols][16] scratch s (rows
+// the output never reads are left out).
+__attribute__((target("avx512f"))) void pack_input(const ConvGeometry& g, const Block& b, float* s) {
+  zero_padding(g, s);
+  const int64_t rows_read = std::clamp<int64_t>(padded_rows(g) - g.pad_begin[1], 0, g.in[1]);
+  if (g.in[2] >= kLanes) {
+    pack_rows(g, b, rows_read, s);
+  } else {
+    pack_flat(g, b, rows_read, s);
   }
 }
 
