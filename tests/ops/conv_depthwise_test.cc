@@ -4,7 +4,8 @@
 // widths just past its crossover (run by the per-plane loop), strides 1, 2 and
 // mixed, asymmetric and wide pads, channel counts around the 16-channel block,
 // batches 1..3, every epilogue (in registers and not) with and without the
-// skip input, one and two threads, NaN and +-Inf in the input.
+// skip input, one and two threads, NaN and +-Inf in the input. Then the
+// per-plane loop's row pairs on wider planes.
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -173,6 +174,25 @@ TEST(DepthwiseBlocked, NanAndInfinityPropagate) {
   check(c, {}, &x);
   check(c, RunOptions{.act = activations()[0]}, &x);
   check(depthwise({2, 18, 7, 9}, {2, 2}, {1, 1, 1, 1}), {}, &x);
+}
+
+// The per-plane loop's stride-1 row pairs (two output rows from four input
+// rows, ops/conv_depthwise_3x3.cc) on planes wider than the blocked form
+// takes: odd and even row counts (a pair or a single row last), pads that put
+// one, two or no kernel rows outside at the top and bottom, every epilogue
+// with and without the skip input, two threads.
+TEST(DepthwisePerPlane, RowPairs) {
+  for (int64_t height : {3, 4, 5, 6, 7, 8}) {
+    check(depthwise({1, 3, height, 40}, {1, 1}, {1, 1, 1, 1}));
+    check(depthwise({2, 3, height, 33}, {1, 1}, {0, 1, 2, 1}));
+    check(depthwise({1, 2, height, 47}, {1, 1}, {2, 0, 0, 2}));
+  }
+  const ConvCase c = depthwise({2, 5, 9, 37}, {1, 1}, {1, 1, 1, 1});
+  check(c, RunOptions{.z = true});
+  for (const Activation& a : activations()) {
+    check(c, RunOptions{.act = a});
+    check(c, RunOptions{.act = a, .z = true, .threads = 2});
+  }
 }
 
 // The crossover: which geometries the blocked form takes.
