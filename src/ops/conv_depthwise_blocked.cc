@@ -174,6 +174,13 @@ __attribute__((target("avx512f"))) void pack_flat(const ConvGeometry& g, const B
 // The block's input planes into the padded [rows][cols][16] scratch s (rows
 // the output never reads are left out).
 __attribute__((target("avx512f"))) void pack_input(const ConvGeometry& g, const Block& b, float* s) {
+  // The block's planes are one contiguous run of the input, but the
+  // transposes walk 16 of them side by side, more streams than the hardware
+  // prefetcher follows when the input comes from L3 (batch 8 took 1.5 times
+  // the per-plane loop's time): ask for the whole run, in order, first.
+  const char* run = reinterpret_cast<const char*>(b.x);
+  const int64_t bytes = b.channels * g.in_pixels() * static_cast<int64_t>(sizeof(float));
+  for (int64_t offset = 0; offset < bytes; offset += 64) _mm_prefetch(run + offset, _MM_HINT_T0);
   zero_padding(g, s);
   const int64_t rows_read = std::clamp<int64_t>(padded_rows(g) - g.pad_begin[1], 0, g.in[1]);
   if (g.in[2] >= kLanes) {
