@@ -20,9 +20,10 @@ constexpr int64_t kLanes = 16;
 
 // The widest input (and output) row the blocked form takes. Measured
 // (bench_conv, one thread, MobileNetV2's shapes, against the per-plane loop):
-// it wins on 7-, 14- and 28-wide inputs at both strides (0.37 to 0.94 of the
-// time); on 56-wide ones it ties at stride 2 and loses by 20 % at stride 1:
-// the per-plane loop fills its vectors there and skips the two transposes.
+// it wins on 7-, 14- and 28-wide inputs at both strides (0.4 to 0.9 of the
+// time at batch 1); on 56-wide ones it takes 1.2 (stride 2) to 1.8 (stride 1)
+// times as long at batch 1, more at batch 8: the per-plane loop fills its
+// vectors there and skips the two transposes.
 constexpr int64_t kMaxInWidth = 28;
 // Padded input pixels per channel at most: bounds the per-thread scratch
 // (16 channels of them) whatever the image height.
