@@ -10,12 +10,12 @@
 // 4 = the 7x7 stride 2 stem 3 -> 64 at 224x224; then MobileNetV2's other
 // depthwise and 1x1 classes, SqueezeNet 1.1's fire module and stem, and
 // MobileNetV2's stem (the three stems also on 2 threads), then (from index 20,
-// also at batch 1 on 2 threads) the 1x1s of small images and of stride 2, and
-// ResNet-18's 3x3s of large weights (the label says which). The baseline runs
-// on one thread (OpenBLAS is held at one thread here, as in the runtime).
-// Counter GFLOP/s = 2 * multiply-adds / real time: on a loaded machine compare
-// the CPU column too (on 2 threads, the real time: the CPU column is the
-// calling thread's alone).
+// also at batch 1 on 2 threads) the 1x1s of small images and of stride 2,
+// ResNet-18's 3x3s of large weights and MobileNetV2's remaining depthwise
+// shapes (the label says which). The baseline runs on one thread (OpenBLAS is
+// held at one thread here, as in the runtime). Counter GFLOP/s = 2 *
+// multiply-adds / real time: on a loaded machine compare the CPU column too
+// (on 2 threads, the real time: the CPU column is the calling thread's alone).
 #include <benchmark/benchmark.h>
 
 #include <iterator>
@@ -68,6 +68,9 @@ const ConvShape kShapes[] = {
     {"1x1/2 256->512 14", 256, 512, 1, 2, 14, 1},
     // ResNet-18's 3x3s whose weight outweighs an image's input (2.4 and 9.4 MB).
     {"3x3 256->256 14", 256, 256, 3, 1, 14, 1},   {"3x3 512->512 7", 512, 512, 3, 1, 7, 1},
+    // MobileNetV2's remaining depthwise shapes.
+    {"dw3x3 192 28", 192, 192, 3, 1, 28, 192},    {"dw3x3/2 192 28", 192, 192, 3, 2, 28, 192},
+    {"dw3x3 384 14", 384, 384, 3, 1, 14, 384},    {"dw3x3/2 576 14", 576, 576, 3, 2, 14, 576},
 };
 // The first of the small-image 1x1 classes above, which also run on 2 threads
 // at batch 1 (where splitting 49..196 pixels over threads is the question).

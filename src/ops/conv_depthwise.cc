@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ops/conv_depthwise_3x3.h"
+#include "ops/conv_depthwise_blocked.h"
 #include "ops/parallel.h"
 
 #if defined(__x86_64__)
@@ -117,6 +118,10 @@ void depthwise_plane(const void* context, int64_t plane) {
 void depthwise_conv(const ConvGeometry& g, const float* w, const ConvRunArgs& args) {
   DepthwiseJob job{&g, w, &args, {}, false};
   job.in_registers = args.epilogue->register_form(&job.form);
+  if (depthwise_blocked_applies(g)) {
+    depthwise_blocked_conv(g, w, args, job.form, job.in_registers);
+    return;
+  }
   for_each_task(args.pool, g.batch * g.in_channels, depthwise_plane, &job);
 }
 

@@ -10,8 +10,10 @@
 // even ones), one multiply-add. The epilogue (bias, skip tensor, ReLU/ReLU6 in
 // registers, other activations on the row just stored) runs per output row.
 // The weight is read in place ([C, 1, kernel...] is already per-channel
-// contiguous): nothing to pack. The common 2-D 3x3 case (stride 1 or 2) runs
-// on its own loop, ops/conv_depthwise_3x3.h; this general one on the rest.
+// contiguous): nothing to pack. The common 2-D 3x3 case runs channel-blocked
+// on planes up to 28 wide (ops/conv_depthwise_blocked.h), on its own per-plane
+// loop on wider ones (stride 1 or 2, ops/conv_depthwise_3x3.h); this general
+// one on the rest.
 #pragma once
 
 #include "ops/conv_geometry.h"

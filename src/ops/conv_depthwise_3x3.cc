@@ -146,6 +146,65 @@ __attribute__((target("avx512f"))) void output_row(const RowJob& job, const Kern
   }
 }
 
+// The two sums of one chunk of two neighbouring output rows (stride 1 both
+// ways, every kernel row inside the input): rows[0..3] their four input rows,
+// each row's taps made once and fed to both outputs it serves.
+template <bool kMasked>
+__attribute__((target("avx512f"))) inline void chunk_pair(const float* const rows[4], const __m512 w[9], __m512 bias,
+                                                          int64_t start, const ChunkMasks& m, __m512 carry[4],
+                                                          __m512& upper, __m512& lower) {
+  __m512 a[3] = {bias, _mm512_setzero_ps(), _mm512_setzero_ps()};
+  __m512 b[3] = {bias, _mm512_setzero_ps(), _mm512_setzero_ps()};
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) {
+    __m512 v[3];
+    row_taps<1, kMasked>(rows[r], start, m, v, carry[r]);
+#pragma GCC unroll 3
+    for (int kw = 0; kw < 3; ++kw) {
+      if (r < 3) a[r] = _mm512_fmadd_ps(w[r * 3 + kw], v[kw], a[r]);
+      if (r > 0) b[r - 1] = _mm512_fmadd_ps(w[(r - 1) * 3 + kw], v[kw], b[r - 1]);
+    }
+  }
+  upper = _mm512_add_ps(_mm512_add_ps(a[0], a[1]), a[2]);
+  lower = _mm512_add_ps(_mm512_add_ps(b[0], b[1]), b[2]);
+}
+
+// Output rows y and y + out_width from input rows rows[0..3]: a third fewer
+// loads and lane shifts per output than two output_row calls.
+__attribute__((target("avx512f"))) void output_row_pair(const RowJob& job, const float* const rows[4], const float* z,
+                                                        float* y) {
+  const int64_t out_width = job.g->out[2], pad = job.g->pad_begin[2];
+  const RegisterEpilogue& e = *job.form;
+  const bool relu = job.in_registers && e.relu, clip = job.in_registers && e.clip;
+  const __m512 zero = _mm512_setzero_ps(), lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
+  __m512 carry[4];
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) carry[r] = _mm512_maskz_loadu_ps(job.masks[0].load[0], rows[r] - pad);
+  for (int64_t ox = 0, c = 0; ox < out_width; ox += kLanes, ++c) {
+    const ChunkMasks& m = job.masks[c];
+    __m512 upper, lower;
+    if (m.inside) {
+      chunk_pair<false>(rows, job.w, job.bias, ox - pad, m, carry, upper, lower);
+    } else {
+      chunk_pair<true>(rows, job.w, job.bias, ox - pad, m, carry, upper, lower);
+    }
+    if (z) {
+      upper = _mm512_add_ps(upper, _mm512_maskz_loadu_ps(m.out, z + ox));
+      lower = _mm512_add_ps(lower, _mm512_maskz_loadu_ps(m.out, z + out_width + ox));
+    }
+    if (relu) {
+      upper = _mm512_max_ps(zero, upper);
+      lower = _mm512_max_ps(zero, lower);
+    }
+    if (clip) {
+      upper = _mm512_min_ps(hi, _mm512_max_ps(lo, upper));
+      lower = _mm512_min_ps(hi, _mm512_max_ps(lo, lower));
+    }
+    _mm512_mask_storeu_ps(y + ox, m.out, upper);
+    _mm512_mask_storeu_ps(y + out_width + ox, m.out, lower);
+  }
+}
+
 template <int S>
 __attribute__((target("avx512f"))) void plane_rows(const ConvGeometry& g, const DepthwisePlane& p,
                                                    const ChunkMasks* masks, const RegisterEpilogue& form,
@@ -160,6 +219,15 @@ __attribute__((target("avx512f"))) void plane_rows(const ConvGeometry& g, const 
     // the two ints back as one 8-byte load, which the store buffer cannot
     // forward, a stall per row that cost a third of the time on 14x14 planes.)
     const bool all_rows = top >= 0 && top + 3 <= height;
+    if (S == 1 && g.stride[1] == 1 && top >= 0 && top + 4 <= height && oh + 1 < g.out[1]) {
+      const float* rows[4] = {p.x + top * width, p.x + (top + 1) * width, p.x + (top + 2) * width,
+                              p.x + (top + 3) * width};
+      float* y = p.y + oh * out_width;
+      output_row_pair(job, rows, p.z ? p.z + oh * out_width : nullptr, y);
+      if (!in_registers) epilogue.apply(y, out_width, 2, out_width, nullptr, nullptr, 0);
+      ++oh;
+      continue;
+    }
     KernelRows k;
     k.first = static_cast<int>(std::clamp<int64_t>(-top, 0, 3));
     k.end = static_cast<int>(std::clamp<int64_t>(height - top, 0, 3));

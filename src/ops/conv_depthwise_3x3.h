@@ -11,9 +11,12 @@
 // odd columns (the taps kw = 0 and 1), the tap kw = 2 being the even columns
 // one lane on. Chunks whose loads all lie inside the input row load without
 // masks; only the border chunks mask theirs, with masks worked out once per
-// plane, not per tap. Rows of the vertical padding are skipped. The epilogue
-// (bias, skip tensor, ReLU/ReLU6) runs in registers before the store; other
-// activations run on the row just stored.
+// plane, not per tap. Rows of the vertical padding are skipped. At stride 1
+// both ways, output rows whose kernel rows all lie inside the input go in
+// pairs: their four input rows' taps are made once and feed both (a third
+// fewer loads and lane shifts; the large MobileNet planes are bound by them).
+// The epilogue (bias, skip tensor, ReLU/ReLU6) runs in registers before the
+// store; other activations run on the rows just stored.
 #pragma once
 
 #include <cstdint>
