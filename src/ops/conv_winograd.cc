@@ -1,0 +1,413 @@
+#include "ops/conv_winograd.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include "ops/parallel.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define ONNX_MINI_HAVE_WINOGRAD 1
+#else
+#define ONNX_MINI_HAVE_WINOGRAD 0
+#endif
+
+namespace onnx_mini {
+namespace {
+
+constexpr int64_t kPositions = 16;  // the 4x4 transform
+constexpr int64_t kVector = 16;     // tiles per vector in the transforms
+constexpr int64_t kPanel = PackedWeights::kPanelCols;
+constexpr int64_t kTileRows = PackedWeights::kMaxTileRows;
+// Tiles per block, from the transformed input's size: 16 x C x tiles floats
+// of at most 64 K floats (256 KiB, a quarter of L2) read by every row tile of
+// U, within [32, 256] tiles (one micro-kernel panel at least).
+constexpr int64_t kBlockFloats = int64_t{64} << 10;
+constexpr int64_t kMinBlockTiles = kPanel, kMaxBlockTiles = 256;
+// Units each thread should get at least when the work is split, so uneven
+// unit times even out.
+constexpr int64_t kUnitsPerThread = 4;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// How a run is cut: tiles per image, the padded input planes, the blocks of
+// tile rows (rows run across the batch: row r is image r / tiles_h, tile row
+// r % tiles_h) and the chunks of output-channel row tiles.
+struct Tiling {
+  int64_t tiles_h = 0, tiles_w = 0, rows = 0;
+  int64_t padded_h = 0, padded_w = 0;  // a padded plane's rows and row stride
+  int64_t block_rows = 0, blocks = 0;
+  int64_t chunk_tiles = 0, chunks = 0;
+  int64_t plane() const { return padded_h * padded_w; }
+};
+
+Tiling tiling(const ConvGeometry& g, int64_t row_tiles, int64_t threads) {
+  Tiling t;
+  t.tiles_h = ceil_div(g.out[1], 2);
+  t.tiles_w = ceil_div(g.out[2], 2);
+  t.rows = g.batch * t.tiles_h;
+  // Whole tiles (out + 2 = in + pads), and 30 more columns so that the input
+  // transform's four loads of 16 floats at 2 * tile stay in the row.
+  t.padded_h = 2 * t.tiles_h + 2;
+  t.padded_w = 2 * t.tiles_w + 2 * kVector;
+  const int64_t want_tiles = std::clamp(kBlockFloats / (kPositions * g.in_channels), kMinBlockTiles, kMaxBlockTiles);
+  t.block_rows = std::clamp<int64_t>(want_tiles / t.tiles_w, 1, t.rows);
+  t.blocks = ceil_div(t.rows, t.block_rows);
+  // Few blocks (a 7x7 image at batch 1 is one): the output channels are split
+  // too, each chunk transforming the block's input again (cheap beside its GEMM).
+  const int64_t want_units = threads == 1 ? 1 : kUnitsPerThread * threads;
+  const int64_t chunks = t.blocks >= want_units ? 1 : std::min(row_tiles, ceil_div(want_units, t.blocks));
+  t.chunk_tiles = ceil_div(row_tiles, chunks);
+  t.chunks = ceil_div(row_tiles, t.chunk_tiles);
+  return t;
+}
+
+struct WinogradJob {
+  const ConvGeometry* g;
+  const PackedWeights* u;
+  const float* w;  // the original weight [M, C, 3, 3]
+  const ConvRunArgs* args;
+  const float* padded;  // [N * C] padded planes
+  Tiling t;
+  RegisterEpilogue form;  // activation in registers, when in_registers
+  bool in_registers;
+};
+
+// `floats` floats of a per-thread buffer that only grows, 64-byte aligned
+// (the micro-kernel's aligned loads of a padded panel).
+float* aligned_scratch(std::vector<float>& buffer, int64_t floats) {
+  constexpr int64_t kAlignFloats = 16;
+  const size_t need = static_cast<size_t>(floats + kAlignFloats);
+  if (buffer.size() < need) buffer.resize(need);
+  const auto p = reinterpret_cast<uintptr_t>(buffer.data());
+  return reinterpret_cast<float*>((p + 63) & ~uintptr_t{63});
+}
+
+void pad_plane(const ConvGeometry& g, const Tiling& t, const float* src, float* dst) {
+  std::memset(dst, 0, static_cast<size_t>(t.plane()) * sizeof(float));
+  for (int64_t h = 0; h < g.in[1]; ++h) {
+    std::memcpy(dst + (h + g.pad_begin[1]) * t.padded_w + g.pad_begin[2], src + h * g.in[2],
+                static_cast<size_t>(g.in[2]) * sizeof(float));
+  }
+}
+
+// X copied into zero-padded planes of whole tiles, in a buffer of the calling
+// thread that only grows.
+const float* padded_input(const ConvGeometry& g, const Tiling& t, const float* x, ThreadPool* pool) {
+  thread_local std::vector<float> buffer;
+  const int64_t planes = g.batch * g.in_channels;
+  if (buffer.size() < static_cast<size_t>(planes * t.plane())) buffer.resize(static_cast<size_t>(planes * t.plane()));
+  float* out = buffer.data();
+  const int64_t in_plane = g.in_pixels();
+  for_each_task(planes * t.plane() >= (int64_t{1} << 16) ? pool : nullptr, planes,
+                [&](int64_t p) { pad_plane(g, t, x + p * in_plane, out + p * t.plane()); });
+  return out;
+}
+
+// Output (oh, ow) of channel m of image n, summed directly from W and the
+// padded input: for tiles whose transformed result is not finite.
+float direct_output(const WinogradJob& job, int64_t n, int64_t m, int64_t oh, int64_t ow) {
+  const int64_t channels = job.g->in_channels, plane = job.t.plane(), row = job.t.padded_w;
+  const float* w = job.w + m * channels * 9;
+  const float* x = job.padded + n * channels * plane + oh * row + ow;
+  float sum = 0.0f;
+  for (int64_t c = 0; c < channels; ++c, w += 9, x += plane) {
+    for (int64_t kh = 0; kh < 3; ++kh) {
+      for (int64_t kw = 0; kw < 3; ++kw) sum += w[kh * 3 + kw] * x[kh * row + kw];
+    }
+  }
+  return sum;
+}
+
+// The products M_xi = U_xi V_xi for one row tile of output channels against
+// the block's `tiles` columns of V: m[(xi * T + r) * ldv + col], T = U's tile rows.
+void multiply_tile(const WinogradJob& job, int64_t tile, int64_t tiles, const float* v, int64_t ldv, float* m) {
+  const PackedWeights& u = *job.u;
+  const int64_t channels = job.g->in_channels, T = u.tile_rows();
+  RowTileProduct product;
+  product.a_stride = T;
+  product.rows = std::min(T, job.g->out_channels - tile * T);
+  product.kc = channels;
+  product.ldb = ldv;
+  product.b_padded = true;
+  product.ldy = ldv;
+  const RegisterEpilogue none;
+  for (int64_t xi = 0; xi < kPositions; ++xi) {
+    product.a = u.row_tile(xi, tile);
+    for (int64_t col0 = 0; col0 < tiles; col0 += kPanel) {
+      product.cols = std::min(kPanel, tiles - col0);
+      product.b = v + xi * channels * ldv + col0;
+      product.y = m + xi * T * ldv + col0;
+      multiply_row_tile(product, none);
+    }
+  }
+}
+
+// Where a run of 16 tiles of one channel goes: image n, tile row th, first
+// tile tw0, `count` tiles, y (and z) at output row 2 * th, column 2 * tw0.
+struct TileRun {
+  int64_t n, channel, th, tw0, count;
+  float* y;
+  const float* z;
+  const float* bias;  // the channel's bias when added in registers, else null
+};
+
+#if ONNX_MINI_HAVE_WINOGRAD
+
+__attribute__((target("avx512f"))) inline __mmask16 lanes(int64_t count) {
+  return static_cast<__mmask16>((uint32_t{1} << std::clamp<int64_t>(count, 0, 16)) - 1);
+}
+
+// V_xi [C, tiles] = B^T d B for the block's tile rows [row0, row1), tile
+// (row, tw) in column (row - row0) * tiles_w + tw: v[(xi * C + c) * ldv + col].
+// 16 tiles per vector: a patch row's four values per tile are the even and odd
+// floats of 32 read at 2 * tile and at 2 * tile + 2.
+__attribute__((target("avx512f"))) void transform_input(const WinogradJob& job, int64_t row0, int64_t row1, float* v,
+                                                        int64_t ldv) {
+  const Tiling& t = job.t;
+  const int64_t channels = job.g->in_channels, plane = t.plane(), xi_stride = channels * ldv;
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  for (int64_t r = row0; r < row1; ++r) {
+    const float* image = job.padded + (r / t.tiles_h) * channels * plane + 2 * (r % t.tiles_h) * t.padded_w;
+    const int64_t col_base = (r - row0) * t.tiles_w;
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* patch_rows = image + c * plane;
+      float* out = v + c * ldv + col_base;
+      for (int64_t tw0 = 0; tw0 < t.tiles_w; tw0 += kVector) {
+        const __mmask16 mask = lanes(t.tiles_w - tw0);
+        __m512 h[4][4];  // d B per patch row i
+        for (int i = 0; i < 4; ++i) {
+          const float* p = patch_rows + i * t.padded_w + 2 * tw0;
+          const __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
+          const __m512 a2 = _mm512_loadu_ps(p + 2), b2 = _mm512_loadu_ps(p + 18);
+          const __m512 d0 = _mm512_permutex2var_ps(a, even, b), d1 = _mm512_permutex2var_ps(a, odd, b);
+          const __m512 d2 = _mm512_permutex2var_ps(a2, even, b2), d3 = _mm512_permutex2var_ps(a2, odd, b2);
+          h[i][0] = _mm512_sub_ps(d0, d2);
+          h[i][1] = _mm512_add_ps(d1, d2);
+          h[i][2] = _mm512_sub_ps(d2, d1);
+          h[i][3] = _mm512_sub_ps(d1, d3);
+        }
+        for (int j = 0; j < 4; ++j) {
+          _mm512_mask_storeu_ps(out + j * xi_stride + tw0, mask, _mm512_sub_ps(h[0][j], h[2][j]));
+          _mm512_mask_storeu_ps(out + (4 + j) * xi_stride + tw0, mask, _mm512_add_ps(h[1][j], h[2][j]));
+          _mm512_mask_storeu_ps(out + (8 + j) * xi_stride + tw0, mask, _mm512_sub_ps(h[2][j], h[1][j]));
+          _mm512_mask_storeu_ps(out + (12 + j) * xi_stride + tw0, mask, _mm512_sub_ps(h[1][j], h[3][j]));
+        }
+      }
+    }
+  }
+  // The micro-kernel reads whole 32-column panels: zeros past the block's
+  // tiles (stale floats there could be denormals, slow to multiply).
+  const int64_t tiles = (row1 - row0) * t.tiles_w;
+  if (tiles == ldv) return;
+  for (int64_t row = 0; row < kPositions * channels; ++row) {
+    std::memset(v + row * ldv + tiles, 0, static_cast<size_t>(ldv - tiles) * sizeof(float));
+  }
+}
+
+// Lanes whose four outputs are not all finite are summed again directly.
+__attribute__((target("avx512f"))) void redo_nonfinite(const WinogradJob& job, const TileRun& run, __mmask16 bad,
+                                                       __m512 out[2][2]) {
+  alignas(64) float values[2][2][kVector];
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) _mm512_store_ps(values[i][j], out[i][j]);
+  }
+  const int64_t out_h = job.g->out[1], out_w = job.g->out[2];
+  for (int64_t lane = 0; lane < kVector; ++lane) {
+    if (!(bad >> lane & 1)) continue;
+    for (int64_t i = 0; i < 2; ++i) {
+      for (int64_t j = 0; j < 2; ++j) {
+        const int64_t oh = 2 * run.th + i, ow = 2 * (run.tw0 + lane) + j;
+        if (oh < out_h && ow < out_w) values[i][j][lane] = direct_output(job, run.n, run.channel, oh, ow);
+      }
+    }
+  }
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) out[i][j] = _mm512_load_ps(values[i][j]);
+  }
+}
+
+// A^T m A for 16 tiles of one channel (m_xi at src + xi * xi_stride), stored
+// into Y's two output rows with the register epilogue (when in_registers).
+__attribute__((target("avx512f"))) void transform_output_run(const WinogradJob& job, const float* src,
+                                                             int64_t xi_stride, const TileRun& run) {
+  const __mmask16 mask = lanes(run.count);
+  __m512 col0[4], col1[4];  // (m A)[i][0], (m A)[i][1]
+  for (int i = 0; i < 4; ++i) {
+    const float* row = src + 4 * i * xi_stride;
+    const __m512 m0 = _mm512_maskz_loadu_ps(mask, row), m1 = _mm512_maskz_loadu_ps(mask, row + xi_stride);
+    const __m512 m2 = _mm512_maskz_loadu_ps(mask, row + 2 * xi_stride);
+    const __m512 m3 = _mm512_maskz_loadu_ps(mask, row + 3 * xi_stride);
+    col0[i] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+    col1[i] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+  }
+  __m512 out[2][2];
+  out[0][0] = _mm512_add_ps(_mm512_add_ps(col0[0], col0[1]), col0[2]);
+  out[1][0] = _mm512_sub_ps(_mm512_sub_ps(col0[1], col0[2]), col0[3]);
+  out[0][1] = _mm512_add_ps(_mm512_add_ps(col1[0], col1[1]), col1[2]);
+  out[1][1] = _mm512_sub_ps(_mm512_sub_ps(col1[1], col1[2]), col1[3]);
+  // x - x is 0 for a finite x, NaN for Inf and NaN.
+  const __m512 zero = _mm512_setzero_ps();
+  __mmask16 bad = 0;
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) {
+      bad |= _mm512_cmp_ps_mask(_mm512_sub_ps(out[i][j], out[i][j]), zero, _CMP_NEQ_UQ);
+    }
+  }
+  bad &= mask;
+  if (bad) redo_nonfinite(job, run, bad, out);
+  const __m512i first_half = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i second_half = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const RegisterEpilogue& e = job.form;
+  const bool registers = job.in_registers;
+  const __m512 bias = _mm512_set1_ps(run.bias ? *run.bias : 0.0f), lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
+  const int64_t out_w = job.g->out[2], valid = std::min<int64_t>(2 * kVector, out_w - 2 * run.tw0);
+  const __mmask16 masks[2] = {lanes(valid), lanes(valid - kVector)};
+  const int64_t rows = std::min<int64_t>(2, job.g->out[1] - 2 * run.th);
+  for (int64_t i = 0; i < rows; ++i) {
+    const __m512 halves[2] = {_mm512_permutex2var_ps(out[i][0], first_half, out[i][1]),
+                              _mm512_permutex2var_ps(out[i][0], second_half, out[i][1])};
+    for (int64_t half = 0; half < 2; ++half) {
+      const int64_t offset = i * out_w + half * kVector;
+      __m512 v = halves[half];
+      if (registers) {
+        if (run.bias) v = _mm512_add_ps(v, bias);
+        if (run.z) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(masks[half], run.z + offset));
+        // max(c, x) returns x when x is NaN: ReluFn's and Clip's NaN pass-through.
+        if (e.relu) v = _mm512_max_ps(zero, v);
+        if (e.clip) v = _mm512_min_ps(hi, _mm512_max_ps(lo, v));
+      }
+      _mm512_mask_storeu_ps(run.y + offset, masks[half], v);
+    }
+  }
+}
+
+#else
+
+void transform_input(const WinogradJob&, int64_t, int64_t, float*, int64_t) {}  // needs AVX-512F: never reached
+void transform_output_run(const WinogradJob&, const float*, int64_t, const TileRun&) {}
+
+#endif
+
+// Y for one row tile of output channels over the block's tile rows, from its
+// products m; any activation not in registers on the finished two rows.
+void transform_output(const WinogradJob& job, int64_t tile, int64_t row0, int64_t row1, const float* m, int64_t ldv) {
+  const ConvGeometry& g = *job.g;
+  const Tiling& t = job.t;
+  const ConvRunArgs& args = *job.args;
+  const int64_t T = job.u->tile_rows(), ch0 = tile * T, rows = std::min(T, g.out_channels - ch0);
+  const int64_t out_w = g.out[2], pixels = g.out_pixels();
+  for (int64_t r = row0; r < row1; ++r) {
+    const int64_t n = r / t.tiles_h, th = r % t.tiles_h, col_base = (r - row0) * t.tiles_w;
+    const int64_t first = (n * g.out_channels + ch0) * pixels + 2 * th * out_w;
+    for (int64_t ch = 0; ch < rows; ++ch) {
+      const int64_t offset = first + ch * pixels;
+      for (int64_t tw0 = 0; tw0 < t.tiles_w; tw0 += kVector) {
+        const int64_t at = offset + 2 * tw0;
+        const TileRun run{n,
+                          ch0 + ch,
+                          th,
+                          tw0,
+                          std::min(kVector, t.tiles_w - tw0),
+                          args.y + at,
+                          args.z ? args.z + at : nullptr,
+                          job.in_registers && args.bias ? args.bias + ch0 + ch : nullptr};
+        transform_output_run(job, m + ch * ldv + col_base + tw0, T * ldv, run);
+      }
+    }
+    if (!job.in_registers) {
+      const int64_t values = std::min<int64_t>(2, g.out[1] - 2 * th) * out_w;
+      args.epilogue->apply(args.y + first, pixels, rows, values, args.bias ? args.bias + ch0 : nullptr,
+                           args.z ? args.z + first : nullptr, pixels);
+    }
+  }
+}
+
+// A unit: one block of tile rows, one chunk of U's row tiles.
+void winograd_unit(const void* context, int64_t unit) {
+  const WinogradJob& job = *static_cast<const WinogradJob*>(context);
+  const Tiling& t = job.t;
+  const int64_t chunk = unit % t.chunks, block = unit / t.chunks;
+  const int64_t row0 = block * t.block_rows, row1 = std::min(t.rows, row0 + t.block_rows);
+  const int64_t tiles = (row1 - row0) * t.tiles_w, ldv = ceil_div(tiles, kPanel) * kPanel;
+  thread_local std::vector<float> v_buffer, m_buffer;
+  float* v = aligned_scratch(v_buffer, kPositions * job.g->in_channels * ldv);
+  float* m = aligned_scratch(m_buffer, kPositions * kTileRows * ldv);
+  transform_input(job, row0, row1, v, ldv);
+  const int64_t tile_end = std::min(job.u->tiles_per_group(), (chunk + 1) * t.chunk_tiles);
+  for (int64_t tile = chunk * t.chunk_tiles; tile < tile_end; ++tile) {
+    multiply_tile(job, tile, tiles, v, ldv, m);
+    transform_output(job, tile, row0, row1, m, ldv);
+  }
+}
+
+// U = G g G^T for one 3x3 kernel g, in double (rounded once by the caller).
+void transform_weight(const float* g, double u[kPositions]) {
+  double gg[4][3];  // G g
+  for (int j = 0; j < 3; ++j) {
+    const double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+    gg[0][j] = g0;
+    gg[1][j] = (g0 + g1 + g2) / 2;
+    gg[2][j] = (g0 - g1 + g2) / 2;
+    gg[3][j] = g2;
+  }
+  for (int i = 0; i < 4; ++i) {
+    u[4 * i] = gg[i][0];
+    u[4 * i + 1] = (gg[i][0] + gg[i][1] + gg[i][2]) / 2;
+    u[4 * i + 2] = (gg[i][0] - gg[i][1] + gg[i][2]) / 2;
+    u[4 * i + 3] = gg[i][2];
+  }
+}
+
+bool all_ones(const std::vector<int64_t>& v) {
+  return std::all_of(v.begin(), v.end(), [](int64_t x) { return x == 1; });
+}
+
+}  // namespace
+
+bool WinogradConv::enabled() {
+  const char* v = std::getenv("ONNX_MINI_WINOGRAD");
+  return PackedWeights::enabled() && !(v && std::string_view(v) == "0");
+}
+
+bool WinogradConv::applies(const Tensor& w, const ConvAttributes& attrs) {
+  if (w.dtype() != DataType::kFloat || w.rank() != 4 || w.dim(2) != 3 || w.dim(3) != 3) return false;
+  if (w.dim(0) < kMinChannels || w.dim(1) < kMinChannels || attrs.group != 1) return false;
+  if (!all_ones(attrs.strides) || !all_ones(attrs.dilations) || !enabled()) return false;
+  const float* p = w.data<float>();
+  return std::all_of(p, p + w.num_elements(), [](float x) { return std::isfinite(x); });
+}
+
+Status WinogradConv::init(const Tensor& w) {
+  const int64_t out_channels = w.dim(0), channels = w.dim(1);
+  // U as [16 * M, C]: block xi holds U_xi, packed as 16 groups of M rows.
+  std::vector<float> u(static_cast<size_t>(kPositions * out_channels * channels));
+  const float* g = w.data<float>();
+  for (int64_t m = 0; m < out_channels; ++m) {
+    for (int64_t c = 0; c < channels; ++c) {
+      double kernel_u[kPositions];
+      transform_weight(g + (m * channels + c) * 9, kernel_u);
+      for (int64_t xi = 0; xi < kPositions; ++xi) {
+        u[static_cast<size_t>((xi * out_channels + m) * channels + c)] = static_cast<float>(kernel_u[xi]);
+      }
+    }
+  }
+  u_ = PackedWeights::pack_rows(u.data(), kPositions * out_channels, channels, channels, kPositions);
+  return Status::ok();
+}
+
+void WinogradConv::run(const ConvGeometry& g, const float* w, const ConvRunArgs& args) const {
+  if (g.batch == 0 || g.out_pixels() == 0) return;
+  WinogradJob job{&g, &u_, w, &args, nullptr, {}, {}, false};
+  job.t = tiling(g, u_.tiles_per_group(), args.pool ? args.pool->num_threads() : 1);
+  job.in_registers = args.epilogue->register_form(&job.form);
+  job.padded = padded_input(g, job.t, args.x, args.pool);
+  for_each_task(args.pool, job.t.blocks * job.t.chunks, winograd_unit, &job);
+}
+
+}  // namespace onnx_mini
