@@ -28,6 +28,10 @@ constexpr int64_t kTileRows = PackedWeights::kMaxTileRows;
 // U, within [32, 256] tiles (one micro-kernel panel at least).
 constexpr int64_t kBlockFloats = int64_t{64} << 10;
 constexpr int64_t kMinBlockTiles = kPanel, kMaxBlockTiles = 256;
+// Products per pass over V: row tiles of U whose outputs (16 x rows x tiles
+// floats) fit in 64 K floats (256 KiB, L2), so each panel of V serves them all
+// from L1.
+constexpr int64_t kProductFloats = int64_t{64} << 10;
 // Units each thread should get at least when the work is split, so uneven
 // unit times even out.
 constexpr int64_t kUnitsPerThread = 4;
@@ -123,26 +127,32 @@ float direct_output(const WinogradJob& job, int64_t n, int64_t m, int64_t oh, in
   return sum;
 }
 
-// The products M_xi = U_xi V_xi for one row tile of output channels against
-// the block's `tiles` columns of V: m[(xi * T + r) * ldv + col], T = U's tile rows.
-void multiply_tile(const WinogradJob& job, int64_t tile, int64_t tiles, const float* v, int64_t ldv, float* m) {
+// The products M_xi = U_xi V_xi for U's row tiles [tile0, tile1) of output
+// channels against the block's `tiles` columns of V (in panels, see
+// transform_input): m[(xi * rows + r) * ldm + col], rows = the tiles' output
+// channels, ldm the tiles rounded up to whole panels. Each panel of V_xi
+// (C x 32) is multiplied by every row tile while it is in L1.
+void multiply_tiles(const WinogradJob& job, int64_t tile0, int64_t tile1, int64_t tiles, const float* v, float* m) {
   const PackedWeights& u = *job.u;
-  const int64_t channels = job.g->in_channels, T = u.tile_rows();
+  const int64_t channels = job.g->in_channels, T = u.tile_rows(), panels = ceil_div(tiles, kPanel);
+  const int64_t ch0 = tile0 * T, rows = std::min(tile1 * T, job.g->out_channels) - ch0;
   RowTileProduct product;
   product.a_stride = T;
-  product.rows = std::min(T, job.g->out_channels - tile * T);
   product.kc = channels;
-  product.ldb = ldv;
+  product.ldb = kPanel;
   product.b_padded = true;
-  product.ldy = ldv;
+  product.ldy = panels * kPanel;
   const RegisterEpilogue none;
   for (int64_t xi = 0; xi < kPositions; ++xi) {
-    product.a = u.row_tile(xi, tile);
-    for (int64_t col0 = 0; col0 < tiles; col0 += kPanel) {
-      product.cols = std::min(kPanel, tiles - col0);
-      product.b = v + xi * channels * ldv + col0;
-      product.y = m + xi * T * ldv + col0;
-      multiply_row_tile(product, none);
+    for (int64_t p = 0; p < panels; ++p) {
+      product.cols = std::min(kPanel, tiles - p * kPanel);
+      product.b = v + (xi * panels + p) * channels * kPanel;
+      for (int64_t tile = tile0; tile < tile1; ++tile) {
+        product.a = u.row_tile(xi, tile);
+        product.rows = std::min(T, job.g->out_channels - tile * T);
+        product.y = m + (xi * rows + tile * T - ch0) * product.ldy + p * kPanel;
+        multiply_row_tile(product, none);
+      }
     }
   }
 }
@@ -163,23 +173,31 @@ __attribute__((target("avx512f"))) inline __mmask16 lanes(int64_t count) {
 }
 
 // V_xi [C, tiles] = B^T d B for the block's tile rows [row0, row1), tile
-// (row, tw) in column (row - row0) * tiles_w + tw: v[(xi * C + c) * ldv + col].
-// 16 tiles per vector: a patch row's four values per tile are the even and odd
-// floats of 32 read at 2 * tile and at 2 * tile + 2.
-__attribute__((target("avx512f"))) void transform_input(const WinogradJob& job, int64_t row0, int64_t row1, float* v,
-                                                        int64_t ldv) {
+// (row, tw) in column (row - row0) * tiles_w + tw, stored as the micro-kernel
+// reads it: in panels of 32 columns, panel p of V_xi the C x 32 floats at
+// v + (xi * panels + p) * C * 32 (one contiguous stream per product, not 32
+// floats of every row of a wide V). 16 tiles per vector: a patch row's four
+// values per tile are the even and odd floats of 32 read at 2 * tile and at
+// 2 * tile + 2.
+__attribute__((target("avx512f"))) void transform_input(const WinogradJob& job, int64_t row0, int64_t row1, float* v) {
   const Tiling& t = job.t;
-  const int64_t channels = job.g->in_channels, plane = t.plane(), xi_stride = channels * ldv;
+  const int64_t channels = job.g->in_channels, plane = t.plane();
+  const int64_t tiles = (row1 - row0) * t.tiles_w, panels = ceil_div(tiles, kPanel);
+  const int64_t xi_stride = panels * channels * kPanel, panel_stride = channels * kPanel;
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   for (int64_t r = row0; r < row1; ++r) {
     const float* image = job.padded + (r / t.tiles_h) * channels * plane + 2 * (r % t.tiles_h) * t.padded_w;
-    const int64_t col_base = (r - row0) * t.tiles_w;
-    for (int64_t c = 0; c < channels; ++c) {
-      const float* patch_rows = image + c * plane;
-      float* out = v + c * ldv + col_base;
-      for (int64_t tw0 = 0; tw0 < t.tiles_w; tw0 += kVector) {
-        const __mmask16 mask = lanes(t.tiles_w - tw0);
+    for (int64_t tw0 = 0; tw0 < t.tiles_w; tw0 += kVector) {
+      // The run's 16 columns may cross into the next panel: two masked
+      // stores, the second based so that lane i still lands at column col + i.
+      const int64_t col = (r - row0) * t.tiles_w + tw0, in_panel = col % kPanel;
+      const __mmask16 mask = lanes(t.tiles_w - tw0), first_part = lanes(kPanel - in_panel);
+      const __mmask16 masks[2] = {static_cast<__mmask16>(mask & first_part), static_cast<__mmask16>(mask & ~first_part)};
+      const int64_t offsets[2] = {(col / kPanel) * panel_stride + in_panel,
+                                  (col / kPanel + 1) * panel_stride - (kPanel - in_panel)};
+      for (int64_t c = 0; c < channels; ++c) {
+        const float* patch_rows = image + c * plane;
         __m512 h[4][4];  // d B per patch row i
         for (int i = 0; i < 4; ++i) {
           const float* p = patch_rows + i * t.padded_w + 2 * tw0;
@@ -192,21 +210,29 @@ __attribute__((target("avx512f"))) void transform_input(const WinogradJob& job, 
           h[i][2] = _mm512_sub_ps(d2, d1);
           h[i][3] = _mm512_sub_ps(d1, d3);
         }
+        __m512 out[kPositions];
         for (int j = 0; j < 4; ++j) {
-          _mm512_mask_storeu_ps(out + j * xi_stride + tw0, mask, _mm512_sub_ps(h[0][j], h[2][j]));
-          _mm512_mask_storeu_ps(out + (4 + j) * xi_stride + tw0, mask, _mm512_add_ps(h[1][j], h[2][j]));
-          _mm512_mask_storeu_ps(out + (8 + j) * xi_stride + tw0, mask, _mm512_sub_ps(h[2][j], h[1][j]));
-          _mm512_mask_storeu_ps(out + (12 + j) * xi_stride + tw0, mask, _mm512_sub_ps(h[1][j], h[3][j]));
+          out[j] = _mm512_sub_ps(h[0][j], h[2][j]);
+          out[4 + j] = _mm512_add_ps(h[1][j], h[2][j]);
+          out[8 + j] = _mm512_sub_ps(h[2][j], h[1][j]);
+          out[12 + j] = _mm512_sub_ps(h[1][j], h[3][j]);
+        }
+        for (int part = 0; part < 2; ++part) {
+          if (!masks[part]) continue;
+          float* dst = v + offsets[part] + c * kPanel;
+          for (int xi = 0; xi < kPositions; ++xi) _mm512_mask_storeu_ps(dst + xi * xi_stride, masks[part], out[xi]);
         }
       }
     }
   }
   // The micro-kernel reads whole 32-column panels: zeros past the block's
   // tiles (stale floats there could be denormals, slow to multiply).
-  const int64_t tiles = (row1 - row0) * t.tiles_w;
-  if (tiles == ldv) return;
-  for (int64_t row = 0; row < kPositions * channels; ++row) {
-    std::memset(v + row * ldv + tiles, 0, static_cast<size_t>(ldv - tiles) * sizeof(float));
+  if (tiles % kPanel == 0) return;
+  for (int64_t xi = 0; xi < kPositions; ++xi) {
+    float* last = v + (xi * panels + panels - 1) * panel_stride + tiles % kPanel;
+    for (int64_t c = 0; c < channels; ++c) {
+      std::memset(last + c * kPanel, 0, static_cast<size_t>(kPanel - tiles % kPanel) * sizeof(float));
+    }
   }
 }
 
@@ -289,18 +315,18 @@ __attribute__((target("avx512f"))) void transform_output_run(const WinogradJob& 
 
 #else
 
-void transform_input(const WinogradJob&, int64_t, int64_t, float*, int64_t) {}  // needs AVX-512F: never reached
+void transform_input(const WinogradJob&, int64_t, int64_t, float*) {}  // needs AVX-512F: never reached
 void transform_output_run(const WinogradJob&, const float*, int64_t, const TileRun&) {}
 
 #endif
 
-// Y for one row tile of output channels over the block's tile rows, from its
-// products m; any activation not in registers on the finished two rows.
-void transform_output(const WinogradJob& job, int64_t tile, int64_t row0, int64_t row1, const float* m, int64_t ldv) {
+// Y for output channels [ch0, ch0 + rows) over the block's tile rows, from
+// their products m; any activation not in registers on the finished two rows.
+void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t row0, int64_t row1, const float* m,
+                      int64_t ldm) {
   const ConvGeometry& g = *job.g;
   const Tiling& t = job.t;
   const ConvRunArgs& args = *job.args;
-  const int64_t T = job.u->tile_rows(), ch0 = tile * T, rows = std::min(T, g.out_channels - ch0);
   const int64_t out_w = g.out[2], pixels = g.out_pixels();
   for (int64_t r = row0; r < row1; ++r) {
     const int64_t n = r / t.tiles_h, th = r % t.tiles_h, col_base = (r - row0) * t.tiles_w;
@@ -317,7 +343,7 @@ void transform_output(const WinogradJob& job, int64_t tile, int64_t row0, int64_
                           args.y + at,
                           args.z ? args.z + at : nullptr,
                           job.in_registers && args.bias ? args.bias + ch0 + ch : nullptr};
-        transform_output_run(job, m + ch * ldv + col_base + tw0, T * ldv, run);
+        transform_output_run(job, m + ch * ldm + col_base + tw0, rows * ldm, run);
       }
     }
     if (!job.in_registers) {
@@ -334,15 +360,18 @@ void winograd_unit(const void* context, int64_t unit) {
   const Tiling& t = job.t;
   const int64_t chunk = unit % t.chunks, block = unit / t.chunks;
   const int64_t row0 = block * t.block_rows, row1 = std::min(t.rows, row0 + t.block_rows);
-  const int64_t tiles = (row1 - row0) * t.tiles_w, ldv = ceil_div(tiles, kPanel) * kPanel;
+  const int64_t tiles = (row1 - row0) * t.tiles_w, ldm = ceil_div(tiles, kPanel) * kPanel;
   thread_local std::vector<float> v_buffer, m_buffer;
-  float* v = aligned_scratch(v_buffer, kPositions * job.g->in_channels * ldv);
-  float* m = aligned_scratch(m_buffer, kPositions * kTileRows * ldv);
-  transform_input(job, row0, row1, v, ldv);
+  float* v = aligned_scratch(v_buffer, kPositions * job.g->in_channels * ldm);
+  const int64_t T = job.u->tile_rows(), group = std::max<int64_t>(1, kProductFloats / (kPositions * T * ldm));
+  float* m = aligned_scratch(m_buffer, kPositions * group * T * ldm);
+  transform_input(job, row0, row1, v);
   const int64_t tile_end = std::min(job.u->tiles_per_group(), (chunk + 1) * t.chunk_tiles);
-  for (int64_t tile = chunk * t.chunk_tiles; tile < tile_end; ++tile) {
-    multiply_tile(job, tile, tiles, v, ldv, m);
-    transform_output(job, tile, row0, row1, m, ldv);
+  for (int64_t tile = chunk * t.chunk_tiles; tile < tile_end; tile += group) {
+    const int64_t tile1 = std::min(tile_end, tile + group);
+    multiply_tiles(job, tile, tile1, tiles, v, m);
+    const int64_t ch0 = tile * T;
+    transform_output(job, ch0, std::min(tile1 * T, job.g->out_channels) - ch0, row0, row1, m, ldm);
   }
 }
 
