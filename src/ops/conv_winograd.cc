@@ -38,15 +38,16 @@ constexpr int64_t kUnitsPerThread = 4;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// How a run is cut: tiles per image, the padded input planes, the blocks of
+// How a run is cut: tiles per image, the padded input rows, the blocks of
 // tile rows (rows run across the batch: row r is image r / tiles_h, tile row
 // r % tiles_h) and the chunks of output-channel row tiles.
 struct Tiling {
   int64_t tiles_h = 0, tiles_w = 0, rows = 0;
-  int64_t padded_h = 0, padded_w = 0;  // a padded plane's rows and row stride
+  int64_t padded_w = 0;  // a padded input row's floats
   int64_t block_rows = 0, blocks = 0;
   int64_t chunk_tiles = 0, chunks = 0;
-  int64_t plane() const { return padded_h * padded_w; }
+  // Floats of one tile row's padded input patches: C channels x 4 rows.
+  int64_t patch_floats(int64_t channels) const { return channels * 4 * padded_w; }
 };
 
 Tiling tiling(const ConvGeometry& g, int64_t row_tiles, int64_t threads) {
@@ -56,7 +57,6 @@ Tiling tiling(const ConvGeometry& g, int64_t row_tiles, int64_t threads) {
   t.rows = g.batch * t.tiles_h;
   // Whole tiles (out + 2 = in + pads), and 30 more columns so that the input
   // transform's four loads of 16 floats at 2 * tile stay in the row.
-  t.padded_h = 2 * t.tiles_h + 2;
   t.padded_w = 2 * t.tiles_w + 2 * kVector;
   const int64_t want_tiles = std::clamp(kBlockFloats / (kPositions * g.in_channels), kMinBlockTiles, kMaxBlockTiles);
   t.block_rows = std::clamp<int64_t>(want_tiles / t.tiles_w, 1, t.rows);
@@ -75,7 +75,6 @@ struct WinogradJob {
   const PackedWeights* u;
   const float* w;  // the original weight [M, C, 3, 3]
   const ConvRunArgs* args;
-  const float* padded;  // [N * C] padded planes
   Tiling t;
   RegisterEpilogue form;  // activation in registers, when in_registers
   bool in_registers;
@@ -91,33 +90,42 @@ float* aligned_scratch(std::vector<float>& buffer, int64_t floats) {
   return reinterpret_cast<float*>((p + 63) & ~uintptr_t{63});
 }
 
-void pad_plane(const ConvGeometry& g, const Tiling& t, const float* src, float* dst) {
-  std::memset(dst, 0, static_cast<size_t>(t.plane()) * sizeof(float));
-  for (int64_t h = 0; h < g.in[1]; ++h) {
-    std::memcpy(dst + (h + g.pad_begin[1]) * t.padded_w + g.pad_begin[2], src + h * g.in[2],
-                static_cast<size_t>(g.in[2]) * sizeof(float));
+// The input rows of the block's tile rows [row0, row1) with their zero
+// padding: for tile row r, channel c, patch row i (input row 2 * th + i -
+// pad_top), padded_w floats at patches + ((r - row0) * C + c) * 4 * padded_w + i
+// * padded_w. Copied per unit into a per-thread buffer, so the transform reads
+// them from L1/L2 (a padded copy of a whole batch would not stay in cache).
+void pad_block(const WinogradJob& job, int64_t row0, int64_t row1, float* patches) {
+  const ConvGeometry& g = *job.g;
+  const Tiling& t = job.t;
+  const int64_t channels = g.in_channels, in_h = g.in[1], in_w = g.in[2], top = g.pad_begin[1], left = g.pad_begin[2];
+  const size_t row_bytes = static_cast<size_t>(t.padded_w) * sizeof(float);
+  for (int64_t r = row0; r < row1; ++r) {
+    const int64_t n = r / t.tiles_h, th = r % t.tiles_h;
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* plane = job.args->x + (n * channels + c) * in_h * in_w;
+      float* dst = patches + ((r - row0) * channels + c) * 4 * t.padded_w;
+      for (int64_t i = 0; i < 4; ++i, dst += t.padded_w) {
+        const int64_t h = 2 * th + i - top;
+        if (h < 0 || h >= in_h) {
+          std::memset(dst, 0, row_bytes);
+          continue;
+        }
+        std::memset(dst, 0, static_cast<size_t>(left) * sizeof(float));
+        std::memcpy(dst + left, plane + h * in_w, static_cast<size_t>(in_w) * sizeof(float));
+        std::memset(dst + left + in_w, 0, static_cast<size_t>(t.padded_w - left - in_w) * sizeof(float));
+      }
+    }
   }
 }
 
-// X copied into zero-padded planes of whole tiles, in a buffer of the calling
-// thread that only grows.
-const float* padded_input(const ConvGeometry& g, const Tiling& t, const float* x, ThreadPool* pool) {
-  thread_local std::vector<float> buffer;
-  const int64_t planes = g.batch * g.in_channels;
-  if (buffer.size() < static_cast<size_t>(planes * t.plane())) buffer.resize(static_cast<size_t>(planes * t.plane()));
-  float* out = buffer.data();
-  const int64_t in_plane = g.in_pixels();
-  for_each_task(planes * t.plane() >= (int64_t{1} << 16) ? pool : nullptr, planes,
-                [&](int64_t p) { pad_plane(g, t, x + p * in_plane, out + p * t.plane()); });
-  return out;
-}
-
-// Output (oh, ow) of channel m of image n, summed directly from W and the
-// padded input: for tiles whose transformed result is not finite.
-float direct_output(const WinogradJob& job, int64_t n, int64_t m, int64_t oh, int64_t ow) {
-  const int64_t channels = job.g->in_channels, plane = job.t.plane(), row = job.t.padded_w;
+// Output row i (0 or 1) of a tile row, column ow, channel m, summed directly
+// from W and the tile row's padded patches: for tiles whose transformed
+// result is not finite.
+float direct_output(const WinogradJob& job, const float* patches, int64_t m, int64_t i, int64_t ow) {
+  const int64_t channels = job.g->in_channels, row = job.t.padded_w, plane = 4 * row;
   const float* w = job.w + m * channels * 9;
-  const float* x = job.padded + n * channels * plane + oh * row + ow;
+  const float* x = patches + i * row + ow;
   float sum = 0.0f;
   for (int64_t c = 0; c < channels; ++c, w += 9, x += plane) {
     for (int64_t kh = 0; kh < 3; ++kh) {
@@ -163,6 +171,7 @@ struct TileRun {
   int64_t n, channel, th, tw0, count;
   float* y;
   const float* z;
+  const float* patches;  // the tile row's padded input (pad_block)
   const float* bias;  // the channel's bias when added in registers, else null
 };
 
@@ -179,15 +188,16 @@ __attribute__((target("avx512f"))) inline __mmask16 lanes(int64_t count) {
 // floats of every row of a wide V). 16 tiles per vector: a patch row's four
 // values per tile are the even and odd floats of 32 read at 2 * tile and at
 // 2 * tile + 2.
-__attribute__((target("avx512f"))) void transform_input(const WinogradJob& job, int64_t row0, int64_t row1, float* v) {
+__attribute__((target("avx512f"))) void transform_input(const WinogradJob& job, int64_t row0, int64_t row1,
+                                                        const float* patches, float* v) {
   const Tiling& t = job.t;
-  const int64_t channels = job.g->in_channels, plane = t.plane();
+  const int64_t channels = job.g->in_channels;
   const int64_t tiles = (row1 - row0) * t.tiles_w, panels = ceil_div(tiles, kPanel);
   const int64_t xi_stride = panels * channels * kPanel, panel_stride = channels * kPanel;
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   for (int64_t r = row0; r < row1; ++r) {
-    const float* image = job.padded + (r / t.tiles_h) * channels * plane + 2 * (r % t.tiles_h) * t.padded_w;
+    const float* image = patches + (r - row0) * t.patch_floats(channels);
     for (int64_t tw0 = 0; tw0 < t.tiles_w; tw0 += kVector) {
       // The run's 16 columns may cross into the next panel: two masked
       // stores, the second based so that lane i still lands at column col + i.
@@ -197,7 +207,7 @@ __attribute__((target("avx512f"))) void transform_input(const WinogradJob& job, 
       const int64_t offsets[2] = {(col / kPanel) * panel_stride + in_panel,
                                   (col / kPanel + 1) * panel_stride - (kPanel - in_panel)};
       for (int64_t c = 0; c < channels; ++c) {
-        const float* patch_rows = image + c * plane;
+        const float* patch_rows = image + c * 4 * t.padded_w;
         __m512 h[4][4];  // d B per patch row i
         for (int i = 0; i < 4; ++i) {
           const float* p = patch_rows + i * t.padded_w + 2 * tw0;
@@ -249,7 +259,7 @@ __attribute__((target("avx512f"))) void redo_nonfinite(const WinogradJob& job, c
     for (int64_t i = 0; i < 2; ++i) {
       for (int64_t j = 0; j < 2; ++j) {
         const int64_t oh = 2 * run.th + i, ow = 2 * (run.tw0 + lane) + j;
-        if (oh < out_h && ow < out_w) values[i][j][lane] = direct_output(job, run.n, run.channel, oh, ow);
+        if (oh < out_h && ow < out_w) values[i][j][lane] = direct_output(job, run.patches, run.channel, i, ow);
       }
     }
   }
@@ -315,15 +325,15 @@ __attribute__((target("avx512f"))) void transform_output_run(const WinogradJob& 
 
 #else
 
-void transform_input(const WinogradJob&, int64_t, int64_t, float*) {}  // needs AVX-512F: never reached
+void transform_input(const WinogradJob&, int64_t, int64_t, const float*, float*) {}  // needs AVX-512F: never reached
 void transform_output_run(const WinogradJob&, const float*, int64_t, const TileRun&) {}
 
 #endif
 
 // Y for output channels [ch0, ch0 + rows) over the block's tile rows, from
 // their products m; any activation not in registers on the finished two rows.
-void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t row0, int64_t row1, const float* m,
-                      int64_t ldm) {
+void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t row0, int64_t row1,
+                      const float* patches, const float* m, int64_t ldm) {
   const ConvGeometry& g = *job.g;
   const Tiling& t = job.t;
   const ConvRunArgs& args = *job.args;
@@ -342,6 +352,7 @@ void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t
                           std::min(kVector, t.tiles_w - tw0),
                           args.y + at,
                           args.z ? args.z + at : nullptr,
+                          patches + (r - row0) * t.patch_floats(g.in_channels),
                           job.in_registers && args.bias ? args.bias + ch0 + ch : nullptr};
         transform_output_run(job, m + ch * ldm + col_base + tw0, rows * ldm, run);
       }
@@ -361,17 +372,19 @@ void winograd_unit(const void* context, int64_t unit) {
   const int64_t chunk = unit % t.chunks, block = unit / t.chunks;
   const int64_t row0 = block * t.block_rows, row1 = std::min(t.rows, row0 + t.block_rows);
   const int64_t tiles = (row1 - row0) * t.tiles_w, ldm = ceil_div(tiles, kPanel) * kPanel;
-  thread_local std::vector<float> v_buffer, m_buffer;
+  thread_local std::vector<float> patch_buffer, v_buffer, m_buffer;
+  float* patches = aligned_scratch(patch_buffer, (row1 - row0) * t.patch_floats(job.g->in_channels));
+  pad_block(job, row0, row1, patches);
   float* v = aligned_scratch(v_buffer, kPositions * job.g->in_channels * ldm);
   const int64_t T = job.u->tile_rows(), group = std::max<int64_t>(1, kProductFloats / (kPositions * T * ldm));
   float* m = aligned_scratch(m_buffer, kPositions * group * T * ldm);
-  transform_input(job, row0, row1, v);
+  transform_input(job, row0, row1, patches, v);
   const int64_t tile_end = std::min(job.u->tiles_per_group(), (chunk + 1) * t.chunk_tiles);
   for (int64_t tile = chunk * t.chunk_tiles; tile < tile_end; tile += group) {
     const int64_t tile1 = std::min(tile_end, tile + group);
     multiply_tiles(job, tile, tile1, tiles, v, m);
     const int64_t ch0 = tile * T;
-    transform_output(job, ch0, std::min(tile1 * T, job.g->out_channels) - ch0, row0, row1, m, ldm);
+    transform_output(job, ch0, std::min(tile1 * T, job.g->out_channels) - ch0, row0, row1, patches, m, ldm);
   }
 }
 
@@ -432,10 +445,9 @@ Status WinogradConv::init(const Tensor& w) {
 
 void WinogradConv::run(const ConvGeometry& g, const float* w, const ConvRunArgs& args) const {
   if (g.batch == 0 || g.out_pixels() == 0) return;
-  WinogradJob job{&g, &u_, w, &args, nullptr, {}, {}, false};
+  WinogradJob job{&g, &u_, w, &args, {}, {}, false};
   job.t = tiling(g, u_.tiles_per_group(), args.pool ? args.pool->num_threads() : 1);
   job.in_registers = args.epilogue->register_form(&job.form);
-  job.padded = padded_input(g, job.t, args.x, args.pool);
   for_each_task(args.pool, job.t.blocks * job.t.chunks, winograd_unit, &job);
 }
 

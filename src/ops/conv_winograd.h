@@ -12,11 +12,11 @@
 // computed in double and rounded once, and is packed for the packed
 // micro-kernel (ops/packed_gemm.h) as 16 matrices U_xi [M, C], one per
 // position xi of the 4x4 transform, in row tiles of output channels. At run:
-// - X is copied once into zero-padded planes whose size is a whole number of
-//   tiles (any padding, odd sizes: the last tile's extra outputs are dropped);
 // - work units are (block of tile rows, chunk of output-channel row tiles);
 //   tile rows run across the batch, so small images (7x7: 4x4 tiles) still
-//   fill a block. A unit transforms its input block, V_xi [C, tiles] = B^T d B
+//   fill a block. A unit copies its tile rows' input with their zero padding
+//   (whole tiles: any padding, odd sizes, the last tile's extra outputs
+//   dropped) into a per-thread buffer, transforms it, V_xi [C, tiles] = B^T d B
 //   (16 tiles per vector), multiplies M_xi = U_xi V_xi per row tile of output
 //   channels on the micro-kernel (tiles as columns), and transforms each row
 //   tile's M straight into NCHW Y (A^T m A, two output rows of 32 pixels per
