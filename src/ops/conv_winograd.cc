@@ -32,6 +32,11 @@ constexpr int64_t kMinBlockTiles = kPanel, kMaxBlockTiles = 256;
 // floats) fit in 64 K floats (256 KiB, L2), so each panel of V serves them all
 // from L1.
 constexpr int64_t kProductFloats = int64_t{64} << 10;
+// Floats between consecutive positions' matrices in the V and M buffers
+// beyond their size: without it the 16 positions of one tile lie a multiple of
+// 4 KiB apart and share one L1 set (8 ways), and the transforms, which touch
+// all 16 at once, evict their own lines.
+constexpr int64_t kSkew = 16;
 // Units each thread should get at least when the work is split, so uneven
 // unit times even out.
 constexpr int64_t kUnitsPerThread = 4;
@@ -137,8 +142,8 @@ float direct_output(const WinogradJob& job, const float* patches, int64_t m, int
 
 // The products M_xi = U_xi V_xi for U's row tiles [tile0, tile1) of output
 // channels against the block's `tiles` columns of V (in panels, see
-// transform_input): m[(xi * rows + r) * ldm + col], rows = the tiles' output
-// channels, ldm the tiles rounded up to whole panels. Each panel of V_xi
+// transform_input): m[xi * (rows * ldm + kSkew) + r * ldm + col], rows = the
+// tiles' output channels, ldm the tiles rounded up to whole panels. Each panel of V_xi
 // (C x 32) is multiplied by every row tile while it is in L1.
 void multiply_tiles(const WinogradJob& job, int64_t tile0, int64_t tile1, int64_t tiles, const float* v, float* m) {
   const PackedWeights& u = *job.u;
@@ -154,11 +159,11 @@ void multiply_tiles(const WinogradJob& job, int64_t tile0, int64_t tile1, int64_
   for (int64_t xi = 0; xi < kPositions; ++xi) {
     for (int64_t p = 0; p < panels; ++p) {
       product.cols = std::min(kPanel, tiles - p * kPanel);
-      product.b = v + (xi * panels + p) * channels * kPanel;
+      product.b = v + xi * (panels * channels * kPanel + kSkew) + p * channels * kPanel;
       for (int64_t tile = tile0; tile < tile1; ++tile) {
         product.a = u.row_tile(xi, tile);
         product.rows = std::min(T, job.g->out_channels - tile * T);
-        product.y = m + (xi * rows + tile * T - ch0) * product.ldy + p * kPanel;
+        product.y = m + xi * (rows * product.ldy + kSkew) + (tile * T - ch0) * product.ldy + p * kPanel;
         multiply_row_tile(product, none);
       }
     }
@@ -184,7 +189,7 @@ __attribute__((target("avx512f"))) inline __mmask16 lanes(int64_t count) {
 // V_xi [C, tiles] = B^T d B for the block's tile rows [row0, row1), tile
 // (row, tw) in column (row - row0) * tiles_w + tw, stored as the micro-kernel
 // reads it: in panels of 32 columns, panel p of V_xi the C x 32 floats at
-// v + (xi * panels + p) * C * 32 (one contiguous stream per product, not 32
+// v + xi * (panels * C * 32 + kSkew) + p * C * 32 (one contiguous stream per product, not 32
 // floats of every row of a wide V). 16 tiles per vector: a patch row's four
 // values per tile are the even and odd floats of 32 read at 2 * tile and at
 // 2 * tile + 2.
@@ -193,7 +198,7 @@ __attribute__((target("avx512f"))) void transform_input(const WinogradJob& job, 
   const Tiling& t = job.t;
   const int64_t channels = job.g->in_channels;
   const int64_t tiles = (row1 - row0) * t.tiles_w, panels = ceil_div(tiles, kPanel);
-  const int64_t xi_stride = panels * channels * kPanel, panel_stride = channels * kPanel;
+  const int64_t xi_stride = panels * channels * kPanel + kSkew, panel_stride = channels * kPanel;
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   for (int64_t r = row0; r < row1; ++r) {
@@ -239,7 +244,7 @@ __attribute__((target("avx512f"))) void transform_input(const WinogradJob& job, 
   // tiles (stale floats there could be denormals, slow to multiply).
   if (tiles % kPanel == 0) return;
   for (int64_t xi = 0; xi < kPositions; ++xi) {
-    float* last = v + (xi * panels + panels - 1) * panel_stride + tiles % kPanel;
+    float* last = v + xi * xi_stride + (panels - 1) * panel_stride + tiles % kPanel;
     for (int64_t c = 0; c < channels; ++c) {
       std::memset(last + c * kPanel, 0, static_cast<size_t>(kPanel - tiles % kPanel) * sizeof(float));
     }
@@ -354,7 +359,7 @@ void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t
                           args.z ? args.z + at : nullptr,
                           patches + (r - row0) * t.patch_floats(g.in_channels),
                           job.in_registers && args.bias ? args.bias + ch0 + ch : nullptr};
-        transform_output_run(job, m + ch * ldm + col_base + tw0, rows * ldm, run);
+        transform_output_run(job, m + ch * ldm + col_base + tw0, rows * ldm + kSkew, run);
       }
     }
     if (!job.in_registers) {
@@ -375,9 +380,9 @@ void winograd_unit(const void* context, int64_t unit) {
   thread_local std::vector<float> patch_buffer, v_buffer, m_buffer;
   float* patches = aligned_scratch(patch_buffer, (row1 - row0) * t.patch_floats(job.g->in_channels));
   pad_block(job, row0, row1, patches);
-  float* v = aligned_scratch(v_buffer, kPositions * job.g->in_channels * ldm);
+  float* v = aligned_scratch(v_buffer, kPositions * (job.g->in_channels * ldm + kSkew));
   const int64_t T = job.u->tile_rows(), group = std::max<int64_t>(1, kProductFloats / (kPositions * T * ldm));
-  float* m = aligned_scratch(m_buffer, kPositions * group * T * ldm);
+  float* m = aligned_scratch(m_buffer, kPositions * (group * T * ldm + kSkew));
   transform_input(job, row0, row1, patches, v);
   const int64_t tile_end = std::min(job.u->tiles_per_group(), (chunk + 1) * t.chunk_tiles);
   for (int64_t tile = chunk * t.chunk_tiles; tile < tile_end; tile += group) {
