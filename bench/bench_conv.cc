@@ -204,6 +204,9 @@ void Im2colSgemm(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(s.flops(batch) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The first of the Winograd-only shapes (3x3 128 -> 128 at 28x28 onwards).
+constexpr int64_t kFirstWinogradShape = 19;
+
 void shapes(benchmark::internal::Benchmark* b) {
   for (int64_t shape = 0; shape < kShapeCount; ++shape) {
     for (int64_t batch : {1, 8}) b->Args({shape, batch, 1});
@@ -214,7 +217,19 @@ void shapes(benchmark::internal::Benchmark* b) {
   }
 }
 
+// The 3x3 stride-1 shapes again on two threads (the Winograd split over tile
+// blocks and output-channel chunks).
+void winograd_shapes_two_threads(benchmark::internal::Benchmark* b) {
+  for (int64_t shape : {int64_t{1}, int64_t{17}}) {
+    for (int64_t batch : {1, 8}) b->Args({shape, batch, 2});
+  }
+  for (int64_t shape = kFirstWinogradShape; shape < kShapeCount; ++shape) {
+    for (int64_t batch : {1, 8}) b->Args({shape, batch, 2});
+  }
+}
+
 BENCHMARK(ConvRun)->Apply(shapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(ConvRun)->Apply(winograd_shapes_two_threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(Im2colSgemm)->Apply(shapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
