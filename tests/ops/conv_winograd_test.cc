@@ -124,6 +124,14 @@ void check(const ConvCase& c, const RunOptions& o = {}, const Tensor* x_given = 
   expect_close(got, want, winograd_tolerance(c, x, w, bias, skip));
 }
 
+// Winograd runs on the packed micro-kernel: AVX-512F only.
+class WinogradConvTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!PackedWeights::supported()) GTEST_SKIP() << "no AVX-512F: the packed micro-kernel Winograd runs on is absent";
+  }
+};
+
 ConvCase square(Shape x, int64_t m, std::vector<int64_t> pads = {1, 1, 1, 1}) {
   return {.x = std::move(x), .out_channels = m, .kernel = {3, 3}, .pads = std::move(pads)};
 }
@@ -131,7 +139,7 @@ ConvCase square(Shape x, int64_t m, std::vector<int64_t> pads = {1, 1, 1, 1}) {
 // Every image from 1x1 to 9x9 that some padding leaves an output for, odd and
 // even (the last tile row and column partial or whole), pads 0..2 each side
 // and asymmetric, on one and two threads.
-TEST(WinogradConv, ImageSizesAndPads) {
+TEST_F(WinogradConvTest, ImageSizesAndPads) {
   const std::vector<std::vector<int64_t>> pads = {{0, 0, 0, 0}, {1, 1, 1, 1}, {2, 2, 2, 2}, {2, 0, 1, 2}, {0, 1, 2, 0}};
   for (int64_t h : {1, 2, 3, 4, 5, 7, 8, 9}) {
     for (int64_t w : {1, 3, 6, 9}) {
@@ -144,7 +152,7 @@ TEST(WinogradConv, ImageSizesAndPads) {
 }
 
 // auto_pad on odd and even sizes (SAME_LOWER puts the odd pad first).
-TEST(WinogradConv, AutoPad) {
+TEST_F(WinogradConvTest, AutoPad) {
   for (const char* mode : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
     for (int64_t side : {4, 7, 10}) {
       ConvCase c{.x = {1, 16, side, side + 1}, .out_channels = 16, .kernel = {3, 3}, .auto_pad = mode};
@@ -156,7 +164,7 @@ TEST(WinogradConv, AutoPad) {
 // Channel counts around the row tiles (8..12 rows of U), the 16-wide vectors
 // and 32-column panels; wide rows (more tiles than a vector and a panel);
 // batches whose tile rows share a block or span several.
-TEST(WinogradConv, ChannelsTilesAndBatches) {
+TEST_F(WinogradConvTest, ChannelsTilesAndBatches) {
   for (int64_t m : {16, 23, 33, 64, 100}) check(square({1, 20, 14, 14}, m), {.threads = 2});
   for (int64_t c : {16, 31, 33, 100}) check(square({1, c, 9, 12}, 24), {.threads = 2});
   check(square({1, 16, 5, 70}, 16));              // 35 tiles per row: three vectors, two panels
@@ -167,7 +175,7 @@ TEST(WinogradConv, ChannelsTilesAndBatches) {
 
 // Each epilogue form, with and without bias and skip tensor: in registers
 // (none, ReLU, Clip) and through ConvEpilogue::apply (the others).
-TEST(WinogradConv, Epilogues) {
+TEST_F(WinogradConvTest, Epilogues) {
   const std::vector<Activation> acts = {
       {},
       {"Relu", {}, [](double v) { return v < 0 ? 0 : v; }},
@@ -189,7 +197,7 @@ TEST(WinogradConv, Epilogues) {
 // NaN and +-Inf in X come out where the direct convolution puts them: the
 // tiles they reach are summed again directly (the transforms alone would
 // give NaN for Inf across the whole tile).
-TEST(WinogradConv, NanAndInfinity) {
+TEST_F(WinogradConvTest, NanAndInfinity) {
   const ConvCase c = square({2, 16, 10, 9}, 20);
   Tensor x = random_tensor(c.x, 41);
   float* p = x.data<float>();
@@ -206,7 +214,7 @@ TEST(WinogradConv, NanAndInfinity) {
 
 // A value large enough that a transformed product overflows (U up to 2.25 x
 // the weights, V up to 2 x the input) while the direct sum stays finite.
-TEST(WinogradConv, OverflowInsideTheTransformsIsSummedDirectly) {
+TEST_F(WinogradConvTest, OverflowInsideTheTransformsIsSummedDirectly) {
   const ConvCase c = square({1, 16, 6, 6}, 16);
   Tensor x = random_tensor(c.x, 42);
   x.data<float>()[2 * 36 + 2 * 6 + 3] = 1.6e38f;
@@ -223,7 +231,7 @@ TEST(WinogradConv, OverflowInsideTheTransformsIsSummedDirectly) {
 }
 
 // Splitting the work over threads never splits a sum: the same bits.
-TEST(WinogradConv, ThreadCountDoesNotChangeResults) {
+TEST_F(WinogradConvTest, ThreadCountDoesNotChangeResults) {
   for (const ConvCase& c : {square({1, 32, 7, 7}, 64), square({3, 16, 20, 20}, 24)}) {
     const Tensor x = random_tensor(c.x, 43), w = random_tensor(c.w_shape(), 44);
     const Tensor one = run_winograd(c, x, w, nullptr, nullptr, {.threads = 1});
@@ -232,7 +240,7 @@ TEST(WinogradConv, ThreadCountDoesNotChangeResults) {
   }
 }
 
-TEST(WinogradConv, AppliesOnlyToItsConvolutions) {
+TEST_F(WinogradConvTest, AppliesOnlyToItsConvolutions) {
   const Tensor w = random_tensor({16, 16, 3, 3}, 45);
   EXPECT_TRUE(WinogradConv::applies(w, {}));
   ConvAttributes strided;
@@ -260,7 +268,7 @@ TEST(WinogradConv, AppliesOnlyToItsConvolutions) {
 // A session runs a 3x3 stride-1 Conv on Winograd (the same bits as the kernel
 // run directly) unless ONNX_MINI_WINOGRAD=0 was set when it was built (then the
 // gathered form, whose sums round differently).
-TEST(WinogradConv, SessionRunsItUnlessTurnedOff) {
+TEST_F(WinogradConvTest, SessionRunsItUnlessTurnedOff) {
   const ConvCase c = square({1, 16, 12, 12}, 16);
   const Tensor x = random_tensor(c.x, 53), w = random_tensor(c.w_shape(), 54);
   GraphBuilder gb;
