@@ -67,7 +67,7 @@ class ConvKernel final : public Kernel {
       return Status::ok();  // W read at run time
     }
     w_shape_ = constant->shape();
-    if (WinogradConv::applies(*constant, attrs_)) {
+    if (WinogradConv::applies(*constant, attrs_, node.input(0))) {
       winograd_ = std::make_unique<WinogradConv>();
       return winograd_->init(*constant);
     }

@@ -39,7 +39,7 @@ constexpr int64_t kProductFloats = int64_t{64} << 10;
 constexpr int64_t kSkew = 16;
 // Units each thread should get at least when the work is split, so uneven
 // unit times even out.
-constexpr int64_t kUnitsPerThread = 4;
+constexpr int64_t kUnitsPerThread = 2;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -422,9 +422,11 @@ bool WinogradConv::enabled() {
   return PackedWeights::enabled() && !(v && std::string_view(v) == "0");
 }
 
-bool WinogradConv::applies(const Tensor& w, const ConvAttributes& attrs) {
+bool WinogradConv::applies(const Tensor& w, const ConvAttributes& attrs, const TensorInfo* x) {
   if (w.dtype() != DataType::kFloat || w.rank() != 4 || w.dim(2) != 3 || w.dim(3) != 3) return false;
   if (w.dim(0) < kMinChannels || w.dim(1) < kMinChannels || attrs.group != 1) return false;
+  const bool narrow = x && x->has_shape && x->dims.size() == 4 && x->dims[3].known() && x->dims[3].value < kNarrowImage;
+  if (narrow && w.dim(1) < kMinChannelsNarrow) return false;
   if (!all_ones(attrs.strides) || !all_ones(attrs.dilations) || !enabled()) return false;
   const float* p = w.data<float>();
   return std::all_of(p, p + w.num_elements(), [](float x) { return std::isfinite(x); });

@@ -37,6 +37,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "core/tensor_info.h"
 #include "ops/conv_geometry.h"
 #include "ops/conv_packed.h"
 #include "ops/packed_gemm.h"
@@ -49,16 +50,24 @@ class WinogradConv {
   // and output transforms cost about as much per channel as the GEMM saves
   // per channel pair (bench_conv: SqueezeNet's 16 -> 64 at 55x55).
   static constexpr int64_t kMinChannels = 16;
+  // Images known at load to be narrower than this (under 8 tiles per row: the
+  // transforms fill under half of their 16-tile vectors) run here only with
+  // at least kMinChannelsNarrow input channels, where the GEMM dominates
+  // (bench_conv, 1 and 2 threads: 256 and 512 channels at 14x14 and 7x7 gain,
+  // SqueezeNet's 48 -> 192 and 64 -> 256 at 13x13 lose).
+  static constexpr int64_t kNarrowImage = 16;
+  static constexpr int64_t kMinChannelsNarrow = 128;
 
   // The packed kernel is on (PackedWeights::enabled()) and Winograd is not
   // turned off with ONNX_MINI_WINOGRAD=0 (read at session build): for
   // benchmarks and tests of the gathered form.
   static bool enabled();
-  // Whether a convolution with constant weight `w` and these attributes runs
-  // here: enabled(), float W [M, C, 3, 3] with M, C >= kMinChannels, one
-  // group, unit strides and dilations, every weight finite (U would carry a
-  // NaN into every tile).
-  static bool applies(const Tensor& w, const ConvAttributes& attrs);
+  // Whether a convolution with constant weight `w`, these attributes and
+  // input `x` (its info at load, or null) runs here: enabled(), float W
+  // [M, C, 3, 3] with M, C >= kMinChannels, one group, unit strides and
+  // dilations, every weight finite (U would carry a NaN into every tile), and
+  // not a narrow image with few channels (above).
+  static bool applies(const Tensor& w, const ConvAttributes& attrs, const TensorInfo* x = nullptr);
   // Transforms and packs W (applies() is true).
   Status init(const Tensor& w);
   // Y from X; `w` is the original weight (read only for tiles whose result is

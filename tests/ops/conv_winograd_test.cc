@@ -257,6 +257,14 @@ TEST_F(WinogradConvTest, AppliesOnlyToItsConvolutions) {
   EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 5, 5}, 49), {}));
   EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 3}, 50), {}));     // 1-D
   EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 3, 3, 3}, 51), {}));  // 3-D
+  // Images known to be under 16 columns: only with 128 input channels or more.
+  TensorInfo narrow = TensorInfo::of(DataType::kFloat, {1, 64, 13, 13});
+  EXPECT_FALSE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 55), {}, &narrow));
+  EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 128, 3, 3}, 56), {}, &narrow));
+  narrow.dims[3] = Dim{.value = 16};
+  EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 57), {}, &narrow));
+  narrow.dims[3] = Dim{};  // unknown width
+  EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 58), {}, &narrow));
   Tensor nan_w = random_tensor({16, 16, 3, 3}, 52);
   nan_w.data<float>()[7] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_FALSE(WinogradConv::applies(nan_w, {}));
@@ -269,7 +277,7 @@ TEST_F(WinogradConvTest, AppliesOnlyToItsConvolutions) {
 // run directly) unless ONNX_MINI_WINOGRAD=0 was set when it was built (then the
 // gathered form, whose sums round differently).
 TEST_F(WinogradConvTest, SessionRunsItUnlessTurnedOff) {
-  const ConvCase c = square({1, 16, 12, 12}, 16);
+  const ConvCase c = square({1, 16, 10, 18}, 16);  // 18 columns: not a narrow image
   const Tensor x = random_tensor(c.x, 53), w = random_tensor(c.w_shape(), 54);
   GraphBuilder gb;
   gb.input("X", DataType::kFloat, c.x);
