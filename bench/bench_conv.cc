@@ -21,6 +21,7 @@
 // (on 2 threads, the real time: the CPU column is the calling thread's alone).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -204,32 +205,26 @@ void Im2colSgemm(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(s.flops(batch) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// The first of the Winograd-only shapes (3x3 128 -> 128 at 28x28 onwards).
-constexpr int64_t kFirstWinogradShape = 19;
+// The 3x3 stride-1 shapes (Winograd): 64 at 56x56, SqueezeNet's 16 -> 64 at
+// 55x55, ResNet-18's 256 and 512, and the last four.
+constexpr int64_t kThreeByThreeStrideOne[] = {1, 17, 33, 34, 39, 40, 41, 42};
+bool three_by_three_stride_one(int64_t shape) {
+  return std::find(std::begin(kThreeByThreeStrideOne), std::end(kThreeByThreeStrideOne), shape) !=
+         std::end(kThreeByThreeStrideOne);
+}
 
 void shapes(benchmark::internal::Benchmark* b) {
   for (int64_t shape = 0; shape < kShapeCount; ++shape) {
     for (int64_t batch : {1, 8}) b->Args({shape, batch, 1});
-    if (shape >= kFirstSmallPointwise) b->Args({shape, 1, 2});
+    if (shape >= kFirstSmallPointwise || three_by_three_stride_one(shape)) b->Args({shape, 1, 2});
+    if (three_by_three_stride_one(shape)) b->Args({shape, 8, 2});
   }
   for (int64_t shape : kStemShapes) {
     for (int64_t batch : {1, 8}) b->Args({shape, batch, 2});
   }
 }
 
-// The 3x3 stride-1 shapes again on two threads (the Winograd split over tile
-// blocks and output-channel chunks).
-void winograd_shapes_two_threads(benchmark::internal::Benchmark* b) {
-  for (int64_t shape : {int64_t{1}, int64_t{17}}) {
-    for (int64_t batch : {1, 8}) b->Args({shape, batch, 2});
-  }
-  for (int64_t shape = kFirstWinogradShape; shape < kShapeCount; ++shape) {
-    for (int64_t batch : {1, 8}) b->Args({shape, batch, 2});
-  }
-}
-
 BENCHMARK(ConvRun)->Apply(shapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(ConvRun)->Apply(winograd_shapes_two_threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(Im2colSgemm)->Apply(shapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
