@@ -12,12 +12,16 @@
 // MobileNetV2's stem (the three stems also on 2 threads), then (from index 20,
 // also at batch 1 on 2 threads) the 1x1s of small images and of stride 2,
 // ResNet-18's 3x3s of large weights and MobileNetV2's remaining depthwise
-// shapes (the label says which). The baseline runs on one thread (OpenBLAS is
-// held at one thread here, as in the runtime). Counter GFLOP/s = 2 *
+// shapes, and the other 3x3 stride-1 layers of ResNet-18 and SqueezeNet (the
+// label says which). The 3x3 stride-1 shapes run on Winograd
+// (ONNX_MINI_WINOGRAD=0: the gathered form), also at batch 8 on 2 threads.
+// The baseline runs on one thread (OpenBLAS is held at one thread here, as in
+// the runtime). Counter GFLOP/s = 2 *
 // multiply-adds / real time: on a loaded machine compare the CPU column too
 // (on 2 threads, the real time: the CPU column is the calling thread's alone).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -71,6 +75,10 @@ const ConvShape kShapes[] = {
     // MobileNetV2's remaining depthwise shapes.
     {"dw3x3 192 28", 192, 192, 3, 1, 28, 192},    {"dw3x3/2 192 28", 192, 192, 3, 2, 28, 192},
     {"dw3x3 384 14", 384, 384, 3, 1, 14, 384},    {"dw3x3/2 576 14", 576, 576, 3, 2, 14, 576},
+    // The other 3x3 stride-1 layers: ResNet-18's 128 at 28x28, SqueezeNet 1.1's
+    // other expand3x3 layers.
+    {"3x3 128->128 28", 128, 128, 3, 1, 28, 1},   {"3x3 32->128 27", 32, 128, 3, 1, 27, 1},
+    {"3x3 48->192 13", 48, 192, 3, 1, 13, 1},     {"3x3 64->256 13", 64, 256, 3, 1, 13, 1},
 };
 // The first of the small-image 1x1 classes above, which also run on 2 threads
 // at batch 1 (where splitting 49..196 pixels over threads is the question).
@@ -197,10 +205,19 @@ void Im2colSgemm(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(s.flops(batch) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The 3x3 stride-1 shapes (Winograd): 64 at 56x56, SqueezeNet's 16 -> 64 at
+// 55x55, ResNet-18's 256 and 512, and the last four.
+constexpr int64_t kThreeByThreeStrideOne[] = {1, 17, 33, 34, 39, 40, 41, 42};
+bool three_by_three_stride_one(int64_t shape) {
+  return std::find(std::begin(kThreeByThreeStrideOne), std::end(kThreeByThreeStrideOne), shape) !=
+         std::end(kThreeByThreeStrideOne);
+}
+
 void shapes(benchmark::internal::Benchmark* b) {
   for (int64_t shape = 0; shape < kShapeCount; ++shape) {
     for (int64_t batch : {1, 8}) b->Args({shape, batch, 1});
-    if (shape >= kFirstSmallPointwise) b->Args({shape, 1, 2});
+    if (shape >= kFirstSmallPointwise || three_by_three_stride_one(shape)) b->Args({shape, 1, 2});
+    if (three_by_three_stride_one(shape)) b->Args({shape, 8, 2});
   }
   for (int64_t shape : kStemShapes) {
     for (int64_t batch : {1, 8}) b->Args({shape, batch, 2});

@@ -12,8 +12,10 @@
 //
 // Which kernel runs, chosen once at init from the weight:
 // - depthwise (one input and one output channel per group): ops/conv_depthwise.h;
-// - a constant weight: the packed kernel, ops/conv_packed.h (pointwise GEMM
-//   with X in place, or the gathered implicit GEMM);
+// - a constant 3x3 weight at stride 1 (one group, 2-D, 16+ channels each
+//   way): Winograd F(2x2, 3x3) on the packed micro-kernel, ops/conv_winograd.h;
+// - another constant weight: the packed kernel, ops/conv_packed.h (pointwise
+//   GEMM with X in place, or the gathered implicit GEMM);
 // - otherwise (a weight fed at run time, no AVX-512F, ONNX_MINI_PACKED_GEMM=0):
 //   im2col + OpenBLAS, ops/conv_im2col.h.
 #include <memory>
@@ -24,6 +26,7 @@
 #include "ops/conv_geometry.h"
 #include "ops/conv_im2col.h"
 #include "ops/conv_packed.h"
+#include "ops/conv_winograd.h"
 #include "ops/registry.h"
 
 namespace onnx_mini {
@@ -64,6 +67,10 @@ class ConvKernel final : public Kernel {
       return Status::ok();  // W read at run time
     }
     w_shape_ = constant->shape();
+    if (WinogradConv::applies(*constant, attrs_, node.input(0))) {
+      winograd_ = std::make_unique<WinogradConv>();
+      return winograd_->init(*constant);
+    }
     packed_ = std::make_unique<PackedConv>();
     return packed_->init(node, *constant, attrs_);
   }
@@ -85,7 +92,9 @@ class ConvKernel final : public Kernel {
     args.y = y->data<float>();
     args.epilogue = epilogue_.get();
     args.pool = ctx.thread_pool();
-    if (packed_) {
+    if (winograd_) {
+      winograd_->run(g, w->data<float>(), args);
+    } else if (packed_) {
       if (!packed_->can_run(g)) {
         return unsupported("input " + describe(x) + " is too large for the packed convolution (2^31 elements per image)");
       }
@@ -126,6 +135,9 @@ class ConvKernel final : public Kernel {
   bool vectorized_ = false;  // AVX-512F and not turned off: the depthwise kernel may run
   std::unique_ptr<ConvEpilogue> epilogue_;
   std::unique_ptr<PackedConv> packed_;  // set when W is a constant the packed kernel runs
+  // Set when W is a constant 3x3 kernel Winograd runs; W is still read at run
+  // (for tiles whose result is not finite), so the session keeps it.
+  std::unique_ptr<WinogradConv> winograd_;
   Shape w_shape_;                       // W's shape when packed (the initializer may be let go of)
 };
 

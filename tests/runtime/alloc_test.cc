@@ -172,8 +172,9 @@ TEST(SteadyStateAllocations, MatMulAddReluMlp) {
 }
 
 // A small CNN with every convolution kernel: a 3x3 stem (gathered implicit
-// GEMM), a 1x1 (pointwise GEMM) with a residual Add + Relu, a 3x3 stride 2, a
-// depthwise 3x3 with ReLU6 (Clip), and a ConvTranspose. -O1 fuses the
+// GEMM), a 1x1 (pointwise GEMM) with a residual Add + Relu, a 3x3 stride 1 on
+// 16 channels at 16x16 (Winograd), a 3x3 stride 2, a depthwise 3x3 with ReLU6
+// (Clip), and a ConvTranspose. -O1 fuses the
 // epilogues; -O0 runs each node alone. Both the AVX-512 kernels and the
 // OpenBLAS fallback (ONNX_MINI_PACKED_GEMM=0) take their scratch from buffers
 // that only grow.
@@ -189,6 +190,7 @@ Graph small_cnn(int64_t batch) {
   b.initializer("W3", random_tensor({32, 16, 3, 3}, 5));
   b.initializer("W4", random_tensor({32, 1, 3, 3}, 6)).initializer("B4", random_tensor({32}, 7));
   b.initializer("W5", random_tensor({32, 8, 2, 2}, 8));
+  b.initializer("W6", random_tensor({16, 16, 3, 3}, 10)).initializer("B6", random_tensor({16}, 11));
   Tensor lo = Tensor::allocate(DataType::kFloat, {}), hi = Tensor::allocate(DataType::kFloat, {});
   lo.data<float>()[0] = 0.0f;
   hi.data<float>()[0] = 6.0f;
@@ -199,7 +201,9 @@ Graph small_cnn(int64_t batch) {
   b.node("Conv", {"r1", "W2", "B2"}, {"c2"}, {}, "pointwise");
   b.node("Add", {"c2", "r1"}, {"s2"}, {}, "residual");
   b.node("Relu", {"s2"}, {"r2"}, {}, "residual_relu");
-  b.node("Conv", {"r2", "W3"}, {"c3"}, {{"pads", pads1}, {"strides", ints_attr({2, 2})}}, "down");
+  b.node("Conv", {"r2", "W6", "B6"}, {"c6"}, {{"pads", pads1}}, "winograd");
+  b.node("Relu", {"c6"}, {"r6"}, {}, "winograd_relu");
+  b.node("Conv", {"r6", "W3"}, {"c3"}, {{"pads", pads1}, {"strides", ints_attr({2, 2})}}, "down");
   b.node("Relu", {"c3"}, {"r3"}, {}, "down_relu");
   b.node("Conv", {"r3", "W4", "B4"}, {"c4"}, {{"pads", pads1}, {"group", int_attr(32)}}, "depthwise");
   b.node("Clip", {"c4", "lo", "hi"}, {"r4"}, {}, "relu6");

@@ -1,0 +1,461 @@
+#include "ops/conv_winograd.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include "ops/parallel.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define ONNX_MINI_HAVE_WINOGRAD 1
+#else
+#define ONNX_MINI_HAVE_WINOGRAD 0
+#endif
+
+namespace onnx_mini {
+namespace {
+
+constexpr int64_t kPositions = 16;  // the 4x4 transform
+constexpr int64_t kVector = 16;     // tiles per vector in the transforms
+constexpr int64_t kPanel = PackedWeights::kPanelCols;
+constexpr int64_t kTileRows = PackedWeights::kMaxTileRows;
+// Tiles per block, from the transformed input's size: 16 x C x tiles floats
+// of at most 64 K floats (256 KiB, a quarter of L2) read by every row tile of
+// U, within [32, 256] tiles (one micro-kernel panel at least).
+constexpr int64_t kBlockFloats = int64_t{64} << 10;
+constexpr int64_t kMinBlockTiles = kPanel, kMaxBlockTiles = 256;
+// Products per pass over V: row tiles of U whose outputs (16 x rows x tiles
+// floats) fit in 64 K floats (256 KiB, L2), so each panel of V serves them all
+// from L1.
+constexpr int64_t kProductFloats = int64_t{64} << 10;
+// Floats between consecutive positions' matrices in the V and M buffers
+// beyond their size: without it the 16 positions of one tile lie a multiple of
+// 4 KiB apart and share one L1 set (8 ways), and the transforms, which touch
+// all 16 at once, evict their own lines.
+constexpr int64_t kSkew = 16;
+// Units each thread should get at least when the work is split, so uneven
+// unit times even out.
+constexpr int64_t kUnitsPerThread = 2;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// How a run is cut: tiles per image, the padded input rows, the blocks of
+// tile rows (rows run across the batch: row r is image r / tiles_h, tile row
+// r % tiles_h) and the chunks of output-channel row tiles.
+struct Tiling {
+  int64_t tiles_h = 0, tiles_w = 0, rows = 0;
+  int64_t padded_w = 0;  // a padded input row's floats
+  int64_t block_rows = 0, blocks = 0;
+  int64_t chunk_tiles = 0, chunks = 0;
+  // Floats of one tile row's padded input patches: C channels x 4 rows.
+  int64_t patch_floats(int64_t channels) const { return channels * 4 * padded_w; }
+};
+
+Tiling tiling(const ConvGeometry& g, int64_t row_tiles, int64_t threads) {
+  Tiling t;
+  t.tiles_h = ceil_div(g.out[1], 2);
+  t.tiles_w = ceil_div(g.out[2], 2);
+  t.rows = g.batch * t.tiles_h;
+  // Whole tiles (out + 2 = in + pads), and 30 more columns so that the input
+  // transform's four loads of 16 floats at 2 * tile stay in the row.
+  t.padded_w = 2 * t.tiles_w + 2 * kVector;
+  const int64_t want_tiles = std::clamp(kBlockFloats / (kPositions * g.in_channels), kMinBlockTiles, kMaxBlockTiles);
+  t.block_rows = std::clamp<int64_t>(want_tiles / t.tiles_w, 1, t.rows);
+  t.blocks = ceil_div(t.rows, t.block_rows);
+  // Few blocks (a 7x7 image at batch 1 is one): the output channels are split
+  // too, each chunk transforming the block's input again (cheap beside its GEMM).
+  const int64_t want_units = threads == 1 ? 1 : kUnitsPerThread * threads;
+  const int64_t chunks = t.blocks >= want_units ? 1 : std::min(row_tiles, ceil_div(want_units, t.blocks));
+  t.chunk_tiles = ceil_div(row_tiles, chunks);
+  t.chunks = ceil_div(row_tiles, t.chunk_tiles);
+  return t;
+}
+
+struct WinogradJob {
+  const ConvGeometry* g;
+  const PackedWeights* u;
+  const float* w;  // the original weight [M, C, 3, 3]
+  const ConvRunArgs* args;
+  Tiling t;
+  RegisterEpilogue form;  // activation in registers, when in_registers
+  bool in_registers;
+};
+
+// `floats` floats of a per-thread buffer that only grows, 64-byte aligned
+// (the micro-kernel's aligned loads of a padded panel).
+float* aligned_scratch(std::vector<float>& buffer, int64_t floats) {
+  constexpr int64_t kAlignFloats = 16;
+  const size_t need = static_cast<size_t>(floats + kAlignFloats);
+  if (buffer.size() < need) buffer.resize(need);
+  const auto p = reinterpret_cast<uintptr_t>(buffer.data());
+  return reinterpret_cast<float*>((p + 63) & ~uintptr_t{63});
+}
+
+// The input rows of the block's tile rows [row0, row1) with their zero
+// padding: for tile row r, channel c, patch row i (input row 2 * th + i -
+// pad_top), padded_w floats at patches + ((r - row0) * C + c) * 4 * padded_w + i
+// * padded_w. Copied per unit into a per-thread buffer, so the transform reads
+// them from L1/L2 (a padded copy of a whole batch would not stay in cache).
+void pad_block(const WinogradJob& job, int64_t row0, int64_t row1, float* patches) {
+  const ConvGeometry& g = *job.g;
+  const Tiling& t = job.t;
+  const int64_t channels = g.in_channels, in_h = g.in[1], in_w = g.in[2], top = g.pad_begin[1], left = g.pad_begin[2];
+  const size_t row_bytes = static_cast<size_t>(t.padded_w) * sizeof(float);
+  for (int64_t r = row0; r < row1; ++r) {
+    const int64_t n = r / t.tiles_h, th = r % t.tiles_h;
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* plane = job.args->x + (n * channels + c) * in_h * in_w;
+      float* dst = patches + ((r - row0) * channels + c) * 4 * t.padded_w;
+      for (int64_t i = 0; i < 4; ++i, dst += t.padded_w) {
+        const int64_t h = 2 * th + i - top;
+        if (h < 0 || h >= in_h) {
+          std::memset(dst, 0, row_bytes);
+          continue;
+        }
+        std::memset(dst, 0, static_cast<size_t>(left) * sizeof(float));
+        std::memcpy(dst + left, plane + h * in_w, static_cast<size_t>(in_w) * sizeof(float));
+        std::memset(dst + left + in_w, 0, static_cast<size_t>(t.padded_w - left - in_w) * sizeof(float));
+      }
+    }
+  }
+}
+
+// Output row i (0 or 1) of a tile row, column ow, channel m, summed directly
+// from W and the tile row's padded patches: for tiles whose transformed
+// result is not finite.
+float direct_output(const WinogradJob& job, const float* patches, int64_t m, int64_t i, int64_t ow) {
+  const int64_t channels = job.g->in_channels, row = job.t.padded_w, plane = 4 * row;
+  const float* w = job.w + m * channels * 9;
+  const float* x = patches + i * row + ow;
+  float sum = 0.0f;
+  for (int64_t c = 0; c < channels; ++c, w += 9, x += plane) {
+    for (int64_t kh = 0; kh < 3; ++kh) {
+      for (int64_t kw = 0; kw < 3; ++kw) sum += w[kh * 3 + kw] * x[kh * row + kw];
+    }
+  }
+  return sum;
+}
+
+// The products M_xi = U_xi V_xi for U's row tiles [tile0, tile1) of output
+// channels against the block's `tiles` columns of V (in panels, see
+// transform_input): m[xi * (rows * ldm + kSkew) + r * ldm + col], rows = the
+// tiles' output channels, ldm the tiles rounded up to whole panels. Each panel of V_xi
+// (C x 32) is multiplied by every row tile while it is in L1.
+void multiply_tiles(const WinogradJob& job, int64_t tile0, int64_t tile1, int64_t tiles, const float* v, float* m) {
+  const PackedWeights& u = *job.u;
+  const int64_t channels = job.g->in_channels, T = u.tile_rows(), panels = ceil_div(tiles, kPanel);
+  const int64_t ch0 = tile0 * T, rows = std::min(tile1 * T, job.g->out_channels) - ch0;
+  RowTileProduct product;
+  product.a_stride = T;
+  product.kc = channels;
+  product.ldb = kPanel;
+  product.b_padded = true;
+  product.ldy = panels * kPanel;
+  const RegisterEpilogue none;
+  for (int64_t xi = 0; xi < kPositions; ++xi) {
+    for (int64_t p = 0; p < panels; ++p) {
+      product.cols = std::min(kPanel, tiles - p * kPanel);
+      product.b = v + xi * (panels * channels * kPanel + kSkew) + p * channels * kPanel;
+      for (int64_t tile = tile0; tile < tile1; ++tile) {
+        product.a = u.row_tile(xi, tile);
+        product.rows = std::min(T, job.g->out_channels - tile * T);
+        product.y = m + xi * (rows * product.ldy + kSkew) + (tile * T - ch0) * product.ldy + p * kPanel;
+        multiply_row_tile(product, none);
+      }
+    }
+  }
+}
+
+// Where a run of 16 tiles of one channel goes: image n, tile row th, first
+// tile tw0, `count` tiles, y (and z) at output row 2 * th, column 2 * tw0.
+struct TileRun {
+  int64_t n, channel, th, tw0, count;
+  float* y;
+  const float* z;
+  const float* patches;  // the tile row's padded input (pad_block)
+  const float* bias;  // the channel's bias when added in registers, else null
+};
+
+#if ONNX_MINI_HAVE_WINOGRAD
+
+__attribute__((target("avx512f"))) inline __mmask16 lanes(int64_t count) {
+  return static_cast<__mmask16>((uint32_t{1} << std::clamp<int64_t>(count, 0, 16)) - 1);
+}
+
+// V_xi [C, tiles] = B^T d B for the block's tile rows [row0, row1), tile
+// (row, tw) in column (row - row0) * tiles_w + tw, stored as the micro-kernel
+// reads it: in panels of 32 columns, panel p of V_xi the C x 32 floats at
+// v + xi * (panels * C * 32 + kSkew) + p * C * 32 (one contiguous stream per product, not 32
+// floats of every row of a wide V). 16 tiles per vector: a patch row's four
+// values per tile are the even and odd floats of 32 read at 2 * tile and at
+// 2 * tile + 2.
+__attribute__((target("avx512f"))) void transform_input(const WinogradJob& job, int64_t row0, int64_t row1,
+                                                        const float* patches, float* v) {
+  const Tiling& t = job.t;
+  const int64_t channels = job.g->in_channels;
+  const int64_t tiles = (row1 - row0) * t.tiles_w, panels = ceil_div(tiles, kPanel);
+  const int64_t xi_stride = panels * channels * kPanel + kSkew, panel_stride = channels * kPanel;
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  for (int64_t r = row0; r < row1; ++r) {
+    const float* image = patches + (r - row0) * t.patch_floats(channels);
+    for (int64_t tw0 = 0; tw0 < t.tiles_w; tw0 += kVector) {
+      // The run's 16 columns may cross into the next panel: two masked
+      // stores, the second based so that lane i still lands at column col + i.
+      const int64_t col = (r - row0) * t.tiles_w + tw0, in_panel = col % kPanel;
+      const __mmask16 mask = lanes(t.tiles_w - tw0), first_part = lanes(kPanel - in_panel);
+      const __mmask16 masks[2] = {static_cast<__mmask16>(mask & first_part), static_cast<__mmask16>(mask & ~first_part)};
+      const int64_t offsets[2] = {(col / kPanel) * panel_stride + in_panel,
+                                  (col / kPanel + 1) * panel_stride - (kPanel - in_panel)};
+      for (int64_t c = 0; c < channels; ++c) {
+        const float* patch_rows = image + c * 4 * t.padded_w;
+        __m512 h[4][4];  // d B per patch row i
+        for (int i = 0; i < 4; ++i) {
+          const float* p = patch_rows + i * t.padded_w + 2 * tw0;
+          const __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
+          const __m512 a2 = _mm512_loadu_ps(p + 2), b2 = _mm512_loadu_ps(p + 18);
+          const __m512 d0 = _mm512_permutex2var_ps(a, even, b), d1 = _mm512_permutex2var_ps(a, odd, b);
+          const __m512 d2 = _mm512_permutex2var_ps(a2, even, b2), d3 = _mm512_permutex2var_ps(a2, odd, b2);
+          h[i][0] = _mm512_sub_ps(d0, d2);
+          h[i][1] = _mm512_add_ps(d1, d2);
+          h[i][2] = _mm512_sub_ps(d2, d1);
+          h[i][3] = _mm512_sub_ps(d1, d3);
+        }
+        __m512 out[kPositions];
+        for (int j = 0; j < 4; ++j) {
+          out[j] = _mm512_sub_ps(h[0][j], h[2][j]);
+          out[4 + j] = _mm512_add_ps(h[1][j], h[2][j]);
+          out[8 + j] = _mm512_sub_ps(h[2][j], h[1][j]);
+          out[12 + j] = _mm512_sub_ps(h[1][j], h[3][j]);
+        }
+        for (int part = 0; part < 2; ++part) {
+          if (!masks[part]) continue;
+          float* dst = v + offsets[part] + c * kPanel;
+          for (int xi = 0; xi < kPositions; ++xi) _mm512_mask_storeu_ps(dst + xi * xi_stride, masks[part], out[xi]);
+        }
+      }
+    }
+  }
+  // The micro-kernel reads whole 32-column panels: zeros past the block's
+  // tiles (stale floats there could be denormals, slow to multiply).
+  if (tiles % kPanel == 0) return;
+  for (int64_t xi = 0; xi < kPositions; ++xi) {
+    float* last = v + xi * xi_stride + (panels - 1) * panel_stride + tiles % kPanel;
+    for (int64_t c = 0; c < channels; ++c) {
+      std::memset(last + c * kPanel, 0, static_cast<size_t>(kPanel - tiles % kPanel) * sizeof(float));
+    }
+  }
+}
+
+// Lanes whose four outputs are not all finite are summed again directly.
+__attribute__((target("avx512f"))) void redo_nonfinite(const WinogradJob& job, const TileRun& run, __mmask16 bad,
+                                                       __m512 out[2][2]) {
+  alignas(64) float values[2][2][kVector];
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) _mm512_store_ps(values[i][j], out[i][j]);
+  }
+  const int64_t out_h = job.g->out[1], out_w = job.g->out[2];
+  for (int64_t lane = 0; lane < kVector; ++lane) {
+    if (!(bad >> lane & 1)) continue;
+    for (int64_t i = 0; i < 2; ++i) {
+      for (int64_t j = 0; j < 2; ++j) {
+        const int64_t oh = 2 * run.th + i, ow = 2 * (run.tw0 + lane) + j;
+        if (oh < out_h && ow < out_w) values[i][j][lane] = direct_output(job, run.patches, run.channel, i, ow);
+      }
+    }
+  }
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) out[i][j] = _mm512_load_ps(values[i][j]);
+  }
+}
+
+// A^T m A for 16 tiles of one channel (m_xi at src + xi * xi_stride), stored
+// into Y's two output rows with the register epilogue (when in_registers).
+__attribute__((target("avx512f"))) void transform_output_run(const WinogradJob& job, const float* src,
+                                                             int64_t xi_stride, const TileRun& run) {
+  const __mmask16 mask = lanes(run.count);
+  __m512 col0[4], col1[4];  // (m A)[i][0], (m A)[i][1]
+  for (int i = 0; i < 4; ++i) {
+    const float* row = src + 4 * i * xi_stride;
+    const __m512 m0 = _mm512_maskz_loadu_ps(mask, row), m1 = _mm512_maskz_loadu_ps(mask, row + xi_stride);
+    const __m512 m2 = _mm512_maskz_loadu_ps(mask, row + 2 * xi_stride);
+    const __m512 m3 = _mm512_maskz_loadu_ps(mask, row + 3 * xi_stride);
+    col0[i] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+    col1[i] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+  }
+  __m512 out[2][2];
+  out[0][0] = _mm512_add_ps(_mm512_add_ps(col0[0], col0[1]), col0[2]);
+  out[1][0] = _mm512_sub_ps(_mm512_sub_ps(col0[1], col0[2]), col0[3]);
+  out[0][1] = _mm512_add_ps(_mm512_add_ps(col1[0], col1[1]), col1[2]);
+  out[1][1] = _mm512_sub_ps(_mm512_sub_ps(col1[1], col1[2]), col1[3]);
+  // x - x is 0 for a finite x, NaN for Inf and NaN.
+  const __m512 zero = _mm512_setzero_ps();
+  __mmask16 bad = 0;
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) {
+      bad |= _mm512_cmp_ps_mask(_mm512_sub_ps(out[i][j], out[i][j]), zero, _CMP_NEQ_UQ);
+    }
+  }
+  bad &= mask;
+  if (bad) redo_nonfinite(job, run, bad, out);
+  const __m512i first_half = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i second_half = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const RegisterEpilogue& e = job.form;
+  const bool registers = job.in_registers;
+  const __m512 bias = _mm512_set1_ps(run.bias ? *run.bias : 0.0f), lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
+  const int64_t out_w = job.g->out[2], valid = std::min<int64_t>(2 * kVector, out_w - 2 * run.tw0);
+  const __mmask16 masks[2] = {lanes(valid), lanes(valid - kVector)};
+  const int64_t rows = std::min<int64_t>(2, job.g->out[1] - 2 * run.th);
+  for (int64_t i = 0; i < rows; ++i) {
+    const __m512 halves[2] = {_mm512_permutex2var_ps(out[i][0], first_half, out[i][1]),
+                              _mm512_permutex2var_ps(out[i][0], second_half, out[i][1])};
+    for (int64_t half = 0; half < 2; ++half) {
+      const int64_t offset = i * out_w + half * kVector;
+      __m512 v = halves[half];
+      if (registers) {
+        if (run.bias) v = _mm512_add_ps(v, bias);
+        if (run.z) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(masks[half], run.z + offset));
+        // max(c, x) returns x when x is NaN: ReluFn's and Clip's NaN pass-through.
+        if (e.relu) v = _mm512_max_ps(zero, v);
+        if (e.clip) v = _mm512_min_ps(hi, _mm512_max_ps(lo, v));
+      }
+      _mm512_mask_storeu_ps(run.y + offset, masks[half], v);
+    }
+  }
+}
+
+#else
+
+void transform_input(const WinogradJob&, int64_t, int64_t, const float*, float*) {}  // needs AVX-512F: never reached
+void transform_output_run(const WinogradJob&, const float*, int64_t, const TileRun&) {}
+
+#endif
+
+// Y for output channels [ch0, ch0 + rows) over the block's tile rows, from
+// their products m; any activation not in registers on the finished two rows.
+void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t row0, int64_t row1,
+                      const float* patches, const float* m, int64_t ldm) {
+  const ConvGeometry& g = *job.g;
+  const Tiling& t = job.t;
+  const ConvRunArgs& args = *job.args;
+  const int64_t out_w = g.out[2], pixels = g.out_pixels();
+  for (int64_t r = row0; r < row1; ++r) {
+    const int64_t n = r / t.tiles_h, th = r % t.tiles_h, col_base = (r - row0) * t.tiles_w;
+    const int64_t first = (n * g.out_channels + ch0) * pixels + 2 * th * out_w;
+    for (int64_t ch = 0; ch < rows; ++ch) {
+      const int64_t offset = first + ch * pixels;
+      for (int64_t tw0 = 0; tw0 < t.tiles_w; tw0 += kVector) {
+        const int64_t at = offset + 2 * tw0;
+        const TileRun run{n,
+                          ch0 + ch,
+                          th,
+                          tw0,
+                          std::min(kVector, t.tiles_w - tw0),
+                          args.y + at,
+                          args.z ? args.z + at : nullptr,
+                          patches + (r - row0) * t.patch_floats(g.in_channels),
+                          job.in_registers && args.bias ? args.bias + ch0 + ch : nullptr};
+        transform_output_run(job, m + ch * ldm + col_base + tw0, rows * ldm + kSkew, run);
+      }
+    }
+    if (!job.in_registers) {
+      const int64_t values = std::min<int64_t>(2, g.out[1] - 2 * th) * out_w;
+      args.epilogue->apply(args.y + first, pixels, rows, values, args.bias ? args.bias + ch0 : nullptr,
+                           args.z ? args.z + first : nullptr, pixels);
+    }
+  }
+}
+
+// A unit: one block of tile rows, one chunk of U's row tiles.
+void winograd_unit(const void* context, int64_t unit) {
+  const WinogradJob& job = *static_cast<const WinogradJob*>(context);
+  const Tiling& t = job.t;
+  const int64_t chunk = unit % t.chunks, block = unit / t.chunks;
+  const int64_t row0 = block * t.block_rows, row1 = std::min(t.rows, row0 + t.block_rows);
+  const int64_t tiles = (row1 - row0) * t.tiles_w, ldm = ceil_div(tiles, kPanel) * kPanel;
+  thread_local std::vector<float> patch_buffer, v_buffer, m_buffer;
+  float* patches = aligned_scratch(patch_buffer, (row1 - row0) * t.patch_floats(job.g->in_channels));
+  pad_block(job, row0, row1, patches);
+  float* v = aligned_scratch(v_buffer, kPositions * (job.g->in_channels * ldm + kSkew));
+  const int64_t T = job.u->tile_rows(), group = std::max<int64_t>(1, kProductFloats / (kPositions * T * ldm));
+  float* m = aligned_scratch(m_buffer, kPositions * (group * T * ldm + kSkew));
+  transform_input(job, row0, row1, patches, v);
+  const int64_t tile_end = std::min(job.u->tiles_per_group(), (chunk + 1) * t.chunk_tiles);
+  for (int64_t tile = chunk * t.chunk_tiles; tile < tile_end; tile += group) {
+    const int64_t tile1 = std::min(tile_end, tile + group);
+    multiply_tiles(job, tile, tile1, tiles, v, m);
+    const int64_t ch0 = tile * T;
+    transform_output(job, ch0, std::min(tile1 * T, job.g->out_channels) - ch0, row0, row1, patches, m, ldm);
+  }
+}
+
+// U = G g G^T for one 3x3 kernel g, in double (rounded once by the caller).
+void transform_weight(const float* g, double u[kPositions]) {
+  double gg[4][3];  // G g
+  for (int j = 0; j < 3; ++j) {
+    const double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+    gg[0][j] = g0;
+    gg[1][j] = (g0 + g1 + g2) / 2;
+    gg[2][j] = (g0 - g1 + g2) / 2;
+    gg[3][j] = g2;
+  }
+  for (int i = 0; i < 4; ++i) {
+    u[4 * i] = gg[i][0];
+    u[4 * i + 1] = (gg[i][0] + gg[i][1] + gg[i][2]) / 2;
+    u[4 * i + 2] = (gg[i][0] - gg[i][1] + gg[i][2]) / 2;
+    u[4 * i + 3] = gg[i][2];
+  }
+}
+
+bool all_ones(const std::vector<int64_t>& v) {
+  return std::all_of(v.begin(), v.end(), [](int64_t x) { return x == 1; });
+}
+
+}  // namespace
+
+bool WinogradConv::enabled() {
+  const char* v = std::getenv("ONNX_MINI_WINOGRAD");
+  return PackedWeights::enabled() && !(v && std::string_view(v) == "0");
+}
+
+bool WinogradConv::applies(const Tensor& w, const ConvAttributes& attrs, const TensorInfo* x) {
+  if (w.dtype() != DataType::kFloat || w.rank() != 4 || w.dim(2) != 3 || w.dim(3) != 3) return false;
+  if (w.dim(0) < kMinChannels || w.dim(1) < kMinChannels || attrs.group != 1) return false;
+  const bool narrow = x && x->has_shape && x->dims.size() == 4 && x->dims[3].known() && x->dims[3].value < kNarrowImage;
+  if (narrow && w.dim(1) < kMinChannelsNarrow) return false;
+  if (!all_ones(attrs.strides) || !all_ones(attrs.dilations) || !enabled()) return false;
+  const float* p = w.data<float>();
+  return std::all_of(p, p + w.num_elements(), [](float x) { return std::isfinite(x); });
+}
+
+Status WinogradConv::init(const Tensor& w) {
+  const int64_t out_channels = w.dim(0), channels = w.dim(1);
+  // U as [16 * M, C]: block xi holds U_xi, packed as 16 groups of M rows.
+  std::vector<float> u(static_cast<size_t>(kPositions * out_channels * channels));
+  const float* g = w.data<float>();
+  for (int64_t m = 0; m < out_channels; ++m) {
+    for (int64_t c = 0; c < channels; ++c) {
+      double kernel_u[kPositions];
+      transform_weight(g + (m * channels + c) * 9, kernel_u);
+      for (int64_t xi = 0; xi < kPositions; ++xi) {
+        u[static_cast<size_t>((xi * out_channels + m) * channels + c)] = static_cast<float>(kernel_u[xi]);
+      }
+    }
+  }
+  u_ = PackedWeights::pack_rows(u.data(), kPositions * out_channels, channels, channels, kPositions);
+  return Status::ok();
+}
+
+void WinogradConv::run(const ConvGeometry& g, const float* w, const ConvRunArgs& args) const {
+  if (g.batch == 0 || g.out_pixels() == 0) return;
+  WinogradJob job{&g, &u_, w, &args, {}, {}, false};
+  job.t = tiling(g, u_.tiles_per_group(), args.pool ? args.pool->num_threads() : 1);
+  job.in_registers = args.epilogue->register_form(&job.form);
+  for_each_task(args.pool, job.t.blocks * job.t.chunks, winograd_unit, &job);
+}
+
+}  // namespace onnx_mini

@@ -1,0 +1,81 @@
+// 3x3 convolutions at stride 1 (dilation 1, one group, 2-D) on Winograd's
+// F(2x2, 3x3): each 2x2 block of output pixels (a tile) comes from the 4x4
+// input patch around it as
+//   Y = A^T [ sum_c (G g_c G^T) .* (B^T d_c B) ] A
+// so the products are 16 per tile and channel pair instead of 36: the GEMM
+// part does 2.25x fewer multiply-adds than the direct (gathered) form.
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+//   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+//   A^T = [1 1 1 0; 0 1 -1 -1]
+//
+// At init the weight becomes U = G g G^T per (output, input) channel pair,
+// computed in double and rounded once, and is packed for the packed
+// micro-kernel (ops/packed_gemm.h) as 16 matrices U_xi [M, C], one per
+// position xi of the 4x4 transform, in row tiles of output channels. At run:
+// - work units are (block of tile rows, chunk of output-channel row tiles);
+//   tile rows run across the batch, so small images (7x7: 4x4 tiles) still
+//   fill a block. A unit copies its tile rows' input with their zero padding
+//   (whole tiles: any padding, odd sizes, the last tile's extra outputs
+//   dropped) into a per-thread buffer, transforms it, V_xi [C, tiles] = B^T d B
+//   (16 tiles per vector), multiplies M_xi = U_xi V_xi per row tile of output
+//   channels on the micro-kernel (tiles as columns), and transforms each row
+//   tile's M straight into NCHW Y (A^T m A, two output rows of 32 pixels per
+//   16 tiles) with the epilogue: bias, skip tensor Z and ReLU/Clip in
+//   registers, any other activation through ConvEpilogue::apply on the
+//   finished rows;
+// - a tile whose result is not finite (NaN or Inf in its input, or an
+//   overflow inside the transforms) is recomputed directly from W, so NaN and
+//   Inf come out where the direct convolution puts them (the transforms would
+//   otherwise turn an Inf into NaN across the tile: Inf - Inf).
+// Scratch comes from per-thread buffers that only grow.
+//
+// Rounding: the transforms use only 0, +-1 and +-1/2, so the error stays a
+// small multiple of the direct form's (tests/ops/conv_winograd_test.cc derives
+// the bound).
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+#include "core/tensor_info.h"
+#include "ops/conv_geometry.h"
+#include "ops/conv_packed.h"
+#include "ops/packed_gemm.h"
+
+namespace onnx_mini {
+
+class WinogradConv {
+ public:
+  // Input and output channels below this run on the gathered form: the input
+  // and output transforms cost about as much per channel as the GEMM saves
+  // per channel pair (bench_conv: SqueezeNet's 16 -> 64 at 55x55).
+  static constexpr int64_t kMinChannels = 16;
+  // Images known at load to be narrower than this (under 8 tiles per row: the
+  // transforms fill under half of their 16-tile vectors) run here only with
+  // at least kMinChannelsNarrow input channels, where the GEMM dominates
+  // (bench_conv, 1 and 2 threads: 256 and 512 channels at 14x14 and 7x7 gain,
+  // SqueezeNet's 48 -> 192 and 64 -> 256 at 13x13 lose).
+  static constexpr int64_t kNarrowImage = 16;
+  static constexpr int64_t kMinChannelsNarrow = 128;
+
+  // The packed kernel is on (PackedWeights::enabled()) and Winograd is not
+  // turned off with ONNX_MINI_WINOGRAD=0 (read at session build): for
+  // benchmarks and tests of the gathered form.
+  static bool enabled();
+  // Whether a convolution with constant weight `w`, these attributes and
+  // input `x` (its info at load, or null) runs here: enabled(), float W
+  // [M, C, 3, 3] with M, C >= kMinChannels, one group, unit strides and
+  // dilations, every weight finite (U would carry a NaN into every tile), and
+  // not a narrow image with few channels (above).
+  static bool applies(const Tensor& w, const ConvAttributes& attrs, const TensorInfo* x = nullptr);
+  // Transforms and packs W (applies() is true).
+  Status init(const Tensor& w);
+  // Y from X; `w` is the original weight (read only for tiles whose result is
+  // not finite). g is 2-D with a 3x3 kernel at stride 1.
+  void run(const ConvGeometry& g, const float* w, const ConvRunArgs& args) const;
+
+ private:
+  PackedWeights u_;  // kRowTiles, 16 groups (one per position xi) of M rows x C
+};
+
+}  // namespace onnx_mini
