@@ -427,6 +427,11 @@ bool WinogradConv::applies(const Tensor& w, const ConvAttributes& attrs, const T
   if (w.dim(0) < kMinChannels || w.dim(1) < kMinChannels || attrs.group != 1) return false;
   const bool narrow = x && x->has_shape && x->dims.size() == 4 && x->dims[3].known() && x->dims[3].value < kNarrowImage;
   if (narrow && w.dim(1) < kMinChannelsNarrow) return false;
+  if (x && x->has_shape && x->dims.size() == 4) {
+    for (int axis : {2, 3}) {
+      if (x->dims[axis].known() && x->dims[axis].value < kMinImage) return false;
+    }
+  }
   if (!all_ones(attrs.strides) || !all_ones(attrs.dilations) || !enabled()) return false;
   const float* p = w.data<float>();
   return std::all_of(p, p + w.num_elements(), [](float x) { return std::isfinite(x); });

@@ -265,6 +265,13 @@ TEST_F(WinogradConvTest, AppliesOnlyToItsConvolutions) {
   EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 57), {}, &narrow));
   narrow.dims[3] = Dim{};  // unknown width
   EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 58), {}, &narrow));
+  // Images known to be under 7 pixels high or wide: never (a few tiles).
+  for (const auto& [h, w_] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {4, 4}, {6, 32}, {32, 6}}) {
+    TensorInfo tiny = TensorInfo::of(DataType::kFloat, {1, 512, h, w_});
+    EXPECT_FALSE(WinogradConv::applies(random_tensor({512, 512, 3, 3}, 59), {}, &tiny)) << h << "x" << w_;
+  }
+  TensorInfo seven = TensorInfo::of(DataType::kFloat, {1, 512, 7, 7});
+  EXPECT_TRUE(WinogradConv::applies(random_tensor({512, 512, 3, 3}, 59), {}, &seven));
   Tensor nan_w = random_tensor({16, 16, 3, 3}, 52);
   nan_w.data<float>()[7] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_FALSE(WinogradConv::applies(nan_w, {}));
