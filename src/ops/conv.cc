@@ -10,12 +10,16 @@
 // `activation_<param>` for its parameters (alpha, beta, gamma; min and max for
 // Clip).
 //
-// Which kernel runs, chosen once at init from the weight:
+// Which kernel runs, chosen once at init from the weight (and X's shape when
+// known at load):
 // - depthwise (one input and one output channel per group): ops/conv_depthwise.h;
 // - a constant 3x3 weight at stride 1 (one group, 2-D, 16+ channels each
-//   way): Winograd F(2x2, 3x3) on the packed micro-kernel, ops/conv_winograd.h;
-// - another constant weight: the packed kernel, ops/conv_packed.h (pointwise
-//   GEMM with X in place, or the gathered implicit GEMM);
+//   way, an image of 7+ pixels each way): Winograd F(2x2, 3x3) on the packed
+//   micro-kernel, ops/conv_winograd.h;
+// - another constant weight: the packed kernel, ops/conv_packed.h (1x1:
+//   pointwise GEMM, X in place or in pixel panels; few input channels per
+//   group: patch panels, ops/conv_patch_panel.h; else the gathered implicit
+//   GEMM);
 // - otherwise (a weight fed at run time, no AVX-512F, ONNX_MINI_PACKED_GEMM=0):
 //   im2col + OpenBLAS, ops/conv_im2col.h.
 #include <memory>

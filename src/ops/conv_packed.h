@@ -1,5 +1,5 @@
 // Convolution with a constant weight on the packed kernel (ops/packed_gemm.h),
-// in NCHW, the weight packed once at session build. Two forms, chosen at init
+// in NCHW, the weight packed once at session build. Three forms, chosen at init
 // from the weight's shape and the attributes:
 //
 // - pointwise (1x1, any stride, no padding, unless the output image is known
