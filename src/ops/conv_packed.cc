@@ -8,6 +8,7 @@
 #include "ops/conv_patch_panel.h"
 #include "ops/conv_pixel_panels.h"
 #include "ops/parallel.h"
+#include "ops/simd_transpose.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -211,32 +212,6 @@ struct GatheredJob {
 };
 
 #if ONNX_MINI_HAVE_CONV_KERNELS
-
-// In-register transpose of 16 rows of 16 floats: r[j] becomes column j.
-__attribute__((target("avx512f"))) inline void transpose16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  // Per 128-bit lane L, r[4i + j] then holds column 4L + j of rows 4i..4i+3.
-  for (int i = 0; i < 4; ++i) {
-    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
-  for (int j = 0; j < 4; ++j) {
-    const __m512 u0 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), u1 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
-    const __m512 w0 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
-    const __m512 w1 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
-    t[j] = _mm512_shuffle_f32x4(u0, w0, 0x88);
-    t[8 + j] = _mm512_shuffle_f32x4(u0, w0, 0xDD);
-    t[4 + j] = _mm512_shuffle_f32x4(u1, w1, 0x88);
-    t[12 + j] = _mm512_shuffle_f32x4(u1, w1, 0xDD);
-  }
-  for (int j = 0; j < 16; ++j) r[j] = t[j];
-}
 
 // Tile [rows pixels][32 channels] (row stride kPanel) into NCHW Y: channel
 // j's `rows` pixels at y + j * P, with bias[j], z + j * P and the register
