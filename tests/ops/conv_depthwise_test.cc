@@ -11,23 +11,13 @@
 #include <limits>
 
 #include "ops/conv_depthwise_blocked.h"
-#include "tests/ops/conv_reference.h"
-#include "tests/testutil/graph_builder.h"
+#include "tests/ops/conv_node.h"
 
 namespace onnx_mini::testing {
 namespace {
 
-struct Activation {
-  std::string name;  // "" for none
-  std::vector<std::pair<std::string, float>> params = {};
-  std::function<double(double)> fn = [](double v) { return v; };
-};
-
-struct RunOptions {
-  Activation act = {};
-  bool z = false;  // FusedConv's skip input
-  int threads = 1;
-};
+using Activation = ConvActivation;
+using RunOptions = ConvNodeRun;
 
 // A depthwise 3x3 case with `channels` channels (the group).
 ConvCase depthwise(Shape x, std::vector<int64_t> strides, std::vector<int64_t> pads) {
@@ -44,46 +34,13 @@ std::string describe(const ConvCase& c, const RunOptions& r) {
          (r.z ? " +Z" : "") + " threads=" + std::to_string(r.threads);
 }
 
-// Y of the case for input x (constant W and B, seeded), run at -O0.
-Tensor run_conv(const ConvCase& c, const RunOptions& r, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& z) {
-  const bool fused = !r.act.name.empty() || r.z;
-  GraphBuilder gb;
-  gb.input("X", DataType::kFloat, c.x);
-  gb.initializer("W", w);
-  gb.initializer("B", b);
-  std::vector<NamedTensor> feeds = {{"X", x}};
-  std::vector<std::string> inputs = {"X", "W", "B"};
-  if (r.z) {
-    gb.input("Z", DataType::kFloat, z.shape());
-    feeds.push_back({"Z", z});
-    inputs.push_back("Z");
-  }
-  std::map<std::string, Attribute> attrs = {{"group", int_attr(c.group)}, {"pads", ints_attr(c.pads)},
-                                            {"strides", ints_attr(c.strides)}};
-  if (fused) {
-    attrs["activation"] = string_attr(r.act.name);
-    for (const auto& [name, v] : r.act.params) attrs["activation_" + name] = float_attr(v);
-  }
-  gb.node(fused ? "FusedConv" : "Conv", inputs, {"Y"}, attrs, "conv", fused ? kOnnxMiniDomain : "");
-  gb.output("Y");
-  SessionOptions opts;
-  opts.opt_level = 0;
-  opts.threads = r.threads;
-  auto session = Session::from_graph(gb.build(), opts);
-  EXPECT_TRUE(session.is_ok()) << session.status().message();
-  if (!session.is_ok()) return {};
-  auto out = session.value()->run(feeds);
-  EXPECT_TRUE(out.is_ok()) << out.status().message();
-  return out.is_ok() ? std::move(out.value()[0].tensor) : Tensor{};
-}
-
 // Runs the case on x (seeded random when null) and compares with the reference.
 void check(const ConvCase& c, const RunOptions& r = {}, const Tensor* x_given = nullptr) {
   SCOPED_TRACE(describe(c, r));
   const Tensor x = x_given ? x_given->clone() : random_tensor(c.x, 31);
   const Tensor w = random_tensor(c.w_shape(), 32), b = random_tensor({c.out_channels}, 33);
   const Tensor z = random_tensor(c.y_shape(), 34);
-  const Tensor got = run_conv(c, r, x, w, b, z);
+  const Tensor got = run_conv_node(c, r, x, w, b, z);
   const Tensor want = reference_conv(c, x, w, &b, r.z ? &z : nullptr, r.act.fn);
   // 9 products of values in [-1, 1) plus bias (and z) summed in float in
   // another order than the reference's: each rounding is at most 2^-24 of a
@@ -152,8 +109,8 @@ TEST(DepthwiseBlocked, TwoThreadsMatchOne) {
   for (const ConvCase& c : {depthwise({3, 40, 14, 14}, {1, 1}, {1, 1, 1, 1}),
                             depthwise({1, 70, 28, 28}, {2, 2}, {1, 1, 1, 1})}) {
     const Tensor x = random_tensor(c.x, 41), w = random_tensor(c.w_shape(), 42), b = random_tensor({c.x[1]}, 43);
-    const Tensor one = run_conv(c, RunOptions{.act = activations()[1], .threads = 1}, x, w, b, {});
-    const Tensor two = run_conv(c, RunOptions{.act = activations()[1], .threads = 2}, x, w, b, {});
+    const Tensor one = run_conv_node(c, RunOptions{.act = activations()[1], .threads = 1}, x, w, b, {});
+    const Tensor two = run_conv_node(c, RunOptions{.act = activations()[1], .threads = 2}, x, w, b, {});
     EXPECT_EQ(values_of<float>(one), values_of<float>(two)) << describe(c, {});
     check(c, RunOptions{.act = activations()[0], .threads = 2});
   }

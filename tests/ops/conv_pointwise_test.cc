@@ -13,20 +13,12 @@
 #include <limits>
 
 #include "ops/packed_gemm.h"
-#include "tests/ops/conv_reference.h"
-#include "tests/testutil/graph_builder.h"
+#include "tests/ops/conv_node.h"
 
 namespace onnx_mini::testing {
 namespace {
 
-struct ConvRun {
-  bool symbolic = false;  // X's batch and spatial sizes unknown at load
-  int threads = 1;
-  std::string activation = {};  // FusedConv's, "" for Conv
-  std::vector<std::pair<std::string, float>> params = {};
-  std::function<double(double)> fn = [](double v) { return v; };
-  bool z = false;  // FusedConv's skip input
-};
+using ConvRun = ConvNodeRun;
 
 std::string describe(const ConvCase& c, const ConvRun& r) {
   std::string s = "x=";
@@ -34,46 +26,7 @@ std::string describe(const ConvCase& c, const ConvRun& r) {
   s += " M=" + std::to_string(c.out_channels) + " g=" + std::to_string(c.group) + " s=";
   for (int64_t d : c.strides) s += std::to_string(d) + ",";
   return s + " " + c.auto_pad + (r.symbolic ? " symbolic" : "") + " threads=" + std::to_string(r.threads) +
-         " act=" + r.activation + (r.z ? " +Z" : "");
-}
-
-Tensor run_conv(const ConvCase& c, const ConvRun& r, const Tensor& x, const Tensor& w, const Tensor& b,
-                const Tensor& z) {
-  GraphBuilder gb;
-  if (r.symbolic) {
-    std::vector<Dim> dims = {Dim{.value = -1, .param = "N"}, Dim{.value = c.x[1], .param = ""}};
-    for (size_t i = 2; i < c.x.size(); ++i) dims.push_back(Dim{.value = -1, .param = "S" + std::to_string(i)});
-    gb.input_symbolic("X", dims);
-  } else {
-    gb.input("X", DataType::kFloat, c.x);
-  }
-  gb.initializer("W", w);
-  gb.initializer("B", b);
-  std::vector<std::string> inputs = {"X", "W", "B"};
-  std::vector<NamedTensor> feeds = {{"X", x}};
-  if (r.z) {
-    gb.input("Z", DataType::kFloat, z.shape());
-    inputs.push_back("Z");
-    feeds.push_back({"Z", z});
-  }
-  const bool fused = !r.activation.empty() || r.z;
-  std::map<std::string, Attribute> attrs = {{"group", int_attr(c.group)}, {"auto_pad", string_attr(c.auto_pad)}};
-  if (!c.strides.empty()) attrs["strides"] = ints_attr(c.strides);
-  if (fused) {
-    attrs["activation"] = string_attr(r.activation);
-    for (const auto& [name, v] : r.params) attrs["activation_" + name] = float_attr(v);
-  }
-  gb.node(fused ? "FusedConv" : "Conv", inputs, {"Y"}, attrs, "conv", fused ? kOnnxMiniDomain : "");
-  gb.output("Y");
-  SessionOptions opts;
-  opts.opt_level = 0;
-  opts.threads = r.threads;
-  auto session = Session::from_graph(gb.build(), opts);
-  EXPECT_TRUE(session.is_ok()) << session.status().message();
-  if (!session.is_ok()) return Tensor();
-  auto out = session.value()->run(feeds);
-  EXPECT_TRUE(out.is_ok()) << out.status().message();
-  return out.is_ok() ? out.value()[0].tensor : Tensor();
+         " act=" + r.act.name + (r.z ? " +Z" : "");
 }
 
 // Runs the case and compares with the reference; `poison` edits X first.
@@ -83,13 +36,13 @@ void check(const ConvCase& c, const ConvRun& r = {}, const std::function<void(Te
   if (poison) poison(x);
   const Tensor w = random_tensor(c.w_shape(), 32), b = random_tensor({c.out_channels}, 33);
   const Tensor z = random_tensor(c.y_shape(), 34);
-  const Tensor got = run_conv(c, r, x, w, b, z);
+  const Tensor got = run_conv_node(c, r, x, w, b, z);
   if (!got.defined()) return;
   // Float sums of Cg products of values in [-1, 1) in another order than the
   // reference's: the rounding grows like sqrt(Cg) * 2^-24 * sum |x w|; 1e-5 * Cg
   // bounds it with a wide margin (as tests/ops/conv_test.cc).
   const double k = static_cast<double>(c.x[1] / c.group);
-  expect_close(got, reference_conv(c, x, w, &b, r.z ? &z : nullptr, r.fn), {.atol = 1e-5 * k + 1e-6, .rtol = 1e-5});
+  expect_close(got, reference_conv(c, x, w, &b, r.z ? &z : nullptr, r.act.fn), {.atol = 1e-5 * k + 1e-6, .rtol = 1e-5});
 }
 
 class ConvPointwise : public ::testing::Test {
@@ -156,15 +109,14 @@ TEST_F(ConvPointwise, BatchesAndThreads) {
 TEST_F(ConvPointwise, Epilogues) {
   const std::vector<ConvRun> runs = {
       {},
-      {.activation = "Relu", .fn = [](double v) { return v < 0 ? 0 : v; }},
-      {.activation = "Clip", .params = {{"min", 0.0f}, {"max", 0.5f}},
-       .fn = [](double v) { return std::min(std::max(v, 0.0), 0.5); }},
-      {.activation = "LeakyRelu", .params = {{"alpha", 0.2f}}, .fn = [](double v) { return v < 0 ? 0.2 * v : v; }},
-      {.activation = "Sigmoid", .fn = [](double v) { return 1 / (1 + std::exp(-v)); }},
-      {.activation = "HardSigmoid", .params = {{"alpha", 0.3f}, {"beta", 0.4f}},
-       .fn = [](double v) { return std::min(1.0, std::max(0.0, 0.3 * v + 0.4)); }},
-      {.activation = "HardSwish", .fn = [](double v) { return v * std::min(1.0, std::max(0.0, v / 6 + 0.5)); }},
-      {.activation = "Tanh", .fn = [](double v) { return std::tanh(v); }},
+      {.act = {"Relu", {}, [](double v) { return v < 0 ? 0 : v; }}},
+      {.act = {"Clip", {{"min", 0.0f}, {"max", 0.5f}}, [](double v) { return std::min(std::max(v, 0.0), 0.5); }}},
+      {.act = {"LeakyRelu", {{"alpha", 0.2f}}, [](double v) { return v < 0 ? 0.2 * v : v; }}},
+      {.act = {"Sigmoid", {}, [](double v) { return 1 / (1 + std::exp(-v)); }}},
+      {.act = {"HardSigmoid", {{"alpha", 0.3f}, {"beta", 0.4f}},
+               [](double v) { return std::min(1.0, std::max(0.0, 0.3 * v + 0.4)); }}},
+      {.act = {"HardSwish", {}, [](double v) { return v * std::min(1.0, std::max(0.0, v / 6 + 0.5)); }}},
+      {.act = {"Tanh", {}, [](double v) { return std::tanh(v); }}},
   };
   const std::vector<ConvCase> cases = {
       {.x = {2, 9, 11, 13}, .out_channels = 130, .kernel = {1, 1}},
@@ -174,7 +126,7 @@ TEST_F(ConvPointwise, Epilogues) {
     for (ConvRun r : runs) {
       for (bool z : {false, true}) {
         r.z = z;
-        if (r.activation.empty() && !z) continue;  // a plain Conv: the other tests
+        if (r.act.name.empty() && !z) continue;  // a plain Conv: the other tests
         check(c, r);
       }
     }
@@ -193,7 +145,7 @@ TEST_F(ConvPointwise, NanAndInfinity) {
     v[n / 2 + 2] = -std::numeric_limits<float>::infinity();
     v[n - 1] = std::numeric_limits<float>::quiet_NaN();
   };
-  const ConvRun relu = {.activation = "Relu", .fn = [](double v) { return v < 0 ? 0 : v; }};
+  const ConvRun relu = {.act = {"Relu", {}, [](double v) { return v < 0 ? 0 : v; }}};
   for (const ConvRun& r : {ConvRun{}, relu}) {
     check({.x = {2, 5, 9, 10}, .out_channels = 130, .kernel = {1, 1}}, r, poison);
     check({.x = {2, 5, 9, 10}, .out_channels = 20, .kernel = {1, 1}}, r, poison);
@@ -207,7 +159,7 @@ TEST_F(ConvPointwise, ThreadCountDoesNotChangeResults) {
                             ConvCase{.x = {1, 24, 28, 28}, .out_channels = 64, .kernel = {1, 1}, .strides = {2, 2}}}) {
     SCOPED_TRACE(describe(c, {}));
     const Tensor x = random_tensor(c.x, 5), w = random_tensor(c.w_shape(), 6), b = random_tensor({c.out_channels}, 7);
-    const Tensor one = run_conv(c, {.threads = 1}, x, w, b, Tensor()), two = run_conv(c, {.threads = 2}, x, w, b, Tensor());
+    const Tensor one = run_conv_node(c, {.threads = 1}, x, w, b, Tensor()), two = run_conv_node(c, {.threads = 2}, x, w, b, Tensor());
     ASSERT_TRUE(one.defined() && two.defined());
     EXPECT_EQ(values_of<float>(one), values_of<float>(two));
   }

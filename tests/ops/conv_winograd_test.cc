@@ -14,23 +14,13 @@
 #include "ops/conv_epilogue.h"
 #include "ops/conv_winograd.h"
 #include "ops/parallel.h"
-#include "tests/ops/conv_reference.h"
-#include "tests/testutil/graph_builder.h"
+#include "tests/ops/conv_node.h"
 
 namespace onnx_mini::testing {
 namespace {
 
-struct Activation {
-  std::string name;  // "" for none
-  std::vector<std::pair<std::string, float>> params = {};
-  std::function<double(double)> fn = [](double v) { return v; };
-};
-
-struct RunOptions {
-  Activation act = {};
-  bool z = false;
-  int threads = 1;
-};
+using Activation = ConvActivation;
+using RunOptions = ConvNodeRun;
 
 ConvAttributes attributes_of(const ConvCase& c) {
   ConvAttributes a;
