@@ -4,6 +4,8 @@
 // and B constant, built at -O0 so the node runs as written.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <string>
 #include <utility>
@@ -23,6 +25,22 @@ struct ConvActivation {
   std::vector<std::pair<std::string, float>> params = {};
   std::function<double(double)> fn = [](double v) { return v; };
 };
+
+// Every activation a FusedConv's epilogue applies, with non-default parameters
+// where it has them; the reference formulas are the ONNX spec's.
+inline const std::vector<ConvActivation>& fused_activations() {
+  static const std::vector<ConvActivation> list = {
+      {"Relu", {}, [](double v) { return v < 0 ? 0 : v; }},
+      {"Clip", {{"min", 0.0f}, {"max", 0.5f}}, [](double v) { return std::min(std::max(v, 0.0), 0.5); }},
+      {"LeakyRelu", {{"alpha", 0.2f}}, [](double v) { return v < 0 ? 0.2 * v : v; }},
+      {"Sigmoid", {}, [](double v) { return 1 / (1 + std::exp(-v)); }},
+      {"HardSigmoid", {{"alpha", 0.3f}, {"beta", 0.4f}},
+       [](double v) { return std::min(1.0, std::max(0.0, 0.3 * v + 0.4)); }},
+      {"HardSwish", {}, [](double v) { return v * std::min(1.0, std::max(0.0, v / 6 + 0.5)); }},
+      {"Tanh", {}, [](double v) { return std::tanh(v); }},
+  };
+  return list;
+}
 
 struct ConvNodeRun {
   bool symbolic = false;  // X's batch and spatial sizes unknown at load

@@ -13,6 +13,7 @@
 #include "ops/conv_epilogue.h"
 #include "ops/conv_patch_panel.h"
 #include "ops/parallel.h"
+#include "tests/ops/conv_node.h"
 #include "tests/ops/conv_reference.h"
 #include "tests/testutil/attribute_values.h"
 #include "tests/testutil/graph_builder.h"
@@ -169,17 +170,8 @@ TEST_F(ConvPatchPanel, OneAndThreeDimensions) {
 }
 
 TEST_F(ConvPatchPanel, Epilogues) {
-  const std::vector<Epilogue> epilogues = {
-      {},
-      {"Relu", {}, [](double v) { return v < 0 ? 0 : v; }},
-      {"Clip", {{"min", 0.0f}, {"max", 0.5f}}, [](double v) { return std::min(std::max(v, 0.0), 0.5); }},
-      {"LeakyRelu", {{"alpha", 0.2f}}, [](double v) { return v < 0 ? 0.2 * v : v; }},
-      {"Sigmoid", {}, [](double v) { return 1 / (1 + std::exp(-v)); }},
-      {"HardSigmoid", {{"alpha", 0.3f}, {"beta", 0.4f}},
-       [](double v) { return std::min(1.0, std::max(0.0, 0.3 * v + 0.4)); }},
-      {"HardSwish", {}, [](double v) { return v * std::min(1.0, std::max(0.0, v / 6 + 0.5)); }},
-      {"Tanh", {}, [](double v) { return std::tanh(v); }},
-  };
+  std::vector<Epilogue> epilogues = {{}};
+  for (const ConvActivation& a : fused_activations()) epilogues.push_back({a.name, a.params, a.fn});
   for (Epilogue e : epilogues) {
     for (bool bias : {true, false}) {
       const ConvCase c{.x = {2, 3, 7, 40}, .out_channels = 13, .kernel = {3, 3}, .strides = {2, 2},

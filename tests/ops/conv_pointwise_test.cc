@@ -107,17 +107,8 @@ TEST_F(ConvPointwise, BatchesAndThreads) {
 // ones (ReLU, Clip) and those applied to the finished tile, with the skip
 // input Z and without.
 TEST_F(ConvPointwise, Epilogues) {
-  const std::vector<ConvRun> runs = {
-      {},
-      {.act = {"Relu", {}, [](double v) { return v < 0 ? 0 : v; }}},
-      {.act = {"Clip", {{"min", 0.0f}, {"max", 0.5f}}, [](double v) { return std::min(std::max(v, 0.0), 0.5); }}},
-      {.act = {"LeakyRelu", {{"alpha", 0.2f}}, [](double v) { return v < 0 ? 0.2 * v : v; }}},
-      {.act = {"Sigmoid", {}, [](double v) { return 1 / (1 + std::exp(-v)); }}},
-      {.act = {"HardSigmoid", {{"alpha", 0.3f}, {"beta", 0.4f}},
-               [](double v) { return std::min(1.0, std::max(0.0, 0.3 * v + 0.4)); }}},
-      {.act = {"HardSwish", {}, [](double v) { return v * std::min(1.0, std::max(0.0, v / 6 + 0.5)); }}},
-      {.act = {"Tanh", {}, [](double v) { return std::tanh(v); }}},
-  };
+  std::vector<ConvRun> runs = {{}};
+  for (const ConvActivation& a : fused_activations()) runs.push_back({.act = a});
   const std::vector<ConvCase> cases = {
       {.x = {2, 9, 11, 13}, .out_channels = 130, .kernel = {1, 1}},
       {.x = {2, 9, 11, 13}, .out_channels = 30, .kernel = {1, 1}, .strides = {2, 2}},

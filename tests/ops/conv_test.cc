@@ -10,6 +10,7 @@
 #include <cmath>
 #include <functional>
 
+#include "tests/ops/conv_node.h"
 #include "tests/ops/conv_reference.h"
 #include "tests/testutil/graph_builder.h"
 
@@ -191,16 +192,8 @@ TEST_P(ConvKernel, TilingBoundaries) {
 // Every activation the epilogue applies, with non-default parameters, and the
 // skip input with and without one. Formulas from the ONNX spec.
 TEST_P(ConvKernel, FusedEpilogues) {
-  const std::vector<Epilogue> epilogues = {
-      {"Relu", {}, [](double v) { return v < 0 ? 0 : v; }},
-      {"Clip", {{"min", 0.0f}, {"max", 0.5f}}, [](double v) { return std::min(std::max(v, 0.0), 0.5); }},
-      {"LeakyRelu", {{"alpha", 0.2f}}, [](double v) { return v < 0 ? 0.2 * v : v; }},
-      {"Sigmoid", {}, [](double v) { return 1 / (1 + std::exp(-v)); }},
-      {"HardSigmoid", {{"alpha", 0.3f}, {"beta", 0.4f}},
-       [](double v) { return std::min(1.0, std::max(0.0, 0.3 * v + 0.4)); }},
-      {"HardSwish", {}, [](double v) { return v * std::min(1.0, std::max(0.0, v / 6 + 0.5)); }},
-      {"Tanh", {}, [](double v) { return std::tanh(v); }},
-  };
+  std::vector<Epilogue> epilogues;
+  for (const ConvActivation& a : fused_activations()) epilogues.push_back({a.name, a.params, a.fn});
   const std::vector<ConvCase> shapes = {
       {.x = {1, 6, 9, 10}, .out_channels = 35, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},   // gathered
       {.x = {2, 7, 6, 7}, .out_channels = 13, .kernel = {1, 1}},                          // pointwise
