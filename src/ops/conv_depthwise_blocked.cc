@@ -5,6 +5,7 @@
 
 #include "core/tensor.h"
 #include "ops/parallel.h"
+#include "ops/scratch.h"
 #include "ops/simd_transpose.h"
 
 #if defined(__x86_64__)
@@ -234,13 +235,6 @@ __attribute__((target("avx512f"))) void unpack_output(const ConvGeometry& g, con
   }
 }
 
-// The calling thread's scratch of at least `floats` floats (grows only).
-float* thread_buffer(int64_t floats) {
-  thread_local Buffer buffer;
-  buffer.reserve(static_cast<size_t>(floats) * sizeof(float));
-  return static_cast<float*>(buffer.data());
-}
-
 __attribute__((target("avx512f"))) void blocked_task(const void* context, int64_t task) {
   const BlockedJob& job = *static_cast<const BlockedJob*>(context);
   const ConvGeometry& g = *job.g;
@@ -259,7 +253,7 @@ __attribute__((target("avx512f"))) void blocked_task(const void* context, int64_
   __m512 w[9];
   for (int t = 0; t < 9; ++t) w[t] = _mm512_load_ps(taps[t]);
   const int64_t in_floats = padded_rows(g) * padded_cols(g) * kLanes;
-  float* s = thread_buffer(in_floats + round_up_pixels(g.out_pixels()) * kLanes);
+  float* s = thread_scratch(ScratchSlot::kDepthwiseBlock, in_floats + round_up_pixels(g.out_pixels()) * kLanes);
   float* o = s + in_floats;
   pack_input(g, b, s);
   convolve(g, s, w, _mm512_load_ps(bias), o);

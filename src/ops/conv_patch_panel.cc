@@ -1,9 +1,9 @@
 #include "ops/conv_patch_panel.h"
 
 #include <algorithm>
-#include <vector>
 
 #include "ops/parallel.h"
+#include "ops/scratch.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -22,18 +22,6 @@ constexpr int64_t kPanel = PackedWeights::kPanelCols;
 constexpr int64_t kBlockFloats = int64_t{16} << 10;
 // Units each thread should get at least, so uneven unit times even out.
 constexpr int64_t kUnitsPerThread = 4;
-
-// Per-thread scratch that only grows (no allocation in steady state), 64-byte
-// aligned: the panel is read with aligned loads.
-struct alignas(64) Vector16 {
-  float v[16];
-};
-float* panel_scratch(int64_t floats) {
-  thread_local std::vector<Vector16> buffer;
-  const size_t vectors = static_cast<size_t>((floats + 15) / 16);
-  if (buffer.size() < vectors) buffer.resize(vectors);
-  return buffer.data()->v;
-}
 
 struct PanelJob {
   const ConvGeometry* g;
@@ -239,7 +227,7 @@ void panel_unit(const void* context, int64_t unit) {
   const int64_t row_begin = block * job.rows_per_block;
   const int64_t panels = (std::min(job.out_rows, row_begin + job.rows_per_block) - row_begin) * job.panels_per_row;
   const int64_t panel_floats = job.depth() * kPanel;
-  float* block_panels = panel_scratch(job.rows_per_block * job.panels_per_row * panel_floats);
+  float* block_panels = thread_scratch(ScratchSlot::kPatchPanels, job.rows_per_block * job.panels_per_row * panel_floats);
   const float* x = job.args->x + (n * g.in_channels + group * g.in_group_channels()) * g.in_pixels();
   for (int64_t i = 0; i < panels; ++i) {
     const int64_t out_row = row_begin + i / job.panels_per_row;

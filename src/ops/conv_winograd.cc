@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ops/parallel.h"
+#include "ops/scratch.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -84,16 +85,6 @@ struct WinogradJob {
   RegisterEpilogue form;  // activation in registers, when in_registers
   bool in_registers;
 };
-
-// `floats` floats of a per-thread buffer that only grows, 64-byte aligned
-// (the micro-kernel's aligned loads of a padded panel).
-float* aligned_scratch(std::vector<float>& buffer, int64_t floats) {
-  constexpr int64_t kAlignFloats = 16;
-  const size_t need = static_cast<size_t>(floats + kAlignFloats);
-  if (buffer.size() < need) buffer.resize(need);
-  const auto p = reinterpret_cast<uintptr_t>(buffer.data());
-  return reinterpret_cast<float*>((p + 63) & ~uintptr_t{63});
-}
 
 // The input rows of the block's tile rows [row0, row1) with their zero
 // padding: for tile row r, channel c, patch row i (input row 2 * th + i -
@@ -377,12 +368,12 @@ void winograd_unit(const void* context, int64_t unit) {
   const int64_t chunk = unit % t.chunks, block = unit / t.chunks;
   const int64_t row0 = block * t.block_rows, row1 = std::min(t.rows, row0 + t.block_rows);
   const int64_t tiles = (row1 - row0) * t.tiles_w, ldm = ceil_div(tiles, kPanel) * kPanel;
-  thread_local std::vector<float> patch_buffer, v_buffer, m_buffer;
-  float* patches = aligned_scratch(patch_buffer, (row1 - row0) * t.patch_floats(job.g->in_channels));
+  // Per-thread scratch (64-byte aligned: the micro-kernel's aligned loads of a panel).
+  float* patches = thread_scratch(ScratchSlot::kWinogradPatches, (row1 - row0) * t.patch_floats(job.g->in_channels));
   pad_block(job, row0, row1, patches);
-  float* v = aligned_scratch(v_buffer, kPositions * (job.g->in_channels * ldm + kSkew));
+  float* v = thread_scratch(ScratchSlot::kWinogradV, kPositions * (job.g->in_channels * ldm + kSkew));
   const int64_t T = job.u->tile_rows(), group = std::max<int64_t>(1, kProductFloats / (kPositions * T * ldm));
-  float* m = aligned_scratch(m_buffer, kPositions * (group * T * ldm + kSkew));
+  float* m = thread_scratch(ScratchSlot::kWinogradM, kPositions * (group * T * ldm + kSkew));
   transform_input(job, row0, row1, patches, v);
   const int64_t tile_end = std::min(job.u->tiles_per_group(), (chunk + 1) * t.chunk_tiles);
   for (int64_t tile = chunk * t.chunk_tiles; tile < tile_end; tile += group) {
