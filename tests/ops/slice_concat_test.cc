@@ -1,6 +1,7 @@
 // Slice (attribute form before 10, inputs after), Concat, Split.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <limits>
 
 #include "tests/testutil/node_model.h"
@@ -71,6 +72,55 @@ TEST(Concat, AgainstReferenceWithEmptyInput) {
   }
   EXPECT_FALSE(NodeModel("Concat", 13).feed(a).feed(random_tensor({3, 3}, 66, -3.f, 3.f)).attr_int("axis", 1).run().is_ok());
   EXPECT_FALSE(NodeModel("Concat", 13).feed(a).attr_int("axis", 2).run().is_ok());
+}
+
+// Y's rows element by element from the inputs (the spec's definition).
+Tensor concat_reference(const std::vector<Tensor>& inputs, int64_t axis) {
+  Shape shape = inputs[0].shape();
+  shape[static_cast<size_t>(axis)] = 0;
+  for (const Tensor& t : inputs) shape[static_cast<size_t>(axis)] += t.dim(axis);
+  Tensor y = Tensor::allocate(DataType::kFloat, shape);
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= shape[static_cast<size_t>(d)];
+  for (int64_t d = axis + 1; d < static_cast<int64_t>(shape.size()); ++d) inner *= shape[static_cast<size_t>(d)];
+  float* out = y.data<float>();
+  for (int64_t o = 0; o < outer; ++o) {
+    for (const Tensor& t : inputs) {
+      const int64_t row = t.dim(axis) * inner;
+      for (int64_t j = 0; j < row; ++j) *out++ = t.data<float>()[o * row + j];
+    }
+  }
+  return y;
+}
+
+// Large enough to be copied in pieces over the session's threads: rows longer
+// than a piece (channel planes of 60 x 60, 3 inputs of unequal channel counts,
+// so pieces end inside an input and inputs start inside a task), and many rows
+// shorter than a piece (the last axis). Both thread counts give Y exactly.
+TEST(Concat, LargeCopiesSplitOverThreadsExactly) {
+  struct Case {
+    std::vector<Shape> shapes;
+    int64_t axis;
+  };
+  const Case cases[] = {{{{2, 5, 60, 60}, {2, 1, 60, 60}, {2, 11, 60, 60}}, 1},
+                        {{{9000, 7}, {9000, 9}, {9000, 1}}, -1},
+                        {{{1, 64, 55, 55}, {1, 64, 55, 55}}, 1}};
+  uint64_t seed = 700;
+  for (const Case& c : cases) {
+    std::vector<Tensor> inputs;
+    for (const Shape& s : c.shapes) inputs.push_back(random_tensor(s, seed++, -3.f, 3.f));
+    const int64_t axis = c.axis < 0 ? c.axis + static_cast<int64_t>(c.shapes[0].size()) : c.axis;
+    const Tensor expected = concat_reference(inputs, axis);
+    for (int threads : {1, 2}) {
+      NodeModel model("Concat", 13);
+      for (const Tensor& t : inputs) model.feed(t);
+      auto out = model.attr_int("axis", c.axis).threads(threads).run();
+      ASSERT_TRUE(out.is_ok()) << out.status().message();
+      ASSERT_EQ(out.value()[0].shape(), expected.shape());
+      EXPECT_EQ(std::memcmp(out.value()[0].data<float>(), expected.data<float>(), expected.byte_size()), 0)
+          << "threads " << threads << ", axis " << c.axis;
+    }
+  }
 }
 
 TEST(Split, AttributeBefore13InputAfterAndEqualParts) {

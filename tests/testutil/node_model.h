@@ -39,6 +39,8 @@ class NodeModel {
   NodeModel& init(Tensor t) { return input(In::init(std::move(t))); }
   NodeModel& none() { return input(In::none()); }
   NodeModel& outputs(int n) { num_outputs_ = n; return *this; }
+  // The session's threads (SessionOptions::threads; 0 = every online CPU).
+  NodeModel& threads(int n) { threads_ = n; return *this; }
   NodeModel& attr_int(const std::string& name, int64_t v) {
     auto& a = attrs_.emplace_back(); a.set_name(name); a.set_type(onnx::AttributeProto::INT); a.set_i(v);
     return *this;
@@ -112,6 +114,7 @@ class NodeModel {
     OM_ASSIGN_OR_RETURN(Graph graph, graph_from_model(m, ""));
     SessionOptions opts;
     opts.opt_level = opt_level;
+    opts.threads = threads_;
     OM_ASSIGN_OR_RETURN(auto session, Session::from_graph(std::move(graph), opts));
     OM_ASSIGN_OR_RETURN(std::vector<NamedTensor> outs, session->run(feeds));
     std::vector<Tensor> result;
@@ -123,6 +126,7 @@ class NodeModel {
   std::string op_;
   int opset_;
   int num_outputs_ = 1;
+  int threads_ = 0;
   std::vector<In> inputs_;
   std::vector<onnx::AttributeProto> attrs_;
 };
