@@ -5,8 +5,9 @@
 // (ops/blas.h), so all the session's intra-op parallelism goes through its pool
 // and it never uses more than N threads.
 //
-// A dispatch hands out task indices through one atomic counter; the calling
-// thread works too, so a pool of 1 runs everything inline with no thread at
+// A dispatch hands out task indices from both ends of the range (the calling
+// thread from the front, the workers from the back; parallel.cc says why); the
+// calling thread works too, so a pool of 1 runs everything inline with no thread at
 // all. Workers start on the first dispatch of more than one task, so a session
 // that never splits work never starts a thread. Idle workers spin for a short while (kSpin in parallel.cc) so the next
 // layer of the same run finds them awake, then sleep on a condition variable:

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -31,6 +32,33 @@ TEST(Parallel, EveryTaskRunsOnceForAnyThreadCountAndManyDispatches) {
       }
     }
   }
+}
+
+TEST(Parallel, CallerTakesTasksFromTheFrontAndTheWorkerFromTheBack) {
+  // Each thread keeps to its own end of the range, so consecutive layers whose
+  // tasks are numbered by pixel block give each thread the same pixels. Tasks
+  // take a while so the worker joins in; whatever the timing, the caller's
+  // tasks are a prefix of the range and the worker's the rest.
+  ThreadPool pool(2);
+  constexpr int64_t kTasks = 64;
+  int worker_ran = 0;
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::thread::id> ran_on(kTasks);
+    for_each_task(&pool, kTasks, [&](int64_t t) {
+      ran_on[static_cast<size_t>(t)] = std::this_thread::get_id();
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    });
+    const std::thread::id caller = std::this_thread::get_id();
+    int64_t prefix = 0;
+    while (prefix < kTasks && ran_on[static_cast<size_t>(prefix)] == caller) ++prefix;
+    for (int64_t t = prefix; t < kTasks; ++t) {
+      ASSERT_NE(ran_on[static_cast<size_t>(t)], caller) << "round " << round << ": task " << t << " after the caller's prefix of " << prefix;
+    }
+    worker_ran += prefix < kTasks;
+  }
+  // Not asserted: a loaded machine may keep the worker off the CPU for a
+  // whole dispatch. Printed so a run that never exercised the worker shows.
+  if (worker_ran == 0) std::printf("note: the worker took no task in any round\n");
 }
 
 TEST(Parallel, ConcurrentDispatchesFromSeveralThreadsEachRunEveryTask) {
