@@ -218,6 +218,9 @@ class Concat final : public Kernel {
   struct ConcatCopy {
     static constexpr size_t kPieceBytes = size_t{64} << 10;
     static constexpr size_t kParallelBytes = size_t{256} << 10;
+    // A piece finds its input by walking the inputs before it: cheap for the
+    // few inputs of a network's Concat, quadratic for a Concat of 100,000.
+    static constexpr int kMaxPieceInputs = 64;
     KernelContext* ctx;
     uint8_t* y;
     int64_t outer;
@@ -231,8 +234,9 @@ class Concat final : public Kernel {
     void run(int64_t axis) const {
       if (outer == 0 || out_row == 0) return;
       ThreadPool* pool = static_cast<size_t>(outer) * out_row >= kParallelBytes ? ctx->thread_pool() : nullptr;
-      if (out_row <= kPieceBytes) {
-        // Short rows: a task is a run of whole rows, about one piece of bytes.
+      if (out_row <= kPieceBytes || ctx->num_inputs() > kMaxPieceInputs) {
+        // Short rows (or inputs too many to search per piece): a task is a run
+        // of whole rows, about one piece of bytes.
         const int64_t rows = static_cast<int64_t>(std::max<size_t>(1, kPieceBytes / out_row));
         for_each_task(pool, (outer + rows - 1) / rows, [&](int64_t task) {
           for (int64_t o = task * rows; o < std::min(outer, (task + 1) * rows); ++o) copy_row(axis, o);

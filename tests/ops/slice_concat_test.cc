@@ -102,9 +102,11 @@ TEST(Concat, LargeCopiesSplitOverThreadsExactly) {
     std::vector<Shape> shapes;
     int64_t axis;
   };
+  // And more inputs than the piece search takes (a long row copied whole).
   const Case cases[] = {{{{2, 5, 60, 60}, {2, 1, 60, 60}, {2, 11, 60, 60}}, 1},
                         {{{9000, 7}, {9000, 9}, {9000, 1}}, -1},
-                        {{{1, 64, 55, 55}, {1, 64, 55, 55}}, 1}};
+                        {{{1, 64, 55, 55}, {1, 64, 55, 55}}, 1},
+                        {std::vector<Shape>(100, Shape{1, 1000}), 1}};
   uint64_t seed = 700;
   for (const Case& c : cases) {
     std::vector<Tensor> inputs;
