@@ -51,7 +51,11 @@ struct Tiling {
   int64_t tiles_h = 0, tiles_w = 0, rows = 0;
   int64_t padded_w = 0;  // a padded input row's floats
   int64_t block_rows = 0, blocks = 0;
-  int64_t chunk_tiles = 0, chunks = 0;
+  int64_t row_tiles = 0, chunks = 0;
+  // Chunk k's row tiles: [k * row_tiles / chunks, (k + 1) * row_tiles / chunks),
+  // sizes differing by at most one, so the threads' shares stay even (22 row
+  // tiles in 4 chunks of ceil(22 / 4): 6, 6, 6, 4, one thread doing 12).
+  int64_t chunk_begin(int64_t k) const { return k * row_tiles / chunks; }
   // Floats of one tile row's padded input patches: C channels x 4 rows.
   int64_t patch_floats(int64_t channels) const { return channels * 4 * padded_w; }
 };
@@ -71,8 +75,8 @@ Tiling tiling(const ConvGeometry& g, int64_t row_tiles, int64_t threads) {
   // too, each chunk transforming the block's input again (cheap beside its GEMM).
   const int64_t want_units = threads == 1 ? 1 : kUnitsPerThread * threads;
   const int64_t chunks = t.blocks >= want_units ? 1 : std::min(row_tiles, ceil_div(want_units, t.blocks));
-  t.chunk_tiles = ceil_div(row_tiles, chunks);
-  t.chunks = ceil_div(row_tiles, t.chunk_tiles);
+  t.row_tiles = row_tiles;
+  t.chunks = chunks;
   return t;
 }
 
@@ -375,8 +379,8 @@ void winograd_unit(const void* context, int64_t unit) {
   const int64_t T = job.u->tile_rows(), group = std::max<int64_t>(1, kProductFloats / (kPositions * T * ldm));
   float* m = thread_scratch(ScratchSlot::kWinogradM, kPositions * (group * T * ldm + kSkew));
   transform_input(job, row0, row1, patches, v);
-  const int64_t tile_end = std::min(job.u->tiles_per_group(), (chunk + 1) * t.chunk_tiles);
-  for (int64_t tile = chunk * t.chunk_tiles; tile < tile_end; tile += group) {
+  const int64_t tile_end = t.chunk_begin(chunk + 1);
+  for (int64_t tile = t.chunk_begin(chunk); tile < tile_end; tile += group) {
     const int64_t tile1 = std::min(tile_end, tile + group);
     multiply_tiles(job, tile, tile1, tiles, v, m);
     const int64_t ch0 = tile * T;
