@@ -331,18 +331,22 @@ void transform_output_run(const WinogradJob&, const float*, int64_t, const TileR
 #endif
 
 // Y for output channels [ch0, ch0 + rows) over the block's tile rows, from
-// their products m; any activation not in registers on the finished two rows.
+// their products m; any activation not in registers on the finished rows.
+// Channel by channel: each reads its row of every M_xi from start to end, 16
+// sequential streams the prefetcher follows (tile row by tile row, every
+// channel in turn, jumped ldm floats between runs and waited on L2).
 void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t row0, int64_t row1,
                       const float* patches, const float* m, int64_t ldm) {
   const ConvGeometry& g = *job.g;
   const Tiling& t = job.t;
   const ConvRunArgs& args = *job.args;
   const int64_t out_w = g.out[2], pixels = g.out_pixels();
-  for (int64_t r = row0; r < row1; ++r) {
-    const int64_t n = r / t.tiles_h, th = r % t.tiles_h, col_base = (r - row0) * t.tiles_w;
-    const int64_t first = (n * g.out_channels + ch0) * pixels + 2 * th * out_w;
-    for (int64_t ch = 0; ch < rows; ++ch) {
-      const int64_t offset = first + ch * pixels;
+  // Where tile row r's two output rows of channel ch0 start in Y.
+  auto first_of = [&](int64_t r) { return (r / t.tiles_h * g.out_channels + ch0) * pixels + 2 * (r % t.tiles_h) * out_w; };
+  for (int64_t ch = 0; ch < rows; ++ch) {
+    for (int64_t r = row0; r < row1; ++r) {
+      const int64_t n = r / t.tiles_h, th = r % t.tiles_h, col_base = (r - row0) * t.tiles_w;
+      const int64_t offset = first_of(r) + ch * pixels;
       for (int64_t tw0 = 0; tw0 < t.tiles_w; tw0 += kVector) {
         const int64_t at = offset + 2 * tw0;
         const TileRun run{n,
@@ -357,11 +361,12 @@ void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t
         transform_output_run(job, m + ch * ldm + col_base + tw0, rows * ldm + kSkew, run);
       }
     }
-    if (!job.in_registers) {
-      const int64_t values = std::min<int64_t>(2, g.out[1] - 2 * th) * out_w;
-      args.epilogue->apply(args.y + first, pixels, rows, values, args.bias ? args.bias + ch0 : nullptr,
-                           args.z ? args.z + first : nullptr, pixels);
-    }
+  }
+  if (job.in_registers) return;
+  for (int64_t r = row0; r < row1; ++r) {
+    const int64_t first = first_of(r), values = std::min<int64_t>(2, g.out[1] - 2 * (r % t.tiles_h)) * out_w;
+    args.epilogue->apply(args.y + first, pixels, rows, values, args.bias ? args.bias + ch0 : nullptr,
+                         args.z ? args.z + first : nullptr, pixels);
   }
 }
 
