@@ -41,6 +41,8 @@ constexpr int64_t kSkew = 16;
 // Units each thread should get at least when the work is split, so uneven
 // unit times even out.
 constexpr int64_t kUnitsPerThread = 2;
+// Blocks per thread from which a thin last block no longer matters.
+constexpr int64_t kFewBlocksPerThread = 4;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -60,6 +62,25 @@ struct Tiling {
   int64_t patch_floats(int64_t channels) const { return channels * 4 * padded_w; }
 };
 
+// Tile rows per block, at most `most`. On several threads with few blocks
+// each, the busiest thread's share counts: blocks of `most` rows can leave a
+// thin last block (SqueezeNet's 55x55 at batch 1: 28 tile rows of 28 tiles in
+// blocks of 9, 9, 9, 1, so 16 panels of GEMM on one of two threads and 9 on
+// the other). Among [most / 2, most] rows, the fewest panels on the busiest
+// thread (blocks of 8: 7 + 7 panels against 7 + 4), ties to the larger block;
+// on one thread, with many blocks per thread, or with one block (split by
+// output channels instead, see tiling), `most`.
+int64_t block_rows_for(int64_t most, int64_t rows, int64_t tiles_w, int64_t threads) {
+  const int64_t blocks = ceil_div(rows, most);
+  if (threads == 1 || blocks == 1 || blocks >= kFewBlocksPerThread * threads) return most;
+  int64_t best = most, best_load = INT64_MAX;
+  for (int64_t r = most; r >= std::max<int64_t>(1, most / 2); --r) {
+    const int64_t load = ceil_div(ceil_div(rows, r), threads) * ceil_div(r * tiles_w, kPanel);
+    if (load < best_load) best = r, best_load = load;
+  }
+  return best;
+}
+
 Tiling tiling(const ConvGeometry& g, int64_t row_tiles, int64_t threads) {
   Tiling t;
   t.tiles_h = ceil_div(g.out[1], 2);
@@ -69,7 +90,7 @@ Tiling tiling(const ConvGeometry& g, int64_t row_tiles, int64_t threads) {
   // transform's four loads of 16 floats at 2 * tile stay in the row.
   t.padded_w = 2 * t.tiles_w + 2 * kVector;
   const int64_t want_tiles = std::clamp(kBlockFloats / (kPositions * g.in_channels), kMinBlockTiles, kMaxBlockTiles);
-  t.block_rows = std::clamp<int64_t>(want_tiles / t.tiles_w, 1, t.rows);
+  t.block_rows = block_rows_for(std::clamp<int64_t>(want_tiles / t.tiles_w, 1, t.rows), t.rows, t.tiles_w, threads);
   t.blocks = ceil_div(t.rows, t.block_rows);
   // Few blocks (a 7x7 image at batch 1 is one): the output channels are split
   // too, each chunk transforming the block's input again (cheap beside its GEMM).

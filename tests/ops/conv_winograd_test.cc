@@ -166,6 +166,10 @@ TEST_F(WinogradConvTest, ChannelsTilesAndBatches) {
   // 3 threads, 22 in 4 on 2).
   check(square({1, 48, 13, 13}, 192), {.threads = 3});
   check(square({1, 64, 13, 13}, 256), {.threads = 2});
+  // Few blocks on 2 threads, sized for the busiest thread's panels rather than
+  // the most rows a block may take: 18 tile rows of 18 tiles in blocks of 10
+  // and 8 (not 14 and 4), as SqueezeNet's 55x55 takes 8, 8, 8, 4 (not 9, 9, 9, 1).
+  check(square({1, 16, 35, 35}, 32), {.threads = 2});
 }
 
 // Each epilogue form, with and without bias and skip tensor: in registers
