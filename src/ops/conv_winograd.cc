@@ -353,9 +353,10 @@ void transform_output_run(const WinogradJob&, const float*, int64_t, const TileR
 
 // Y for output channels [ch0, ch0 + rows) over the block's tile rows, from
 // their products m; any activation not in registers on the finished rows.
-// Channel by channel: each reads its row of every M_xi from start to end, 16
-// sequential streams the prefetcher follows (tile row by tile row, every
-// channel in turn, jumped ldm floats between runs and waited on L2).
+// Channel by channel, so each channel's row of every M_xi is read from start
+// to end: 16 sequential streams the prefetcher follows. (Walking the tile rows
+// through every channel jumped ldm floats between runs, and the loads waited
+// on L2.)
 void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t row0, int64_t row1,
                       const float* patches, const float* m, int64_t ldm) {
   const ConvGeometry& g = *job.g;
@@ -363,7 +364,9 @@ void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t
   const ConvRunArgs& args = *job.args;
   const int64_t out_w = g.out[2], pixels = g.out_pixels();
   // Where tile row r's two output rows of channel ch0 start in Y.
-  auto first_of = [&](int64_t r) { return (r / t.tiles_h * g.out_channels + ch0) * pixels + 2 * (r % t.tiles_h) * out_w; };
+  auto first_of = [&](int64_t r) {
+    return (r / t.tiles_h * g.out_channels + ch0) * pixels + 2 * (r % t.tiles_h) * out_w;
+  };
   for (int64_t ch = 0; ch < rows; ++ch) {
     for (int64_t r = row0; r < row1; ++r) {
       const int64_t n = r / t.tiles_h, th = r % t.tiles_h, col_base = (r - row0) * t.tiles_w;

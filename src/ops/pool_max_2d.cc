@@ -162,7 +162,9 @@ void plane(const float* x, float* y, const WindowGeometry& g, RowFn row_fn) {
   for (int64_t oh = 0; oh < h.out; ++oh) {
     const int64_t top = h.start(oh);
     WindowRows rows{{}, 0};
-    for (int64_t r = std::max<int64_t>(top, 0); r < std::min(top + h.kernel, h.in); ++r) rows.row[rows.count++] = x + r * w.in;
+    for (int64_t r = std::max<int64_t>(top, 0); r < std::min(top + h.kernel, h.in); ++r) {
+      rows.row[rows.count++] = x + r * w.in;
+    }
     row_fn(rows, w, y + oh * w.out);
   }
 }
