@@ -122,7 +122,7 @@ OM_AVX512 inline Starts starts(const WindowRows& rows, int64_t c, int64_t in) {
 // column at stride 1, one even column at stride 2), so no intermediate row is
 // stored and read back.
 template <int kS, int kK>
-OM_AVX512 void row_max(const WindowRows& rows, const AxisWindow& w, float* y) {
+OM_AVX512 inline void row_max(const WindowRows& rows, const AxisWindow& w, float* y) {
   // Whether the window reaches into the next 16 outputs' starts (all but kernel 2, stride 2).
   constexpr bool kReachesNext = kS == 1 || kK == 3;
   int64_t c = w.start(0);
@@ -151,30 +151,33 @@ OM_AVX512 void row_max(const WindowRows& rows, const AxisWindow& w, float* y) {
   }
 }
 
-using RowFn = void (*)(const WindowRows&, const AxisWindow&, float*);
-RowFn row_fn_for(const AxisWindow& w) {
-  if (w.stride == 1) return w.kernel == 2 ? row_max<1, 2> : row_max<1, 3>;
-  return w.kernel == 2 ? row_max<2, 2> : row_max<2, 3>;
-}
-
-void plane(const float* x, float* y, const WindowGeometry& g, RowFn row_fn) {
+// Planes [first, first + count), row by row; one function per kernel and
+// stride, so a short row (13 outputs at 27x27) costs no call of its own.
+template <int kS, int kK>
+OM_AVX512 void planes_max(const float* x, float* y, int64_t first, int64_t count, const WindowGeometry& g) {
   const AxisWindow &h = g.axes[0], &w = g.axes[1];
-  for (int64_t oh = 0; oh < h.out; ++oh) {
-    const int64_t top = h.start(oh);
-    WindowRows rows{{}, 0};
-    for (int64_t r = std::max<int64_t>(top, 0); r < std::min(top + h.kernel, h.in); ++r) {
-      rows.row[rows.count++] = x + r * w.in;
+  const int64_t in_size = h.in * w.in, out_size = h.out * w.out;
+  for (int64_t p = first; p < first + count; ++p) {
+    const float* plane = x + p * in_size;
+    for (int64_t oh = 0; oh < h.out; ++oh) {
+      const int64_t top = h.start(oh);
+      WindowRows rows{{}, 0};
+      for (int64_t r = std::max<int64_t>(top, 0); r < std::min(top + h.kernel, h.in); ++r) {
+        rows.row[rows.count++] = plane + r * w.in;
+      }
+      row_max<kS, kK>(rows, w, y + p * out_size + oh * w.out);
     }
-    row_fn(rows, w, y + oh * w.out);
   }
 }
 
 }  // namespace
 
 void max_pool_2d_planes(const float* x, float* y, int64_t first, int64_t count, const WindowGeometry& g) {
-  const RowFn row_fn = row_fn_for(g.axes[1]);
-  const int64_t in_size = g.axes[0].in * g.axes[1].in, out_size = g.axes[0].out * g.axes[1].out;
-  for (int64_t p = first; p < first + count; ++p) plane(x + p * in_size, y + p * out_size, g, row_fn);
+  const AxisWindow& w = g.axes[1];
+  if (w.stride == 1) {
+    return w.kernel == 2 ? planes_max<1, 2>(x, y, first, count, g) : planes_max<1, 3>(x, y, first, count, g);
+  }
+  return w.kernel == 2 ? planes_max<2, 2>(x, y, first, count, g) : planes_max<2, 3>(x, y, first, count, g);
 }
 
 #else
