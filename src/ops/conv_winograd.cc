@@ -41,6 +41,8 @@ constexpr int64_t kSkew = 16;
 // Units each thread should get at least when the work is split, so uneven
 // unit times even out.
 constexpr int64_t kUnitsPerThread = 2;
+// Blocks per thread from which a thin last block no longer matters.
+constexpr int64_t kFewBlocksPerThread = 4;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -51,10 +53,33 @@ struct Tiling {
   int64_t tiles_h = 0, tiles_w = 0, rows = 0;
   int64_t padded_w = 0;  // a padded input row's floats
   int64_t block_rows = 0, blocks = 0;
-  int64_t chunk_tiles = 0, chunks = 0;
+  int64_t row_tiles = 0, chunks = 0;
+  // Chunk k's row tiles: [k * row_tiles / chunks, (k + 1) * row_tiles / chunks),
+  // sizes differing by at most one, so the threads' shares stay even (22 row
+  // tiles in 4 chunks of ceil(22 / 4): 6, 6, 6, 4, one thread doing 12).
+  int64_t chunk_begin(int64_t k) const { return k * row_tiles / chunks; }
   // Floats of one tile row's padded input patches: C channels x 4 rows.
   int64_t patch_floats(int64_t channels) const { return channels * 4 * padded_w; }
 };
+
+// Tile rows per block, at most `most`. On several threads with few blocks
+// each, the busiest thread's share counts: blocks of `most` rows can leave a
+// thin last block (SqueezeNet's 55x55 at batch 1: 28 tile rows of 28 tiles in
+// blocks of 9, 9, 9, 1, so 16 panels of GEMM on one of two threads and 9 on
+// the other). Among [most / 2, most] rows, the fewest panels on the busiest
+// thread (blocks of 8: 7 + 7 panels against 7 + 4), ties to the larger block;
+// on one thread, with many blocks per thread, or with one block (split by
+// output channels instead, see tiling), `most`.
+int64_t block_rows_for(int64_t most, int64_t rows, int64_t tiles_w, int64_t threads) {
+  const int64_t blocks = ceil_div(rows, most);
+  if (threads == 1 || blocks == 1 || blocks >= kFewBlocksPerThread * threads) return most;
+  int64_t best = most, best_load = INT64_MAX;
+  for (int64_t r = most; r >= std::max<int64_t>(1, most / 2); --r) {
+    const int64_t load = ceil_div(ceil_div(rows, r), threads) * ceil_div(r * tiles_w, kPanel);
+    if (load < best_load) best = r, best_load = load;
+  }
+  return best;
+}
 
 Tiling tiling(const ConvGeometry& g, int64_t row_tiles, int64_t threads) {
   Tiling t;
@@ -65,14 +90,14 @@ Tiling tiling(const ConvGeometry& g, int64_t row_tiles, int64_t threads) {
   // transform's four loads of 16 floats at 2 * tile stay in the row.
   t.padded_w = 2 * t.tiles_w + 2 * kVector;
   const int64_t want_tiles = std::clamp(kBlockFloats / (kPositions * g.in_channels), kMinBlockTiles, kMaxBlockTiles);
-  t.block_rows = std::clamp<int64_t>(want_tiles / t.tiles_w, 1, t.rows);
+  t.block_rows = block_rows_for(std::clamp<int64_t>(want_tiles / t.tiles_w, 1, t.rows), t.rows, t.tiles_w, threads);
   t.blocks = ceil_div(t.rows, t.block_rows);
   // Few blocks (a 7x7 image at batch 1 is one): the output channels are split
   // too, each chunk transforming the block's input again (cheap beside its GEMM).
   const int64_t want_units = threads == 1 ? 1 : kUnitsPerThread * threads;
   const int64_t chunks = t.blocks >= want_units ? 1 : std::min(row_tiles, ceil_div(want_units, t.blocks));
-  t.chunk_tiles = ceil_div(row_tiles, chunks);
-  t.chunks = ceil_div(row_tiles, t.chunk_tiles);
+  t.row_tiles = row_tiles;
+  t.chunks = chunks;
   return t;
 }
 
@@ -327,18 +352,25 @@ void transform_output_run(const WinogradJob&, const float*, int64_t, const TileR
 #endif
 
 // Y for output channels [ch0, ch0 + rows) over the block's tile rows, from
-// their products m; any activation not in registers on the finished two rows.
+// their products m; any activation not in registers on the finished rows.
+// Channel by channel, so each channel's row of every M_xi is read from start
+// to end: 16 sequential streams the prefetcher follows. (Walking the tile rows
+// through every channel jumped ldm floats between runs, and the loads waited
+// on L2.)
 void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t row0, int64_t row1,
                       const float* patches, const float* m, int64_t ldm) {
   const ConvGeometry& g = *job.g;
   const Tiling& t = job.t;
   const ConvRunArgs& args = *job.args;
   const int64_t out_w = g.out[2], pixels = g.out_pixels();
-  for (int64_t r = row0; r < row1; ++r) {
-    const int64_t n = r / t.tiles_h, th = r % t.tiles_h, col_base = (r - row0) * t.tiles_w;
-    const int64_t first = (n * g.out_channels + ch0) * pixels + 2 * th * out_w;
-    for (int64_t ch = 0; ch < rows; ++ch) {
-      const int64_t offset = first + ch * pixels;
+  // Where tile row r's two output rows of channel ch0 start in Y.
+  auto first_of = [&](int64_t r) {
+    return (r / t.tiles_h * g.out_channels + ch0) * pixels + 2 * (r % t.tiles_h) * out_w;
+  };
+  for (int64_t ch = 0; ch < rows; ++ch) {
+    for (int64_t r = row0; r < row1; ++r) {
+      const int64_t n = r / t.tiles_h, th = r % t.tiles_h, col_base = (r - row0) * t.tiles_w;
+      const int64_t offset = first_of(r) + ch * pixels;
       for (int64_t tw0 = 0; tw0 < t.tiles_w; tw0 += kVector) {
         const int64_t at = offset + 2 * tw0;
         const TileRun run{n,
@@ -353,11 +385,12 @@ void transform_output(const WinogradJob& job, int64_t ch0, int64_t rows, int64_t
         transform_output_run(job, m + ch * ldm + col_base + tw0, rows * ldm + kSkew, run);
       }
     }
-    if (!job.in_registers) {
-      const int64_t values = std::min<int64_t>(2, g.out[1] - 2 * th) * out_w;
-      args.epilogue->apply(args.y + first, pixels, rows, values, args.bias ? args.bias + ch0 : nullptr,
-                           args.z ? args.z + first : nullptr, pixels);
-    }
+  }
+  if (job.in_registers) return;
+  for (int64_t r = row0; r < row1; ++r) {
+    const int64_t first = first_of(r), values = std::min<int64_t>(2, g.out[1] - 2 * (r % t.tiles_h)) * out_w;
+    args.epilogue->apply(args.y + first, pixels, rows, values, args.bias ? args.bias + ch0 : nullptr,
+                         args.z ? args.z + first : nullptr, pixels);
   }
 }
 
@@ -375,8 +408,8 @@ void winograd_unit(const void* context, int64_t unit) {
   const int64_t T = job.u->tile_rows(), group = std::max<int64_t>(1, kProductFloats / (kPositions * T * ldm));
   float* m = thread_scratch(ScratchSlot::kWinogradM, kPositions * (group * T * ldm + kSkew));
   transform_input(job, row0, row1, patches, v);
-  const int64_t tile_end = std::min(job.u->tiles_per_group(), (chunk + 1) * t.chunk_tiles);
-  for (int64_t tile = chunk * t.chunk_tiles; tile < tile_end; tile += group) {
+  const int64_t tile_end = t.chunk_begin(chunk + 1);
+  for (int64_t tile = t.chunk_begin(chunk); tile < tile_end; tile += group) {
     const int64_t tile1 = std::min(tile_end, tile + group);
     multiply_tiles(job, tile, tile1, tiles, v, m);
     const int64_t ch0 = tile * T;

@@ -53,10 +53,11 @@ class WinogradConv {
   // Images known at load to be narrower than this (under 8 tiles per row: the
   // transforms fill under half of their 16-tile vectors) run here only with
   // at least kMinChannelsNarrow input channels, where the GEMM dominates
-  // (bench_conv, 1 and 2 threads: 256 and 512 channels at 14x14 and 7x7 gain,
-  // SqueezeNet's 48 -> 192 and 64 -> 256 at 13x13 lose).
+  // (bench_conv, 1 thread, against the gathered form: SqueezeNet's 48 -> 192
+  // at 13x13 0.93 at batch 1, 0.81 at batch 8, its 64 -> 256 0.87 and 0.72;
+  // 256 and 512 channels at 14x14 and 7x7 gain too).
   static constexpr int64_t kNarrowImage = 16;
-  static constexpr int64_t kMinChannelsNarrow = 128;
+  static constexpr int64_t kMinChannelsNarrow = 32;
   // Images known at load to be smaller than this in height or width never run
   // here: a handful of tiles cannot pay for reading U, 16/9 the size of W
   // (ResNet-18 on 32x32 inputs, 1 thread: 512 channels at 1x1 took 2.0 ms

@@ -1,11 +1,14 @@
 // MaxPool's common 2-D case on float (kernel 2x2..3x3, stride 1 or 2, no
-// dilation, any padding or ceil_mode) as two vector passes per output row:
-// the window's input rows combined lane by lane into a row buffer that holds
-// the horizontal padding as -inf, then a max along the buffer with the
-// stride (stride 2 deinterleaved into even and odd columns), so neither pass
-// checks a bound. NaN propagates as on the general row path (a window holding
-// a NaN gives NaN). Other pools, and machines without AVX-512, take
-// ops/pool_loops.*.
+// dilation, any padding or ceil_mode), one output row at a time in registers:
+// 16 outputs take the max down their window's input rows of the columns their
+// windows start at (stride 2: 32 columns deinterleaved into even and odd), and
+// their later taps by a lane shift from the next 16 outputs' columns. Padding
+// and columns past the row are masked loads filled with -inf, so nothing
+// outside the row is read and no pass checks a bound; no row is stored and read
+// back (an intermediate row buffer read at unaligned offsets, 2 and 18 floats
+// into what was just stored, stalled on store forwarding). NaN propagates as on
+// the general row path (a window holding a NaN gives NaN). Other pools, and
+// machines without AVX-512, take ops/pool_loops.*.
 #pragma once
 
 #include <cstdint>

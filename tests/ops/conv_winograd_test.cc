@@ -161,6 +161,15 @@ TEST_F(WinogradConvTest, ChannelsTilesAndBatches) {
   check(square({3, 40, 7, 7}, 36), {.threads = 2});  // 4x4 tiles, three images per block
   check(square({1, 48, 20, 28}, 20));              // two blocks of tile rows
   check(square({2, 256, 7, 7}, 24), {.threads = 2});  // depth 256, blocks across images
+  // SqueezeNet 1.1's 13x13 layers at batch 1: one block, its output channels
+  // split into chunks of unequal row-tile counts (16 row tiles in 6 chunks on
+  // 3 threads, 22 in 4 on 2).
+  check(square({1, 48, 13, 13}, 192), {.threads = 3});
+  check(square({1, 64, 13, 13}, 256), {.threads = 2});
+  // Few blocks on 2 threads, sized for the busiest thread's panels rather than
+  // the most rows a block may take: 18 tile rows of 18 tiles in blocks of 10
+  // and 8 (not 14 and 4), as SqueezeNet's 55x55 takes 8, 8, 8, 4 (not 9, 9, 9, 1).
+  check(square({1, 16, 35, 35}, 32), {.threads = 2});
 }
 
 // Each epilogue form, with and without bias and skip tensor: in registers
@@ -247,10 +256,11 @@ TEST_F(WinogradConvTest, AppliesOnlyToItsConvolutions) {
   EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 5, 5}, 49), {}));
   EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 3}, 50), {}));     // 1-D
   EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 3, 3, 3}, 51), {}));  // 3-D
-  // Images known to be under 16 columns: only with 128 input channels or more.
-  TensorInfo narrow = TensorInfo::of(DataType::kFloat, {1, 64, 13, 13});
-  EXPECT_FALSE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 55), {}, &narrow));
-  EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 128, 3, 3}, 56), {}, &narrow));
+  // Images known to be under 16 columns: only with 32 input channels or more.
+  TensorInfo narrow = TensorInfo::of(DataType::kFloat, {1, 31, 13, 13});
+  EXPECT_FALSE(WinogradConv::applies(random_tensor({256, 31, 3, 3}, 55), {}, &narrow));
+  narrow.dims[1] = Dim{.value = 32};
+  EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 32, 3, 3}, 56), {}, &narrow));
   narrow.dims[3] = Dim{.value = 16};
   EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 57), {}, &narrow));
   narrow.dims[3] = Dim{};  // unknown width
