@@ -3,9 +3,9 @@
 // Conv / FusedConv sessions: every output width it takes (1..28) and the
 // widths just past its crossover (run by the per-plane loop), strides 1, 2 and
 // mixed, asymmetric and wide pads, channel counts around the 16-channel block,
-// batches 1..3, every epilogue (in registers and not) with and without the
-// skip input, one and two threads, NaN and +-Inf in the input. Then the
-// per-plane loop's row pairs on wider planes.
+// batches 1..9 (tasks take runs of images), every epilogue (in registers and
+// not) with and without the skip input, one and two threads, NaN and +-Inf in
+// the input. Then the per-plane loop's row pairs on wider planes.
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -90,6 +90,20 @@ TEST(DepthwiseBlocked, ChannelsAndBatches) {
     for (int64_t batch : {1, 2, 3}) check(depthwise({batch, channels, 7, 7}, {1, 1}, {1, 1, 1, 1}));
   }
   check(depthwise({3, 40, 14, 14}, {2, 2}, {1, 1, 1, 1}));
+}
+
+// Batches 1..9 on one and two threads: a task is a block of channels in a
+// run of images (runs of 1 to 5 images here, the last one shorter), with full
+// and partial blocks, at both strides.
+TEST(DepthwiseBlocked, RunsOfImages) {
+  for (int64_t batch = 1; batch <= 9; ++batch) {
+    for (int threads : {1, 2}) {
+      for (int64_t channels : {16, 20, 48}) {
+        check(depthwise({batch, channels, 7, 7}, {1, 1}, {1, 1, 1, 1}), RunOptions{.threads = threads});
+      }
+      check(depthwise({batch, 33, 14, 14}, {2, 2}, {1, 1, 1, 1}), RunOptions{.threads = threads});
+    }
+  }
 }
 
 // Every activation, with and without the skip input, on both strides.
