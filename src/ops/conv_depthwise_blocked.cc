@@ -134,11 +134,10 @@ __attribute__((target("avx512f"))) void pack_input(const ConvGeometry& g, const 
 // row_floats between kernel rows; valid[i]: all lanes when input pixel i of
 // the row lies inside the input, else none (the zero padding left and right).
 template <int N, int S>
-__attribute__((target("avx512f"))) inline void output_run(const float* row, int64_t row_floats,
-                                                          const __mmask16* valid, const __m512 w[9], __m512 bias,
-                                                          float* out) {
+__attribute__((target("avx512f"), always_inline)) inline void run_sums(const float* row, int64_t row_floats,
+                                                                      const __mmask16* valid, const __m512 w[9],
+                                                                      __m512 bias, __m512 acc[N]) {
   constexpr int kSpan = (N - 1) * S + 3;
-  __m512 acc[N];
 #pragma GCC unroll 16
   for (int k = 0; k < N; ++k) acc[k] = bias;
 #pragma GCC unroll 3
@@ -154,6 +153,14 @@ __attribute__((target("avx512f"))) inline void output_run(const float* row, int6
       }
     }
   }
+}
+
+template <int N, int S>
+__attribute__((target("avx512f"))) inline void output_run(const float* row, int64_t row_floats,
+                                                          const __mmask16* valid, const __m512 w[9], __m512 bias,
+                                                          float* out) {
+  __m512 acc[N];
+  run_sums<N, S>(row, row_floats, valid, w, bias, acc);
 #pragma GCC unroll 16
   for (int k = 0; k < N; ++k) _mm512_storeu_ps(out + k * kLanes, acc[k]);
 }
@@ -223,30 +230,99 @@ __attribute__((target("avx512f"))) void convolve(const ConvGeometry& g, const fl
   }
 }
 
-// out [pixels][16] back into the block's NCHW output planes, 16 pixels at a
-// time, the skip tensor added and ReLU/Clip applied before the store.
-__attribute__((target("avx512f"))) void unpack_output(const ConvGeometry& g, const BlockedJob& job, const Block& b,
-                                                      const float* o) {
+// 16 pixel vectors of output (v[j]: output pixel p0 + j, j < n) transposed
+// into the block's NCHW output planes, the skip tensor added and ReLU/Clip
+// applied before the store.
+__attribute__((target("avx512f"), always_inline)) inline void store_pixels(const ConvGeometry& g,
+                                                                          const BlockedJob& job, const Block& b,
+                                                                          __m512 v[16], int64_t p0, int64_t n) {
   const RegisterEpilogue& e = *job.form;
   const bool relu = job.in_registers && e.relu, clip = job.in_registers && e.clip;
-  const __m512 zero = _mm512_setzero_ps(), lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
+  const __m512 zero = _mm512_setzero_ps();
+  const int64_t pixels = g.out_pixels();
+  const __mmask16 mask = first_lanes(n);
+  transpose16(v);
+#pragma GCC unroll 16
+  for (int c = 0; c < kLanes; ++c) {
+    if (c >= b.channels) break;
+    __m512 sum = v[c];
+    if (b.z) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, b.z + c * pixels + p0));
+    if (relu) sum = _mm512_max_ps(zero, sum);
+    if (clip) sum = _mm512_min_ps(_mm512_set1_ps(e.clip_hi), _mm512_max_ps(_mm512_set1_ps(e.clip_lo), sum));
+    _mm512_mask_storeu_ps(b.y + c * pixels + p0, mask, sum);
+  }
+}
+
+// out [pixels][16] back into the block's NCHW output planes, 16 pixels at a
+// time.
+__attribute__((target("avx512f"), flatten)) void unpack_output(const ConvGeometry& g, const BlockedJob& job, const Block& b,
+                                                      const float* o) {
   const int64_t pixels = g.out_pixels();
   for (int64_t p0 = 0; p0 < pixels; p0 += kLanes) {
     const int64_t n = std::min(kLanes, pixels - p0);
-    const __mmask16 mask = first_lanes(n);
     __m512 v[kLanes];
 #pragma GCC unroll 16
-    for (int j = 0; j < kLanes; ++j) v[j] = j < n ? _mm512_loadu_ps(o + (p0 + j) * kLanes) : zero;
-    transpose16(v);
+    for (int j = 0; j < kLanes; ++j) v[j] = j < n ? _mm512_loadu_ps(o + (p0 + j) * kLanes) : _mm512_setzero_ps();
+    store_pixels(g, job, b, v, p0, n);
+  }
+}
+
+// Output rows of at most kMaxRun pixels at horizontal stride 1 or 2 (the
+// 7- and 14-wide layers) without the [pixels][16] scratch: 16 / N whole rows
+// at a time (consecutive pixels of the output planes) are summed into 16
+// registers, transposed and stored, so the multiply-adds and the shuffles of
+// the transpose interleave instead of taking turns.
+template <int N, int S>
+__attribute__((target("avx512f"), flatten)) void convolve_rows_to_planes(const ConvGeometry& g, const BlockedJob& job,
+                                                                const Block& b, const float* rows,
+                                                                const __mmask16* valid, const __m512 w[9],
+                                                                __m512 bias) {
+  constexpr int kRows = kLanes / N;
+  const int64_t width = g.in[2], row_floats = width * kLanes, rows_step = g.stride[1] * row_floats;
+  const float* first = rows - g.pad_begin[2] * kLanes;
+  for (int64_t oh = 0; oh < g.out[1]; oh += kRows) {
+    const int64_t count = std::min<int64_t>(kRows, g.out[1] - oh);
+    __m512 v[kLanes];
 #pragma GCC unroll 16
-    for (int c = 0; c < kLanes; ++c) {
-      if (c >= b.channels) break;
-      __m512 sum = v[c];
-      if (b.z) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, b.z + c * pixels + p0));
-      if (relu) sum = _mm512_max_ps(zero, sum);
-      if (clip) sum = _mm512_min_ps(hi, _mm512_max_ps(lo, sum));
-      _mm512_mask_storeu_ps(b.y + c * pixels + p0, mask, sum);
+    for (int k = 0; k < kRows; ++k) {
+      if (k < count) {
+        run_sums<N, S>(first + (oh + k) * rows_step, row_floats, valid, w, bias, v + k * N);
+      } else {
+#pragma GCC unroll 16
+        for (int j = 0; j < N; ++j) v[k * N + j] = _mm512_setzero_ps();
+      }
     }
+#pragma GCC unroll 16
+    for (int j = kRows * N; j < kLanes; ++j) v[j] = _mm512_setzero_ps();
+    store_pixels(g, job, b, v, oh * N, count * N);
+  }
+}
+
+// convolve_rows_to_planes<n, S> for an output width n in [N, kMaxRun].
+template <int S, int N = 1>
+__attribute__((target("avx512f"))) void convolve_to_planes_of(const ConvGeometry& g, const BlockedJob& job,
+                                                              const Block& b, const float* rows,
+                                                              const __mmask16* valid, const __m512 w[9],
+                                                              __m512 bias) {
+  if constexpr (N < kMaxRun) {
+    if (g.out[2] != N) return convolve_to_planes_of<S, N + 1>(g, job, b, rows, valid, w, bias);
+  }
+  convolve_rows_to_planes<N, S>(g, job, b, rows, valid, w, bias);
+}
+
+// Whether convolve_to_planes() takes the geometry: output rows of one run.
+bool rows_fit_registers(const ConvGeometry& g) { return g.out[2] <= kMaxRun && g.stride[2] <= 2; }
+
+__attribute__((target("avx512f"))) void convolve_to_planes(const ConvGeometry& g, const BlockedJob& job,
+                                                           const Block& b, const float* rows, const __m512 w[9],
+                                                           __m512 bias) {
+  __mmask16 valid[(kMaxRun - 1) * 2 + 3];
+  const int64_t span = (g.out[2] - 1) * g.stride[2] + 3;
+  for (int64_t i = 0; i < span; ++i) valid[i] = i - g.pad_begin[2] >= 0 && i - g.pad_begin[2] < g.in[2] ? 0xFFFF : 0;
+  if (g.stride[2] == 1) {
+    convolve_to_planes_of<1>(g, job, b, rows, valid, w, bias);
+  } else {
+    convolve_to_planes_of<2>(g, job, b, rows, valid, w, bias);
   }
 }
 
@@ -287,8 +363,12 @@ __attribute__((target("avx512f"))) void blocked_task(const void* context, int64_
                   args.y + plane * g.out_pixels(), channels};
     pack_input(g, b, s.rows);
     if (image + 1 < end_image) prefetch_planes<_MM_HINT_T1>(b.x + image_floats, block_floats);
-    convolve(g, s.rows, w, bias, s.out);
-    unpack_output(g, job, b, s.out);
+    if (rows_fit_registers(g)) {
+      convolve_to_planes(g, job, b, s.rows, w, bias);
+    } else {
+      convolve(g, s.rows, w, bias, s.out);
+      unpack_output(g, job, b, s.out);
+    }
     if (!job.in_registers) args.epilogue->apply(b.y, g.out_pixels(), channels, g.out_pixels(), nullptr, nullptr, 0);
   }
 }
