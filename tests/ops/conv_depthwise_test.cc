@@ -81,6 +81,10 @@ TEST(DepthwiseBlocked, PadsAndStrides) {
   check(depthwise({1, 17, 9, 12}, {1, 2}, {1, 0, 1, 2}));
   check(depthwise({1, 17, 13, 13}, {3, 3}, {1, 1, 1, 1}));
   for (int64_t height : {1, 2}) check(depthwise({1, 17, height, 9}, {1, 1}, {1, 1, 1, 1}));
+  // Rows of two runs (15 to 28 output pixels), each with its own edge columns.
+  check(depthwise({1, 17, 9, 27}, {1, 1}, {0, 2, 1, 0}));
+  check(depthwise({1, 17, 9, 28}, {2, 1}, {1, 0, 1, 2}));
+  check(depthwise({1, 17, 5, 17}, {1, 1}, {2, 0, 0, 2}));
 }
 
 // Channel counts around the 16-channel block and batches 1..3 (tasks are
@@ -106,10 +110,12 @@ TEST(DepthwiseBlocked, RunsOfImages) {
   }
 }
 
-// Every activation, with and without the skip input, on both strides.
+// Every activation, with and without the skip input, on both strides, on rows
+// of one run (14 wide) and of two (28 wide, stride 1).
 TEST(DepthwiseBlocked, Epilogues) {
-  for (int64_t stride : {1, 2}) {
-    const ConvCase c = depthwise({2, 20, 14, 14}, {stride, stride}, {1, 1, 1, 1});
+  for (int64_t stride : {1, 2, 0}) {
+    const ConvCase c = stride == 0 ? depthwise({2, 20, 6, 28}, {1, 1}, {1, 1, 1, 1})
+                                   : depthwise({2, 20, 14, 14}, {stride, stride}, {1, 1, 1, 1});
     check(c, RunOptions{.z = true});
     for (const Activation& a : activations()) {
       check(c, RunOptions{.act = a});
