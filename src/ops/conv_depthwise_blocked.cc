@@ -76,7 +76,9 @@ struct Scratch {
   float* out;
 };
 
-int64_t guard_pixels(const ConvGeometry& g) { return padded_cols(g); }
+// At least the left padding (the first row's loads start that far before it) and
+// the columns the last row's loads reach past its end (under padded_cols).
+int64_t guard_pixels(const ConvGeometry& g) { return padded_cols(g) + g.pad_begin[2]; }
 
 Scratch block_scratch(const ConvGeometry& g) {
   const int64_t guard = guard_pixels(g) * kLanes, rows = padded_rows(g) * g.in[2] * kLanes;

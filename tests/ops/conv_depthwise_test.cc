@@ -85,6 +85,9 @@ TEST(DepthwiseBlocked, PadsAndStrides) {
   check(depthwise({1, 17, 9, 27}, {1, 1}, {0, 2, 1, 0}));
   check(depthwise({1, 17, 9, 28}, {2, 1}, {1, 0, 1, 2}));
   check(depthwise({1, 17, 5, 17}, {1, 1}, {2, 0, 0, 2}));
+  // A left pad wider than the columns the output reads (loads start 9 pixel
+  // vectors before a row of one).
+  check(depthwise({1, 17, 3, 1}, {1, 4}, {1, 9, 1, 0}));
 }
 
 // Channel counts around the 16-channel block and batches 1..3 (tasks are
