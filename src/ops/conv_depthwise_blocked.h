@@ -5,14 +5,22 @@
 // channels instead, as ONNX Runtime's NCHWc kernels do, so the row width costs
 // nothing.
 //
-// Per (image, block of 16 channels): the 16 input planes are transposed into a
-// zero-padded [rows][columns][16] scratch (16x16 register transposes over the
-// flattened planes, so a 7-wide row wastes no lanes there either); each output
+// Per image and block of 16 channels: the 16 input planes are transposed into a
+// [rows][input columns][16] scratch (16x16 register transposes over the
+// flattened planes, stored as consecutive pixel vectors, so a 7-wide row
+// wastes no lanes and costs no per-pixel addressing; zero rows above and below,
+// the columns left and right of the input masked off at the load); each output
 // pixel is then 9 multiply-adds of the block's 9 weight vectors (in registers)
-// with 9 pixel vectors, up to 8 output pixels per step so the multiply-add
-// latency is hidden; the [pixels][16] result is transposed back into the 16
-// NCHW output planes with the epilogue applied on the way (bias, skip tensor,
-// ReLU/Clip in registers; other activations on the planes just stored).
+// with 9 pixel vectors, in runs of up to 14 output pixels of a row whose input
+// pixels are each loaded once per kernel row (loads stay well below the
+// multiply-adds); the result is transposed back into the 16 NCHW output
+// planes with the epilogue applied on the way (bias, skip tensor, ReLU/Clip in
+// registers; other activations on the planes just stored): on output rows of
+// up to 14 pixels (the 7- and 14-wide layers) straight from the registers,
+// 16 / width whole rows at a time, so the multiply-adds and the transposes'
+// shuffles interleave; on wider ones through a [pixels][16] scratch.
+// Tasks are (block, run of images): the weights set up once per run, the next
+// image's planes fetched into L2 while one is computed.
 // Channels past the last full block run as zero lanes and are not stored.
 // Scratch comes from per-thread buffers that only grow.
 #pragma once

@@ -3,9 +3,9 @@
 // Conv / FusedConv sessions: every output width it takes (1..28) and the
 // widths just past its crossover (run by the per-plane loop), strides 1, 2 and
 // mixed, asymmetric and wide pads, channel counts around the 16-channel block,
-// batches 1..3, every epilogue (in registers and not) with and without the
-// skip input, one and two threads, NaN and +-Inf in the input. Then the
-// per-plane loop's row pairs on wider planes.
+// batches 1..9 (tasks take runs of images), every epilogue (in registers and
+// not) with and without the skip input, one and two threads, NaN and +-Inf in
+// the input. Then the per-plane loop's row pairs on wider planes.
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -81,6 +81,13 @@ TEST(DepthwiseBlocked, PadsAndStrides) {
   check(depthwise({1, 17, 9, 12}, {1, 2}, {1, 0, 1, 2}));
   check(depthwise({1, 17, 13, 13}, {3, 3}, {1, 1, 1, 1}));
   for (int64_t height : {1, 2}) check(depthwise({1, 17, height, 9}, {1, 1}, {1, 1, 1, 1}));
+  // Rows of two runs (15 to 28 output pixels), each with its own edge columns.
+  check(depthwise({1, 17, 9, 27}, {1, 1}, {0, 2, 1, 0}));
+  check(depthwise({1, 17, 9, 28}, {2, 1}, {1, 0, 1, 2}));
+  check(depthwise({1, 17, 5, 17}, {1, 1}, {2, 0, 0, 2}));
+  // A left pad wider than the columns the output reads (loads start 9 pixel
+  // vectors before a row of one).
+  check(depthwise({1, 17, 3, 1}, {1, 4}, {1, 9, 1, 0}));
 }
 
 // Channel counts around the 16-channel block and batches 1..3 (tasks are
@@ -92,10 +99,26 @@ TEST(DepthwiseBlocked, ChannelsAndBatches) {
   check(depthwise({3, 40, 14, 14}, {2, 2}, {1, 1, 1, 1}));
 }
 
-// Every activation, with and without the skip input, on both strides.
+// Batches 1..9 on one and two threads: a task is a block of channels in a
+// run of images (runs of 1 to 5 images here, the last one shorter), with full
+// and partial blocks, at both strides.
+TEST(DepthwiseBlocked, RunsOfImages) {
+  for (int64_t batch = 1; batch <= 9; ++batch) {
+    for (int threads : {1, 2}) {
+      for (int64_t channels : {16, 20, 48}) {
+        check(depthwise({batch, channels, 7, 7}, {1, 1}, {1, 1, 1, 1}), RunOptions{.threads = threads});
+      }
+      check(depthwise({batch, 33, 14, 14}, {2, 2}, {1, 1, 1, 1}), RunOptions{.threads = threads});
+    }
+  }
+}
+
+// Every activation, with and without the skip input, on both strides, on rows
+// of one run (14 wide) and of two (28 wide, stride 1).
 TEST(DepthwiseBlocked, Epilogues) {
-  for (int64_t stride : {1, 2}) {
-    const ConvCase c = depthwise({2, 20, 14, 14}, {stride, stride}, {1, 1, 1, 1});
+  for (int64_t stride : {1, 2, 0}) {
+    const ConvCase c = stride == 0 ? depthwise({2, 20, 6, 28}, {1, 1}, {1, 1, 1, 1})
+                                   : depthwise({2, 20, 14, 14}, {stride, stride}, {1, 1, 1, 1});
     check(c, RunOptions{.z = true});
     for (const Activation& a : activations()) {
       check(c, RunOptions{.act = a});
