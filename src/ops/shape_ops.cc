@@ -1,6 +1,7 @@
 // Ops that move or re-describe data without arithmetic: Identity, Constant,
 // Flatten, Reshape, Shape, Size, Dropout (inference: identity).
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "core/printable.h"
@@ -71,16 +72,18 @@ Status infer_constant(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
   return Status::ok();
 }
 
-Result<Shape> flatten_shape(const Shape& in, int64_t axis_attr) {
+// [outer, inner]: the dims before `axis_attr` and from it on, multiplied. A
+// fixed array, so a run allocates nothing for it.
+Result<std::array<int64_t, 2>> flatten_dims(const Shape& in, int64_t axis_attr) {
   const int64_t rank = static_cast<int64_t>(in.size());
   int64_t axis = axis_attr < 0 ? axis_attr + rank : axis_attr;
   if (axis < 0 || axis > rank) {
     return invalid_model("attribute 'axis' = " + std::to_string(axis_attr) + " is out of range [" + std::to_string(-rank) +
                          ", " + std::to_string(rank) + "] for input " + shape_to_string(in) + " of rank " + std::to_string(rank));
   }
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < rank; ++d) (d < axis ? outer : inner) *= in[d];
-  return Shape{outer, inner};
+  std::array<int64_t, 2> dims = {1, 1};
+  for (int64_t d = 0; d < rank; ++d) dims[d < axis ? 0 : 1] *= in[static_cast<size_t>(d)];
+  return dims;
 }
 
 class Flatten final : public Kernel {
@@ -91,8 +94,10 @@ class Flatten final : public Kernel {
   }
   Status run(KernelContext& ctx) const override {
     const Tensor& x = *ctx.input(0);
-    OM_ASSIGN_OR_RETURN(Shape shape, flatten_shape(x.shape(), axis_));
-    return copy_to_output(ctx, x, shape);
+    OM_ASSIGN_OR_RETURN(auto dims, flatten_dims(x.shape(), axis_));
+    OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output_dims(0, dims, x.dtype()));
+    if (x.byte_size()) std::memcpy(y->raw_data(), x.raw_data(), x.byte_size());
+    return Status::ok();
   }
 
  private:
@@ -113,7 +118,8 @@ Status infer_flatten(const NodeInfo& node, std::vector<TensorInfo>& outputs) {
   outputs[0].has_shape = true;
   outputs[0].dims = {Dim{}, Dim{}};
   if (x->fully_known()) {
-    OM_ASSIGN_OR_RETURN(Shape s, flatten_shape(x->concrete_shape(), axis));
+    OM_ASSIGN_OR_RETURN(auto dims, flatten_dims(x->concrete_shape(), axis));
+    const Shape s{dims[0], dims[1]};
     outputs[0] = TensorInfo::of(x->dtype, s);
   } else if (axis == 1 && rank >= 1) {
     // [batch, ...] -> [batch, prod(rest)]: keep the symbolic batch dim.

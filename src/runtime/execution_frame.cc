@@ -31,7 +31,7 @@ class ExecutionFrame::Context final : public KernelContext {
     return frame_.allocate_output(node_, step_, i, dims, dtype);
   }
   const std::string& node_name() const override { return node_.name; }
-  ThreadPool* thread_pool() const override { return frame_.program_.pool; }
+  ThreadPool* thread_pool() const override { return frame_.single_threaded_ ? nullptr : frame_.program_.pool; }
   Result<Tensor*> scratch(int i, std::span<const int64_t> dims, DataType dtype) override {
     if (i < 0) return internal_error("node " + quote(node_.name) + ": scratch index " + std::to_string(i) + " is negative");
     return frame_.bind_scratch(frame_.scratch_[step_], static_cast<size_t>(i), dims, dtype,

@@ -71,6 +71,9 @@ class ExecutionFrame {
   Tensor& value(ValueId v) { return values_[static_cast<size_t>(v)]; }
   // Rebinds every initializer's view (a fed input with a default included).
   void bind_initializers();
+  // Kernels of this frame's runs see no thread pool (so they run on the calling
+  // thread alone): for runs that are themselves tasks of the session's pool.
+  void set_single_threaded(bool single) { single_threaded_ = single; }
   Status run(RunObserver* observer);
   // The child frame of subgraph `graph` of step `step`, created on first use.
   ExecutionFrame& child(size_t step, int graph);
@@ -115,6 +118,7 @@ class ExecutionFrame {
   std::vector<std::vector<std::unique_ptr<ExecutionFrame>>> children_;  // per step, per subgraph
   int64_t subgraph_runs_ = 0;                          // in the run in progress
   RunObserver* observer_ = nullptr;                   // of the run in progress (nested runs report too)
+  bool single_threaded_ = false;
 };
 
 }  // namespace onnx_mini

@@ -1,6 +1,9 @@
 #include "runtime/session.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
 
 #include "core/printable.h"
 #include "graph/onnx_loader.h"
@@ -51,6 +54,9 @@ Status Session::build(const SessionOptions& options) {
   OM_RETURN_IF_ERROR(optimize_graph(graph_, pc).with_context(where_));
 
   for (ValueId v : graph_.inputs()) feed_inputs_.push_back(v);
+  // Before compile_steps, which may let go of initializers the test reads.
+  const char* split = std::getenv("ONNX_MINI_SPLIT_BATCH");
+  if (!(split && std::string(split) == "0")) batch_split_ = plan_batch_split(graph_);
   OM_ASSIGN_OR_RETURN(weights_, compile_steps(graph_, program_,
                                               {.pool = pool_.get(), .max_memory_bytes = options.max_memory_bytes,
                                                .max_subgraph_runs = options.max_loop_iterations, .where = where_}));
@@ -143,6 +149,12 @@ Status Session::run(const std::vector<NamedTensor>& inputs, std::vector<Tensor>&
   // The vector handed back is overwritten: let go of the previous run's outputs
   // first, so their buffers can be reused instead of reallocated. Copies the
   // caller kept elsewhere still hold theirs, and get fresh buffers.
+  // Per-node observers watch the batch whole (a profile of the graph as built).
+  if (batch_split_.per_image && !observer) {
+    bool done = false;
+    Status st = run_per_image(inputs, outputs, done);
+    if (done) return st;
+  }
   for (Tensor& t : outputs) t.reset();
   std::unique_ptr<ExecutionFrame> frame = acquire_frame();
   Status st = run_on(*frame, inputs, outputs, observer);
@@ -158,6 +170,101 @@ Status Session::run_on(ExecutionFrame& frame, const std::vector<NamedTensor>& in
   OM_RETURN_IF_ERROR(frame.run(observer));
   outputs.resize(graph_.outputs().size());
   for (size_t i = 0; i < graph_.outputs().size(); ++i) outputs[i] = frame.value(graph_.outputs()[i]);
+  return Status::ok();
+}
+
+namespace {
+
+// Inputs of higher rank, or more of them, run as a batch (a fixed array of
+// dims and a search per input keep the per-image path free of allocations).
+constexpr size_t kMaxSplitRank = 8;
+constexpr size_t kMaxSplitInputs = 16;
+// Threads beyond this share the groups (one frame per group).
+constexpr int64_t kMaxGroups = 64;
+
+// Image i of `t` (dim 0 dropped to 1), as a view bound to `slot`.
+void bind_image(Tensor& slot, const Tensor& t, int64_t i) {
+  std::array<int64_t, kMaxSplitRank> dims{};
+  for (int64_t d = 0; d < t.rank(); ++d) dims[static_cast<size_t>(d)] = t.dim(d);
+  dims[0] = 1;
+  const size_t bytes = t.byte_size() / static_cast<size_t>(t.dim(0));
+  auto* data = static_cast<uint8_t*>(const_cast<void*>(t.raw_data())) + static_cast<size_t>(i) * bytes;
+  slot.rebind(t.dtype(), std::span<const int64_t>(dims.data(), static_cast<size_t>(t.rank())), data, t.owner());
+}
+
+}  // namespace
+
+Status Session::run_images(ExecutionFrame& frame, const Tensor* const* fed, int64_t begin, int64_t end,
+                           std::vector<Tensor>& outputs) const {
+  for (int64_t i = begin; i < end; ++i) {
+    for (size_t k = 0; k < feed_inputs_.size(); ++k) bind_image(frame.value(feed_inputs_[k]), *fed[k], i);
+    OM_RETURN_IF_ERROR(frame.run(nullptr));
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      const Tensor& image = frame.value(graph_.outputs()[o]);
+      Tensor& whole = outputs[o];
+      const size_t bytes = whole.byte_size() / static_cast<size_t>(whole.dim(0));
+      bool fits = image.dtype() == whole.dtype() && image.rank() == whole.rank() && image.dim(0) == 1;
+      for (int64_t d = 1; fits && d < whole.rank(); ++d) fits = image.dim(d) == whole.dim(d);
+      if (!fits) {
+        return internal_error(where_ + "output " + quote(graph_.value(graph_.outputs()[o]).name) + " of one image is " +
+                              describe(image) + ", not one row of " + describe(whole));
+      }
+      std::memcpy(static_cast<uint8_t*>(whole.raw_data()) + static_cast<size_t>(i) * bytes, image.raw_data(), bytes);
+    }
+  }
+  return Status::ok();
+}
+
+Status Session::run_per_image(const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs, bool& done) {
+  done = false;
+  if (inputs.size() != feed_inputs_.size() || inputs.size() > kMaxSplitInputs) return Status::ok();
+  // Each fed input by graph order, checked as bind_inputs would; any doubt
+  // (a missing or repeated name, differing batch sizes) runs the batch whole.
+  std::array<const Tensor*, kMaxSplitInputs> fed{};
+  int64_t n = -1;
+  for (size_t k = 0; k < feed_inputs_.size(); ++k) {
+    const std::string& name = graph_.value(feed_inputs_[k]).name;
+    for (const NamedTensor& in : inputs) {
+      if (in.name != name) continue;
+      if (fed[k]) return Status::ok();
+      fed[k] = &in.tensor;
+    }
+    if (!fed[k]) return Status::ok();
+    done = true;  // from here on, an error is this run's answer
+    OM_RETURN_IF_ERROR(check_input(name, *fed[k]).with_context(where_));
+    done = false;
+    const Tensor& t = *fed[k];
+    if (t.rank() < 1 || static_cast<size_t>(t.rank()) > kMaxSplitRank || (n >= 0 && t.dim(0) != n)) return Status::ok();
+    n = t.dim(0);
+  }
+  if (n < 2) return Status::ok();
+  done = true;
+  // The whole outputs: the caller's tensors of the last run when nobody else
+  // holds them (no allocation in a steady state), else fresh ones.
+  outputs.resize(graph_.outputs().size());
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    const TensorInfo& info = graph_.value(graph_.outputs()[o]).info;
+    Tensor& t = outputs[o];
+    bool reusable = t.defined() && t.dtype() == info.dtype && t.owner().use_count() == 1 &&
+                    t.rank() == static_cast<int64_t>(info.dims.size()) && t.dim(0) == n;
+    for (size_t d = 1; reusable && d < info.dims.size(); ++d) reusable = t.dim(static_cast<int64_t>(d)) == info.dims[d].value;
+    if (reusable) continue;
+    Shape shape{n};
+    for (size_t d = 1; d < info.dims.size(); ++d) shape.push_back(info.dims[d].value);
+    t = Tensor::allocate_for_overwrite(info.dtype, std::move(shape));
+  }
+  const int64_t groups = std::min<int64_t>({n, pool_->num_threads(), kMaxGroups});
+  std::array<Status, kMaxGroups> status;
+  for_each_task(groups > 1 ? pool_.get() : nullptr, groups, [&](int64_t group) {
+    std::unique_ptr<ExecutionFrame> frame = acquire_frame();
+    frame->set_single_threaded(groups > 1);
+    status[static_cast<size_t>(group)] =
+        run_images(*frame, fed.data(), group * n / groups, (group + 1) * n / groups, outputs);
+    frame->set_single_threaded(false);
+    for (ValueId v : feed_inputs_) frame->value(v).reset();
+    release_frame(std::move(frame));
+  });
+  for (int64_t g = 0; g < groups; ++g) OM_RETURN_IF_ERROR(status[static_cast<size_t>(g)]);
   return Status::ok();
 }
 

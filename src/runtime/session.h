@@ -20,6 +20,7 @@
 
 #include "graph/ir.h"
 #include "ops/parallel.h"
+#include "runtime/batch_split.h"
 #include "runtime/execution_frame.h"
 #include "runtime/prepared_weights.h"
 #include "core/status.h"
@@ -73,6 +74,9 @@ class Session {
   Status run(const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs, RunObserver* observer);
 
   void set_observer(RunObserver* observer) { observer_ = observer; }
+  // Whether runs of N >= 2 images go image by image (runtime/batch_split.h;
+  // ONNX_MINI_SPLIT_BATCH=0 at load turns it off), and if not, why.
+  const BatchSplit& batch_split() const { return batch_split_; }
   // The bytes the memory plan's buffers (and the nodes' scratch) hold in one
   // run's frame: the largest any frame has reserved so far, 0 before the first
   // run (buffers grow to the shapes the runs bring).
@@ -90,12 +94,19 @@ class Session {
   Status bind_inputs(ExecutionFrame& frame, const std::vector<NamedTensor>& inputs) const;
   Status run_on(ExecutionFrame& frame, const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs,
                 RunObserver* observer);
+  // A run on N >= 2 images as runs on one image each (runtime/batch_split.h),
+  // over the pool's threads; `done` false when this run does not qualify (the
+  // caller then runs the batch whole).
+  Status run_per_image(const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs, bool& done);
+  Status run_images(ExecutionFrame& frame, const Tensor* const* fed, int64_t begin, int64_t end,
+                    std::vector<Tensor>& outputs) const;
   std::unique_ptr<ExecutionFrame> acquire_frame();
   void release_frame(std::unique_ptr<ExecutionFrame> frame);
 
   Graph graph_;
   std::unique_ptr<ThreadPool> pool_;  // before program_: kernels may hold it
   std::vector<ValueId> feed_inputs_;
+  BatchSplit batch_split_;  // whether runs may go image by image
   PreparedWeightStats weights_;
   ExecutionSteps program_;  // read-only once built
   mutable std::mutex frames_mutex_;

@@ -15,6 +15,7 @@
 #include "tests/testutil/attribute_values.h"
 #include "tests/testutil/control_flow_models.h"
 #include "tests/testutil/graph_builder.h"
+#include "tests/testutil/model_builder.h"
 #include "tests/testutil/tensors.h"
 
 namespace {
@@ -226,6 +227,27 @@ TEST(SteadyStateAllocations, SmallCnn) {
       }
     }
     unsetenv("ONNX_MINI_PACKED_GEMM");
+  }
+}
+
+// A run of several images made image by image (runtime/batch_split.h), on one
+// thread and split over two: the frames, the whole outputs and the group
+// statuses are all reused from the warm-up on.
+TEST(SteadyStateAllocations, CnnRunImageByImage) {
+  for (const char* name : {"small_resnet_bn", "lenet5"}) {
+    for (int threads : {1, 2}) {
+      SessionOptions so;
+      so.threads = threads;
+      auto session = Session::load(testing::source_dir() + "/models/cnn/" + name + "/model.onnx", so);
+      ASSERT_TRUE(session.is_ok()) << session.status().message();
+      ASSERT_TRUE((*session)->batch_split().per_image) << name << ": " << (*session)->batch_split().why_not;
+      const Value& x = (*session)->value((*session)->input_ids()[0]);
+      Shape shape{4};
+      for (size_t d = 1; d < x.info.dims.size(); ++d) shape.push_back(x.info.dims[d].value);
+      std::vector<Tensor> outputs;
+      EXPECT_EQ(allocations_after_warm_up(**session, {{x.name, testing::random_tensor(shape, 12)}}, outputs), 0)
+          << name << ", threads " << threads;
+    }
   }
 }
 
