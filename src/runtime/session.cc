@@ -253,17 +253,25 @@ Status Session::run_per_image(const std::vector<NamedTensor>& inputs, std::vecto
     for (size_t d = 1; d < info.dims.size(); ++d) shape.push_back(info.dims[d].value);
     t = Tensor::allocate_for_overwrite(info.dtype, std::move(shape));
   }
+  // A frame per group, taken here whichever thread runs the group: every frame
+  // runs images in every run, so after the first run none grows any more.
   const int64_t groups = std::min<int64_t>({n, pool_->num_threads(), kMaxGroups});
+  std::array<std::unique_ptr<ExecutionFrame>, kMaxGroups> frames;
   std::array<Status, kMaxGroups> status;
-  for_each_task(groups > 1 ? pool_.get() : nullptr, groups, [&](int64_t group) {
-    std::unique_ptr<ExecutionFrame> frame = acquire_frame();
-    frame->set_single_threaded(groups > 1);
-    status[static_cast<size_t>(group)] =
-        run_images(*frame, fed.data(), group * n / groups, (group + 1) * n / groups, outputs);
-    frame->set_single_threaded(false);
-    for (ValueId v : feed_inputs_) frame->value(v).reset();
-    release_frame(std::move(frame));
+  for (int64_t g = 0; g < groups; ++g) {
+    frames[static_cast<size_t>(g)] = acquire_frame();
+    frames[static_cast<size_t>(g)]->set_single_threaded(groups > 1);
+  }
+  for_each_task(groups > 1 ? pool_.get() : nullptr, groups, [&](int64_t g) {
+    status[static_cast<size_t>(g)] =
+        run_images(*frames[static_cast<size_t>(g)], fed.data(), g * n / groups, (g + 1) * n / groups, outputs);
   });
+  for (int64_t g = 0; g < groups; ++g) {
+    ExecutionFrame& frame = *frames[static_cast<size_t>(g)];
+    frame.set_single_threaded(false);
+    for (ValueId v : feed_inputs_) frame.value(v).reset();
+    release_frame(std::move(frames[static_cast<size_t>(g)]));
+  }
   for (int64_t g = 0; g < groups; ++g) OM_RETURN_IF_ERROR(status[static_cast<size_t>(g)]);
   return Status::ok();
 }

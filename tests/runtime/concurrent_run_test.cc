@@ -88,7 +88,10 @@ Graph small_cnn() {
 // with its own feed, and checks every output against the single-threaded run
 // of the same feed, bit for bit: the same kernels on the same data must give
 // the same bits whatever else runs beside them.
-void expect_concurrent_runs_match(Session& s, const std::vector<std::vector<NamedTensor>>& feeds, int runs) {
+// frames_per_run: frames one run may hold at once (a run split image by image
+// takes one per thread of the session, runtime/batch_split.h).
+void expect_concurrent_runs_match(Session& s, const std::vector<std::vector<NamedTensor>>& feeds, int runs,
+                                  int frames_per_run = 1) {
   const size_t n = feeds.size();
   std::vector<std::vector<Tensor>> expected(n);
   for (size_t t = 0; t < n; ++t) {
@@ -120,7 +123,7 @@ void expect_concurrent_runs_match(Session& s, const std::vector<std::vector<Name
     EXPECT_EQ(mismatches[t], 0) << "thread " << t << " (feed shape " << shape_to_string(feeds[t][0].tensor.shape()) << ")";
   }
   EXPECT_GE(s.num_frames(), 1);
-  EXPECT_LE(s.num_frames(), static_cast<int>(n)) << "a frame per run at once, at most";
+  EXPECT_LE(s.num_frames(), frames_per_run * static_cast<int>(n)) << frames_per_run << " frames per run at once, at most";
 }
 
 constexpr int kThreads = 8;
@@ -148,6 +151,21 @@ TEST(ConcurrentRun, ConvolutionsFromEightThreads) {
     SCOPED_TRACE("-O" + std::to_string(opt));
     expect_concurrent_runs_match(**session, feeds, 15);
   }
+}
+
+// A PyTorch CNN whose runs of several images go image by image, each run's
+// images split over the session's 2 threads: concurrent split runs share the
+// pool (one holds it, the others run their images inline) and the frames.
+TEST(ConcurrentRun, ImageByImageRunsFromEightThreads) {
+  auto session = Session::load(testing::source_dir() + "/models/cnn/small_resnet_bn/model.onnx", with_threads(2));
+  ASSERT_TRUE(session.is_ok()) << session.status().message();
+  ASSERT_TRUE((*session)->batch_split().per_image) << (*session)->batch_split().why_not;
+  const int64_t batches[kThreads] = {1, 2, 4, 1, 3, 2, 5, 1};
+  std::vector<std::vector<NamedTensor>> feeds(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    feeds[t] = {{"input", random_tensor({batches[t], 3, 16, 16}, 400 + static_cast<uint64_t>(t))}};
+  }
+  expect_concurrent_runs_match(**session, feeds, 15, /*frames_per_run=*/2);
 }
 
 // The shipped PyTorch LSTM classifier (recurrent scratch is per thread), with a
