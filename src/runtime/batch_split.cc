@@ -1,5 +1,6 @@
 #include "runtime/batch_split.h"
 
+#include <algorithm>
 #include <set>
 
 #include "core/shape.h"
@@ -19,6 +20,17 @@ const std::set<std::string>& per_image_ops() {
       "Mul",         "Div",               "Concat",      "Flatten",        "Gemm",              "Softmax",
       "LogSoftmax"};
   return ops;
+}
+
+// Bytes of one image of a value whose dims past the first are known, or -1.
+int64_t image_bytes(const TensorInfo& info) {
+  if (!info.has_shape || info.dims.empty()) return -1;
+  int64_t elements = 1;
+  for (size_t d = 1; d < info.dims.size(); ++d) {
+    if (!info.dims[d].known() || info.dims[d].value > (int64_t{1} << 40) / std::max<int64_t>(1, elements)) return -1;
+    elements *= info.dims[d].value;
+  }
+  return elements * static_cast<int64_t>(dtype_size(info.dtype));
 }
 
 struct Checker {
@@ -89,7 +101,7 @@ struct Checker {
 
 }  // namespace
 
-BatchSplit plan_batch_split(const Graph& g) {
+BatchSplit plan_batch_split(const Graph& g, int64_t min_image_bytes) {
   BatchSplit plan;
   if (g.inputs().empty()) return {false, "", "the graph has no inputs"};
   for (ValueId v : g.inputs()) {
@@ -112,16 +124,27 @@ BatchSplit plan_batch_split(const Graph& g) {
     }
   }
   bool convolves = false;
+  int64_t widest = 0;  // bytes of the largest value of one image
   for (size_t id = 0; id < g.num_node_slots(); ++id) {
     const Node& n = g.node(static_cast<NodeId>(id));
     if (n.removed) continue;
     std::string why = check.node_splits(n);
     if (!why.empty()) return {false, "", why};
     convolves = convolves || n.op_type == "Conv" || n.op_type == "FusedConv" || n.op_type == "ConvTranspose";
+    for (ValueId v : n.outputs) {
+      if (v == kNoId) continue;
+      const int64_t bytes = image_bytes(g.value(v).info);
+      if (bytes < 0) return {false, "", n.describe() + ": an output's size per image is not known at load"};
+      widest = std::max(widest, bytes);
+    }
   }
   // An MLP's rows share its weights: one row at a time would read every
   // weight once per row instead of once per batch.
   if (!convolves) return {false, "", "no convolution (rows of a batch share the weights' reads)"};
+  // Small images fit the caches as a batch anyway, and a run per image
+  // multiplies the per-node cost: ResNet-18 on 32x32 inputs (64 KB per image at
+  // most) took 2.8x ONNX Runtime's time at batch 8 split, 1.6x whole.
+  if (widest < min_image_bytes) return {false, "", "its values are small (the batch fits the caches whole)"};
   plan.per_image = true;
   return plan;
 }

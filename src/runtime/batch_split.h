@@ -14,6 +14,7 @@
 // carry the graph input's symbolic batch dimension first.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "graph/ir.h"
@@ -26,6 +27,12 @@ struct BatchSplit {
   std::string why_not;  // when !per_image: the first thing that rules it out
 };
 
-BatchSplit plan_batch_split(const Graph& g);
+// Graphs whose largest value of one image is under this fit the caches as a
+// batch, and a run per image would only multiply the per-node cost.
+inline constexpr int64_t kMinSplitImageBytes = int64_t{1} << 20;
+
+// `min_image_bytes`: kMinSplitImageBytes, or 0 to split graphs of any size
+// (ONNX_MINI_SPLIT_BATCH=1, for tests on small models).
+BatchSplit plan_batch_split(const Graph& g, int64_t min_image_bytes = kMinSplitImageBytes);
 
 }  // namespace onnx_mini

@@ -55,8 +55,9 @@ Status Session::build(const SessionOptions& options) {
 
   for (ValueId v : graph_.inputs()) feed_inputs_.push_back(v);
   // Before compile_steps, which may let go of initializers the test reads.
-  const char* split = std::getenv("ONNX_MINI_SPLIT_BATCH");
-  if (!(split && std::string(split) == "0")) batch_split_ = plan_batch_split(graph_);
+  // ONNX_MINI_SPLIT_BATCH: 0 runs every batch whole; 1 splits small images too.
+  const std::string split = std::getenv("ONNX_MINI_SPLIT_BATCH") ? std::getenv("ONNX_MINI_SPLIT_BATCH") : "";
+  if (split != "0") batch_split_ = plan_batch_split(graph_, split == "1" ? 0 : kMinSplitImageBytes);
   OM_ASSIGN_OR_RETURN(weights_, compile_steps(graph_, program_,
                                               {.pool = pool_.get(), .max_memory_bytes = options.max_memory_bytes,
                                                .max_subgraph_runs = options.max_loop_iterations, .where = where_}));

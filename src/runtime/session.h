@@ -75,7 +75,8 @@ class Session {
 
   void set_observer(RunObserver* observer) { observer_ = observer; }
   // Whether runs of N >= 2 images go image by image (runtime/batch_split.h;
-  // ONNX_MINI_SPLIT_BATCH=0 at load turns it off), and if not, why.
+  // ONNX_MINI_SPLIT_BATCH=0 at load turns it off, =1 splits small images too),
+  // and if not, why.
   const BatchSplit& batch_split() const { return batch_split_; }
   // The bytes the memory plan's buffers (and the nodes' scratch) hold in one
   // run's frame: the largest any frame has reserved so far, 0 before the first

@@ -22,8 +22,10 @@ using testing::set_attr;
 
 std::string model_path(const std::string& name) { return testing::source_dir() + "/models/cnn/" + name + "/model.onnx"; }
 
-std::unique_ptr<Session> load(const std::string& path, int threads, bool split) {
-  if (!split) setenv("ONNX_MINI_SPLIT_BATCH", "0", 1);
+// split: ONNX_MINI_SPLIT_BATCH at load ("1": split whatever the image size, as
+// the shipped models' images are small; "0": never; "": the default rule).
+std::unique_ptr<Session> load(const std::string& path, int threads, const char* split) {
+  if (*split) setenv("ONNX_MINI_SPLIT_BATCH", split, 1);
   SessionOptions options;
   options.threads = threads;
   auto session = Session::load(path, options);
@@ -46,16 +48,37 @@ std::vector<NamedTensor> image_inputs(const Session& s, int64_t batch, uint64_t 
 TEST(BatchSplit, TheShippedImageCnnsRunImageByImageTheTextCnnDoesNot) {
   for (const char* name : {"lenet5", "conv_autoencoder", "small_resnet_bn", "depthwise_separable",
                            "depthwise_separable_opset14"}) {
-    auto s = load(model_path(name), 1, true);
+    auto s = load(model_path(name), 1, "1");
     ASSERT_TRUE(s);
     EXPECT_TRUE(s->batch_split().per_image) << name << ": " << s->batch_split().why_not;
     EXPECT_EQ(s->batch_split().batch, "batch") << name;
   }
   // An embedding lookup (Gather) and a Transpose: not ops known to keep images apart.
-  auto text = load(model_path("text_cnn1d"), 1, true);
+  auto text = load(model_path("text_cnn1d"), 1, "1");
   ASSERT_TRUE(text);
   EXPECT_FALSE(text->batch_split().per_image);
   EXPECT_NE(text->batch_split().why_not.find("Gather"), std::string::npos) << text->batch_split().why_not;
+}
+
+// By default only graphs with a value of 1 MB or more per image split: the
+// shipped models' images are small enough to fit the caches as a batch.
+TEST(BatchSplit, ByDefaultOnlyLargeImagesSplit) {
+  auto small = load(model_path("small_resnet_bn"), 1, "");
+  ASSERT_TRUE(small);
+  EXPECT_FALSE(small->batch_split().per_image);
+  EXPECT_NE(small->batch_split().why_not.find("small"), std::string::npos) << small->batch_split().why_not;
+  // A 3x3 conv to 16 channels at 160x160: 1.6 MB per image.
+  for (int64_t side : {160, 120}) {
+    ModelBuilder b(13);
+    b.input("X", DataType::kFloat, {-1, 3, side, side});
+    b.initializer("W", {16, 3, 3, 3}, std::vector<float>(16 * 27, 0.01f));
+    set_attr(b.node("Conv", {"X", "W"}, {"Y"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
+    b.output("Y", DataType::kFloat);
+    auto s = testing::make_session(b.model());
+    ASSERT_TRUE(s.is_ok()) << s.status().message();
+    // 16 x 120 x 120 floats are 0.9 MB: under the bound.
+    EXPECT_EQ(s.value()->batch_split().per_image, side == 160) << side << ": " << s.value()->batch_split().why_not;
+  }
 }
 
 // Each image's run computes the same sums in the same order as the batched
@@ -64,10 +87,10 @@ TEST(BatchSplit, TheShippedImageCnnsRunImageByImageTheTextCnnDoesNot) {
 // holds on 1, 2 and 3 threads, where each thread runs its own images alone.
 TEST(BatchSplit, SplitRunsEqualTheWholeBatchBitForBit) {
   for (const char* name : {"lenet5", "conv_autoencoder", "small_resnet_bn", "depthwise_separable_opset14"}) {
-    auto whole = load(model_path(name), 2, false);
+    auto whole = load(model_path(name), 2, "0");
     ASSERT_TRUE(whole);
     for (int threads : {1, 2, 3}) {
-      auto split = load(model_path(name), threads, true);
+      auto split = load(model_path(name), threads, "1");
       ASSERT_TRUE(split);
       for (int64_t batch : {1, 2, 5}) {
         const auto inputs = image_inputs(*split, batch, 40 + static_cast<uint64_t>(batch));
@@ -87,8 +110,8 @@ TEST(BatchSplit, SplitRunsEqualTheWholeBatchBitForBit) {
 }
 
 TEST(BatchSplit, BadInputIsTheSameErrorAsForTheWholeBatch) {
-  auto split = load(model_path("lenet5"), 2, true);
-  auto whole = load(model_path("lenet5"), 2, false);
+  auto split = load(model_path("lenet5"), 2, "1");
+  auto whole = load(model_path("lenet5"), 2, "0");
   ASSERT_TRUE(split && whole);
   const std::string name = split->value(split->input_ids()[0]).name;
   std::vector<std::vector<NamedTensor>> bad = {
@@ -107,7 +130,7 @@ TEST(BatchSplit, BadInputIsTheSameErrorAsForTheWholeBatch) {
 // The split path writes into the caller's output tensors of the last run when
 // nobody else holds them; a copy kept by the caller gets a fresh tensor.
 TEST(BatchSplit, KeptOutputIsNotOverwritten) {
-  auto split = load(model_path("lenet5"), 2, true);
+  auto split = load(model_path("lenet5"), 2, "1");
   ASSERT_TRUE(split);
   std::vector<Tensor> outputs;
   ASSERT_TRUE(split->run(image_inputs(*split, 3, 7), outputs).is_ok());

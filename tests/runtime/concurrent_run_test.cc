@@ -3,6 +3,7 @@
 // run on an execution frame of its own), frames are pooled, and planned_bytes()
 // reports what one run's frame holds. Built into its own binary too, for the
 // ThreadSanitizer pass of CI (scripts/ci_tsan.sh).
+#include <cstdlib>
 #include <barrier>
 #include <cstring>
 #include <thread>
@@ -157,7 +158,9 @@ TEST(ConcurrentRun, ConvolutionsFromEightThreads) {
 // images split over the session's 2 threads: concurrent split runs share the
 // pool (one holds it, the others run their images inline) and the frames.
 TEST(ConcurrentRun, ImageByImageRunsFromEightThreads) {
+  setenv("ONNX_MINI_SPLIT_BATCH", "1", 1);  // its 16x16 images are under the default bound
   auto session = Session::load(testing::source_dir() + "/models/cnn/small_resnet_bn/model.onnx", with_threads(2));
+  unsetenv("ONNX_MINI_SPLIT_BATCH");
   ASSERT_TRUE(session.is_ok()) << session.status().message();
   ASSERT_TRUE((*session)->batch_split().per_image) << (*session)->batch_split().why_not;
   const int64_t batches[kThreads] = {1, 2, 4, 1, 3, 2, 5, 1};
