@@ -53,11 +53,14 @@ class WinogradConv {
   // Images known at load to be narrower than this (under 8 tiles per row: the
   // transforms fill under half of their 16-tile vectors) run here only with
   // at least kMinChannelsNarrow input channels, where the GEMM dominates
-  // (bench_conv, 1 thread, against the gathered form: SqueezeNet's 48 -> 192
-  // at 13x13 0.93 at batch 1, 0.81 at batch 8, its 64 -> 256 0.87 and 0.72;
-  // 256 and 512 channels at 14x14 and 7x7 gain too).
+  // (256 and 512 channels at 14x14 and 7x7 gain). From 32 channels, SqueezeNet's
+  // 48 -> 192 and 64 -> 256 at 13x13 took 0.93 / 0.87 of the gathered form's
+  // time at batch 1 on one thread (bench_conv), but whole models on 2 threads
+  // at batch 1 took longer (onnx-run, 3 interleaved rounds: ResNet-18 on 32x32
+  // 1.23x, SqueezeNet 1.12x): a single block split over channel chunks
+  // transforms its input again per chunk.
   static constexpr int64_t kNarrowImage = 16;
-  static constexpr int64_t kMinChannelsNarrow = 32;
+  static constexpr int64_t kMinChannelsNarrow = 128;
   // Images known at load to be smaller than this in height or width never run
   // here: a handful of tiles cannot pay for reading U, 16/9 the size of W
   // (ResNet-18 on 32x32 inputs, 1 thread: 512 channels at 1x1 took 2.0 ms

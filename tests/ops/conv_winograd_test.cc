@@ -256,11 +256,11 @@ TEST_F(WinogradConvTest, AppliesOnlyToItsConvolutions) {
   EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 5, 5}, 49), {}));
   EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 3}, 50), {}));     // 1-D
   EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 3, 3, 3}, 51), {}));  // 3-D
-  // Images known to be under 16 columns: only with 32 input channels or more.
-  TensorInfo narrow = TensorInfo::of(DataType::kFloat, {1, 31, 13, 13});
-  EXPECT_FALSE(WinogradConv::applies(random_tensor({256, 31, 3, 3}, 55), {}, &narrow));
-  narrow.dims[1] = Dim{.value = 32};
-  EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 32, 3, 3}, 56), {}, &narrow));
+  // Images known to be under 16 columns: only with 128 input channels or more.
+  TensorInfo narrow = TensorInfo::of(DataType::kFloat, {1, 127, 13, 13});
+  EXPECT_FALSE(WinogradConv::applies(random_tensor({256, 127, 3, 3}, 55), {}, &narrow));
+  narrow.dims[1] = Dim{.value = 128};
+  EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 128, 3, 3}, 56), {}, &narrow));
   narrow.dims[3] = Dim{.value = 16};
   EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 57), {}, &narrow));
   narrow.dims[3] = Dim{};  // unknown width
