@@ -48,7 +48,11 @@ struct Checker {
   bool axis_past_batch(const Node& n, int64_t default_axis, ValueId shaped) const {
     auto axis = n.attrs.get_int("axis", default_axis);
     if (!axis.is_ok()) return false;
-    auto a = normalize_axis(axis.value(), rank(shaped) + (n.op_type == "Flatten" ? 1 : 0));
+    if (n.op_type == "Flatten") {  // axis in [-rank, rank]; rank itself is allowed
+      const int64_t a = axis.value() < 0 ? axis.value() + rank(shaped) : axis.value();
+      return a > 0 && a <= rank(shaped);
+    }
+    auto a = normalize_axis(axis.value(), rank(shaped));
     return a.is_ok() && a.value() != 0;
   }
 
