@@ -336,7 +336,9 @@ template <int Hint>
 __attribute__((target("avx512f"))) void prefetch_planes(const float* x, int64_t floats) {
   const char* run = reinterpret_cast<const char*>(x);
   const int64_t bytes = floats * static_cast<int64_t>(sizeof(float));
-  for (int64_t offset = 0; offset < bytes; offset += 64) _mm_prefetch(run + offset, static_cast<_mm_hint>(Hint));
+  // __builtin_prefetch, not _mm_prefetch: GCC types the hint as enum _mm_hint,
+  // clang (the fuzzer's compiler) as an int; the locality values are the same.
+  for (int64_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(run + offset, 0, Hint);
 }
 
 // One block of channels in a run of images: the weight vectors set up once,
