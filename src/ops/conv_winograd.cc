@@ -446,9 +446,16 @@ bool WinogradConv::enabled() {
   return PackedWeights::enabled() && !(v && std::string_view(v) == "0");
 }
 
-bool WinogradConv::applies(const Tensor& w, const ConvAttributes& attrs, const TensorInfo* x) {
+bool WinogradConv::can_run(const Tensor& w, const ConvAttributes& attrs) {
   if (w.dtype() != DataType::kFloat || w.rank() != 4 || w.dim(2) != 3 || w.dim(3) != 3) return false;
-  if (w.dim(0) < kMinChannels || w.dim(1) < kMinChannels || attrs.group != 1) return false;
+  if (attrs.group != 1 || !all_ones(attrs.strides) || !all_ones(attrs.dilations)) return false;
+  const float* p = w.data<float>();
+  return std::all_of(p, p + w.num_elements(), [](float x) { return std::isfinite(x); });
+}
+
+bool WinogradConv::applies(const Tensor& w, const ConvAttributes& attrs, const TensorInfo* x) {
+  if (!enabled() || !can_run(w, attrs)) return false;
+  if (w.dim(0) < kMinChannels || w.dim(1) < kMinChannels) return false;
   const bool narrow = x && x->has_shape && x->dims.size() == 4 && x->dims[3].known() && x->dims[3].value < kNarrowImage;
   if (narrow && w.dim(1) < kMinChannelsNarrow) return false;
   if (x && x->has_shape && x->dims.size() == 4) {
@@ -456,9 +463,7 @@ bool WinogradConv::applies(const Tensor& w, const ConvAttributes& attrs, const T
       if (x->dims[axis].known() && x->dims[axis].value < kMinImage) return false;
     }
   }
-  if (!all_ones(attrs.strides) || !all_ones(attrs.dilations) || !enabled()) return false;
-  const float* p = w.data<float>();
-  return std::all_of(p, p + w.num_elements(), [](float x) { return std::isfinite(x); });
+  return true;
 }
 
 Status WinogradConv::init(const Tensor& w) {

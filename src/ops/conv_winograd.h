@@ -48,12 +48,17 @@ class WinogradConv {
  public:
   // Input and output channels below this run on the gathered form: the input
   // and output transforms cost about as much per channel as the GEMM saves
-  // per channel pair (bench_conv: SqueezeNet's 16 -> 64 at 55x55).
-  static constexpr int64_t kMinChannels = 16;
+  // per channel pair. On a Zen 5 core (two 512-bit FMA pipes, so the GEMM is
+  // cheap beside the transforms) SqueezeNet's 16 -> 64 at 55x55 and 32 -> 128
+  // at 27x27 took longer here than gathered: the whole model at batch 1 took
+  // 0.77x the time on 1 thread and 0.96x on 2 with Winograd off
+  // (2026-12-03, 5 alternated onnx-run rounds); ResNet-18's 64 -> 64 at 56x56
+  // still gains (0.78x per layer on 2 threads).
+  static constexpr int64_t kMinChannels = 64;
   // Images known at load to be narrower than this (under 8 tiles per row: the
   // transforms fill under half of their 16-tile vectors) run here only with
   // at least kMinChannelsNarrow input channels, where the GEMM dominates
-  // (256 and 512 channels at 14x14 and 7x7 gain). From 32 channels, SqueezeNet's
+  // (256 channels at 14x14 gains). From 32 channels, SqueezeNet's
   // 48 -> 192 and 64 -> 256 at 13x13 took 0.93 / 0.87 of the gathered form's
   // time at batch 1 on one thread (bench_conv), but whole models on 2 threads
   // at batch 1 took longer (onnx-run, 3 interleaved rounds: ResNet-18 on 32x32
@@ -62,23 +67,29 @@ class WinogradConv {
   static constexpr int64_t kNarrowImage = 16;
   static constexpr int64_t kMinChannelsNarrow = 128;
   // Images known at load to be smaller than this in height or width never run
-  // here: a handful of tiles cannot pay for reading U, 16/9 the size of W
-  // (ResNet-18 on 32x32 inputs, 1 thread: 512 channels at 1x1 took 2.0 ms
-  // against the gathered form's 0.51, 256 at 2x2 0.54 against 0.30, 128 at 4x4
-  // 0.15 against 0.13; 512 at 7x7 gains, 0.8x).
-  static constexpr int64_t kMinImage = 7;
+  // here: a handful of tiles cannot pay for reading U, 16/9 the size of W, and
+  // at batch 1 (or image by image, runtime/batch_split.h) reading it is the
+  // layer's time. ResNet-18 on 32x32 inputs, 1 thread: 512 channels at 1x1
+  // took 2.0 ms against the gathered form's 0.51, 256 at 2x2 0.54 against
+  // 0.30, 128 at 4x4 0.15 against 0.13. At 7x7 (ResNet-18's last stage: 16
+  // tiles covering 8x8, 30 % of them padding) the whole model at 224x224
+  // took 0.95x the time with it off on 1 thread and 0.92x on 2 (Zen 5,
+  // 3 alternated rounds).
+  static constexpr int64_t kMinImage = 8;
 
   // The packed kernel is on (PackedWeights::enabled()) and Winograd is not
   // turned off with ONNX_MINI_WINOGRAD=0 (read at session build): for
   // benchmarks and tests of the gathered form.
   static bool enabled();
-  // Whether a convolution with constant weight `w`, these attributes and
-  // input `x` (its info at load, or null) runs here: enabled(), float W
-  // [M, C, 3, 3] with M, C >= kMinChannels, one group, unit strides and
-  // dilations, every weight finite (U would carry a NaN into every tile), and
-  // not a narrow image with few channels (above).
+  // Whether this kernel computes a convolution with constant weight `w` and
+  // these attributes at all: float W [M, C, 3, 3], one group, unit strides
+  // and dilations, every weight finite (U would carry a NaN into every tile).
+  static bool can_run(const Tensor& w, const ConvAttributes& attrs);
+  // Whether a session runs it here, given input `x` (its info at load, or
+  // null): enabled(), can_run(), M, C >= kMinChannels, and neither a narrow
+  // image with few channels nor a small image (above).
   static bool applies(const Tensor& w, const ConvAttributes& attrs, const TensorInfo* x = nullptr);
-  // Transforms and packs W (applies() is true).
+  // Transforms and packs W (can_run() is true).
   Status init(const Tensor& w);
   // Y from X; `w` is the original weight (read only for tiles whose result is
   // not finite). g is 2-D with a 3x3 kernel at stride 1.

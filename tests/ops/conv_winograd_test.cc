@@ -75,7 +75,7 @@ std::unique_ptr<ConvEpilogue> epilogue_of(const Activation& act) {
 Tensor run_winograd(const ConvCase& c, const Tensor& x, const Tensor& w, const Tensor* b, const Tensor* z,
                     const RunOptions& o) {
   const ConvAttributes attrs = attributes_of(c);
-  EXPECT_TRUE(WinogradConv::applies(w, attrs));
+  EXPECT_TRUE(WinogradConv::can_run(w, attrs));
   WinogradConv conv;
   EXPECT_TRUE(conv.init(w).is_ok());
   auto g = conv_geometry(attrs, x.shape(), w.shape());
@@ -239,23 +239,35 @@ TEST_F(WinogradConvTest, ThreadCountDoesNotChangeResults) {
   }
 }
 
-TEST_F(WinogradConvTest, AppliesOnlyToItsConvolutions) {
+TEST_F(WinogradConvTest, RunsOnlyItsConvolutions) {
   const Tensor w = random_tensor({16, 16, 3, 3}, 45);
+  EXPECT_TRUE(WinogradConv::can_run(w, {}));
+  ConvAttributes strided;
+  strided.strides = {2, 2};
+  EXPECT_FALSE(WinogradConv::can_run(w, strided));
+  ConvAttributes dilated;
+  dilated.dilations = {1, 2};
+  EXPECT_FALSE(WinogradConv::can_run(w, dilated));
+  ConvAttributes grouped;
+  grouped.group = 2;
+  EXPECT_FALSE(WinogradConv::can_run(random_tensor({16, 8, 3, 3}, 46), grouped));
+  EXPECT_FALSE(WinogradConv::can_run(random_tensor({16, 16, 5, 5}, 49), {}));
+  EXPECT_FALSE(WinogradConv::can_run(random_tensor({16, 16, 3}, 50), {}));        // 1-D
+  EXPECT_FALSE(WinogradConv::can_run(random_tensor({16, 16, 3, 3, 3}, 51), {}));  // 3-D
+  Tensor nan_w = random_tensor({16, 16, 3, 3}, 52);
+  nan_w.data<float>()[7] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_FALSE(WinogradConv::can_run(nan_w, {}));
+}
+
+TEST_F(WinogradConvTest, AppliesWhereItPays) {
+  const Tensor w = random_tensor({64, 64, 3, 3}, 45);
   EXPECT_TRUE(WinogradConv::applies(w, {}));
   ConvAttributes strided;
   strided.strides = {2, 2};
-  EXPECT_FALSE(WinogradConv::applies(w, strided));
-  ConvAttributes dilated;
-  dilated.dilations = {1, 2};
-  EXPECT_FALSE(WinogradConv::applies(w, dilated));
-  ConvAttributes grouped;
-  grouped.group = 2;
-  EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 8, 3, 3}, 46), grouped));
-  EXPECT_FALSE(WinogradConv::applies(random_tensor({15, 16, 3, 3}, 47), {}));  // too few output channels
-  EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 15, 3, 3}, 48), {}));  // too few input channels
-  EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 5, 5}, 49), {}));
-  EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 3}, 50), {}));     // 1-D
-  EXPECT_FALSE(WinogradConv::applies(random_tensor({16, 16, 3, 3, 3}, 51), {}));  // 3-D
+  EXPECT_FALSE(WinogradConv::applies(w, strided));                             // not one it can run
+  EXPECT_FALSE(WinogradConv::applies(random_tensor({63, 64, 3, 3}, 47), {}));  // too few output channels
+  EXPECT_FALSE(WinogradConv::applies(random_tensor({64, 63, 3, 3}, 48), {}));  // too few input channels
+  EXPECT_FALSE(WinogradConv::applies(random_tensor({64, 16, 3, 3}, 48), {}));  // SqueezeNet's 16 -> 64
   // Images known to be under 16 columns: only with 128 input channels or more.
   TensorInfo narrow = TensorInfo::of(DataType::kFloat, {1, 127, 13, 13});
   EXPECT_FALSE(WinogradConv::applies(random_tensor({256, 127, 3, 3}, 55), {}, &narrow));
@@ -265,14 +277,14 @@ TEST_F(WinogradConvTest, AppliesOnlyToItsConvolutions) {
   EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 57), {}, &narrow));
   narrow.dims[3] = Dim{};  // unknown width
   EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 58), {}, &narrow));
-  // Images known to be under 7 pixels high or wide: never (a few tiles).
-  for (const auto& [h, w_] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {4, 4}, {6, 32}, {32, 6}}) {
+  // Images known to be under 8 pixels high or wide: never (a few tiles).
+  for (const auto& [h, w_] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {4, 4}, {7, 7}, {7, 32}, {32, 7}}) {
     TensorInfo tiny = TensorInfo::of(DataType::kFloat, {1, 512, h, w_});
     EXPECT_FALSE(WinogradConv::applies(random_tensor({512, 512, 3, 3}, 59), {}, &tiny)) << h << "x" << w_;
   }
-  TensorInfo seven = TensorInfo::of(DataType::kFloat, {1, 512, 7, 7});
-  EXPECT_TRUE(WinogradConv::applies(random_tensor({512, 512, 3, 3}, 59), {}, &seven));
-  Tensor nan_w = random_tensor({16, 16, 3, 3}, 52);
+  TensorInfo eight = TensorInfo::of(DataType::kFloat, {1, 512, 8, 8});
+  EXPECT_TRUE(WinogradConv::applies(random_tensor({512, 512, 3, 3}, 59), {}, &eight));
+  Tensor nan_w = random_tensor({64, 64, 3, 3}, 52);
   nan_w.data<float>()[7] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_FALSE(WinogradConv::applies(nan_w, {}));
   setenv("ONNX_MINI_WINOGRAD", "0", 1);
@@ -284,7 +296,7 @@ TEST_F(WinogradConvTest, AppliesOnlyToItsConvolutions) {
 // run directly) unless ONNX_MINI_WINOGRAD=0 was set when it was built (then the
 // gathered form, whose sums round differently).
 TEST_F(WinogradConvTest, SessionRunsItUnlessTurnedOff) {
-  const ConvCase c = square({1, 16, 10, 18}, 16);  // 18 columns: not a narrow image
+  const ConvCase c = square({1, 64, 10, 18}, 64);  // 18 columns: not a narrow image
   const Tensor x = random_tensor(c.x, 53), w = random_tensor(c.w_shape(), 54);
   GraphBuilder gb;
   gb.input("X", DataType::kFloat, c.x);

@@ -174,7 +174,7 @@ TEST(SteadyStateAllocations, MatMulAddReluMlp) {
 
 // A small CNN with every convolution kernel: a 3x3 stem (gathered implicit
 // GEMM), a 1x1 (pointwise GEMM) with a residual Add + Relu, a 3x3 stride 1 on
-// 16 channels at 16x16 (Winograd), a 3x3 stride 2, a depthwise 3x3 with ReLU6
+// 64 channels at 16x16 (Winograd), a 3x3 stride 2, a depthwise 3x3 with ReLU6
 // (Clip), and a ConvTranspose. -O1 fuses the
 // epilogues; -O0 runs each node alone. Both the AVX-512 kernels and the
 // OpenBLAS fallback (ONNX_MINI_PACKED_GEMM=0) take their scratch from buffers
@@ -186,12 +186,12 @@ Graph small_cnn(int64_t batch) {
   using testing::random_tensor;
   testing::GraphBuilder b(17);
   b.input("X", DataType::kFloat, {batch, 3, 16, 16});
-  b.initializer("W1", random_tensor({16, 3, 3, 3}, 1)).initializer("B1", random_tensor({16}, 2));
-  b.initializer("W2", random_tensor({16, 16, 1, 1}, 3)).initializer("B2", random_tensor({16}, 4));
-  b.initializer("W3", random_tensor({32, 16, 3, 3}, 5));
+  b.initializer("W1", random_tensor({64, 3, 3, 3}, 1)).initializer("B1", random_tensor({64}, 2));
+  b.initializer("W2", random_tensor({64, 64, 1, 1}, 3)).initializer("B2", random_tensor({64}, 4));
+  b.initializer("W3", random_tensor({32, 64, 3, 3}, 5));
   b.initializer("W4", random_tensor({32, 1, 3, 3}, 6)).initializer("B4", random_tensor({32}, 7));
   b.initializer("W5", random_tensor({32, 8, 2, 2}, 8));
-  b.initializer("W6", random_tensor({16, 16, 3, 3}, 10)).initializer("B6", random_tensor({16}, 11));
+  b.initializer("W6", random_tensor({64, 64, 3, 3}, 10)).initializer("B6", random_tensor({64}, 11));
   Tensor lo = Tensor::allocate(DataType::kFloat, {}), hi = Tensor::allocate(DataType::kFloat, {});
   lo.data<float>()[0] = 0.0f;
   hi.data<float>()[0] = 6.0f;
