@@ -6,9 +6,13 @@
 // and columns past the row are masked loads filled with -inf, so nothing
 // outside the row is read and no pass checks a bound; no row is stored and read
 // back (an intermediate row buffer read at unaligned offsets, 2 and 18 floats
-// into what was just stored, stalled on store forwarding). NaN propagates as on
-// the general row path (a window holding a NaN gives NaN). Other pools, and
-// machines without AVX-512, take ops/pool_loops.*.
+// into what was just stored, stalled on store forwarding). Output rows striding
+// 2 go in pairs (a 3-row pair shares its middle row), and the input rows a few
+// output rows ahead are prefetched. NaN propagates as on the general row path
+// (a window holding a NaN gives NaN): a plane runs with plain vmaxps while one
+// compare per input vector proves it NaN-free, and again with a NaN-keeping
+// max when it is not. Other pools, and machines without AVX-512, take
+// ops/pool_loops.*.
 #pragma once
 
 #include <cstdint>

@@ -117,6 +117,48 @@ TEST(PoolMax2d, NaNAndInfinitiesInEveryPosition) {
   }
 }
 
+TEST(PoolMax2d, EveryHeightAndWidthUpTo40) {
+  // Rows striding 2 go in pairs, an odd one alone: every height from 1 up,
+  // with padding rows and ceil_mode's clipped last window at either end.
+  for (int64_t h = 1; h <= 9; ++h) {
+    for (int64_t w = 1; w <= 40; ++w) {
+      for (int64_t k : {2, 3}) {
+        for (int64_t s : {1, 2}) {
+          for (int64_t pad : {0, 1}) {
+            if (h + 2 * pad < k || w + 2 * pad < k) continue;
+            for (bool ceil_mode : {false, true}) {
+              const Case2d c{2, h, w, k, s, {pad, pad, pad, pad}, ceil_mode};
+              check_case(c, random_tensor({1, c.planes, c.h, c.w}, static_cast<uint64_t>(h * 64 + w), -4.f, 4.f));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(PoolMax2d, OneNaNInAnyPositionIsFound) {
+  // Plane p holds a single NaN at element p: the plain-max pass must notice
+  // it wherever it is (first window's rows, either row of a pair, the last
+  // row, edge columns) and the plane run again propagating it.
+  for (int64_t h : {5, 6, 7, 8}) {
+    for (int64_t w : {3, 17, 40}) {
+      for (int64_t k : {2, 3}) {
+        for (int64_t s : {1, 2}) {
+          for (int64_t pad : {0, 1}) {
+            for (bool ceil_mode : {false, true}) {
+              const Case2d c{h * w, h, w, k, s, {pad, pad, pad, pad}, ceil_mode};
+              Tensor x = random_tensor({1, c.planes, c.h, c.w}, static_cast<uint64_t>(h * w), -2.f, 2.f);
+              for (int64_t p = 0; p < c.planes; ++p) x.data<float>()[p * h * w + p] = NAN;
+              check_case(c, x);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(PoolMax2d, AllNegativeInfinityInputStaysNegativeInfinity) {
   // Padding is -inf too: a window of -inf input gives -inf, never a padding artefact.
   Tensor x = random_tensor({1, 1, 5, 20}, 3);
