@@ -50,10 +50,11 @@ class WinogradConv {
   // and output transforms cost about as much per channel as the GEMM saves
   // per channel pair. On a Zen 5 core (two 512-bit FMA pipes, so the GEMM is
   // cheap beside the transforms) SqueezeNet's 16 -> 64 at 55x55 and 32 -> 128
-  // at 27x27 took longer here than gathered: the whole model at batch 1 took
-  // 0.77x the time on 1 thread and 0.96x on 2 with Winograd off
-  // (2026-12-03, 5 alternated onnx-run rounds); ResNet-18's 64 -> 64 at 56x56
-  // still gains (0.78x per layer on 2 threads).
+  // at 27x27 took longer here than gathered: 1.15-1.43x per layer (onnx-run
+  // --profile, batch 1, 1 thread, two pairs, 2026-12-03); whole SqueezeNet at
+  // batch 1 on 2 threads 0.94x the time with them gathered, on 1 thread within
+  // noise. ResNet-18's 64 -> 64 at 56x56 still gains (0.78x per layer on 2
+  // threads).
   static constexpr int64_t kMinChannels = 64;
   // Images known at load to be narrower than this (under 8 tiles per row: the
   // transforms fill under half of their 16-tile vectors) run here only with

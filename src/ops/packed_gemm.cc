@@ -102,9 +102,10 @@ __attribute__((target("avx512f"))) void micro_kernel(const TileArgs& t) {
     for (int64_t p = 0; p < t.kc; ++p, a += a_col, b += t.ldb) {
       // The row tile (a weight, packed once) is read once per pass and comes
       // from L3 or memory: ask for the line kRowTilePrefetchSteps ahead, as the
-      // hardware prefetcher stops at page ends. Whole models, 5 alternated
-      // onnx-run rounds (XPFA experiment, 2026-12-03): ResNet-18 0.94-0.97,
-      // MobileNetV2 0.96-0.97 at batch 1 on 1 thread.
+      // hardware prefetcher stops at page ends (a prefetch past the tile's end
+      // is harmless: it never faults). Whole models at batch 1, old and new
+      // binaries alternated 5 rounds (2026-12-03): ResNet-18 0.94-0.98,
+      // MobileNetV2 0.86-0.99, SqueezeNet 0.94-1.02 (bench/README.md).
       __builtin_prefetch(a + kRowTilePrefetchSteps * a_col, 0, 3);
       // A masked B is a caller's tensor read in place: a 1x1 convolution's
       // input rows, kc channel planes apart. The next 32 floats of each row are
