@@ -2,12 +2,21 @@
 # Builds the whole project and test suite with AddressSanitizer + UndefinedBehaviorSanitizer
 # (-DONNX_MINI_SANITIZE=ON) and runs every CTest case in that configuration.
 #   scripts/ci_sanitize.sh [extra ctest args...]   (CI: -E for repeats, -LE sweep for the dense sweeps)
-# Env: BUILD_DIR (default build-asan), JOBS (default 2).
+# Env: BUILD_DIR (default build-asan), JOBS (default 2), FUZZ (default 0; 1: build with clang
+# and -DONNX_MINI_FUZZ=ON as well, so that scripts/fuzz.sh BUILD_DIR=... reuses this build:
+# CI then compiles the library twice, not three times; the fuzzer's coverage hooks cost
+# the tests little beside ASan's own).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${BUILD_DIR:-$ROOT/build-asan}"
 JOBS="${JOBS:-2}"
 start=$(date +%s)
+extra=()
+if [ "${FUZZ:-0}" = 1 ]; then
+  export CC="${CC:-$(command -v clang || command -v clang-14)}"
+  export CXX="${CXX:-$(command -v clang++ || command -v clang++-14)}"
+  extra+=(-DONNX_MINI_FUZZ=ON)
+fi
 # -O1 -g1 (line tables only) instead of RelWithDebInfo's -O2 -g: half the compile time
 # and objects 2.5x smaller to link (measured on conv_test.cc, onnx_loader.cc, resize.cc),
 # and still file:line in every sanitizer report. No Python package: the sanitizer pass
@@ -15,7 +24,7 @@ start=$(date +%s)
 # build time.
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
   -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DONNX_MINI_SANITIZE=ON -DONNX_MINI_BUILD_BENCH=OFF \
-  -DONNX_MINI_BUILD_PYTHON=OFF >/dev/null
+  -DONNX_MINI_BUILD_PYTHON=OFF "${extra[@]}" >/dev/null
 cmake --build "$BUILD" -j"$JOBS"
 built=$(date +%s)
 # Any report fails the test that produced it (UBSan: -fno-sanitize-recover at
