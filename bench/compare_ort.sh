@@ -73,11 +73,14 @@ runs_for() {  # model batch
 }
 
 width_of() { case "$1" in 1024-*) echo 1024 ;; *) echo 784 ;; esac; }
+# The batch dimension's name: onnx-init and the Identity baseline call it
+# 'batch', make_bench_models.py 'N' (onnx-run rejects a --dim the model lacks).
+batch_dim_of() { case "$(basename "$1")" in *1024*) echo batch ;; *) echo N ;; esac; }
 
 mini_us() {  # model batch threads runs [env -u ... prefix words]
   local model=$1 batch=$2 threads=$3 runs=$4
   shift 4
-  mini_run_us "$@" -- "$MODELS/mlp_$model.onnx" --dim N="$batch" --dim batch="$batch" --threads "$threads" \
+  mini_run_us "$@" -- "$MODELS/mlp_$model.onnx" --dim "$(batch_dim_of "$model")=$batch" --threads "$threads" \
     --repeat "$runs"
 }
 
@@ -128,7 +131,7 @@ done
 # 4096] and the [batch, 1000] output). Both forms: weights inside the model
 # file, and as external data.
 peak_kb() {  # model batch
-  /usr/bin/time -f '%M' "$RUN" "$1" --dim N="$2" --dim batch="$2" --threads 1 --repeat 3 --json 2>&1 >/dev/null | tail -1
+  /usr/bin/time -f '%M' "$RUN" "$1" --dim "$(batch_dim_of "$1")=$2" --threads 1 --repeat 3 --json 2>&1 >/dev/null | tail -1
 }
 echo
 echo "peak RSS, large MLP (KiB; threads 1; Identity baseline at the same batch subtracted)"
