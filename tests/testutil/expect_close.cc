@@ -28,7 +28,9 @@ void expect_close(const Tensor& got, const Tensor& want, const Tolerance& tol, c
   ASSERT_EQ(got.shape(), want.shape()) << what;
   // Same dtype, except a double-precision reference for a float result.
   const bool double_reference = got.dtype() == DataType::kFloat && want.dtype() == DataType::kDouble;
-  if (!double_reference) ASSERT_EQ(got.dtype(), want.dtype()) << what;
+  if (!double_reference) {
+    ASSERT_EQ(got.dtype(), want.dtype()) << what;
+  }
   if (!is_floating(got.dtype())) {
     EXPECT_EQ(0, std::memcmp(got.raw_data(), want.raw_data(), got.byte_size())) << what;
     return;
