@@ -6,6 +6,7 @@
 #include "ops/elementwise_util.h"
 #include "ops/reduce_util.h"
 #include "ops/registry.h"
+#include "ops/strided_copy.h"
 
 namespace onnx_mini {
 namespace {
@@ -18,13 +19,9 @@ Status copy_as(KernelContext& ctx, const Tensor& x, const Shape& shape) {
 
 // Copies x into out (shape `out_shape`) where input element offsets follow `strides`.
 Status strided_copy(const Tensor& x, Tensor& out, const std::vector<int64_t>& strides) {
-  bool ok = dispatch_size(dtype_size(x.dtype()), [&](auto tag) {
-    using U = decltype(tag);
-    const U* in = static_cast<const U*>(x.raw_data());
-    U* po = static_cast<U*>(out.raw_data());
-    for_each_broadcast<1>(out.shape(), {strides}, [&](int64_t i, const std::array<int64_t, 1>& o) { po[i] = in[o[0]]; });
-  });
-  return ok ? Status::ok() : unsupported("dtype " + dtype_name(x.dtype()));
+  return copy_strided(x.raw_data(), out.shape(), strides.data(), dtype_size(x.dtype()), out.raw_data())
+             ? Status::ok()
+             : unsupported("dtype " + dtype_name(x.dtype()));
 }
 
 Result<std::vector<int64_t>> transpose_perm(const std::vector<int64_t>& attr, bool has_attr, int64_t rank) {

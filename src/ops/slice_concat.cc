@@ -7,6 +7,7 @@
 #include "ops/parallel.h"
 #include "ops/reduce_util.h"
 #include "ops/registry.h"
+#include "ops/strided_copy.h"
 
 namespace onnx_mini {
 namespace {
@@ -84,10 +85,9 @@ Status run_slice(KernelContext& ctx, const Tensor& x, const SliceArgs& args) {
   }
   const size_t es = dtype_size(x.dtype());
   const auto* src = static_cast<const uint8_t*>(x.raw_data()) + static_cast<size_t>(base) * es;
-  auto* dst = static_cast<uint8_t*>(y->raw_data());
-  for_each_broadcast<1>(p.out_shape, {strides}, [&](int64_t i, const std::array<int64_t, 1>& o) {
-    std::memcpy(dst + static_cast<size_t>(i) * es, src + o[0] * static_cast<int64_t>(es), es);
-  });
+  if (!copy_strided(src, p.out_shape, strides.data(), es, y->raw_data())) {
+    return unsupported("dtype " + dtype_name(x.dtype()));
+  }
   return Status::ok();
 }
 

@@ -1,0 +1,21 @@
+// Gathering a strided view of a tensor into contiguous memory: what Transpose
+// and Slice do, with the view's inner runs copied as runs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/shape.h"
+
+namespace onnx_mini {
+
+// dst[i] = src[offset(i)] for every element i of `shape` in row-major order,
+// where offset() follows `strides` (in elements, any sign, one per axis of
+// `shape`) and elements are `element_size` bytes (1, 2, 4 or 8; false for
+// others). Axes of size 1 are dropped and axes the view keeps contiguous are
+// merged first, so a Transpose that keeps the last axis, or a Slice of whole
+// rows, becomes one memcpy per run rather than one per element. No heap
+// allocation for ranks up to 8.
+bool copy_strided(const void* src, const Shape& shape, const int64_t* strides, size_t element_size, void* dst);
+
+}  // namespace onnx_mini
