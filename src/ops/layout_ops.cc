@@ -18,8 +18,8 @@ Status copy_as(KernelContext& ctx, const Tensor& x, const Shape& shape) {
 }
 
 // Copies x into out (shape `out_shape`) where input element offsets follow `strides`.
-Status strided_copy(const Tensor& x, Tensor& out, const std::vector<int64_t>& strides) {
-  return copy_strided(x.raw_data(), out.shape(), strides.data(), dtype_size(x.dtype()), out.raw_data())
+Status strided_copy(const Tensor& x, Tensor& out, const std::vector<int64_t>& strides, ThreadPool* pool) {
+  return copy_strided(x.raw_data(), out.shape(), strides.data(), dtype_size(x.dtype()), out.raw_data(), pool)
              ? Status::ok()
              : unsupported("dtype " + dtype_name(x.dtype()));
 }
@@ -55,7 +55,7 @@ class Transpose final : public Kernel {
       strides.push_back(in_strides[static_cast<size_t>(p)]);
     }
     OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, out_shape, x.dtype()));
-    return strided_copy(x, *y, strides);
+    return strided_copy(x, *y, strides, ctx.thread_pool());
   }
 
  private:
@@ -221,7 +221,7 @@ class Expand final : public Kernel {
     const Tensor& x = *ctx.input(0);
     OM_ASSIGN_OR_RETURN(Shape shape, expand_shape(x.shape(), *ctx.input(1)));
     OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(0, shape, x.dtype()));
-    return strided_copy(x, *y, broadcast_strides(x.shape(), shape));
+    return strided_copy(x, *y, broadcast_strides(x.shape(), shape), ctx.thread_pool());
   }
 };
 

@@ -85,7 +85,7 @@ Status run_slice(KernelContext& ctx, const Tensor& x, const SliceArgs& args) {
   }
   const size_t es = dtype_size(x.dtype());
   const auto* src = static_cast<const uint8_t*>(x.raw_data()) + static_cast<size_t>(base) * es;
-  if (!copy_strided(src, p.out_shape, strides.data(), es, y->raw_data())) {
+  if (!copy_strided(src, p.out_shape, strides.data(), es, y->raw_data(), ctx.thread_pool())) {
     return unsupported("dtype " + dtype_name(x.dtype()));
   }
   return Status::ok();

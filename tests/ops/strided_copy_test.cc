@@ -8,6 +8,8 @@
 #include <random>
 #include <vector>
 
+#include "ops/parallel.h"
+
 namespace onnx_mini {
 namespace {
 
@@ -103,6 +105,26 @@ TEST(CopyStrided, HighRanksAndFullyContiguousViews) {
       EXPECT_EQ(got, src);
     }
     perm = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+  }
+}
+
+// Copies of 64 KiB and more are split over the pool by runs: each task starts
+// its walk mid-view, so the splits land inside every outer axis.
+TEST(CopyStrided, SplitOverThreadsMatchesTheDefinition) {
+  ThreadPool pool(2);
+  const Shape in{3, 7, 129, 65};  // 176 K elements
+  const std::vector<int64_t> in_strides = strides_of(in);
+  for (const std::vector<int64_t>& perm : {std::vector<int64_t>{0, 2, 1, 3}, {3, 1, 0, 2}, {1, 0, 3, 2}}) {
+    for (size_t es : {size_t{2}, size_t{4}, size_t{8}}) {
+      Shape out;
+      std::vector<int64_t> strides;
+      for (int64_t p : perm) out.push_back(in[static_cast<size_t>(p)]), strides.push_back(in_strides[static_cast<size_t>(p)]);
+      const std::vector<uint8_t> src = bytes_counting_up(num_elements(in), es);
+      std::vector<uint8_t> got(src.size());
+      ASSERT_TRUE(copy_strided(src.data(), out, strides.data(), es, got.data(), &pool));
+      EXPECT_EQ(got, reference(src, 0, out, strides, es)) << "element size " << es << ", perm " << perm[0] << perm[1]
+                                                           << perm[2] << perm[3];
+    }
   }
 }
 
