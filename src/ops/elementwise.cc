@@ -9,6 +9,7 @@
 #include "ops/elementwise_util.h"
 #include "ops/numeric.h"
 #include "ops/registry.h"
+#include "ops/strided_copy.h"
 
 namespace onnx_mini {
 namespace {
@@ -249,8 +250,7 @@ template <typename T, typename Op>
 void fold_inputs(const std::vector<const Tensor*>& ins, Tensor& y, Op op) {
   T* out = y.data<T>();
   const T* p0 = ins[0]->data<T>();
-  for_each_broadcast<1>(y.shape(), {broadcast_strides(ins[0]->shape(), y.shape())},
-                        [&](int64_t i, const std::array<int64_t, 1>& o) { out[i] = p0[o[0]]; });
+  copy_strided(p0, y.shape(), broadcast_strides(ins[0]->shape(), y.shape()).data(), sizeof(T), out);
   for (size_t k = 1; k < ins.size(); ++k) broadcast_apply<T, T, T>(y, *ins[k], y, op);
 }
 

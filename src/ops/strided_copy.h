@@ -1,5 +1,6 @@
-// Gathering a strided view of a tensor into contiguous memory: what Transpose
-// and Slice do, with the view's inner runs copied as runs.
+// Gathering a strided view of a tensor into contiguous memory: what Transpose,
+// Slice, Expand and the variadic ops' broadcast of their first input do, with
+// the view's inner runs copied as runs.
 #pragma once
 
 #include <cstddef>
