@@ -247,14 +247,24 @@ void store_transposed(const float*, int64_t, int64_t, float*, int64_t, const flo
 #endif
 
 // The pointers of a tile's pixels: each output pixel's window origin in the
-// (padded) input plane of the group's first channel.
+// (padded) input plane of the group's first channel. The pixel's coordinates
+// are divided out once and then stepped: three 64-bit divisions per pixel were
+// a tenth of a 16 -> 64 channel 3x3 convolution's time at 55x55.
 void pixel_pointers(const ConvGeometry& g, const PaddedInput& in, const float* base, int64_t p0, int64_t rows,
                     const float** out) {
   const int64_t oh_ow = g.out[1] * g.out[2];
+  int64_t od = p0 / oh_ow, oh = (p0 / g.out[2]) % g.out[1], ow = p0 % g.out[2];
+  const int64_t step_w = g.stride[2], step_h = g.stride[1] * in.dims[2], step_d = g.stride[0] * in.dims[1] * in.dims[2];
+  const float* row = base + od * step_d + oh * step_h;
   for (int64_t r = 0; r < rows; ++r) {
-    const int64_t p = p0 + r;
-    const int64_t od = p / oh_ow, oh = (p / g.out[2]) % g.out[1], ow = p % g.out[2];
-    out[r] = base + (od * g.stride[0] * in.dims[1] + oh * g.stride[1]) * in.dims[2] + ow * g.stride[2];
+    out[r] = row + ow * step_w;
+    if (++ow < g.out[2]) continue;
+    ow = 0;
+    row += step_h;
+    if (++oh < g.out[1]) continue;
+    oh = 0;
+    ++od;
+    row = base + od * step_d;
   }
 }
 
