@@ -301,6 +301,7 @@ void gathered_unit(const void* context, int64_t unit) {
     product.ldy = kPanel;
     product.first = k0 == 0;
     for (int64_t t = 0; t < tile_count; ++t) {
+      product.prefetch_b = t == 0;  // the weight chunk's first reader: later tiles find it in L1
       product.a_rows = rows_ptr[t];
       product.rows = tile_rows[t];
       product.y = &tiles[t][0][0];

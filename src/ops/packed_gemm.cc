@@ -31,6 +31,13 @@ constexpr int kTileRows = static_cast<int>(PackedWeights::kMaxTileRows);
 // 64 steps of a 12-row tile are 3 KiB, about the latency of memory at the
 // kernel's pace; 32 to 256 measured the same within this machine's noise.
 constexpr int64_t kRowTilePrefetchSteps = 64;
+// The same for the gathered kernel's weight panel (B), on the first pixel tile
+// of a depth chunk, the one that reads the chunk from L3 or memory (the
+// others find it in L1): 64 steps of 128 bytes, 8 KiB ahead. The 1x1
+// convolutions of MobileNetV2's 7x7 stage (weights up to 1.2 MB, streamed
+// once per run) took 0.82-0.86 of their time with it (--profile, 1 thread,
+// batch 1, two rounds; 16 and 32 steps ahead 0.86-0.90, 128 and 192 no better).
+constexpr int64_t kGatheredPrefetchSteps = 64;
 // Depth per pass over a panel: 256 x 32 floats = 32 KiB of panel stays in L1
 // while every row tile of the task streams past it.
 // bench_packed_gemm (784 -> 512 at M = 16 / 64 / 256, 1 thread, GFLOP/s): depth
@@ -199,7 +206,7 @@ constexpr std::array<MicroKernel, kTileRows + 1> kRowTileKernels[2][2] = {
 // The tile of multiply_gathered_tile(): A rows through R pointers and one
 // shared offset per step (the input pixels of a convolution at one channel and
 // kernel position), B a padded panel, Y a full 32-column tile buffer.
-template <int R>
+template <int R, bool kPrefetchB>
 __attribute__((target("avx512f"))) void gathered_kernel(const GatheredTileProduct& t) {
   __m512 acc[R][2];
 #pragma GCC unroll 16
@@ -210,6 +217,10 @@ __attribute__((target("avx512f"))) void gathered_kernel(const GatheredTileProduc
   const float* b = t.b;
   const int32_t* offsets = t.a_offsets;
   for (int64_t p = 0; p < t.kc; ++p, b += kPanel) {
+    if constexpr (kPrefetchB) {
+      __builtin_prefetch(b + kGatheredPrefetchSteps * kPanel, 0, 3);
+      __builtin_prefetch(b + kGatheredPrefetchSteps * kPanel + 16, 0, 3);
+    }
     const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
     const int64_t offset = offsets[p];
 #pragma GCC unroll 16
@@ -232,12 +243,13 @@ __attribute__((target("avx512f"))) void gathered_kernel(const GatheredTileProduc
 }
 
 using GatheredKernel = void (*)(const GatheredTileProduct&);
-template <int... R>
+template <bool kPrefetchB, int... R>
 constexpr std::array<GatheredKernel, kTileRows + 1> gathered_kernels(std::integer_sequence<int, R...>) {
-  return {nullptr, gathered_kernel<R + 1>...};
+  return {nullptr, gathered_kernel<R + 1, kPrefetchB>...};
 }
-constexpr std::array<GatheredKernel, kTileRows + 1> kGatheredKernels =
-    gathered_kernels(std::make_integer_sequence<int, kTileRows>{});
+constexpr std::array<GatheredKernel, kTileRows + 1> kGatheredKernels[2] = {
+    gathered_kernels<false>(std::make_integer_sequence<int, kTileRows>{}),
+    gathered_kernels<true>(std::make_integer_sequence<int, kTileRows>{})};
 
 #endif  // ONNX_MINI_HAVE_PACKED_GEMM
 
@@ -468,7 +480,7 @@ void PackedWeights::unpack_rows(float* a, int64_t lda) const {
 
 void multiply_gathered_tile(const GatheredTileProduct& t) {
 #if ONNX_MINI_HAVE_PACKED_GEMM
-  kGatheredKernels[t.rows](t);
+  kGatheredKernels[t.prefetch_b ? 1 : 0][t.rows](t);
 #else
   (void)t;  // needs supported(): never reached
 #endif

@@ -210,7 +210,10 @@ void multiply_row_tile(const RowTileProduct& product, const RegisterEpilogue& ep
 // A element (r, p) is a_rows[r][a_offsets[p]]; B is a packed panel (row p at
 // b + p * kPanelCols, 64-byte aligned); Y is the caller's tile buffer, row r at
 // y + r * ldy, every column written. first: Y starts from zero, else the sums
-// are added to it. Needs supported(), 1 <= rows <= kMaxTileRows.
+// are added to it. prefetch_b: B is read for the first time here (it comes
+// from L3 or memory), so the kernel asks for it ahead of its reads; a caller
+// running more tiles against the same B sets it on the first only. Needs
+// supported(), 1 <= rows <= kMaxTileRows.
 struct GatheredTileProduct {
   const float* const* a_rows = nullptr;
   const int32_t* a_offsets = nullptr;
@@ -219,6 +222,7 @@ struct GatheredTileProduct {
   float* y = nullptr;
   int64_t ldy = 0;
   bool first = true;
+  bool prefetch_b = false;
 };
 void multiply_gathered_tile(const GatheredTileProduct& product);
 
