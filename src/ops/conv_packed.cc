@@ -22,12 +22,18 @@ namespace {
 
 constexpr int64_t kPanel = PackedWeights::kPanelCols;
 constexpr int64_t kTileRows = PackedWeights::kMaxTileRows;
-// Depth per pass of the pointwise form: 256 rows of X's 32-pixel panel (32 KiB)
-// are read from L2 by every row tile of W (the packed GEMM's depth chunk).
-constexpr int64_t kPointwiseDepth = 256;
+// Depth per pass of the pointwise form: up to 512 rows of X's 32-pixel panel
+// (64 KiB, L2) are read by every row tile of W. A second pass stores and
+// reloads every partial sum of Y; SqueezeNet's 512 -> 1000 classifier at 13x13
+// took 0.90 of its time in one pass of 512 rather than two of 256 (--profile,
+// batch 1, 1 thread, pinned, two rounds: 887-895 us against 977-991), whole
+// SqueezeNet 0.98 at batch 1 and 8 (1 thread, pinned, 5-7 alternated rounds),
+// the other 1x1 shapes of bench_conv with K above 256 unchanged or a few
+// percent faster.
+constexpr int64_t kPointwiseDepth = 512;
 // Pixels per pointwise block, as floats of X per depth chunk: 16 K floats
 // (64 KiB, L2) read by every row tile of W in turn; 512 pixels at depth 32,
-// two 32-pixel panels at depth 256.
+// one 32-pixel panel at depth 512.
 constexpr int64_t kPointwiseBlockFloats = int64_t{16} << 10;
 // Depth per pass of the gathered form: the weight panel's chunk (kc x 32
 // floats, 24 KiB) stays in L1 while every pixel tile of the block streams past it.
