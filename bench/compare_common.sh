@@ -4,13 +4,15 @@
 # shellcheck shell=bash
 
 ORT_MODULES="$BUILD/ort/node_modules"
+# Words put before both runtimes' commands (compare_ort_cnn.sh pins its 1-thread rounds to a CPU).
+PIN=()
 have_ort=0
 if [ -d "$ORT_MODULES/onnxruntime-node" ] && command -v node >/dev/null; then have_ort=1; fi
 
 # Median latency of ONNX Runtime on one model, in microseconds (the binding's
 # per-call overhead included).
 ort_us() {  # model-file batch dims threads runs   (dims: 784, or 3,224,224)
-  NODE_PATH="$ORT_MODULES" node "$SRC/bench/ort_bench.js" "$@" |
+  ${PIN[@]+"${PIN[@]}"} env NODE_PATH="$ORT_MODULES" node "$SRC/bench/ort_bench.js" "$@" |
     grep -o '"median_ms":[0-9.e+-]*' | cut -d: -f2 | awk '{printf "%.1f", $1 * 1000}'
 }
 
@@ -20,7 +22,7 @@ mini_run_us() {  # [prefix words...] -- onnx-run arguments...
   local prefix=()
   while [ "$1" != "--" ]; do prefix+=("$1"); shift; done
   shift
-  "${prefix[@]}" "$BUILD/bin/onnx-run" "$@" --json |
+  ${PIN[@]+"${PIN[@]}"} "${prefix[@]}" "$BUILD/bin/onnx-run" "$@" --json |
     grep -o '"median_ms": [0-9.e+-]*' | awk '{printf "%.1f", $2 * 1000}'
 }
 

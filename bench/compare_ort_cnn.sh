@@ -66,6 +66,13 @@ echo "openblas:  shell has OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENB
 echo "models:    torchvision 0.14, weights=None (seeded random init), eval mode, opset 13, float32;"
 echo "           224x224 input except resnet18_cifar (num_classes=10, 32x32) (bench/make_cnn_bench_models.py)"
 echo "rounds:    $PAIRS interleaved rounds per row; columns are medians over the rounds, ratios medians of per-round ratios"
+# This VM's CPUs are not equally fast and trade places over minutes (bench/README.md, 2026-12-04
+# morning): a 1-thread round runs both runtimes on the same CPU, the CPU changing by round.
+pin_cpus=0
+if command -v taskset >/dev/null; then pin_cpus=$(nproc); fi
+if [ "$pin_cpus" -gt 1 ]; then
+  echo "pinning:   1-thread rounds run ORT and onnx-mini on the same CPU (taskset -c round % $pin_cpus)"
+fi
 measure_ort_overhead "$MODELS/identity.onnx"
 echo
 printf '%-15s %5s %3s %6s | %9s %7s | %9s %7s | %6s\n' model batch thr GFLOP "ORT ms" "GFLOP/s" "mini ms" "GFLOP/s" ratio
@@ -76,6 +83,8 @@ for model in resnet18 mobilenet_v2 squeezenet1_1 resnet18_cifar; do
       runs=$(runs_for "$model" "$batch")
       ort_all="" mini_all="" r_all=""
       for ((round = 0; round < PAIRS; ++round)); do
+        PIN=()
+        if [ "$threads" = 1 ] && [ "$pin_cpus" -gt 1 ]; then PIN=(taskset -c $((round % pin_cpus))); fi
         if [ $have_ort = 1 ]; then
           ort=$(ort_ms "$model" "$batch" "$threads" "$runs")
           ort_all+=" $ort"
