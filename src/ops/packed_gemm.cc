@@ -35,8 +35,8 @@ constexpr int64_t kRowTilePrefetchSteps = 64;
 // of a depth chunk, the one that reads the chunk from L3 or memory (the
 // others find it in L1): 64 steps of 128 bytes, 8 KiB ahead. The 1x1
 // convolutions of MobileNetV2's 7x7 stage (weights up to 1.2 MB, streamed
-// once per run) took 0.82-0.86 of their time with it (--profile, 1 thread,
-// batch 1, two rounds; 16 and 32 steps ahead 0.86-0.90, 128 and 192 no better).
+// once per run) took 0.80-0.86 of their time with it (--profile, 1 thread,
+// batch 1, four rounds; 16 and 32 steps ahead 0.85-0.90, 128 and 192 no better).
 constexpr int64_t kGatheredPrefetchSteps = 64;
 // Depth per pass over a panel: 256 x 32 floats = 32 KiB of panel stays in L1
 // while every row tile of the task streams past it.
