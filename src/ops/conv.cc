@@ -18,7 +18,8 @@
 //   micro-kernel, ops/conv_winograd.h;
 // - another constant weight: the packed kernel, ops/conv_packed.h (1x1:
 //   pointwise GEMM, X in place or in pixel panels; few input channels per
-//   group: patch panels, ops/conv_patch_panel.h; else the gathered implicit
+//   group: patch panels, ops/conv_patch_panel.h, or phase planes,
+//   ops/conv_phase_planes.h; else the gathered implicit
 //   GEMM);
 // - otherwise (a weight fed at run time, no AVX-512F, ONNX_MINI_PACKED_GEMM=0):
 //   im2col + OpenBLAS, ops/conv_im2col.h.

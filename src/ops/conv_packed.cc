@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ops/conv_patch_panel.h"
+#include "ops/conv_phase_planes.h"
 #include "ops/conv_pixel_panels.h"
 #include "ops/parallel.h"
 #include "ops/simd_transpose.h"
@@ -399,7 +400,9 @@ void PackedConv::run(const ConvGeometry& g, const ConvRunArgs& args) const {
   switch (form_) {
     case Form::kPointwise: return run_pointwise(g, args);
     case Form::kGathered: return run_gathered(g, args);
-    case Form::kPatchPanel: return run_patch_panel(g, *weights_, args);
+    case Form::kPatchPanel:
+      if (phase_planes_can_run(g, args)) return run_phase_planes(g, *weights_, args);
+      return run_patch_panel(g, *weights_, args);
   }
 }
 

@@ -27,7 +27,10 @@
 // - patch panel (at most 4 input channels per group, C/group x kernel <= 256,
 //   on rows of output pixels that fill the vectors: the RGB stems): output
 //   channels as rows against [K, 32] panels of input patches built per run,
-//   each tile stored straight into NCHW, ops/conv_patch_panel.h.
+//   each tile stored straight into NCHW, ops/conv_patch_panel.h. A 1-D or 2-D
+//   one of one group whose epilogue runs in registers reads its taps from the
+//   input split into phase planes instead, building no panels,
+//   ops/conv_phase_planes.h.
 //
 // Work is split over the session's threads by (image, group, pixel block,
 // channel panel). Scratch (the padded input, the offset table, tile buffers)

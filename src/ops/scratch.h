@@ -15,6 +15,7 @@ enum class ScratchSlot {
   kIndexWork,    // TopK's (value, index) rows, ScatterND's map of written slices
   kPixelPanels,  // a 1x1 convolution's input pixels in panels (ops/conv_pixel_panels.h)
   kPatchPanels,  // a short-reduction convolution's input patches (ops/conv_patch_panel.h)
+  kPhasePlanes,  // an image split into phase planes, shared by a dispatch's threads (ops/conv_phase_planes.h)
   kWinogradPatches, kWinogradV, kWinogradM,  // a Winograd unit's padded rows, B^T d B, U V (ops/conv_winograd.h)
   kDepthwiseBlock,  // 16 channels of a depthwise plane, channel-blocked (ops/conv_depthwise_blocked.h)
   kCount

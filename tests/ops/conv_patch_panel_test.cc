@@ -1,17 +1,22 @@
-// The patch-panel form of the packed convolution (ops/conv_patch_panel.h),
+// The two forms of the packed convolution for short reductions, the patch
+// panels (ops/conv_patch_panel.h) and the phase planes (ops/conv_phase_planes.h),
 // run directly against the double-precision reference of conv_reference.h:
 // strides 1-3, kernels 1..7, asymmetric and SAME pads, dilation, output rows
 // narrower than, around and wider than a 32-pixel panel, C = 1..4, output
 // channels around the row tiles (8..12), batch 1..3, one and two threads,
 // every epilogue, NaN and Inf; then through a session (the form ConvKernel
-// picks for the RGB stems) and the rule that picks it.
+// picks for the RGB stems) and the rules that pick them. Every case runs on
+// the patch panels and, where phase_planes_can_run takes it, on the phase planes.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <optional>
 
 #include "ops/conv_epilogue.h"
 #include "ops/conv_patch_panel.h"
+#include "ops/conv_phase_planes.h"
 #include "ops/parallel.h"
 #include "tests/ops/conv_node.h"
 #include "tests/ops/conv_reference.h"
@@ -55,9 +60,12 @@ int64_t depth_of(const ConvCase& c) {
   return k;
 }
 
-// Y from run_patch_panel; Y starts as NaN, so an output the form never writes fails.
-Tensor run_panel(const ConvCase& c, const Tensor& x, const Tensor& w, const Tensor* b, const Tensor* z,
-                 const Epilogue& e, int threads) {
+enum class Form { kPatchPanel, kPhasePlanes };
+
+// Y from the form (Y starts as NaN, so an output the form never writes fails),
+// or nothing when the phase-plane form does not take the case.
+std::optional<Tensor> run_form(Form form, const ConvCase& c, const Tensor& x, const Tensor& w, const Tensor* b,
+                               const Tensor* z, const Epilogue& e, int threads) {
   auto attrs = ConvAttributes::parse(attributes_of(c), /*transpose=*/false);
   EXPECT_TRUE(attrs.is_ok());
   auto g = conv_geometry(attrs.value(), x.shape(), w.shape());
@@ -78,27 +86,47 @@ Tensor run_panel(const ConvCase& c, const Tensor& x, const Tensor& w, const Tens
   args.y = y.data<float>();
   args.epilogue = epilogue.value().get();
   args.pool = threads > 1 ? &pool : nullptr;
-  run_patch_panel(g.value(), packed, args);
+  if (form == Form::kPatchPanel) {
+    run_patch_panel(g.value(), packed, args);
+  } else if (phase_planes_can_run(g.value(), args)) {
+    run_phase_planes(g.value(), packed, args);
+  } else {
+    return std::nullopt;
+  }
   return y;
 }
 
-// Runs the case on 1 and 2 threads: both match the reference, and each other
-// bit for bit (the work is split, never a sum).
-void check(const ConvCase& c, const Epilogue& e = {}, uint64_t seed = 31) {
+Tensor run_panel(const ConvCase& c, const Tensor& x, const Tensor& w, const Tensor* b, const Tensor* z,
+                 const Epilogue& e, int threads) {
+  return *run_form(Form::kPatchPanel, c, x, w, b, z, e, threads);
+}
+
+// Runs the case on both forms, 1 and 2 threads: all match the reference, and
+// each form's two runs each other bit for bit (the work is split, never a
+// sum). Returns whether the phase-plane form took it.
+bool check(const ConvCase& c, const Epilogue& e = {}, uint64_t seed = 31) {
   SCOPED_TRACE(describe(c, e, 0));
-  ASSERT_LE(depth_of(c), kMaxPatchPanelDepth);
+  EXPECT_LE(depth_of(c), kMaxPatchPanelDepth);
   const Tensor x = random_tensor(c.x, seed), w = random_tensor(c.w_shape(), seed + 1);
   const Tensor b = random_tensor({c.out_channels}, seed + 2), z = random_tensor(c.y_shape(), seed + 3);
   const Tensor want = reference_conv(c, x, w, c.bias ? &b : nullptr, e.z ? &z : nullptr, e.fn);
-  const Tensor one = run_panel(c, x, w, c.bias ? &b : nullptr, e.z ? &z : nullptr, e, 1);
-  const Tensor two = run_panel(c, x, w, c.bias ? &b : nullptr, e.z ? &z : nullptr, e, 2);
   // Float sums of K products of values in [-1, 1) in another order than the
   // reference's: rounding grows like sqrt(K) * 2^-24 * sum |x w|; 1e-5 * K
   // bounds it with a wide margin (as ConvKernel's tests do).
   const Tolerance tol{.atol = 1e-5 * static_cast<double>(depth_of(c)) + 1e-6, .rtol = 1e-5};
-  expect_close(one, want, tol, "1 thread");
-  expect_close(two, want, tol, "2 threads");
-  EXPECT_EQ(0, std::memcmp(one.raw_data(), two.raw_data(), one.byte_size()));
+  bool phase_planes = false;
+  for (Form form : {Form::kPatchPanel, Form::kPhasePlanes}) {
+    SCOPED_TRACE(form == Form::kPatchPanel ? "patch panels" : "phase planes");
+    const auto one = run_form(form, c, x, w, c.bias ? &b : nullptr, e.z ? &z : nullptr, e, 1);
+    const auto two = run_form(form, c, x, w, c.bias ? &b : nullptr, e.z ? &z : nullptr, e, 2);
+    EXPECT_EQ(one.has_value(), two.has_value());
+    if (!one || !two) continue;
+    phase_planes = form == Form::kPhasePlanes;
+    expect_close(*one, want, tol, "1 thread");
+    expect_close(*two, want, tol, "2 threads");
+    EXPECT_EQ(0, std::memcmp(one->raw_data(), two->raw_data(), one->byte_size()));
+  }
+  return phase_planes;
 }
 
 class ConvPatchPanel : public ::testing::Test {
@@ -199,9 +227,35 @@ TEST_F(ConvPatchPanel, NanAndInfPropagate) {
     SCOPED_TRACE("act=" + e.activation);
     const Tensor want = reference_conv(c, x, w, &b, nullptr, e.fn);
     const Tolerance tol{.atol = 1e-5 * 27 + 1e-6, .rtol = 1e-5};  // as check()
-    expect_close(run_panel(c, x, w, &b, nullptr, e, 1), want, tol);
-    expect_close(run_panel(c, x, w, &b, nullptr, e, 2), want, tol);
+    for (Form form : {Form::kPatchPanel, Form::kPhasePlanes}) {
+      for (int threads : {1, 2}) {
+        const auto y = run_form(form, c, x, w, &b, nullptr, e, threads);
+        // The phase planes take the epilogues the micro-kernel applies in registers.
+        EXPECT_EQ(y.has_value(), form == Form::kPatchPanel || e.activation != "Tanh");
+        if (y) expect_close(*y, want, tol);
+      }
+    }
   }
+}
+
+// The phase planes take 1-D and 2-D convolutions of one group with a register
+// epilogue, whose rows waste at most 15 % of the computed columns: the stems
+// (here at a reduced height, with their activations), not 3-D, groups,
+// functor epilogues or narrow rows with a wide kernel.
+TEST_F(ConvPatchPanel, PhasePlanesTakeTheStems) {
+  const Epilogue relu{"Relu", {}, [](double v) { return v < 0 ? 0 : v; }};
+  const Epilogue relu6{"Clip", {{"min", 0.0f}, {"max", 6.0f}}, [](double v) { return std::clamp(v, 0.0, 6.0); }};
+  EXPECT_TRUE(check({.x = {1, 3, 9, 224}, .out_channels = 64, .kernel = {3, 3}, .strides = {2, 2}}, relu));
+  EXPECT_TRUE(check({.x = {2, 3, 6, 224}, .out_channels = 32, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}},
+                    relu6));
+  EXPECT_TRUE(check({.x = {1, 3, 12, 224}, .out_channels = 64, .kernel = {7, 7}, .strides = {2, 2},
+                     .pads = {3, 3, 3, 3}}, relu));
+  EXPECT_TRUE(check({.x = {2, 3, 70}, .out_channels = 10, .kernel = {5}, .strides = {2}, .pads = {2, 1}}));
+  EXPECT_FALSE(check({.x = {1, 2, 4, 5, 40}, .out_channels = 9, .kernel = {3, 2, 3}, .pads = {1, 0, 1, 1, 1, 0}}));
+  EXPECT_FALSE(check({.x = {2, 4, 7, 33}, .out_channels = 6, .kernel = {3, 3}, .pads = {1, 1, 1, 1}, .group = 2}));
+  EXPECT_FALSE(check({.x = {1, 3, 9, 224}, .out_channels = 16, .kernel = {3, 3}, .strides = {2, 2}},
+                     {"Tanh", {}, [](double v) { return std::tanh(v); }}));
+  EXPECT_FALSE(check({.x = {1, 3, 9, 12}, .out_channels = 16, .kernel = {7, 7}}));  // 6 of 12 columns stored
 }
 
 // The three ImageNet stems (at a reduced height) through a session, on one and

@@ -1,0 +1,317 @@
+#include "ops/conv_phase_planes.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "ops/conv_patch_panel.h"
+#include "ops/parallel.h"
+#include "ops/scratch.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define ONNX_MINI_HAVE_PHASE_PLANES 1
+#else
+#define ONNX_MINI_HAVE_PHASE_PLANES 0
+#endif
+
+namespace onnx_mini {
+namespace {
+
+constexpr int64_t kPanel = PackedWeights::kPanelCols;
+constexpr int kTileRows = static_cast<int>(PackedWeights::kMaxTileRows);
+// Phase planes of one image, at most: 16 MiB (a 3-channel 1024x1024 image at
+// stride 2 with a 7x7 kernel takes 3.2 M floats). Larger images take the
+// patch-panel form, whose scratch does not grow with the image.
+constexpr int64_t kMaxPlaneFloats = int64_t{4} << 20;
+// Pixels per work unit, as floats of the planes' taps: 16 K floats (64 KiB,
+// L2) of K x 32 tap rows, as the patch-panel form's blocks, which every row
+// tile of W meets in turn.
+constexpr int64_t kBlockFloats = int64_t{16} << 10;
+// Units each thread should get at least, so uneven unit times even out.
+constexpr int64_t kUnitsPerThread = 4;
+
+// The planes of one convolution: their sizes and, per tap (c, kh, kw) in W's
+// order, the offset of the value output pixel 0 reads in them.
+struct PlaneLayout {
+  int64_t sh = 1, sw = 1;    // strides: sh x sw planes per channel
+  int64_t hs = 0, ws = 0;    // rows and columns of each plane
+  int64_t wo = 0, ho = 0;    // output columns and rows
+  int64_t floats = 0;        // all planes of one image, with the tail the last panel reads past
+  int64_t depth = 0;         // taps
+  std::array<int64_t, kMaxPatchPanelDepth> tap_offset{};
+
+  int64_t plane_floats() const { return hs * ws; }
+  // Pixels computed per image, past-the-row columns included.
+  int64_t virtual_pixels() const { return ho * ws; }
+};
+
+// For 1-D and 2-D convolutions (spatial slot 0 unused): rows are slot 1, columns slot 2.
+PlaneLayout layout_of(const ConvGeometry& g) {
+  PlaneLayout l;
+  l.sh = g.stride[1];
+  l.sw = g.stride[2];
+  l.ho = g.out[1];
+  l.wo = g.out[2];
+  l.hs = l.ho + (g.kernel[1] - 1) * g.dilation[1] / l.sh;
+  l.ws = l.wo + (g.kernel[2] - 1) * g.dilation[2] / l.sw;
+  const int64_t c = g.in_channels;
+  l.depth = c * g.kernel[1] * g.kernel[2];
+  // The last panel reads up to 31 floats past the last pixel, and a tap's
+  // shift reaches at most one plane row and Ws - Wo columns further: a row and
+  // a panel of slack past the last plane.
+  l.floats = c * l.sh * l.sw * l.plane_floats() + l.ws + 2 * kPanel;
+  return l;
+}
+
+void fill_tap_offsets(const ConvGeometry& g, PlaneLayout& l) {
+  int64_t k = 0;
+  for (int64_t c = 0; c < g.in_channels; ++c) {
+    for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+      const int64_t rh = kh * g.dilation[1];
+      for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++k) {
+        const int64_t rw = kw * g.dilation[2];
+        const int64_t plane = (c * l.sh + rh % l.sh) * l.sw + rw % l.sw;
+        l.tap_offset[k] = plane * l.plane_floats() + rh / l.sh * l.ws + rw / l.sw;
+      }
+    }
+  }
+}
+
+// Lanes of one deinterleaving step: 16 plane columns from 32 input values.
+constexpr int64_t kSplitLanes = 16;
+
+#if ONNX_MINI_HAVE_PHASE_PLANES
+// out[q] = row[2 * q] for q in [q, q_end) in steps of 16 (row[2 * q + 31]
+// readable for every step taken); returns the first q not done.
+__attribute__((target("avx512f"))) int64_t split_even(const float* row, int64_t q, int64_t q_end, float* out) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (; q + kSplitLanes <= q_end; q += kSplitLanes) {
+    const __m512 lo = _mm512_loadu_ps(row + 2 * q), hi = _mm512_loadu_ps(row + 2 * q + 16);
+    _mm512_storeu_ps(out + q, _mm512_permutex2var_ps(lo, even, hi));
+  }
+  return q;
+}
+#else
+int64_t split_even(const float*, int64_t q, int64_t, float*) { return q; }
+#endif
+
+// Plane (c, ph, pw) of image x: row r, column q = padded input (r * sh + ph,
+// q * sw + pw), zero in the padding.
+void split_plane(const ConvGeometry& g, const PlaneLayout& l, const float* x, int64_t plane, float* planes) {
+  const int64_t pw = plane % l.sw, ph = plane / l.sw % l.sh, c = plane / (l.sw * l.sh);
+  const int64_t height = g.in[1], width = g.in[2];
+  const float* channel = x + c * height * width;
+  float* out = planes + plane * l.plane_floats();
+  // Plane column q is input column first + q * sw; columns [q_lo, q_hi) lie in the row.
+  const int64_t first = pw - g.pad_begin[2];
+  const int64_t q_lo = first >= 0 ? 0 : std::min(l.ws, (-first + l.sw - 1) / l.sw);
+  const int64_t q_hi = width - first <= 0 ? 0 : std::clamp((width - first + l.sw - 1) / l.sw, q_lo, l.ws);
+  for (int64_t r = 0; r < l.hs; ++r, out += l.ws) {
+    const int64_t ih = r * l.sh + ph - g.pad_begin[1];
+    if (ih < 0 || ih >= height || q_lo >= q_hi) {
+      std::fill(out, out + l.ws, 0.0f);
+      continue;
+    }
+    const float* src = channel + ih * width;
+    std::fill(out, out + q_lo, 0.0f);
+    if (l.sw == 1) {
+      std::memcpy(out + q_lo, src + first + q_lo, static_cast<size_t>(q_hi - q_lo) * sizeof(float));
+    } else {
+      int64_t q = q_lo;
+      if (l.sw == 2) q = split_even(src + first, q_lo, std::min(q_hi, (width - first) / 2), out);
+      for (; q < q_hi; ++q) out[q] = src[first + q * l.sw];
+    }
+    std::fill(out + q_hi, out + l.ws, 0.0f);
+  }
+}
+
+struct PlaneJob {
+  const ConvGeometry* g;
+  const PackedWeights* w;
+  const ConvRunArgs* args;
+  const PlaneLayout* l;
+  RegisterEpilogue form;
+  const float* planes;  // the current image's
+  int64_t image;
+  int64_t panels, panels_per_block, blocks, tile_chunks, tiles_per_chunk;
+};
+
+#if ONNX_MINI_HAVE_PHASE_PLANES
+
+// One row tile of W (R output channels) against the 32 computed pixels
+// [v0, v0 + 32) of one image: pixel v is output (v / Ws, v % Ws), not stored
+// where v % Ws >= Wo or v >= Ho * Ws.
+struct TapTile {
+  const float* a;        // the row tile, tap p's R values at a + p * a_stride
+  int64_t a_stride;
+  const float* x;        // the planes + v0: tap p's 32 values at x + tap_offset[p]
+  const int64_t* tap_offset;
+  int64_t depth;
+  float* y;              // output channel plane of the tile's first row
+  const float* z;        // the residual's, or null
+  int64_t ldy;           // output pixels per channel plane
+  const float* row_bias;  // the tile's first row's bias, or null
+  int64_t v0, ws, wo, v_end;
+};
+
+__attribute__((target("avx512f"))) inline __mmask16 lanes(int64_t lo, int64_t hi) {
+  lo = std::clamp<int64_t>(lo, 0, 16);
+  hi = std::clamp<int64_t>(hi, lo, 16);
+  return static_cast<__mmask16>(((uint32_t{1} << hi) - 1) & ~((uint32_t{1} << lo) - 1));
+}
+
+// v0 + lane - shift, as an address: the computed pixel's place in the
+// output plane (may point before `base` for lanes the mask leaves out).
+inline float* at(float* base, int64_t offset) {
+  return reinterpret_cast<float*>(reinterpret_cast<uintptr_t>(base) + static_cast<uintptr_t>(offset) * sizeof(float));
+}
+
+template <int R>
+__attribute__((target("avx512f"))) void tap_kernel(const TapTile& t, const RegisterEpilogue& e) {
+  __m512 acc[R][2];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  const float* a = t.a;
+  for (int64_t p = 0; p < t.depth; ++p, a += t.a_stride) {
+    const float* b = t.x + t.tap_offset[p];
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r]);
+      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512 lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
+  // The 32 pixels in runs of one output row each (at most 32 / Wo + 2 runs).
+  const int64_t end = std::min(t.v0 + kPanel, t.v_end);
+  for (int64_t v = t.v0; v < end;) {
+    const int64_t row = v / t.ws, row_end = std::min(row * t.ws + t.wo, end);
+    const int64_t shift = row * (t.ws - t.wo);  // computed pixel v is output pixel v - shift
+    if (v < row_end) {
+      const int64_t lane_lo = v - t.v0, lane_hi = row_end - t.v0;
+      const __mmask16 mask[2] = {lanes(lane_lo, lane_hi), lanes(lane_lo - 16, lane_hi - 16)};
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const __m512 bias = t.row_bias ? _mm512_set1_ps(t.row_bias[r]) : zero;
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          if (!mask[h]) continue;
+          const int64_t offset = r * t.ldy + t.v0 + 16 * h - shift;
+          __m512 out = _mm512_add_ps(acc[r][h], bias);
+          if (t.z) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask[h], at(const_cast<float*>(t.z), offset)));
+          // As the packed micro-kernel: max(0, x) keeps NaN and -0 (ReluFn's
+          // x < 0 ? 0 : x), Clip passes NaN through.
+          if (e.relu) out = _mm512_max_ps(zero, out);
+          if (e.clip) out = _mm512_min_ps(hi, _mm512_max_ps(lo, out));
+          _mm512_mask_storeu_ps(at(t.y, offset), mask[h], out);
+        }
+      }
+    }
+    v = (row + 1) * t.ws;
+  }
+}
+
+using TapKernel = void (*)(const TapTile&, const RegisterEpilogue&);
+
+template <int... R>
+constexpr std::array<TapKernel, kTileRows + 1> tap_kernels(std::integer_sequence<int, R...>) {
+  return {nullptr, tap_kernel<R + 1>...};
+}
+constexpr std::array<TapKernel, kTileRows + 1> kTapKernels = tap_kernels(std::make_integer_sequence<int, kTileRows>{});
+
+#endif
+
+void split_task(const void* context, int64_t plane) {
+  const PlaneJob& job = *static_cast<const PlaneJob*>(context);
+  const ConvGeometry& g = *job.g;
+  split_plane(g, *job.l, job.args->x + job.image * g.in_channels * g.in_pixels(), plane,
+              const_cast<float*>(job.planes));
+}
+
+// A unit: a block of panels of the current image, a chunk of W's row tiles.
+// Each row tile runs along the whole block before the next one starts, so it
+// writes its channel rows in long runs while the block's taps stay in L1/L2.
+void plane_unit(const void* context, int64_t unit) {
+#if ONNX_MINI_HAVE_PHASE_PLANES
+  const PlaneJob& job = *static_cast<const PlaneJob*>(context);
+  const ConvGeometry& g = *job.g;
+  const PackedWeights& w = *job.w;
+  const PlaneLayout& l = *job.l;
+  const ConvRunArgs& args = *job.args;
+  const int64_t chunk = unit % job.tile_chunks, block = unit / job.tile_chunks;
+  const int64_t tile_begin = chunk * job.tiles_per_chunk;
+  const int64_t tile_end = std::min(w.tiles_per_group(), tile_begin + job.tiles_per_chunk);
+  const int64_t panel_begin = block * job.panels_per_block;
+  const int64_t panel_end = std::min(job.panels, panel_begin + job.panels_per_block);
+  const int64_t P = g.out_pixels(), T = w.tile_rows();
+  TapTile t{};
+  t.a_stride = T;
+  t.tap_offset = l.tap_offset.data();
+  t.depth = l.depth;
+  t.ldy = P;
+  t.ws = l.ws;
+  t.wo = l.wo;
+  t.v_end = l.virtual_pixels();
+  for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
+    const int64_t ch0 = tile * T, rows = std::min(T, g.out_channels - ch0);
+    const int64_t plane0 = (job.image * g.out_channels + ch0) * P;
+    t.a = w.row_tile(0, tile);
+    t.y = args.y + plane0;
+    t.z = args.z ? args.z + plane0 : nullptr;
+    t.row_bias = args.bias ? args.bias + ch0 : nullptr;
+    for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
+      t.v0 = panel * kPanel;
+      t.x = job.planes + t.v0;
+      kTapKernels[rows](t, job.form);
+    }
+  }
+#else
+  (void)context, (void)unit;  // needs supported(): never reached
+#endif
+}
+
+}  // namespace
+
+bool phase_planes_can_run(const ConvGeometry& g, const ConvRunArgs& args) {
+  if (g.spatial > 2 || g.group != 1 || g.in[0] != 1) return false;
+  RegisterEpilogue form;
+  if (!args.epilogue->register_form(&form)) return false;
+  if (g.in_channels * g.kernel[1] * g.kernel[2] > kMaxPatchPanelDepth) return false;
+  const PlaneLayout l = layout_of(g);
+  return l.ws * 100 <= l.wo * 115 && l.floats <= kMaxPlaneFloats;
+}
+
+void run_phase_planes(const ConvGeometry& g, const PackedWeights& w, const ConvRunArgs& args) {
+  PlaneLayout l = layout_of(g);
+  fill_tap_offsets(g, l);
+  PlaneJob job{&g, &w, &args, &l, {}, nullptr, 0, 0, 0, 0, 1, 0};
+  args.epilogue->register_form(&job.form);
+  float* planes = thread_scratch(ScratchSlot::kPhasePlanes, l.floats);
+  const int64_t planes_floats = g.in_channels * l.sh * l.sw * l.plane_floats();
+  // The slack past the planes is read only for pixels never stored; zero so
+  // nothing reads memory never written.
+  std::fill(planes + planes_floats, planes + l.floats, 0.0f);
+  job.planes = planes;
+  job.panels = (l.virtual_pixels() + kPanel - 1) / kPanel;
+  job.panels_per_block = std::clamp<int64_t>(kBlockFloats / (l.depth * kPanel), 1, job.panels);
+  job.blocks = (job.panels + job.panels_per_block - 1) / job.panels_per_block;
+  const int64_t tiles = w.tiles_per_group();
+  const int64_t want = kUnitsPerThread * (args.pool ? args.pool->num_threads() : 1);
+  // Few blocks (a small image): the row tiles of W are split too.
+  if (job.blocks < want) job.tile_chunks = std::min(tiles, (want + job.blocks - 1) / job.blocks);
+  job.tiles_per_chunk = (tiles + job.tile_chunks - 1) / job.tile_chunks;
+  job.tile_chunks = (tiles + job.tiles_per_chunk - 1) / job.tiles_per_chunk;
+  const int64_t plane_count = g.in_channels * l.sh * l.sw;
+  for (job.image = 0; job.image < g.batch; ++job.image) {
+    // Small inputs are split on the calling thread: a dispatch costs more.
+    for_each_task(planes_floats >= (int64_t{1} << 15) ? args.pool : nullptr, plane_count, split_task, &job);
+    for_each_task(args.pool, job.blocks * job.tile_chunks, plane_unit, &job);
+  }
+}
+
+}  // namespace onnx_mini
