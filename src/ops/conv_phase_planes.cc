@@ -26,6 +26,8 @@ constexpr int kTileRows = static_cast<int>(PackedWeights::kMaxTileRows);
 // stride 2 with a 7x7 kernel takes 3.2 M floats). Larger images take the
 // patch-panel form, whose scratch does not grow with the image.
 constexpr int64_t kMaxPlaneFloats = int64_t{4} << 20;
+// Strides the form takes, at most: each of the sh x sw phases of a channel gets a plane.
+constexpr int64_t kMaxStride = 8;
 // Pixels per work unit, as floats of the planes' taps: 16 K floats (64 KiB,
 // L2) of K x 32 tap rows, as the patch-panel form's blocks, which every row
 // tile of W meets in turn.
@@ -282,6 +284,10 @@ bool phase_planes_can_run(const ConvGeometry& g, const ConvRunArgs& args) {
   RegisterEpilogue form;
   if (!args.epilogue->register_form(&form)) return false;
   if (g.in_channels * g.kernel[1] * g.kernel[2] > kMaxPatchPanelDepth) return false;
+  // Every stride phase gets a plane, read or not: strides up to 8 (and no
+  // product below overflows); the stems have 1, 2 and 4.
+  if (g.stride[1] > kMaxStride || g.stride[2] > kMaxStride) return false;
+  if (g.out[1] > kMaxPlaneFloats || g.out[2] > kMaxPlaneFloats || g.in[1] > kMaxPlaneFloats) return false;
   const PlaneLayout l = layout_of(g);
   return l.ws * 100 <= l.wo * 115 && l.floats <= kMaxPlaneFloats;
 }

@@ -24,9 +24,10 @@
 namespace onnx_mini {
 
 // Whether the form runs this convolution with this epilogue: 1-D or 2-D, one
-// group, an epilogue the micro-kernel applies in registers, a reduction of at
-// most kMaxPatchPanelDepth, at most 15 % of computed columns past the rows'
-// ends, and phase planes of at most 4 M floats (16 MiB) per image.
+// group, strides up to 8, an epilogue the micro-kernel applies in registers,
+// a reduction of at most kMaxPatchPanelDepth, at most 15 % of computed
+// columns past the rows' ends, and phase planes of at most 4 M floats
+// (16 MiB) per image.
 bool phase_planes_can_run(const ConvGeometry& g, const ConvRunArgs& args);
 
 // Y = epilogue(conv(X, W)) with W packed by PackedWeights::pack_rows (one

@@ -256,6 +256,8 @@ TEST_F(ConvPatchPanel, PhasePlanesTakeTheStems) {
   EXPECT_FALSE(check({.x = {1, 3, 9, 224}, .out_channels = 16, .kernel = {3, 3}, .strides = {2, 2}},
                      {"Tanh", {}, [](double v) { return std::tanh(v); }}));
   EXPECT_FALSE(check({.x = {1, 3, 9, 12}, .out_channels = 16, .kernel = {7, 7}}));  // 6 of 12 columns stored
+  EXPECT_TRUE(check({.x = {1, 3, 17, 400}, .out_channels = 8, .kernel = {3, 3}, .strides = {8, 8}}));
+  EXPECT_FALSE(check({.x = {1, 3, 19, 900}, .out_channels = 8, .kernel = {3, 3}, .strides = {9, 9}}));
 }
 
 // The three ImageNet stems (at a reduced height) through a session, on one and
