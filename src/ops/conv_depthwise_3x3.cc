@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ops/lane_mask.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define ONNX_MINI_HAVE_DEPTHWISE_3X3 1
@@ -25,13 +27,6 @@ bool depthwise_3x3_applies(const ConvGeometry& g) {
 namespace {
 
 constexpr int64_t kLanes = 16;
-
-// Lanes j of a 16-float load at `start` whose column start + j lies in [0, width).
-__mmask16 lanes_inside(int64_t start, int64_t width) {
-  const int64_t lo = std::clamp<int64_t>(-start, 0, kLanes), hi = std::clamp<int64_t>(width - start, 0, kLanes);
-  if (hi <= lo) return 0;
-  return static_cast<__mmask16>(((uint32_t{1} << hi) - 1) & ~((uint32_t{1} << lo) - 1));
-}
 
 // The input rows one output row reads: row kh at rows[kh] for kh in [first, end)
 // (the others lie in the vertical padding).
@@ -249,19 +244,19 @@ void chunk_masks(const ConvGeometry& g, ChunkMasks* masks) {
   for (int64_t ox = 0, c = 0; ox < out_width; ox += kLanes, ++c) {
     const int64_t start = ox * s - g.pad_begin[2];
     ChunkMasks& m = masks[c];
-    m.out = lanes_inside(ox, out_width);
+    m.out = lanes_within(ox, out_width);
     if (s == 1) {
       // Loads the 16 values after start .. start + 15.
       m.inside = start + kLanes >= 0 && start + 2 * kLanes - 1 < width;
-      m.load[0] = lanes_inside(start, width);
-      m.load[1] = lanes_inside(start + kLanes, width);
+      m.load[0] = lanes_within(start, width);
+      m.load[1] = lanes_within(start + kLanes, width);
       m.load[2] = 0;
     } else {
       // 32 values from start, and the one after them.
       m.inside = start >= 0 && start + 2 * kLanes < width;
-      m.load[0] = lanes_inside(start, width);
-      m.load[1] = lanes_inside(start + kLanes, width);
-      m.load[2] = lanes_inside(start + 2 * kLanes, width) & 1;
+      m.load[0] = lanes_within(start, width);
+      m.load[1] = lanes_within(start + kLanes, width);
+      m.load[2] = lanes_within(start + 2 * kLanes, width) & 1;
     }
   }
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ops/lane_mask.h"
 #include "ops/parallel.h"
 #include "ops/scratch.h"
 
@@ -39,13 +40,6 @@ struct PanelJob {
 // Taps per kernel row whose load masks a panel computes once, at most (wider
 // kernels, and strides above 2, load each row with gathers).
 constexpr int64_t kMaxMaskedTaps = 16;
-
-// Lanes [lo, hi) of a 16-lane vector (clamped to it), as a load mask.
-uint16_t lane_mask(int64_t lo, int64_t hi) {
-  lo = std::clamp<int64_t>(lo, 0, 16);
-  hi = std::clamp<int64_t>(hi, lo, 16);
-  return static_cast<uint16_t>(((uint32_t{1} << hi) - 1) & ~((uint32_t{1} << lo) - 1));
-}
 
 // The load masks of tap q's row (the values it spans: 32 at stride 1, 64 at
 // stride 2, the odd ones unused), for a row segment starting at ix0 in an
@@ -97,7 +91,7 @@ __attribute__((target("avx512f"))) void load_panel_row(const float* src, int64_t
     __m512 raw[4];
     for (int64_t v = 0; v < 2 * s; ++v) {
       const int64_t first = start + 16 * v;
-      raw[v] = _mm512_maskz_loadu_ps(lane_mask(-first, width - first), src + first);
+      raw[v] = _mm512_maskz_loadu_ps(lane_range_mask(-first, width - first), src + first);
     }
     if (s == 1) {
       _mm512_store_ps(out, raw[0]);
@@ -117,7 +111,7 @@ __attribute__((target("avx512f"))) void load_panel_row(const float* src, int64_t
     const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(start + 16 * v * s)),
                                            _mm512_mullo_epi32(lanes, _mm512_set1_epi32(static_cast<int32_t>(s))));
     _mm512_store_ps(out + 16 * v,
-                    _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lane_mask(lo - 16 * v, hi - 16 * v), index, src, 4));
+                    _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lane_range_mask(lo - 16 * v, hi - 16 * v), index, src, 4));
   }
 }
 
@@ -149,7 +143,7 @@ void build_panel(const ConvGeometry& g, const float* x, int64_t od, int64_t oh, 
   for (int64_t q = 0; masked && q < kw; ++q) {
     for (int64_t v = 0; v < 2 * s; ++v) {
       const int64_t first = ix0 + q * d + 16 * v;
-      masks.m[q][v] = lane_mask(-first, g.in[2] - first);
+      masks.m[q][v] = lane_range_mask(-first, g.in[2] - first);
     }
   }
   float* row = panel;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "ops/conv_patch_panel.h"
+#include "ops/lane_mask.h"
 #include "ops/parallel.h"
 #include "ops/scratch.h"
 
@@ -136,7 +137,7 @@ struct PlaneJob {
   const ConvRunArgs* args;
   const PlaneLayout* l;
   RegisterEpilogue form;
-  const float* planes;  // the current image's
+  float* planes;  // the current image's: written by the split, read by the units
   int64_t image;
   int64_t panels, panels_per_block, blocks, tile_chunks, tiles_per_chunk;
 };
@@ -158,12 +159,6 @@ struct TapTile {
   const float* row_bias;  // the tile's first row's bias, or null
   int64_t v0, ws, wo, v_end;
 };
-
-__attribute__((target("avx512f"))) inline __mmask16 lanes(int64_t lo, int64_t hi) {
-  lo = std::clamp<int64_t>(lo, 0, 16);
-  hi = std::clamp<int64_t>(hi, lo, 16);
-  return static_cast<__mmask16>(((uint32_t{1} << hi) - 1) & ~((uint32_t{1} << lo) - 1));
-}
 
 // v0 + lane - shift, as an address: the computed pixel's place in the
 // output plane (may point before `base` for lanes the mask leaves out).
@@ -196,7 +191,7 @@ __attribute__((target("avx512f"))) void tap_kernel(const TapTile& t, const Regis
     const int64_t shift = row * (t.ws - t.wo);  // computed pixel v is output pixel v - shift
     if (v < row_end) {
       const int64_t lane_lo = v - t.v0, lane_hi = row_end - t.v0;
-      const __mmask16 mask[2] = {lanes(lane_lo, lane_hi), lanes(lane_lo - 16, lane_hi - 16)};
+      const __mmask16 mask[2] = {lane_range_mask(lane_lo, lane_hi), lane_range_mask(lane_lo - 16, lane_hi - 16)};
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
         const __m512 bias = t.row_bias ? _mm512_set1_ps(t.row_bias[r]) : zero;
@@ -231,8 +226,7 @@ constexpr std::array<TapKernel, kTileRows + 1> kTapKernels = tap_kernels(std::ma
 void split_task(const void* context, int64_t plane) {
   const PlaneJob& job = *static_cast<const PlaneJob*>(context);
   const ConvGeometry& g = *job.g;
-  split_plane(g, *job.l, job.args->x + job.image * g.in_channels * g.in_pixels(), plane,
-              const_cast<float*>(job.planes));
+  split_plane(g, *job.l, job.args->x + job.image * g.in_channels * g.in_pixels(), plane, job.planes);
 }
 
 // A unit: a block of panels of the current image, a chunk of W's row tiles.

@@ -5,6 +5,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "ops/lane_mask.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define ONNX_MINI_HAVE_MAX_POOL_2D 1
@@ -80,13 +82,6 @@ OM_AVX512 inline __m512 shifted(__m512 lo, __m512 hi) {
   return _mm512_castsi512_ps(lanes);
 }
 
-// The lanes i of 16 columns from column `col` with 0 <= col + i < in.
-inline __mmask16 columns_within(int64_t col, int64_t in) {
-  const int64_t lo = std::clamp<int64_t>(-col, 0, kLanes), hi = std::clamp<int64_t>(in - col, 0, kLanes);
-  const uint32_t inside = (uint32_t{1} << hi) - 1, before = (uint32_t{1} << lo) - 1;
-  return static_cast<__mmask16>(inside & ~before);
-}
-
 // What every row of the call shares, worked out once: the first column the
 // row's windows read (negative under left padding), the load masks of the
 // 16-column input vectors the row loop reads (every vector the same way, so a
@@ -110,12 +105,12 @@ struct RowPlan {
     // The chunk holding the row's last column (first_col <= 0 < in).
     chunks_on_row = std::min(chunks, (in - 1 - first_col) / (kLanes * vectors_per_chunk) + 1);
     for (int64_t v = 0; v < kKeptMasks; ++v) {
-      kept_mask[static_cast<size_t>(v)] = columns_within(first_col + v * kLanes, in);
+      kept_mask[static_cast<size_t>(v)] = lanes_within(first_col + v * kLanes, in);
     }
   }
 
   __mmask16 load_mask(int64_t v) const {
-    return v < kKeptMasks ? kept_mask[static_cast<size_t>(v)] : columns_within(first_col + v * kLanes, in);
+    return v < kKeptMasks ? kept_mask[static_cast<size_t>(v)] : lanes_within(first_col + v * kLanes, in);
   }
 };
 
@@ -241,7 +236,7 @@ OM_AVX512 inline void rows_max(const RowSet<kKH, kOut>& rows, const RowPlan& pla
       if (o < plan.whole_outputs) {
         _mm512_storeu_ps(out, v);
       } else {
-        _mm512_mask_storeu_ps(out, columns_within(o, plan.out), v);
+        _mm512_mask_storeu_ps(out, lanes_within(o, plan.out), v);
       }
     }
     cur = next;
@@ -254,7 +249,7 @@ OM_AVX512 inline bool rows_ordered(const float* const* row, int count, int64_t i
   __mmask16 ok = 0xffff;
   for (int r = 0; r < count; ++r) {
     for (int64_t c = 0; c < in; c += kLanes) {
-      const __m512 v = _mm512_maskz_loadu_ps(columns_within(c, in), row[r] + c);
+      const __m512 v = _mm512_maskz_loadu_ps(lanes_within(c, in), row[r] + c);
       ok = _mm512_mask_cmp_ps_mask(ok, v, v, _CMP_ORD_Q);
     }
   }
