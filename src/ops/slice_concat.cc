@@ -255,9 +255,15 @@ class Concat final : public Kernel {
       for (int i = 0; i < ctx->num_inputs(); ++i) {
         const size_t row = row_bytes(i, axis);
         const auto* src = static_cast<const uint8_t*>(ctx->input(i)->raw_data());
-        if (row) std::memcpy(y + static_cast<size_t>(o) * out_row + col, src + static_cast<size_t>(o) * row, row);
+        copy(y + static_cast<size_t>(o) * out_row + col, src + static_cast<size_t>(o) * row, row);
         col += row;
       }
+    }
+
+    // An input the memory plan had written in its place in Y already
+    // (runtime/plan.h, ConcatPlacement) is not copied onto itself.
+    static void copy(uint8_t* dst, const uint8_t* src, size_t bytes) {
+      if (bytes != 0 && dst != src) std::memcpy(dst, src, bytes);
     }
 
     // Piece `piece` of row `o` of Y: find its input (few inputs; no table, so
@@ -269,8 +275,7 @@ class Concat final : public Kernel {
         if (piece < count) {
           const size_t begin = piece * kPieceBytes, bytes = std::min(kPieceBytes, row - begin);
           const auto* src = static_cast<const uint8_t*>(ctx->input(i)->raw_data());
-          std::memcpy(y + static_cast<size_t>(o) * out_row + col + begin, src + static_cast<size_t>(o) * row + begin,
-                      bytes);
+          copy(y + static_cast<size_t>(o) * out_row + col + begin, src + static_cast<size_t>(o) * row + begin, bytes);
           return;
         }
         piece -= count;

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "core/printable.h"
+#include "core/shape.h"
 
 namespace onnx_mini {
 
@@ -94,6 +95,8 @@ std::string output_name(const Graph& g, const Node& n, int i) {
 
 ExecutionFrame::ExecutionFrame(const ExecutionSteps& program) : program_(program) {
   values_.resize(program.graph->num_values());
+  placed_in_run_.resize(program.graph->num_values());
+  unplaced_.resize(program.graph->num_values());
   slots_.resize(static_cast<size_t>(program.plan.num_slots));
   for (auto& s : slots_) s = std::make_shared<Buffer>();
   unread_outputs_.resize(program.steps.size());
@@ -184,8 +187,22 @@ Result<Tensor*> ExecutionFrame::allocate_output(const Node& n, size_t step, int 
   std::optional<int64_t> count = checked_num_elements(shape);
   if (!count) return element_count(shape, output_name(g, n, i)).status();
   const size_t bytes = static_cast<size_t>(*count) * dtype_size(dtype);
+  if (program_.plan.placement[static_cast<size_t>(v)].whole != kNoId) {
+    if (Tensor* placed = place_in_concat(v, shape, dtype)) return placed;
+    // Not this run: a buffer of its own, kept for later runs like a slot.
+    std::shared_ptr<Buffer>& own = unplaced_[static_cast<size_t>(v)];
+    if (!own) own = std::make_shared<Buffer>();
+    if (int64_t needed = grow_within_limit(*own, bytes)) return over_limit(output_name(g, n, i), shape, dtype, bytes, needed);
+    values_[static_cast<size_t>(v)].rebind(dtype, shape, own->data(), own);
+    return &values_[static_cast<size_t>(v)];
+  }
   std::shared_ptr<Buffer>& slot = slots_[static_cast<size_t>(program_.plan.value_slot[static_cast<size_t>(v)])];
   Tensor& target = values_[static_cast<size_t>(v)];
+  if (placed_in_run_[static_cast<size_t>(v)] == run_number_ && slot->capacity() < bytes) {
+    // Growing would move the inputs placed in it: cannot happen when the
+    // Concat's inputs have the sizes it checked.
+    return internal_error(output_name(g, n, i) + ": larger than the inputs placed in it");
+  }
   if (g.value(v).is_graph_output) {
     // Our own view from the last run does not count as a holder.
     if (target.owner() == slot) target.reset();
@@ -194,6 +211,40 @@ Result<Tensor*> ExecutionFrame::allocate_output(const Node& n, size_t step, int 
   }
   if (int64_t needed = grow_within_limit(*slot, bytes)) return over_limit(output_name(g, n, i), shape, dtype, bytes, needed);
   target.rebind(dtype, shape, slot->data(), slot);
+  return &target;
+}
+
+// The conditions on this run's shapes: one image (every dimension before the
+// axis 1), the input's planned extent along the axis (so the places of its
+// siblings, worked out from theirs, do not overlap it), and a start a whole
+// number of cache lines into the buffer (the alignment kernels get for any
+// output). The output's buffer grows to its full size with the first input
+// placed, and never while one is in it.
+Tensor* ExecutionFrame::place_in_concat(ValueId v, std::span<const int64_t> shape, DataType dtype) {
+  const ConcatPlacement& p = program_.plan.placement[static_cast<size_t>(v)];
+  if (p.whole == kNoId || static_cast<int64_t>(shape.size()) != p.rank) return nullptr;
+  const auto axis = static_cast<size_t>(p.axis);
+  if (shape[axis] != p.axis_size) return nullptr;
+  int64_t inner = 1;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (d < axis && shape[d] != 1) return nullptr;
+    if (shape[d] == 0) return nullptr;
+    if (d > axis) inner *= shape[d];  // below the element count the caller checked
+  }
+  const auto element = static_cast<int64_t>(dtype_size(dtype));
+  std::optional<int64_t> line = checked_mul(inner, element);
+  std::optional<int64_t> total = line ? checked_mul(*line, p.axis_total) : std::nullopt;
+  if (!total) return nullptr;
+  const int64_t offset = p.axis_begin * *line;  // <= total
+  if (offset % 64 != 0) return nullptr;
+  std::shared_ptr<Buffer>& slot = slots_[static_cast<size_t>(program_.plan.value_slot[static_cast<size_t>(p.whole)])];
+  uint64_t& placed = placed_in_run_[static_cast<size_t>(p.whole)];
+  if (slot->capacity() < static_cast<size_t>(*total)) {
+    if (placed == run_number_ || grow_within_limit(*slot, static_cast<size_t>(*total)) != 0) return nullptr;
+  }
+  placed = run_number_;
+  Tensor& target = values_[static_cast<size_t>(v)];
+  target.rebind(dtype, shape, static_cast<uint8_t*>(slot->data()) + offset, slot);
   return &target;
 }
 
@@ -215,6 +266,7 @@ Result<Tensor*> ExecutionFrame::bind_scratch(ScratchList& list, size_t index, st
 Status ExecutionFrame::run(RunObserver* observer) {
   observer_ = observer;
   subgraph_runs_ = 0;
+  ++run_number_;
   const Graph& g = *program_.graph;
   for (size_t s = 0; s < program_.steps.size(); ++s) {
     const ExecutionSteps::Step& step = program_.steps[s];

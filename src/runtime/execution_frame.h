@@ -93,6 +93,9 @@ class ExecutionFrame {
   // (or scratch 0 while it asks for scratch 1) in the same run.
   using ScratchList = std::deque<Scratch>;
   Result<Tensor*> allocate_output(const Node& n, size_t step, int i, std::span<const int64_t> shape, DataType dtype);
+  // Value v bound in its place in its Concat's output (ExecutionPlan::placement),
+  // or null when this run's shapes rule that out.
+  Tensor* place_in_concat(ValueId v, std::span<const int64_t> shape, DataType dtype);
   // Storage `index` of `list` (one step's scratch or unread outputs), grown to
   // fit; `what()` names it in an error (called on the error path only).
   template <typename What>
@@ -117,6 +120,13 @@ class ExecutionFrame {
   std::vector<const Tensor*> out_ptrs_;               // for the observer
   std::vector<std::vector<std::unique_ptr<ExecutionFrame>>> children_;  // per step, per subgraph
   int64_t subgraph_runs_ = 0;                          // in the run in progress
+  uint64_t run_number_ = 0;                            // counts this frame's runs
+  // Per Concat output: the run in which an input was last placed in it (its
+  // buffer must not move until the Concat has read them).
+  std::vector<uint64_t> placed_in_run_;
+  // Per value the plan would place in a Concat's output: its buffer in runs
+  // whose shapes do not allow that (see place_in_concat).
+  std::vector<std::shared_ptr<Buffer>> unplaced_;
   RunObserver* observer_ = nullptr;                   // of the run in progress (nested runs report too)
   bool single_threaded_ = false;
 };

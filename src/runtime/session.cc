@@ -61,9 +61,22 @@ Status Session::build(const SessionOptions& options) {
   OM_ASSIGN_OR_RETURN(weights_, compile_steps(graph_, program_,
                                               {.pool = pool_.get(), .max_memory_bytes = options.max_memory_bytes,
                                                .max_subgraph_runs = options.max_loop_iterations, .where = where_}));
+  if (options.explain) explain_placements(options.explain);
   // Room for a few concurrent runs, so giving a frame back allocates nothing.
   idle_frames_.reserve(16);
   return Status::ok();
+}
+
+// --explain's account of the memory plan's Concats (runtime/plan.h).
+void Session::explain_placements(const std::function<void(const std::string&)>& log) const {
+  std::vector<bool> told(graph_.num_values());
+  for (ValueId v = 0; v < static_cast<ValueId>(graph_.num_values()); ++v) {
+    const ValueId whole = program_.plan.placement[static_cast<size_t>(v)].whole;
+    if (whole == kNoId || told[static_cast<size_t>(whole)]) continue;
+    told[static_cast<size_t>(whole)] = true;
+    const Node& concat = graph_.node(graph_.value(whole).producer);
+    log("Concat '" + concat.name + "' in place: its inputs are written into its output (memory plan, runs of one image)");
+  }
 }
 
 Status Session::bind_inputs(ExecutionFrame& frame, const std::vector<NamedTensor>& inputs) const {

@@ -39,7 +39,9 @@ struct SessionOptions {
   // within the count. 0 = the number of online CPUs.
   int threads = 0;
   int opt_level = 1;                    // 0 = run the graph as loaded
-  std::function<void(const std::string&)> explain;  // one line per graph rewrite
+  // One line per graph rewrite, and per Concat the memory plan has its inputs
+  // written into (runtime/plan.h).
+  std::function<void(const std::string&)> explain;
   bool verify_passes = false;           // verify the IR after each pass
   int64_t max_memory_bytes = int64_t{16} << 30;  // intermediate and output buffers, per run
   int64_t max_nodes = 1'000'000;
@@ -92,6 +94,7 @@ class Session {
  private:
   Session() = default;
   Status build(const SessionOptions& options);
+  void explain_placements(const std::function<void(const std::string&)>& log) const;
   Status bind_inputs(ExecutionFrame& frame, const std::vector<NamedTensor>& inputs) const;
   Status run_on(ExecutionFrame& frame, const std::vector<NamedTensor>& inputs, std::vector<Tensor>& outputs,
                 RunObserver* observer);
