@@ -222,7 +222,7 @@ Result<Tensor*> ExecutionFrame::allocate_output(const Node& n, size_t step, int 
 // placed, and never while one is in it.
 Tensor* ExecutionFrame::place_in_concat(ValueId v, std::span<const int64_t> shape, DataType dtype) {
   const ConcatPlacement& p = program_.plan.placement[static_cast<size_t>(v)];
-  if (p.whole == kNoId || static_cast<int64_t>(shape.size()) != p.rank) return nullptr;
+  if (static_cast<int64_t>(shape.size()) != p.rank) return nullptr;
   const auto axis = static_cast<size_t>(p.axis);
   if (shape[axis] != p.axis_size) return nullptr;
   int64_t inner = 1;

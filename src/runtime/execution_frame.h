@@ -93,8 +93,8 @@ class ExecutionFrame {
   // (or scratch 0 while it asks for scratch 1) in the same run.
   using ScratchList = std::deque<Scratch>;
   Result<Tensor*> allocate_output(const Node& n, size_t step, int i, std::span<const int64_t> shape, DataType dtype);
-  // Value v bound in its place in its Concat's output (ExecutionPlan::placement),
-  // or null when this run's shapes rule that out.
+  // Value v (one the plan places: ExecutionPlan::placement) bound in its place
+  // in its Concat's output, or null when this run's shapes rule that out.
   Tensor* place_in_concat(ValueId v, std::span<const int64_t> shape, DataType dtype);
   // Storage `index` of `list` (one step's scratch or unread outputs), grown to
   // fit; `what()` names it in an error (called on the error path only).

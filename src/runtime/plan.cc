@@ -19,13 +19,12 @@ bool placeable(const Graph& g, ValueId v, NodeId concat, int64_t rank, int64_t a
     return false;
   }
   if (val.consumers.size() != 1 || val.consumers[0] != concat) return false;
-  // A Concat's own output may be placed in a later Concat only if it is not
-  // itself a target: one level of placement.
+  // A Concat's output is not placed in another Concat (its own inputs may be
+  // placed in it): one level of placement.
   if (concat_outputs.count(v)) return false;
   if (!g.node(val.producer).subgraphs.empty()) return false;
   const TensorInfo& info = val.info;
-  return info.has_shape && static_cast<int64_t>(info.dims.size()) == rank &&
-         info.dims[static_cast<size_t>(axis)].known() && info.dims[static_cast<size_t>(axis)].value >= 0;
+  return info.has_shape && static_cast<int64_t>(info.dims.size()) == rank && info.dims[static_cast<size_t>(axis)].known();
 }
 
 // ConcatPlacement for the inputs of every Concat that can take them.
