@@ -36,6 +36,15 @@ constexpr int64_t kPointwiseDepth = 512;
 // (64 KiB, L2) read by every row tile of W in turn; 512 pixels at depth 32,
 // one 32-pixel panel at depth 512.
 constexpr int64_t kPointwiseBlockFloats = int64_t{16} << 10;
+// Unless W's depth chunk (mg x kc floats) is larger than L2 (SqueezeNet's
+// 1000 x 512 classifier, 2 MiB): with one panel per block it would stream
+// from L3 once per panel, so the block grows to 128 K floats of X (512 KiB,
+// all six panels of the classifier's 13x13 image), each row tile of W then
+// read once per block and kept in L1 across its panels. The classifier took
+// 991 us against 1020 on 1 thread (pinned) and 577 against 625 on 2 (batch 1,
+// --profile, medians of six alternated rounds).
+constexpr int64_t kPointwiseLargeWeightFloats = int64_t{256} << 10;
+constexpr int64_t kPointwiseLargeBlockFloats = int64_t{128} << 10;
 // Depth per pass of the gathered form: the weight panel's chunk (kc x 32
 // floats, 24 KiB) stays in L1 while every pixel tile of the block streams past it.
 constexpr int64_t kGatheredDepth = 192;
@@ -414,7 +423,9 @@ void PackedConv::run_pointwise(const ConvGeometry& g, const ConvRunArgs& args) c
   if (job.packed) job.panels = PixelPanels::pack(g, args.x, args.pool);
   const int64_t panels = (g.out_pixels() + kPanel - 1) / kPanel;
   const int64_t kc = depth_chunk(g.in_group_channels(), kPointwiseDepth);
-  job.block_panels = std::clamp<int64_t>(kPointwiseBlockFloats / (kc * kPanel), 1, panels);
+  const bool large_weight = g.out_group_channels() * kc > kPointwiseLargeWeightFloats;
+  const int64_t block_floats = large_weight ? kPointwiseLargeBlockFloats : kPointwiseBlockFloats;
+  job.block_panels = std::clamp<int64_t>(block_floats / (kc * kPanel), 1, panels);
   job.blocks = (panels + job.block_panels - 1) / job.block_panels;
   const int64_t units = g.batch * g.group * job.blocks, tiles = weights_->tiles_per_group();
   const int64_t want = kUnitsPerThread * threads_of(args.pool);

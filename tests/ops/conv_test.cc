@@ -189,6 +189,15 @@ TEST_P(ConvKernel, TilingBoundaries) {
   check_both({.x = {1, 8, 9, 9}, .out_channels = 16, .kernel = {1, 1}, .strides = {2, 2}});
 }
 
+// A 1x1 weight larger than L2 (over 256 K floats per depth chunk) runs in
+// blocks of up to 128 K floats of X, each row tile of W along a whole block:
+// here one block of two panels per image (35 pixels), batch 2. (The
+// double-precision reference takes ~50 ns per multiply-add: SqueezeNet's
+// 13x13 classifier itself would take seconds.)
+TEST_P(ConvKernel, PointwiseWeightLargerThanL2) {
+  for (int threads : {1, 2}) check({.x = {2, 512, 5, 7}, .out_channels = 520, .kernel = {1, 1}}, true, {}, threads);
+}
+
 // Every activation the epilogue applies, with non-default parameters, and the
 // skip input with and without one. Formulas from the ONNX spec.
 TEST_P(ConvKernel, FusedEpilogues) {
