@@ -189,6 +189,24 @@ TEST_P(ConvKernel, TilingBoundaries) {
   check_both({.x = {1, 8, 9, 9}, .out_channels = 16, .kernel = {1, 1}, .strides = {2, 2}});
 }
 
+// The zero-bordered copy of X split over two threads in bands of rows (from
+// 8 K floats up): batch 1 (a band of every channel per thread), batch 3 (an
+// image per band), asymmetric pads on both axes, a row count that does not
+// halve, and 3-D, whose rows are (depth, height) pairs.
+TEST_P(ConvKernel, PaddedCopySplitOverThreads) {
+  const std::vector<ConvCase> cases = {
+      {.x = {1, 8, 30, 30}, .out_channels = 20, .kernel = {3, 3}, .pads = {2, 1, 0, 3}},
+      {.x = {3, 8, 20, 21}, .out_channels = 9, .kernel = {3, 3}, .strides = {2, 1}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 8, 31, 33}, .out_channels = 7, .kernel = {5, 3}, .pads = {0, 2, 4, 1}},
+      {.x = {1, 8, 6, 12, 12}, .out_channels = 5, .kernel = {3, 3, 3}, .pads = {1, 0, 2, 0, 1, 1}},
+  };
+  // Two threads first: a row the split missed would otherwise still hold the
+  // one-thread run's copy of the same image.
+  for (const ConvCase& c : cases) {
+    for (int threads : {2, 1}) check(c, true, {}, threads);
+  }
+}
+
 // A 1x1 weight larger than L2 (over 256 K floats per depth chunk) runs in
 // blocks of up to 128 K floats of X, each row tile of W along a whole block:
 // here one block of two panels per image (35 pixels), batch 2. (The
