@@ -53,11 +53,12 @@ constexpr int64_t kGatheredDepth = 192;
 constexpr int64_t kBlockPixels = 96;
 // Units each thread should get at least, so uneven unit times even out.
 constexpr int64_t kUnitsPerThread = 4;
-// The zero-bordered copy of X is split over the threads from this size (in
-// floats, 32 KiB) up, in bands of rows: one per thread and image, split
-// where the units that read them split when the threads run equally fast.
-constexpr int64_t kPadSplitFloats = int64_t{8} << 10;
-constexpr int64_t kPadBandsPerThread = 1;
+// The zero-bordered copy of X is split over the threads from these sizes (in
+// floats): in bands of rows (one per thread and image, where the units that
+// read them split when the threads run equally fast) from 32 KiB, by channel
+// planes (when the threads split W's panels) from 256 KiB.
+constexpr int64_t kPadBandSplitFloats = int64_t{8} << 10;
+constexpr int64_t kPadPlaneSplitFloats = int64_t{64} << 10;
 
 // Rows of the next tile of a band of `left` rows: full tiles, but never a thin
 // last one (12 + 4 remaining rows become 8 + 8, as in the packed GEMM).
@@ -204,26 +205,36 @@ PaddedInput padded_input(const ConvGeometry& g, const float* x, ThreadPool* pool
   }
   float* out = buffer.data();
   const int64_t in_plane = g.in_pixels();
-  // Split as the units that read the copy are (image by image, rows in
-  // order, dealt from both ends): band b of every channel of an image, so a
-  // thread pads the rows its own pixel blocks read next and finds them in its
-  // own cache. Split by channel planes (or padded on the calling thread
-  // alone), a thread read half or all of its input from the other core's: on 2
-  // threads at batch 1, SqueezeNet's 3x3 expands at 55x55 took 236 and 274 us
-  // against 263 and 298, at 27x27 212 and 219 against 220 and 225 (--profile,
-  // medians of six alternated rounds); the whole model at batch 8 0.97 of its
-  // time (sum of the nodes, four rounds).
-  const int64_t threads = threads_of(pool);
-  const bool split = threads > 1 && plane * g.batch * channels >= kPadSplitFloats;
-  const int64_t bands = split ? std::clamp<int64_t>(kPadBandsPerThread * threads / g.batch, 1, rows) : 1;
-  for_each_task(split ? pool : nullptr, g.batch * bands, [&](int64_t task) {
-    const int64_t n = task / bands, band = task % bands;
-    const int64_t r0 = rows * band / bands, r1 = rows * (band + 1) / bands;
-    for (int64_t c = 0; c < channels; ++c) {
-      const int64_t p = n * channels + c;
-      pad_rows(g, pd, x + p * in_plane, out + p * plane, r0, r1);
-    }
-  });
+  const int64_t threads = threads_of(pool), floats = plane * g.batch * channels;
+  const int64_t blocks = (g.out_pixels() + kBlockPixels - 1) / kBlockPixels;
+  // Where the threads split the units by image, or by pixel blocks with
+  // several blocks each, the copy is split as those units are (image by
+  // image, rows in order, dealt from both ends): band b of every channel of
+  // an image, so a thread pads the rows its own units read next and finds
+  // them in its own cache. Split by channel planes (or padded on the calling
+  // thread alone), a thread read half or all of its input from the other
+  // core's: on 2 threads at batch 1, SqueezeNet's 3x3 expands at 55x55 took
+  // 215 and 246 us against 237 and 263 (--profile, medians of ten alternated
+  // rounds), 236 and 274 against 263 and 298 in another six.
+  const bool by_image = g.batch >= threads, by_blocks = blocks >= kUnitsPerThread * threads;
+  if (threads > 1 && (by_image || by_blocks) && floats >= kPadBandSplitFloats) {
+    const int64_t bands = std::clamp<int64_t>(threads / g.batch, 1, rows);
+    for_each_task(pool, g.batch * bands, [&](int64_t task) {
+      const int64_t n = task / bands, band = task % bands;
+      const int64_t r0 = rows * band / bands, r1 = rows * (band + 1) / bands;
+      for (int64_t c = 0; c < channels; ++c) {
+        const int64_t p = n * channels + c;
+        pad_rows(g, pd, x + p * in_plane, out + p * plane, r0, r1);
+      }
+    });
+    return {out, pd};
+  }
+  // Otherwise the threads split W's panels and each reads much or all of the
+  // image: by planes, from 64 K floats up. (Bands on ResNet-18's 14x14 and
+  // 7x7 layers, three and one pixel blocks, measured 2-4 % slower on 2 threads,
+  // within this machine's noise but never faster.)
+  for_each_task(threads > 1 && floats >= kPadPlaneSplitFloats ? pool : nullptr, g.batch * channels,
+                [&](int64_t p) { pad_rows(g, pd, x + p * in_plane, out + p * plane, 0, rows); });
   return {out, pd};
 }
 

@@ -189,16 +189,19 @@ TEST_P(ConvKernel, TilingBoundaries) {
   check_both({.x = {1, 8, 9, 9}, .out_channels = 16, .kernel = {1, 1}, .strides = {2, 2}});
 }
 
-// The zero-bordered copy of X split over two threads in bands of rows (from
-// 8 K floats up): batch 1 (a band of every channel per thread), batch 3 (an
-// image per band), asymmetric pads on both axes, a row count that does not
-// halve, and 3-D, whose rows are (depth, height) pairs.
+// The zero-bordered copy of X split over two threads: in bands of rows (from
+// 8 K floats up, with at least 8 pixel blocks of 96 per image or an image per
+// thread): batch 1 (a band of every channel per thread), batch 3 (an image
+// per band), asymmetric pads on both axes, a row count that does not halve,
+// 3-D, whose rows are (depth, height) pairs; by planes (from 64 K floats, on
+// a small image whose units split W's panels).
 TEST_P(ConvKernel, PaddedCopySplitOverThreads) {
   const std::vector<ConvCase> cases = {
       {.x = {1, 8, 30, 30}, .out_channels = 20, .kernel = {3, 3}, .pads = {2, 1, 0, 3}},
       {.x = {3, 8, 20, 21}, .out_channels = 9, .kernel = {3, 3}, .strides = {2, 1}, .pads = {1, 1, 1, 1}},
       {.x = {1, 8, 31, 33}, .out_channels = 7, .kernel = {5, 3}, .pads = {0, 2, 4, 1}},
       {.x = {1, 8, 6, 12, 12}, .out_channels = 5, .kernel = {3, 3, 3}, .pads = {1, 0, 2, 0, 1, 1}},
+      {.x = {1, 256, 14, 14}, .out_channels = 8, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
   };
   // Two threads first: a row the split missed would otherwise still hold the
   // one-thread run's copy of the same image.
