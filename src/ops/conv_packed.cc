@@ -199,13 +199,11 @@ PaddedInput padded_input(const ConvGeometry& g, const float* x, ThreadPool* pool
   if (!pads(g)) return {x, g.in};
   const ConvGeometry::Dims pd = padded_dims(g);
   const int64_t plane = pd[0] * pd[1] * pd[2], rows = pd[0] * pd[1], channels = g.in_channels;
+  const int64_t floats = plane * g.batch * channels;
   thread_local std::vector<float> buffer;
-  if (buffer.size() < static_cast<size_t>(plane * g.batch * channels)) {
-    buffer.resize(static_cast<size_t>(plane * g.batch * channels));
-  }
+  if (buffer.size() < static_cast<size_t>(floats)) buffer.resize(static_cast<size_t>(floats));
   float* out = buffer.data();
-  const int64_t in_plane = g.in_pixels();
-  const int64_t threads = threads_of(pool), floats = plane * g.batch * channels;
+  const int64_t in_plane = g.in_pixels(), threads = threads_of(pool);
   const int64_t blocks = (g.out_pixels() + kBlockPixels - 1) / kBlockPixels;
   // Where the threads split the units by image, or by pixel blocks with
   // several blocks each, the copy is split as those units are (image by
