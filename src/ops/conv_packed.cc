@@ -9,6 +9,7 @@
 #include "ops/conv_phase_planes.h"
 #include "ops/conv_pixel_panels.h"
 #include "ops/parallel.h"
+#include "ops/scratch.h"
 #include "ops/simd_transpose.h"
 
 #if defined(__x86_64__)
@@ -87,12 +88,25 @@ struct PointwiseJob {
   int64_t blocks, block_panels, tile_chunks, tiles_per_chunk;
   RegisterEpilogue form;  // activation in registers, when in_registers
   bool in_registers;
+  // Depth split (see run_pointwise): part p sums input channels
+  // [p * part_depth, (p + 1) * part_depth) into Y (part 0) or partials[p - 1].
+  int64_t parts = 1, part_depth = 0;
+  float* partials = nullptr;  // [parts - 1][N][M][P]
+  int64_t chunk_depth = 0;    // depth per pass of pointwise_unit
+};
+
+// Where one depth range of a pointwise product goes: Y or a partial sum, and
+// whether the range ends the sum (the epilogue runs).
+struct DepthRange {
+  int64_t begin, end;
+  float* y;  // laid out as Y
+  bool completes;
 };
 
 // One row tile of W against the pixel panels [panel_begin, panel_end) of X,
-// over one depth chunk [k0, k0 + kc).
+// over one depth chunk [k0, k0 + kc) of `range`.
 void pointwise_tile(const PointwiseJob& job, int64_t n, int64_t group, int64_t t, int64_t panel_begin,
-                    int64_t panel_end, int64_t k0, int64_t kc) {
+                    int64_t panel_end, int64_t k0, int64_t kc, const DepthRange& range) {
   const ConvGeometry& g = *job.g;
   const PackedWeights& w = *job.w;
   const ConvRunArgs& args = *job.args;
@@ -100,7 +114,7 @@ void pointwise_tile(const PointwiseJob& job, int64_t n, int64_t group, int64_t t
   const int64_t T = w.tile_rows(), row0 = t * T, rows = std::min(T, mg - row0), ch0 = group * mg + row0;
   // In place (stride 1, so the input plane is P pixels too): row k0 of the group.
   const float* x = job.packed ? nullptr : args.x + (n * g.in_channels + group * cg + k0) * P;
-  const bool last = k0 + kc == cg;
+  const bool last = k0 + kc == range.end && range.completes;
   RowTileProduct product;
   product.a = w.row_tile(group, t) + k0 * T;
   product.a_stride = T;
@@ -109,13 +123,13 @@ void pointwise_tile(const PointwiseJob& job, int64_t n, int64_t group, int64_t t
   product.ldb = job.packed ? kPanel : P;
   product.b_padded = job.packed;
   product.ldy = P;
-  product.first = k0 == 0;
+  product.first = k0 == range.begin;
   product.last = last;
   for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
     const int64_t col0 = panel * kPanel, offset = (n * g.out_channels + ch0) * P + col0;
     product.cols = std::min(kPanel, P - col0);
     product.b = job.packed ? job.panels.panel(n, group, panel) + k0 * kPanel : x + col0;
-    product.y = args.y + offset;
+    product.y = range.y + offset;
     RegisterEpilogue e = job.in_registers ? job.form : RegisterEpilogue{};
     if (job.in_registers) {
       if (args.bias) e.row_bias = args.bias + ch0;
@@ -145,11 +159,55 @@ void pointwise_unit(const void* context, int64_t unit) {
   const int64_t panel_begin = block * job.block_panels, panel_end = std::min(panels, panel_begin + job.block_panels);
   const int64_t tile_begin = chunk * job.tiles_per_chunk;
   const int64_t tile_end = std::min(job.w->tiles_per_group(), tile_begin + job.tiles_per_chunk);
-  const int64_t cg = g.in_group_channels(), kc_max = depth_chunk(cg, kPointwiseDepth);
+  const int64_t cg = g.in_group_channels(), kc_max = job.chunk_depth;
+  const DepthRange all{0, cg, job.args->y, true};
   for (int64_t k0 = 0; k0 < cg; k0 += kc_max) {
     for (int64_t t = tile_begin; t < tile_end; ++t) {
-      pointwise_tile(job, n, group, t, panel_begin, panel_end, k0, std::min(kc_max, cg - k0));
+      pointwise_tile(job, n, group, t, panel_begin, panel_end, k0, std::min(kc_max, cg - k0), all);
     }
+  }
+}
+
+// A depth-split unit: one part of the input channels, one image, one block of
+// pixel panels, every row tile of W. Parts are the slowest index, so on 2
+// threads each takes its own part (the dispatch deals from both ends).
+void pointwise_part_unit(const void* context, int64_t unit) {
+  const PointwiseJob& job = *static_cast<const PointwiseJob*>(context);
+  const ConvGeometry& g = *job.g;
+  const int64_t block = unit % job.blocks, n = unit / job.blocks % g.batch, part = unit / job.blocks / g.batch;
+  const int64_t panels = (g.out_pixels() + kPanel - 1) / kPanel;
+  const int64_t panel_begin = block * job.block_panels, panel_end = std::min(panels, panel_begin + job.block_panels);
+  const int64_t cg = g.in_group_channels(), begin = part * job.part_depth;
+  const int64_t end = std::min(cg, begin + job.part_depth);
+  float* y = part == 0 ? job.args->y : job.partials + (part - 1) * g.batch * g.out_channels * g.out_pixels();
+  const DepthRange range{begin, end, y, false};
+  for (int64_t t = 0; t < job.w->tiles_per_group(); ++t) {
+    pointwise_tile(job, n, 0, t, panel_begin, panel_end, begin, end - begin, range);
+  }
+}
+
+// Rows of Y per reduction unit of a depth split.
+constexpr int64_t kReduceRows = 8;
+
+// A reduction unit: kReduceRows channel rows of one image, Y += the other
+// parts' sums, then the epilogue (bias, skip, activation), row by row while
+// the row is in L1.
+void pointwise_reduce_unit(const void* context, int64_t unit) {
+  const PointwiseJob& job = *static_cast<const PointwiseJob*>(context);
+  const ConvGeometry& g = *job.g;
+  const ConvRunArgs& args = *job.args;
+  const int64_t row_units = (g.out_channels + kReduceRows - 1) / kReduceRows;
+  const int64_t n = unit / row_units, row0 = unit % row_units * kReduceRows;
+  const int64_t rows = std::min(kReduceRows, g.out_channels - row0), P = g.out_pixels();
+  const int64_t part_floats = g.batch * g.out_channels * P;
+  for (int64_t r = row0; r < row0 + rows; ++r) {
+    const int64_t offset = (n * g.out_channels + r) * P;
+    float* y = args.y + offset;
+    for (int64_t p = 1; p < job.parts; ++p) {
+      const float* partial = job.partials + (p - 1) * part_floats + offset;
+      for (int64_t i = 0; i < P; ++i) y[i] += partial[i];
+    }
+    args.epilogue->apply(y, P, 1, P, args.bias ? args.bias + r : nullptr, args.z ? args.z + offset : nullptr, P);
   }
 }
 
@@ -408,6 +466,41 @@ bool pointwise_wastes_lanes(const TensorInfo* x, const std::vector<int64_t>& str
 // multiply-adds per value), 384 -> 64 at 14x14 1.03-1.19.
 constexpr int64_t kPackMinChannels = 128;
 
+// A depth split (below) has 2 parts, whatever the thread count, each part's
+// input channels a multiple of 16 (the blocks in which the depthwise
+// convolution that usually makes X splits its channels) and at most one
+// pointwise depth chunk. On 1 thread the two parts are the two depth chunks of
+// the usual path: the kernel sums a chunk from zero and adds it to the partial
+// sums in Y, as the reduction adds the parts, so 1 and 2 threads give the same
+// bits.
+constexpr int64_t kDepthParts = 2;
+constexpr int64_t kPartAlign = 16;
+// Depth from which a 1x1 convolution splits it: this many times its outputs.
+constexpr int64_t kSplitDepthRatio = 4;
+
+int64_t depth_part_channels(int64_t depth) {
+  return ((depth + kDepthParts - 1) / kDepthParts + kPartAlign - 1) / kPartAlign * kPartAlign;
+}
+
+// Whether a 1x1 convolution read in place, whose image is too small to give 2
+// threads their own pixel blocks (`units` of them), splits the input channels
+// (the depth) into parts, each part summing its share of W * X for every
+// pixel, the parts then added. Otherwise the threads split W's row tiles and
+// the pixel blocks, so each reads all of W and, for its pixels, every channel
+// of X; when X was made by a depthwise convolution, whose threads split the
+// channels, half of those come from the other core's cache. A depth split
+// reads each half of W once and X where it was written, for one extra pass
+// over Y: worth it where the depth is several times the output channels
+// (MobileNetV2's 14x14 projections, 384 or 576 -> 64 or 96; its depthwise
+// convolution followed by its projection on 2 threads took 24 + 80 us against
+// 43 + 110). On 1 thread a depth of 384 then runs as two chunks of 192, not
+// one: 384 -> 64 at 14x14 took 62 us against 58.
+bool splits_depth(const ConvGeometry& g, bool packed, int64_t units) {
+  return !packed && g.group == 1 && units < kUnitsPerThread * kDepthParts &&
+         g.in_channels >= kSplitDepthRatio * g.out_channels && g.in_channels >= kDepthParts * 2 * kPartAlign &&
+         depth_part_channels(g.in_channels) <= kPointwiseDepth;
+}
+
 }  // namespace
 
 bool PackedConv::applies(const Tensor& w) {
@@ -468,8 +561,23 @@ void PackedConv::run_pointwise(const ConvGeometry& g, const ConvRunArgs& args) c
   const int64_t block_floats = large_weight ? kPointwiseLargeBlockFloats : kPointwiseBlockFloats;
   job.block_panels = std::clamp<int64_t>(block_floats / (kc * kPanel), 1, panels);
   job.blocks = (panels + job.block_panels - 1) / job.block_panels;
-  const int64_t units = g.batch * g.group * job.blocks, tiles = weights_->tiles_per_group();
-  const int64_t want = kUnitsPerThread * threads_of(args.pool);
+  int64_t units = g.batch * g.group * job.blocks;
+  const int64_t tiles = weights_->tiles_per_group(), want = kUnitsPerThread * threads_of(args.pool);
+  const bool split = splits_depth(g, job.packed, units);
+  job.chunk_depth = split ? depth_part_channels(g.in_channels) : kc;
+  if (split) {  // blocks as large as the shallower depth chunk allows
+    job.block_panels = std::clamp<int64_t>(block_floats / (job.chunk_depth * kPanel), 1, panels);
+    job.blocks = (panels + job.block_panels - 1) / job.block_panels;
+    units = g.batch * g.group * job.blocks;
+  }
+  if (split && threads_of(args.pool) > 1) {
+    job.part_depth = job.chunk_depth;
+    job.parts = (g.in_channels + job.part_depth - 1) / job.part_depth;
+    job.partials = thread_scratch(ScratchSlot::kDepthPartials, (job.parts - 1) * g.batch * g.out_channels * g.out_pixels());
+    for_each_task(args.pool, job.parts * g.batch * job.blocks, pointwise_part_unit, &job);
+    for_each_task(args.pool, g.batch * ((g.out_channels + kReduceRows - 1) / kReduceRows), pointwise_reduce_unit, &job);
+    return;
+  }
   // Few blocks (a 7x7 image at batch 1): the row tiles of W are split too.
   if (units < want) job.tile_chunks = std::min(tiles, (want + units - 1) / units);
   job.tiles_per_chunk = (tiles + job.tile_chunks - 1) / job.tile_chunks;

@@ -219,6 +219,53 @@ TEST_P(ConvKernel, PointwiseWeightLargerThanL2) {
   for (int threads : {1, 2}) check({.x = {2, 512, 5, 7}, .out_channels = 520, .kernel = {1, 1}}, true, {}, threads);
 }
 
+// A 1x1 convolution on an image too small to give 2 threads their own pixel
+// blocks, whose depth is at least 4 times its outputs, splits the depth in 2
+// (ops/conv_packed.cc, splits_depth): on 2 threads the parts run at once into Y
+// and a partial sum, added before the epilogue; on 1 thread they are the two
+// depth chunks of the usual path. Both against the reference, with bias, skip
+// and activations (ReLU in registers, Sigmoid after the sum), and the same bits
+// on 1 and 2 threads. Shapes: MobileNetV2's 14x14 projection (192 + 192), and
+// at batch 2 parts of 112 + 88 channels.
+TEST_P(ConvKernel, PointwiseDepthSplit) {
+  const std::vector<ConvCase> shapes = {{.x = {1, 384, 14, 14}, .out_channels = 64, .kernel = {1, 1}},
+                                        {.x = {2, 200, 10, 10}, .out_channels = 48, .kernel = {1, 1}}};
+  std::vector<Epilogue> epilogues = {{}};
+  for (const ConvActivation& a : fused_activations()) {
+    if (a.name == "Relu" || a.name == "Sigmoid") epilogues.push_back({a.name, a.params, a.fn, true});
+  }
+  ASSERT_EQ(epilogues.size(), 3u);
+  for (const ConvCase& c : shapes) {
+    for (const Epilogue& e : epilogues) {
+      for (int threads : {1, 2}) check(c, true, e, threads);
+    }
+    // FusedConv with bias, skip and ReLU: the same bits on 1 and 2 threads.
+    GraphBuilder gb;
+    gb.input("X", DataType::kFloat, c.x);
+    gb.input("Z", DataType::kFloat, c.y_shape());
+    gb.initializer("W", random_tensor(c.w_shape(), 6));
+    gb.initializer("B", random_tensor({c.out_channels}, 7));
+    std::map<std::string, Attribute> attrs = conv_attrs(c);
+    attrs["activation"] = string_attr("Relu");
+    gb.node("FusedConv", {"X", "W", "B", "Z"}, {"Y"}, attrs, "conv", kOnnxMiniDomain);
+    gb.output("Y");
+    const Graph g = gb.build();
+    const Tensor x = random_tensor(c.x, 5), z = random_tensor(c.y_shape(), 8);
+    std::vector<std::vector<float>> results;
+    for (int threads : {1, 2}) {
+      SessionOptions opts;
+      opts.threads = threads;
+      opts.opt_level = 0;
+      auto s = Session::from_graph(g, opts);
+      ASSERT_TRUE(s.is_ok()) << s.status().message();
+      auto out = s.value()->run({{"X", x}, {"Z", z}});
+      ASSERT_TRUE(out.is_ok()) << out.status().message();
+      results.push_back(values_of<float>(out.value()[0].tensor));
+    }
+    EXPECT_EQ(results[0], results[1]) << describe_case(c);
+  }
+}
+
 // Every activation the epilogue applies, with non-default parameters, and the
 // skip input with and without one. Formulas from the ONNX spec.
 TEST_P(ConvKernel, FusedEpilogues) {
