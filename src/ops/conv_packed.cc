@@ -54,12 +54,14 @@ constexpr int64_t kGatheredDepth = 192;
 constexpr int64_t kBlockPixels = 96;
 // Units each thread should get at least, so uneven unit times even out.
 constexpr int64_t kUnitsPerThread = 4;
-// The zero-bordered copy of X is split over the threads from these sizes (in
-// floats): in bands of rows (one per thread and image, where the units that
-// read them split when the threads run equally fast) from 32 KiB, by channel
-// planes (when the threads split W's panels) from 256 KiB.
-constexpr int64_t kPadBandSplitFloats = int64_t{8} << 10;
-constexpr int64_t kPadPlaneSplitFloats = int64_t{64} << 10;
+// The zero-bordered copy of X is split over the threads from this size (in
+// floats, 32 KiB): in bands of rows (one per thread and image, where the units
+// that read them split by pixels) or by channel planes (where the threads
+// split W's panels). Below 64 K floats the plane split made the copy on the
+// calling thread alone, the other waiting: ResNet-18's 512-channel 7x7 3x3
+// layers (41 K floats padded) took 857, 858 and 911 us on 2 threads against
+// 952, 919 and 946 with the split from 8 K (five alternated rounds).
+constexpr int64_t kPadSplitFloats = int64_t{8} << 10;
 
 // Rows of the next tile of a band of `left` rows: full tiles, but never a thin
 // last one (12 + 4 remaining rows become 8 + 8, as in the packed GEMM).
@@ -273,7 +275,7 @@ PaddedInput padded_input(const ConvGeometry& g, const float* x, ThreadPool* pool
   // 215 and 246 us against 237 and 263 (--profile, medians of ten alternated
   // rounds), 236 and 274 against 263 and 298 in another six.
   const bool by_image = g.batch >= threads, by_blocks = blocks >= kUnitsPerThread * threads;
-  if (threads > 1 && (by_image || by_blocks) && floats >= kPadBandSplitFloats) {
+  if (threads > 1 && (by_image || by_blocks) && floats >= kPadSplitFloats) {
     const int64_t bands = std::clamp<int64_t>(threads / g.batch, 1, rows);
     for_each_task(pool, g.batch * bands, [&](int64_t task) {
       const int64_t n = task / bands, band = task % bands;
@@ -286,10 +288,10 @@ PaddedInput padded_input(const ConvGeometry& g, const float* x, ThreadPool* pool
     return {out, pd};
   }
   // Otherwise the threads split W's panels and each reads much or all of the
-  // image: by planes, from 64 K floats up. (Bands on ResNet-18's 14x14 and
+  // image: by planes. (Bands on ResNet-18's 14x14 and
   // 7x7 layers, three and one pixel blocks, measured 2-4 % slower on 2 threads,
   // within this machine's noise but never faster.)
-  for_each_task(threads > 1 && floats >= kPadPlaneSplitFloats ? pool : nullptr, g.batch * channels,
+  for_each_task(threads > 1 && floats >= kPadSplitFloats ? pool : nullptr, g.batch * channels,
                 [&](int64_t p) { pad_rows(g, pd, x + p * in_plane, out + p * plane, 0, rows); });
   return {out, pd};
 }

@@ -16,9 +16,15 @@ namespace onnx_mini {
 namespace {
 
 constexpr int64_t kPanel = PixelPanels::kPanel;
-// Packings of fewer floats run on the calling thread (waking a worker costs
-// about what copying 64 K floats does).
-constexpr int64_t kMinParallelFloats = int64_t{1} << 16;
+// Packings of fewer floats run on the calling thread. Between the layers of a
+// run the workers are awake (ops/parallel.cc), so a dispatch costs about what
+// copying a few thousand floats does. Packing 64 K floats or less on the
+// calling thread alone, the other thread waited, and the calling thread read
+// the half of X the other one had written: ResNet-18's stride-2 1x1 layers
+// (51 K and 28 K floats packed) took 223 and 227 us on 2 threads in the model,
+// 118 and 113 with the packing split (--profile, five alternated rounds).
+// From 2 K floats the model was slower again (MobileNetV2, SqueezeNet 1.02).
+constexpr int64_t kMinParallelFloats = int64_t{8} << 10;
 
 // A run of a panel's pixels along one output row: `length` pixels from panel
 // column `column`, read from `source` (in a channel's plane) every `step` floats.

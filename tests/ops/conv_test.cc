@@ -193,8 +193,8 @@ TEST_P(ConvKernel, TilingBoundaries) {
 // 8 K floats up, with at least 8 pixel blocks of 96 per image or an image per
 // thread): batch 1 (a band of every channel per thread), batch 3 (an image
 // per band), asymmetric pads on both axes, a row count that does not halve,
-// 3-D, whose rows are (depth, height) pairs; by planes (from 64 K floats, on
-// a small image whose units split W's panels).
+// 3-D, whose rows are (depth, height) pairs; by planes (also from 8 K floats,
+// on small images whose units split W's panels: 256 x 16 x 16 and 64 x 15 x 15).
 TEST_P(ConvKernel, PaddedCopySplitOverThreads) {
   const std::vector<ConvCase> cases = {
       {.x = {1, 8, 30, 30}, .out_channels = 20, .kernel = {3, 3}, .pads = {2, 1, 0, 3}},
@@ -202,10 +202,21 @@ TEST_P(ConvKernel, PaddedCopySplitOverThreads) {
       {.x = {1, 8, 31, 33}, .out_channels = 7, .kernel = {5, 3}, .pads = {0, 2, 4, 1}},
       {.x = {1, 8, 6, 12, 12}, .out_channels = 5, .kernel = {3, 3, 3}, .pads = {1, 0, 2, 0, 1, 1}},
       {.x = {1, 256, 14, 14}, .out_channels = 8, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 64, 13, 13}, .out_channels = 8, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
   };
   // Two threads first: a row the split missed would otherwise still hold the
   // one-thread run's copy of the same image.
   for (const ConvCase& c : cases) {
+    for (int threads : {2, 1}) check(c, true, {}, threads);
+  }
+}
+
+// A 1x1 convolution's pixels copied into panels by two threads (from 8 K
+// floats): stride 2 (ResNet-18's downsample at 28x28, 14 K floats) and stride 1
+// with 128+ outputs (12 K floats). Two threads first, as above.
+TEST_P(ConvKernel, PixelPanelsSplitOverThreads) {
+  for (const ConvCase& c : {ConvCase{.x = {1, 64, 28, 28}, .out_channels = 20, .kernel = {1, 1}, .strides = {2, 2}},
+                            ConvCase{.x = {1, 64, 13, 13}, .out_channels = 130, .kernel = {1, 1}}}) {
     for (int threads : {2, 1}) check(c, true, {}, threads);
   }
 }
