@@ -303,16 +303,23 @@ const int32_t* kernel_offsets(const ConvGeometry& g, const PaddedInput& in) {
   const int64_t kp_count = g.kernel_pixels(), k = g.in_group_channels() * kp_count;
   if (offsets.size() < static_cast<size_t>(k)) offsets.resize(static_cast<size_t>(k));
   int32_t* o = offsets.data();
-  for (int64_t c = 0; c < g.in_group_channels(); ++c) {
-    for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
-      for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
-        for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-          *o++ = static_cast<int32_t>(c * in.plane() +
-                                      (kd * g.dilation[0] * in.dims[1] + kh * g.dilation[1]) * in.dims[2] +
-                                      kw * g.dilation[2]);
-        }
+  // Channel 0's offsets, then every channel's as a plane further: the loop
+  // nest over the kernel's three axes per channel took ~5 us a layer on
+  // MobileNetV2's 960-channel 1x1 layers at 7x7 (perf, 2 threads: the
+  // calling thread's, while the other waited).
+  for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+    for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+      for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+        *o++ = static_cast<int32_t>((kd * g.dilation[0] * in.dims[1] + kh * g.dilation[1]) * in.dims[2] +
+                                    kw * g.dilation[2]);
       }
     }
+  }
+  const auto plane = static_cast<int32_t>(in.plane());
+  for (int64_t c = 1; c < g.in_group_channels(); ++c) {
+    const int32_t* first = offsets.data();
+    const int32_t shift = static_cast<int32_t>(c) * plane;
+    for (int64_t kp = 0; kp < kp_count; ++kp) *o++ = first[kp] + shift;
   }
   return offsets.data();
 }
