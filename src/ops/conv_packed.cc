@@ -90,11 +90,11 @@ struct PointwiseJob {
   int64_t blocks, block_panels, tile_chunks, tiles_per_chunk;
   RegisterEpilogue form;  // activation in registers, when in_registers
   bool in_registers;
-  // Depth split (see run_pointwise): part p sums input channels
-  // [p * part_depth, (p + 1) * part_depth) into Y (part 0) or partials[p - 1].
-  int64_t parts = 1, part_depth = 0;
+  // Depth per pass of pointwise_unit; in a depth split (see run_pointwise)
+  // part p sums input channels [p * chunk_depth, (p + 1) * chunk_depth) into
+  // Y (part 0) or partials[p - 1].
+  int64_t chunk_depth = 0, parts = 1;
   float* partials = nullptr;  // [parts - 1][N][M][P]
-  int64_t chunk_depth = 0;    // depth per pass of pointwise_unit
 };
 
 // Where one depth range of a pointwise product goes: Y or a partial sum, and
@@ -179,8 +179,8 @@ void pointwise_part_unit(const void* context, int64_t unit) {
   const int64_t block = unit % job.blocks, n = unit / job.blocks % g.batch, part = unit / job.blocks / g.batch;
   const int64_t panels = (g.out_pixels() + kPanel - 1) / kPanel;
   const int64_t panel_begin = block * job.block_panels, panel_end = std::min(panels, panel_begin + job.block_panels);
-  const int64_t cg = g.in_group_channels(), begin = part * job.part_depth;
-  const int64_t end = std::min(cg, begin + job.part_depth);
+  const int64_t cg = g.in_group_channels(), begin = part * job.chunk_depth;
+  const int64_t end = std::min(cg, begin + job.chunk_depth);
   float* y = part == 0 ? job.args->y : job.partials + (part - 1) * g.batch * g.out_channels * g.out_pixels();
   const DepthRange range{begin, end, y, false};
   for (int64_t t = 0; t < job.w->tiles_per_group(); ++t) {
@@ -581,8 +581,7 @@ void PackedConv::run_pointwise(const ConvGeometry& g, const ConvRunArgs& args) c
     units = g.batch * g.group * job.blocks;
   }
   if (split && threads_of(args.pool) > 1) {
-    job.part_depth = job.chunk_depth;
-    job.parts = (g.in_channels + job.part_depth - 1) / job.part_depth;
+    job.parts = (g.in_channels + job.chunk_depth - 1) / job.chunk_depth;
     job.partials = thread_scratch(ScratchSlot::kDepthPartials, (job.parts - 1) * g.batch * g.out_channels * g.out_pixels());
     for_each_task(args.pool, job.parts * g.batch * job.blocks, pointwise_part_unit, &job);
     for_each_task(args.pool, g.batch * ((g.out_channels + kReduceRows - 1) / kReduceRows), pointwise_reduce_unit, &job);
