@@ -21,7 +21,13 @@
 namespace onnx_mini {
 namespace {
 
-constexpr int64_t kPanel = PackedWeights::kPanelCols;
+constexpr int64_t kLanes = 16;
+// Pixels per micro-kernel call: 2 or 3 vectors of 16, R x V accumulators for
+// R rows of W. Tiles of up to 8 rows take 3: SqueezeNet's stem (8 tiles of 8,
+// a 27-tap reduction) took 303 against 321 us, the calls' fixed costs (masks,
+// bias, the row runs) spread over 48 pixels rather than 32.
+constexpr int kMaxVectors = 3;
+constexpr int64_t kMaxPanel = kMaxVectors * kLanes;
 constexpr int kTileRows = static_cast<int>(PackedWeights::kMaxTileRows);
 // Phase planes of one image, at most: 16 MiB (a 3-channel 1024x1024 image at
 // stride 2 with a 7x7 kernel takes 3.2 M floats). Larger images take the
@@ -30,7 +36,7 @@ constexpr int64_t kMaxPlaneFloats = int64_t{4} << 20;
 // Strides the form takes, at most: each of the sh x sw phases of a channel gets a plane.
 constexpr int64_t kMaxStride = 8;
 // Pixels per work unit, as floats of the planes' taps: 16 K floats (64 KiB,
-// L2) of K x 32 tap rows, as the patch-panel form's blocks, which every row
+// L2) of K x 32 or K x 48 tap rows, as the patch-panel form's blocks, which every row
 // tile of W meets in turn.
 constexpr int64_t kBlockFloats = int64_t{16} << 10;
 // Units each thread should get at least, so uneven unit times even out.
@@ -62,10 +68,10 @@ PlaneLayout layout_of(const ConvGeometry& g) {
   l.ws = l.wo + (g.kernel[2] - 1) * g.dilation[2] / l.sw;
   const int64_t c = g.in_channels;
   l.depth = c * g.kernel[1] * g.kernel[2];
-  // The last panel reads up to 31 floats past the last pixel, and a tap's
-  // shift reaches at most one plane row and Ws - Wo columns further: a row and
-  // a panel of slack past the last plane.
-  l.floats = c * l.sh * l.sw * l.plane_floats() + l.ws + 2 * kPanel;
+  // The last call reads up to 47 floats past the last pixel, and a tap's
+  // shift reaches at most Ws - Wo (< Ws) columns past its plane's end: a row
+  // and two calls' width of slack past the last plane.
+  l.floats = c * l.sh * l.sw * l.plane_floats() + l.ws + 2 * kMaxPanel;
   return l;
 }
 
@@ -139,18 +145,19 @@ struct PlaneJob {
   RegisterEpilogue form;
   float* planes;  // the current image's: written by the split, read by the units
   int64_t image;
+  int64_t panel_width;  // pixels per micro-kernel call
   int64_t panels, panels_per_block, blocks, tile_chunks, tiles_per_chunk;
 };
 
 #if ONNX_MINI_HAVE_PHASE_PLANES
 
-// One row tile of W (R output channels) against the 32 computed pixels
-// [v0, v0 + 32) of one image: pixel v is output (v / Ws, v % Ws), not stored
+// One row tile of W (R output channels) against the 16 V computed pixels
+// [v0, v0 + 16 V) of one image: pixel v is output (v / Ws, v % Ws), not stored
 // where v % Ws >= Wo or v >= Ho * Ws.
 struct TapTile {
   const float* a;        // the row tile, tap p's R values at a + p * a_stride
   int64_t a_stride;
-  const float* x;        // the planes + v0: tap p's 32 values at x + tap_offset[p]
+  const float* x;        // the planes + v0: tap p's 16 V values at x + tap_offset[p]
   const int64_t* tap_offset;
   int64_t depth;
   float* y;              // output channel plane of the tile's first row
@@ -158,6 +165,7 @@ struct TapTile {
   int64_t ldy;           // output pixels per channel plane
   const float* row_bias;  // the tile's first row's bias, or null
   int64_t v0, ws, wo, v_end;
+  int64_t row;           // v0 / ws: the output row of the first pixel
 };
 
 // v0 + lane - shift, as an address: the computed pixel's place in the
@@ -166,60 +174,88 @@ inline float* at(float* base, int64_t offset) {
   return reinterpret_cast<float*>(reinterpret_cast<uintptr_t>(base) + static_cast<uintptr_t>(offset) * sizeof(float));
 }
 
-template <int R>
-__attribute__((target("avx512f"))) void tap_kernel(const TapTile& t, const RegisterEpilogue& e) {
-  __m512 acc[R][2];
+template <int R, int V>
+__attribute__((target("avx512f,prfchw"))) void tap_kernel(const TapTile& t, const RegisterEpilogue& e) {
+  __m512 acc[R][V];
 #pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 3
+    for (int h = 0; h < V; ++h) acc[r][h] = _mm512_setzero_ps();
+  }
+  // Y is large (3.2 MB for ResNet-18's stem) and, in a model, cold: the
+  // layers after the stem evict it before the next run (the stem alone took
+  // 1216 us, followed by layer1 1279, by layer2 1378, in the whole model
+  // 1420). Ask for the next call's output lines, for writing, while this
+  // call's taps run. Whole models on 1 thread, 3 rounds: ResNet-18's stem 1366
+  // against 1437 us, SqueezeNet's 365 against 425, MobileNetV2's 250 against 268.
+  const int64_t next = t.v0 + V * kLanes - t.row * (t.ws - t.wo);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int h = 0; h <= V; ++h) __builtin_prefetch(at(t.y, r * t.ldy + next + kLanes * h), 1, 3);
+  }
   const float* a = t.a;
   for (int64_t p = 0; p < t.depth; ++p, a += t.a_stride) {
     const float* b = t.x + t.tap_offset[p];
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    __m512 bv[V];
+#pragma GCC unroll 3
+    for (int h = 0; h < V; ++h) bv[h] = _mm512_loadu_ps(b + kLanes * h);
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       const __m512 av = _mm512_set1_ps(a[r]);
-      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+#pragma GCC unroll 3
+      for (int h = 0; h < V; ++h) acc[r][h] = _mm512_fmadd_ps(av, bv[h], acc[r][h]);
     }
   }
+  // Everything the stores need in locals: a store through a float* may alias
+  // the structs, and the compiler would reload their fields after each one.
   const __m512 zero = _mm512_setzero_ps();
   const __m512 lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
-  // The 32 pixels in runs of one output row each (at most 32 / Wo + 2 runs).
-  const int64_t end = std::min(t.v0 + kPanel, t.v_end);
-  for (int64_t v = t.v0; v < end;) {
-    const int64_t row = v / t.ws, row_end = std::min(row * t.ws + t.wo, end);
-    const int64_t shift = row * (t.ws - t.wo);  // computed pixel v is output pixel v - shift
-    if (v < row_end) {
-      const int64_t lane_lo = v - t.v0, lane_hi = row_end - t.v0;
-      const __mmask16 mask[2] = {lane_range_mask(lane_lo, lane_hi), lane_range_mask(lane_lo - 16, lane_hi - 16)};
+  float* const y = t.y;
+  const float* const z = t.z;
+  const float* const row_bias = t.row_bias;
+  const int64_t ldy = t.ldy, ws = t.ws, wo = t.wo, v0 = t.v0;
+  __m512 bias[R];
 #pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) {
-        const __m512 bias = t.row_bias ? _mm512_set1_ps(t.row_bias[r]) : zero;
-#pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h) {
-          if (!mask[h]) continue;
-          const int64_t offset = r * t.ldy + t.v0 + 16 * h - shift;
-          __m512 out = _mm512_add_ps(acc[r][h], bias);
-          if (t.z) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask[h], at(const_cast<float*>(t.z), offset)));
-          // As the packed micro-kernel: max(0, x) keeps NaN and -0 (ReluFn's
-          // x < 0 ? 0 : x), Clip passes NaN through.
-          if (e.relu) out = _mm512_max_ps(zero, out);
-          if (e.clip) out = _mm512_min_ps(hi, _mm512_max_ps(lo, out));
-          _mm512_mask_storeu_ps(at(t.y, offset), mask[h], out);
-        }
+  for (int r = 0; r < R; ++r) bias[r] = row_bias ? _mm512_set1_ps(row_bias[r]) : zero;
+  // The pixels in runs of one output row each (at most 16 V / Wo + 2 runs).
+  const int64_t end = std::min(v0 + V * kLanes, t.v_end);
+  for (int64_t row = t.row, v = v0; v < end; ++row, v = row * ws) {
+    const int64_t row_end = std::min(row * ws + wo, end);
+    if (v >= row_end) continue;
+    const int64_t shift = row * (ws - wo);  // computed pixel v is output pixel v - shift
+    const int64_t lane_lo = v - v0, lane_hi = row_end - v0;
+    __mmask16 mask[V];
+#pragma GCC unroll 3
+    for (int h = 0; h < V; ++h) mask[h] = lane_range_mask(lane_lo - kLanes * h, lane_hi - kLanes * h);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 3
+      for (int h = 0; h < V; ++h) {
+        if (!mask[h]) continue;
+        const int64_t offset = r * ldy + v0 + kLanes * h - shift;
+        __m512 out = _mm512_add_ps(acc[r][h], bias[r]);
+        if (z) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask[h], at(const_cast<float*>(z), offset)));
+        // As the packed micro-kernel: max(0, x) keeps NaN and -0 (ReluFn's
+        // x < 0 ? 0 : x), Clip passes NaN through.
+        if (e.relu) out = _mm512_max_ps(zero, out);
+        if (e.clip) out = _mm512_min_ps(hi, _mm512_max_ps(lo, out));
+        _mm512_mask_storeu_ps(at(y, offset), mask[h], out);
       }
     }
-    v = (row + 1) * t.ws;
   }
 }
 
 using TapKernel = void (*)(const TapTile&, const RegisterEpilogue&);
 
-template <int... R>
+template <int V, int... R>
 constexpr std::array<TapKernel, kTileRows + 1> tap_kernels(std::integer_sequence<int, R...>) {
-  return {nullptr, tap_kernel<R + 1>...};
+  return {nullptr, tap_kernel<R + 1, V>...};
 }
-constexpr std::array<TapKernel, kTileRows + 1> kTapKernels = tap_kernels(std::make_integer_sequence<int, kTileRows>{});
+// [V][R]: R rows of W by V vectors of pixels. 3 vectors for tiles of up to 8
+// rows (24 accumulators, as 12 x 2).
+constexpr std::array<TapKernel, kTileRows + 1> kTapKernels2 = tap_kernels<2>(std::make_integer_sequence<int, kTileRows>{});
+constexpr std::array<TapKernel, kTileRows + 1> kTapKernels3 = tap_kernels<3>(std::make_integer_sequence<int, 8>{});
 
 #endif
 
@@ -260,10 +296,13 @@ void plane_unit(const void* context, int64_t unit) {
     t.y = args.y + plane0;
     t.z = args.z ? args.z + plane0 : nullptr;
     t.row_bias = args.bias ? args.bias + ch0 : nullptr;
+    t.row = panel_begin * job.panel_width / l.ws;
+    const TapKernel kernel = job.panel_width == 3 * kLanes ? kTapKernels3[rows] : kTapKernels2[rows];
     for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
-      t.v0 = panel * kPanel;
+      t.v0 = panel * job.panel_width;
       t.x = job.planes + t.v0;
-      kTapKernels[rows](t, job.form);
+      while (t.v0 >= (t.row + 1) * l.ws) ++t.row;
+      kernel(t, job.form);
     }
   }
 #else
@@ -289,7 +328,7 @@ bool phase_planes_can_run(const ConvGeometry& g, const ConvRunArgs& args) {
 void run_phase_planes(const ConvGeometry& g, const PackedWeights& w, const ConvRunArgs& args) {
   PlaneLayout l = layout_of(g);
   fill_tap_offsets(g, l);
-  PlaneJob job{&g, &w, &args, &l, {}, nullptr, 0, 0, 0, 0, 1, 0};
+  PlaneJob job{&g, &w, &args, &l, {}, nullptr, 0, 0, 0, 0, 0, 1, 0};
   args.epilogue->register_form(&job.form);
   float* planes = thread_scratch(ScratchSlot::kPhasePlanes, l.floats);
   const int64_t planes_floats = g.in_channels * l.sh * l.sw * l.plane_floats();
@@ -297,8 +336,9 @@ void run_phase_planes(const ConvGeometry& g, const PackedWeights& w, const ConvR
   // nothing reads memory never written.
   std::fill(planes + planes_floats, planes + l.floats, 0.0f);
   job.planes = planes;
-  job.panels = (l.virtual_pixels() + kPanel - 1) / kPanel;
-  job.panels_per_block = std::clamp<int64_t>(kBlockFloats / (l.depth * kPanel), 1, job.panels);
+  job.panel_width = (w.tile_rows() <= 8 ? 3 : 2) * kLanes;
+  job.panels = (l.virtual_pixels() + job.panel_width - 1) / job.panel_width;
+  job.panels_per_block = std::clamp<int64_t>(kBlockFloats / (l.depth * job.panel_width), 1, job.panels);
   job.blocks = (job.panels + job.panels_per_block - 1) / job.panels_per_block;
   const int64_t tiles = w.tiles_per_group();
   const int64_t want = kUnitsPerThread * (args.pool ? args.pool->num_threads() : 1);

@@ -7,12 +7,14 @@
 // In a plane every tap (c, kh, kw) of the kernel reads the same rows for all
 // output pixels, shifted by a constant offset, and, with the planes' rows
 // Ws = Wo + (KW - 1) * dw / sw wide, consecutive output pixels of a row read
-// consecutive floats. The micro-kernel then loads the 32 values of a tap
-// straight from the plane (no panel built: no permutes, no masks, no copy of
-// K x 32 floats per 32 pixels) and its 32 pixels run on across output rows:
+// consecutive floats. The micro-kernel then loads the 32 or 48 values of a
+// tap straight from the plane (no panel built: no permutes, no masks, no copy
+// of K x 32 floats per 32 pixels) and its pixels run on across output rows:
 // the Ws - Wo columns past each row's end are computed and not stored (2.6 %
 // of the work for ResNet's 7x7 stem, 0.9 % for the 3x3 ones), where the
 // patch-panel form ends every row with a 16-lane tile that runs at half speed.
+// Tiles of up to 8 output channels (the stems' 64 and 32 take 8) take 48
+// pixels a call, taller ones 32: 24 accumulators either way.
 //
 // The split costs one pass over the input (C x H x W floats read, as many
 // written) per image.

@@ -170,12 +170,15 @@ TEST_F(ConvPatchPanel, PaddingAndDilation) {
   check({.x = {1, 2, 2, 60}, .out_channels = 6, .kernel = {1, 17}, .pads = {0, 8, 0, 9}});
 }
 
-// Output rows narrower than a panel, of one 16-lane vector, around 32 and 64,
-// and the stems' 111 and 112.
+// Output rows narrower than a panel, of one 16-lane vector, around 32, 48 and
+// 64, and the stems' 111 and 112; with 8 output channels (the phase planes'
+// 48-pixel calls) and 12 (32-pixel calls).
 TEST_F(ConvPatchPanel, OutputWidths) {
-  for (int64_t out : {1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 111, 112}) {
-    check({.x = {1, 3, 5, 2 * out + 1}, .out_channels = 8, .kernel = {3, 3}, .strides = {2, 2}});
-    check({.x = {1, 3, 4, out}, .out_channels = 8, .kernel = {3, 3}, .pads = {1, 1, 1, 1}});
+  for (int64_t m : {8, 12}) {
+    for (int64_t out : {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 111, 112}) {
+      check({.x = {1, 3, 5, 2 * out + 1}, .out_channels = m, .kernel = {3, 3}, .strides = {2, 2}});
+      check({.x = {1, 3, 4, out}, .out_channels = m, .kernel = {3, 3}, .pads = {1, 1, 1, 1}});
+    }
   }
 }
 
