@@ -263,6 +263,32 @@ TEST_F(ConvPatchPanel, PhasePlanesTakeTheStems) {
   EXPECT_FALSE(check({.x = {1, 3, 19, 900}, .out_channels = 8, .kernel = {3, 3}, .strides = {9, 9}}));
 }
 
+// Planes of at least 32 K floats are made by the threads together, each a band
+// of rows of every plane (an odd number of rows in the second case). The two-
+// thread run goes first: a one-thread run before it would leave every plane
+// row in the calling thread's scratch, and a band that skipped rows would
+// still read the right values.
+TEST_F(ConvPatchPanel, PhasePlanesSplitInBands) {
+  const Epilogue relu{"Relu", {}, [](double v) { return v < 0 ? 0 : v; }};
+  const std::vector<ConvCase> cases = {
+      {.x = {1, 3, 64, 224}, .out_channels = 16, .kernel = {3, 3}, .strides = {2, 2}},
+      {.x = {2, 3, 67, 224}, .out_channels = 8, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 3, 45, 224}, .out_channels = 8, .kernel = {7, 7}, .strides = {2, 2}, .pads = {3, 3, 3, 3}},
+  };
+  for (const ConvCase& c : cases) {
+    SCOPED_TRACE(describe(c, relu, 2));
+    const Tensor x = random_tensor(c.x, 61), w = random_tensor(c.w_shape(), 62), b = random_tensor({c.out_channels}, 63);
+    const Tensor want = reference_conv(c, x, w, &b, nullptr, relu.fn);
+    const Tolerance tol{.atol = 1e-5 * static_cast<double>(depth_of(c)) + 1e-6, .rtol = 1e-5};  // as check()
+    const auto two = run_form(Form::kPhasePlanes, c, x, w, &b, nullptr, relu, 2);
+    ASSERT_TRUE(two.has_value());
+    expect_close(*two, want, tol, "2 threads");
+    const auto one = run_form(Form::kPhasePlanes, c, x, w, &b, nullptr, relu, 1);
+    ASSERT_TRUE(one.has_value());
+    EXPECT_EQ(0, std::memcmp(one->raw_data(), two->raw_data(), one->byte_size()));
+  }
+}
+
 // The three ImageNet stems (at a reduced height) through a session, on one and
 // two threads: ConvKernel runs them on this form.
 TEST_F(ConvPatchPanel, StemsThroughSession) {
