@@ -190,6 +190,7 @@ __attribute__((target("avx512f,prfchw"))) void tap_kernel(const TapTile& t, cons
   // 1420). Ask for the next call's output lines, for writing, while this
   // call's taps run. Whole models on 1 thread, 3 rounds: ResNet-18's stem 1366
   // against 1437 us, SqueezeNet's 365 against 425, MobileNetV2's 250 against 268.
+  // (PREFETCHW, the target's prfchw: every CPU with AVX-512F has it.)
   const int64_t next = t.v0 + V * kLanes - t.row * (t.ws - t.wo);
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
@@ -209,8 +210,8 @@ __attribute__((target("avx512f,prfchw"))) void tap_kernel(const TapTile& t, cons
       for (int h = 0; h < V; ++h) acc[r][h] = _mm512_fmadd_ps(av, bv[h], acc[r][h]);
     }
   }
-  // Everything the stores need in locals: a store through a float* may alias
-  // the structs, and the compiler would reload their fields after each one.
+  // The tile's fields in locals: a store through a float* may alias the
+  // tile, and the compiler would reload them after each one.
   const __m512 zero = _mm512_setzero_ps();
   const __m512 lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
   float* const y = t.y;
