@@ -143,12 +143,12 @@ struct PlaneJob {
   const PackedWeights* w;
   const ConvRunArgs* args;
   const PlaneLayout* l;
-  RegisterEpilogue form;
-  float* planes;  // the current image's: written by the split, read by the units
-  int64_t image;
-  int64_t bands;  // bands of plane rows the split makes, one per thread
-  int64_t panel_width;  // pixels per micro-kernel call
-  int64_t panels, panels_per_block, blocks, tile_chunks, tiles_per_chunk;
+  RegisterEpilogue form{};
+  float* planes = nullptr;  // the current image's: written by the split, read by the units
+  int64_t image = 0;
+  int64_t bands = 1;        // bands of plane rows the split makes, one per thread
+  int64_t panel_width = 0;  // pixels per micro-kernel call
+  int64_t panels = 0, panels_per_block = 0, blocks = 0, tile_chunks = 1, tiles_per_chunk = 0;
 };
 
 #if ONNX_MINI_HAVE_PHASE_PLANES
@@ -335,7 +335,7 @@ bool phase_planes_can_run(const ConvGeometry& g, const ConvRunArgs& args) {
 void run_phase_planes(const ConvGeometry& g, const PackedWeights& w, const ConvRunArgs& args) {
   PlaneLayout l = layout_of(g);
   fill_tap_offsets(g, l);
-  PlaneJob job{&g, &w, &args, &l, {}, nullptr, 0, 1, 0, 0, 0, 0, 1, 0};
+  PlaneJob job{.g = &g, .w = &w, .args = &args, .l = &l};
   args.epilogue->register_form(&job.form);
   float* planes = thread_scratch(ScratchSlot::kPhasePlanes, l.floats);
   const int64_t planes_floats = g.in_channels * l.sh * l.sw * l.plane_floats();
