@@ -338,28 +338,33 @@ struct GatheredJob {
 
 #if ONNX_MINI_HAVE_CONV_KERNELS
 
-// Tile [rows pixels][32 channels] (row stride kPanel) into NCHW Y: channel
-// j's `rows` pixels at y + j * P, with bias[j], z + j * P and the register
-// activation; `cols` channels are real.
-__attribute__((target("avx512f"))) void store_transposed(const float* tile, int64_t rows, int64_t cols, float* y,
+// A block's sums [pixels][32 channels] (row stride kPanel) into NCHW Y: channel
+// j's `pixels` values at y + j * P, with bias[j], z + j * P and the register
+// activation; `cols` channels are real. 16 pixels at a time, so every
+// transpose is a whole 16 x 16 one and every store 16 lanes wide but the
+// block's last.
+__attribute__((target("avx512f"))) void store_transposed(const float* block, int64_t pixels, int64_t cols, float* y,
                                                          int64_t P, const float* bias, const float* z,
                                                          const RegisterEpilogue& e) {
-  const __mmask16 mask = static_cast<__mmask16>((uint32_t{1} << rows) - 1);
   const __m512 zero = _mm512_setzero_ps();
   const __m512 lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
-  for (int64_t half = 0; half * 16 < cols; ++half) {
-    __m512 r[16];
-    for (int64_t i = 0; i < 16; ++i) r[i] = i < rows ? _mm512_loadu_ps(tile + i * kPanel + half * 16) : zero;
-    transpose16(r);
-    const int64_t channels = std::min<int64_t>(16, cols - half * 16);
-    for (int64_t j = 0; j < channels; ++j) {
-      const int64_t ch = half * 16 + j;
-      __m512 out = r[j];
-      if (bias) out = _mm512_add_ps(out, _mm512_set1_ps(bias[ch]));
-      if (z) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask, z + ch * P));
-      if (e.relu) out = _mm512_max_ps(zero, out);
-      if (e.clip) out = _mm512_min_ps(hi, _mm512_max_ps(lo, out));
-      _mm512_mask_storeu_ps(y + ch * P, mask, out);
+  for (int64_t q = 0; q < pixels; q += 16) {
+    const int64_t rows = std::min<int64_t>(16, pixels - q);
+    const __mmask16 mask = static_cast<__mmask16>((uint32_t{1} << rows) - 1);
+    for (int64_t half = 0; half * 16 < cols; ++half) {
+      __m512 r[16];
+      for (int64_t i = 0; i < 16; ++i) r[i] = i < rows ? _mm512_loadu_ps(block + (q + i) * kPanel + half * 16) : zero;
+      transpose16(r);
+      const int64_t channels = std::min<int64_t>(16, cols - half * 16);
+      for (int64_t j = 0; j < channels; ++j) {
+        const int64_t at = (half * 16 + j) * P + q;
+        __m512 out = r[j];
+        if (bias) out = _mm512_add_ps(out, _mm512_set1_ps(bias[half * 16 + j]));
+        if (z) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask, z + at));
+        if (e.relu) out = _mm512_max_ps(zero, out);
+        if (e.clip) out = _mm512_min_ps(hi, _mm512_max_ps(lo, out));
+        _mm512_mask_storeu_ps(y + at, mask, out);
+      }
     }
   }
 }
@@ -409,7 +414,8 @@ void gathered_unit(const void* context, int64_t unit) {
   const float* base = job.in.data + (n * g.in_channels + group * cg) * job.in.plane();
   const int64_t col0 = panel * kPanel, cols = std::min(kPanel, mg - col0);
   const float* b = w.group_panel(group, panel);
-  alignas(64) float tiles[kBlockPixels / kTileRows + 1][kTileRows][kPanel];
+  // The block's sums, pixel by pixel: tile t's rows follow tile t - 1's.
+  alignas(64) float sums[kBlockPixels][kPanel];
   const float* rows_ptr[kBlockPixels / kTileRows + 1][kTileRows];
   int64_t tile_rows[kBlockPixels / kTileRows + 1];
   int64_t tile_count = 0;
@@ -425,24 +431,19 @@ void gathered_unit(const void* context, int64_t unit) {
     product.b = b + k0 * kPanel;
     product.ldy = kPanel;
     product.first = k0 == 0;
-    for (int64_t t = 0; t < tile_count; ++t) {
+    for (int64_t t = 0, row = 0; t < tile_count; row += tile_rows[t++]) {
       product.prefetch_b = t == 0;  // the weight chunk's first reader: later tiles find it in L1
       product.a_rows = rows_ptr[t];
       product.rows = tile_rows[t];
-      product.y = &tiles[t][0][0];
+      product.y = &sums[row][0];
       multiply_gathered_tile(product);
     }
   }
-  const int64_t ch0 = group * mg + col0;
-  const float* bias = args.bias ? args.bias + ch0 : nullptr;
+  const int64_t ch0 = group * mg + col0, offset = (n * g.out_channels + ch0) * P + p_begin;
   const RegisterEpilogue none;
-  for (int64_t t = 0, p = p_begin; t < tile_count; p += tile_rows[t++]) {
-    const int64_t offset = (n * g.out_channels + ch0) * P + p;
-    const float* z = args.z ? args.z + offset : nullptr;
-    store_transposed(&tiles[t][0][0], tile_rows[t], cols, args.y + offset, P, bias, z,
-                     job.in_registers ? job.form : none);
-    if (!job.in_registers) args.epilogue->apply(args.y + offset, P, cols, tile_rows[t], nullptr, nullptr, 0);
-  }
+  store_transposed(&sums[0][0], p_end - p_begin, cols, args.y + offset, P, args.bias ? args.bias + ch0 : nullptr,
+                   args.z ? args.z + offset : nullptr, job.in_registers ? job.form : none);
+  if (!job.in_registers) args.epilogue->apply(args.y + offset, P, cols, p_end - p_begin, nullptr, nullptr, 0);
 }
 
 // Whether the output image of a 1x1 convolution without padding on X (its
