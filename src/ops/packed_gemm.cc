@@ -81,7 +81,9 @@ struct TileArgs {
 };
 
 // The tile with V = 2 vectors per B row (cols <= 32), or 1 for a last panel of
-// at most 16 columns (an output layer of 10 classes does a third of the work).
+// at most 16 columns (an output layer of 10 classes does a third of the work),
+// or 3 (cols <= 48) for tiles of at most 8 rows against a caller's B
+// (kMaskedB): 24 accumulators, as 12 x 2.
 // kTileA: A is a packed row tile (one pointer walks it; the compiler keeps the
 // row offsets as immediates), else A's rows are R pointers. kMaskedB: B rows
 // are read with loads masked to cols (a caller's tensor, nothing readable
@@ -91,7 +93,7 @@ struct TileArgs {
 template <int R, int V, bool kTileA, bool kMaskedB>
 __attribute__((target("avx512f"))) void micro_kernel(const TileArgs& t) {
   __mmask16 mask[V];
-#pragma GCC unroll 2
+#pragma GCC unroll 3
   for (int v = 0; v < V; ++v) {
     const int64_t in_vector = std::clamp<int64_t>(t.cols - 16 * v, 0, 16);
     mask[v] = static_cast<__mmask16>((uint32_t{1} << in_vector) - 1);
@@ -99,7 +101,7 @@ __attribute__((target("avx512f"))) void micro_kernel(const TileArgs& t) {
   __m512 acc[R][V];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 2
+#pragma GCC unroll 3
     for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_ps();
   }
   const float* b = t.b;
@@ -120,17 +122,21 @@ __attribute__((target("avx512f"))) void micro_kernel(const TileArgs& t) {
       // streams, more than the hardware prefetcher tracks. bench_conv, 1 thread,
       // batch 8: 144 -> 24 at 56x56 0.66x the time, 256 -> 64 at 56x56 0.91x,
       // 64 -> 16 at 55x55 0.89x; batch 1 and 14x14 images unchanged.
-      if constexpr (kMaskedB) {
+      if constexpr (kMaskedB && V == 3) {
+        _mm_prefetch(reinterpret_cast<const char*>(b + 48), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(b + 64), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(b + 80), _MM_HINT_T0);
+      } else if constexpr (kMaskedB) {
         _mm_prefetch(reinterpret_cast<const char*>(b + kPanel), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(b + kPanel + 16), _MM_HINT_T0);
       }
       __m512 bv[V];
-#pragma GCC unroll 2
+#pragma GCC unroll 3
       for (int v = 0; v < V; ++v) bv[v] = kMaskedB ? _mm512_maskz_loadu_ps(mask[v], b + 16 * v) : _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
         const __m512 av = _mm512_set1_ps(a[r]);
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
       }
     }
@@ -140,12 +146,12 @@ __attribute__((target("avx512f"))) void micro_kernel(const TileArgs& t) {
     for (int r = 0; r < R; ++r) a_row[r] = t.a + r * t.a_row;
     for (int64_t p = 0; p < t.kc; ++p, b += t.ldb) {
       __m512 bv[V];
-#pragma GCC unroll 2
+#pragma GCC unroll 3
       for (int v = 0; v < V; ++v) bv[v] = kMaskedB ? _mm512_maskz_loadu_ps(mask[v], b + 16 * v) : _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
         const __m512 av = _mm512_set1_ps(a_row[r][p]);
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
       }
     }
@@ -157,7 +163,7 @@ __attribute__((target("avx512f"))) void micro_kernel(const TileArgs& t) {
   const bool add_bias = last && e.bias, add_row_bias = last && e.row_bias, add_residual = last && e.residual;
   const bool relu = last && e.relu, clip = last && e.clip;
   __m512 bias[V];
-#pragma GCC unroll 2
+#pragma GCC unroll 3
   for (int v = 0; v < V; ++v) bias[v] = add_bias ? _mm512_maskz_loadu_ps(mask[v], e.bias + 16 * v) : __m512{};
   const __m512 zero = _mm512_setzero_ps();
   const __m512 lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
@@ -165,7 +171,7 @@ __attribute__((target("avx512f"))) void micro_kernel(const TileArgs& t) {
   for (int r = 0; r < R; ++r) {
     float* yr = t.y + r * t.ldy;
     const __m512 row_bias = add_row_bias ? _mm512_set1_ps(e.row_bias[r]) : zero;
-#pragma GCC unroll 2
+#pragma GCC unroll 3
     for (int v = 0; v < V; ++v) {
       __m512 out = acc[r][v];
       if (!t.first) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask[v], yr + 16 * v));
@@ -202,6 +208,9 @@ constexpr std::array<MicroKernel, kTileRows + 1> kMicroKernels[2] = {kernels_for
 constexpr std::array<MicroKernel, kTileRows + 1> kRowTileKernels[2][2] = {
     {kernels_for<true, false>(1), kernels_for<true, false>(2)},
     {kernels_for<true, true>(1), kernels_for<true, true>(2)}};
+// [rows]: 3 vectors per row of a caller's B, tiles of up to kWideTileMaxRows rows.
+constexpr std::array<MicroKernel, kTileRows + 1> kWideRowTileKernels =
+    micro_kernels<3, true, true>(std::make_integer_sequence<int, static_cast<int>(kWideTileMaxRows)>{});
 
 // The tile of multiply_gathered_tile(): A rows through R pointers and one
 // shared offset per step (the input pixels of a convolution at one channel and
@@ -489,6 +498,7 @@ void multiply_gathered_tile(const GatheredTileProduct& t) {
 void multiply_row_tile(const RowTileProduct& t, const RegisterEpilogue& epilogue) {
 #if ONNX_MINI_HAVE_PACKED_GEMM
   const TileArgs args{t.kc, t.a, 1, t.a_stride, t.b, t.ldb, t.y, t.ldy, t.cols, t.first, t.last, 1.0f, &epilogue};
+  if (t.cols > kPanel) return kWideRowTileKernels[t.rows](args);
   kRowTileKernels[t.b_padded ? 0 : 1][t.cols > 16 ? 1 : 0][t.rows](args);
 #else
   (void)t, (void)epilogue;  // needs supported(): never reached

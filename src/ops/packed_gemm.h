@@ -190,7 +190,11 @@ class PackedWeights {
 // aligned when ldb is a multiple of 16), else loads are masked to `cols`.
 // first: Y starts from zero, else from the partial sums in y; last: the
 // values stored are final and get `epilogue` (its pointers at the tile's origin).
-// Needs supported(), 1 <= rows <= kMaxTileRows, 1 <= cols <= kPanelCols.
+// Needs supported(), 1 <= rows <= kMaxTileRows, 1 <= cols <= kPanelCols; or,
+// with B a caller's (!b_padded), up to kWideTileCols columns for tiles of at
+// most kWideTileMaxRows rows (3 vectors per B row: 24 accumulators).
+inline constexpr int64_t kWideTileCols = 48;
+inline constexpr int64_t kWideTileMaxRows = 8;
 struct RowTileProduct {
   const float* a = nullptr;
   int64_t a_stride = 0;
