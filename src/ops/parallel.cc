@@ -23,6 +23,16 @@ namespace {
 // below this; a futex wake-up instead costs ~5-50 us, the whole time of a small
 // layer. After a run the workers sleep within this bound, so nothing spins on.
 constexpr auto kSpin = std::chrono::microseconds(50);
+// Polls (a PAUSE each, ~18 ns on this machine's Zen 5) between the yields of
+// a spinning thread. A yield lets a thread that shares this CPU run (the
+// machine oversubscribed), but it is a system call, and under a
+// paravirtualised kernel (this VM) sched_yield took 1.16 us: with a yield
+// every 16 polls a spinning worker spent four fifths of its time in the
+// kernel and saw a new dispatch that much later. Every 256 polls (~5 us of
+// spinning): whole models at batch 1 on 2 threads, six alternated rounds,
+// SqueezeNet 2.73 ms against 2.78, MobileNetV2 3.29 against 3.36 (five),
+// ResNet-18 unchanged; 4096 measured the same as 256.
+constexpr int kPollsPerYield = 256;
 // Task counts up to this are dealt from both ends of one 64-bit word.
 constexpr int64_t kMaxTwoEndedTasks = (int64_t{1} << 31) - 1;
 
@@ -59,11 +69,11 @@ class ThreadPool::Impl {
     cv_.notify_all();
     take_tasks(/*from_front=*/true);
     // Wait for the workers to finish theirs (and to stop touching fn_/context_).
-    // Yielding often matters when a worker shares this CPU (the scheduler put
-    // it here, or the machine is oversubscribed): it can only finish once we
-    // let it run. With a CPU to itself a yield returns at once.
+    // Yielding now and then matters when a worker shares this CPU (the
+    // scheduler put it here, or the machine is oversubscribed): it can only
+    // finish once we let it run. With a CPU to itself a yield returns at once.
     for (int spins = 0; busy_.load(std::memory_order_acquire) != 0; ++spins) {
-      if (spins % 16 == 15) {
+      if (spins % kPollsPerYield == kPollsPerYield - 1) {
         std::this_thread::yield();
       } else {
         ONNX_MINI_CPU_RELAX();
@@ -103,7 +113,7 @@ class ThreadPool::Impl {
       int polls = 0;
       while (generation_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed)) {
         ONNX_MINI_CPU_RELAX();
-        if (++polls % 16 == 0) std::this_thread::yield();  // as the dispatcher does, see run()
+        if (++polls % kPollsPerYield == 0) std::this_thread::yield();  // as the dispatcher does, see run()
         if (polls % 64 == 0 && std::chrono::steady_clock::now() > spin_until) {
           std::unique_lock<std::mutex> lock(mu_);
           cv_.wait(lock, [&] {
