@@ -473,12 +473,17 @@ bool pointwise_wastes_lanes(const TensorInfo* x, const std::vector<int64_t>& str
 
 // Output channels per group from which the pointwise form at stride 1 copies
 // X's pixels into panels rather than reading them in place: each copied value
-// then feeds at least this many multiply-adds. bench_conv, copy vs in place
-// (1 thread, CPU time): 512 -> 1000 at 13x13 0.8, 64 -> 384 at 14x14 0.8,
-// 32 -> 128 at 27x27 0.7-0.9, 96 -> 576 at 14x14 0.9; but 144 -> 24 at 56x56
-// 2.1-2.5, 256 -> 64 at 56x56 1.5-1.6 (a copy of the whole input for 24 or 64
-// multiply-adds per value), 384 -> 64 at 14x14 1.03-1.19.
-constexpr int64_t kPackMinChannels = 128;
+// then feeds at least this many multiply-adds. In place, the micro-kernel asks
+// for each B row's next values ahead (ops/packed_gemm.cc), and on 2 threads
+// each thread reads the rows of X it wrote (a copy reads every channel of its
+// pixels, half of them from the other core's cache). Whole models, batch 1,
+// six alternated rounds, 512 against the earlier 128: on 2 threads SqueezeNet
+// 0.98 (its 1x1 expands to 128, 192 and 256 channels 4-12 us faster each),
+// MobileNetV2 0.98 (24 -> 144 at 56x56 99 us against 122); on 1 thread the
+// same within noise, and MobileNetV2's 24 -> 144 alone 145 us against 176.
+// SqueezeNet's 512 -> 1000 classifier keeps the copy: in place it took 561 us
+// against 509 on 2 threads.
+constexpr int64_t kPackMinChannels = 512;
 
 // A depth split (below) has 2 parts, whatever the thread count, each part's
 // input channels a multiple of 16 (the blocks in which the depthwise

@@ -1,7 +1,7 @@
 // 1x1 convolutions on the packed kernel's pointwise form (ops/conv_packed.h)
 // against the double-precision reference of conv_reference.h, over the choices
-// that form makes: X read in place (fewer than 128 output channels per group)
-// or copied into pixel panels (ops/conv_pixel_panels.h: 128 or more, or any
+// that form makes: X read in place (fewer than 512 output channels per group)
+// or copied into pixel panels (ops/conv_pixel_panels.h: 512 or more, or any
 // stride); output images of 1..200 pixels, 49 (7x7), 169 (13x13) and 196
 // (14x14) among them, with X's spatial sizes symbolic at load (then the
 // pointwise form runs whatever the size) and known (then small images go to
@@ -63,7 +63,7 @@ TEST_F(ConvPointwise, PixelCounts) {
                                                           {14, 14}, {10, 20}, {1, 48}, {1, 49}, {1, 63},
                                                           {1, 64}, {1, 65}, {1, 95}, {1, 96}, {23, 23}};
   for (const auto& [h, w] : sides) {
-    for (int64_t m : {13, 130}) {  // in place, copied
+    for (int64_t m : {13, 520}) {  // in place, copied
       for (bool symbolic : {false, true}) check({.x = {2, 37, h, w}, .out_channels = m, .kernel = {1, 1}}, {.symbolic = symbolic});
     }
   }
@@ -93,8 +93,8 @@ TEST_F(ConvPointwise, Strides) {
 // load, so that the pointwise form runs rather than the gathered one); groups
 // whose channels take the copy.
 TEST_F(ConvPointwise, ChannelsAndDepth) {
-  for (int64_t m : {1, 7, 12, 31, 33, 127, 128, 129, 140}) check({.x = {1, 21, 6, 6}, .out_channels = m, .kernel = {1, 1}}, {.symbolic = true});
-  check({.x = {1, 600, 8, 8}, .out_channels = 128, .kernel = {1, 1}});
+  for (int64_t m : {1, 7, 12, 31, 33, 127, 128, 129, 140, 511, 512, 513}) check({.x = {1, 21, 6, 6}, .out_channels = m, .kernel = {1, 1}}, {.symbolic = true});
+  check({.x = {1, 600, 8, 8}, .out_channels = 520, .kernel = {1, 1}});
   check({.x = {1, 600, 9, 9}, .out_channels = 20, .kernel = {1, 1}}, {.symbolic = true});
   check({.x = {2, 10, 8, 8}, .out_channels = 260, .kernel = {1, 1}, .group = 2});
 }
@@ -102,7 +102,7 @@ TEST_F(ConvPointwise, ChannelsAndDepth) {
 TEST_F(ConvPointwise, BatchesAndThreads) {
   for (int64_t batch : {1, 2, 3}) {
     for (int threads : {1, 2}) {
-      check({.x = {batch, 24, 13, 13}, .out_channels = 140, .kernel = {1, 1}}, {.threads = threads});
+      check({.x = {batch, 24, 13, 13}, .out_channels = 520, .kernel = {1, 1}}, {.threads = threads});
       check({.x = {batch, 16, 14, 14}, .out_channels = 132, .kernel = {1, 1}, .strides = {2, 2}}, {.threads = threads});
       check({.x = {batch, 40, 7, 7}, .out_channels = 150, .kernel = {1, 1}}, {.symbolic = true, .threads = threads});
     }
@@ -116,7 +116,7 @@ TEST_F(ConvPointwise, Epilogues) {
   std::vector<ConvRun> runs = {{}};
   for (const ConvActivation& a : fused_activations()) runs.push_back({.act = a});
   const std::vector<ConvCase> cases = {
-      {.x = {2, 9, 11, 13}, .out_channels = 130, .kernel = {1, 1}},
+      {.x = {2, 9, 11, 13}, .out_channels = 520, .kernel = {1, 1}},
       {.x = {2, 9, 11, 13}, .out_channels = 30, .kernel = {1, 1}, .strides = {2, 2}},
   };
   for (const ConvCase& c : cases) {
@@ -144,7 +144,7 @@ TEST_F(ConvPointwise, NanAndInfinity) {
   };
   const ConvRun relu = {.act = {"Relu", {}, [](double v) { return v < 0 ? 0 : v; }}};
   for (const ConvRun& r : {ConvRun{}, relu}) {
-    check({.x = {2, 5, 9, 10}, .out_channels = 130, .kernel = {1, 1}}, r, poison);
+    check({.x = {2, 5, 9, 10}, .out_channels = 520, .kernel = {1, 1}}, r, poison);
     check({.x = {2, 5, 9, 10}, .out_channels = 20, .kernel = {1, 1}}, r, poison);
     check({.x = {1, 5, 10, 10}, .out_channels = 20, .kernel = {1, 1}, .strides = {2, 2}}, r, poison);
   }
@@ -152,7 +152,7 @@ TEST_F(ConvPointwise, NanAndInfinity) {
 
 // One thread and two give the same bits on the copied and strided forms.
 TEST_F(ConvPointwise, ThreadCountDoesNotChangeResults) {
-  for (const ConvCase& c : {ConvCase{.x = {1, 24, 13, 13}, .out_channels = 140, .kernel = {1, 1}},
+  for (const ConvCase& c : {ConvCase{.x = {1, 24, 13, 13}, .out_channels = 520, .kernel = {1, 1}},
                             ConvCase{.x = {1, 24, 28, 28}, .out_channels = 64, .kernel = {1, 1}, .strides = {2, 2}}}) {
     SCOPED_TRACE(describe(c, {}));
     const Tensor x = random_tensor(c.x, 5), w = random_tensor(c.w_shape(), 6), b = random_tensor({c.out_channels}, 7);
