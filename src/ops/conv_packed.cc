@@ -419,13 +419,13 @@ void gathered_unit(const void* context, int64_t unit) {
   const float* b = w.group_panel(group, panel);
   // The block's sums, pixel by pixel: tile t's rows follow tile t - 1's.
   alignas(64) float sums[kBlockPixels][kPanel];
-  const float* rows_ptr[kBlockPixels / kTileRows + 1][kTileRows];
+  // The block's pixel pointers, worked out in one pass (its divisions once a
+  // block, not once a tile).
+  const float* pixel_rows[kBlockPixels];
+  pixel_pointers(g, job.in, base, p_begin, p_end - p_begin, pixel_rows);
   int64_t tile_rows[kBlockPixels / kTileRows + 1];
   int64_t tile_count = 0;
-  for (int64_t p = p_begin; p < p_end; p += tile_rows[tile_count++]) {
-    tile_rows[tile_count] = next_tile_rows(p_end - p);
-    pixel_pointers(g, job.in, base, p, tile_rows[tile_count], rows_ptr[tile_count]);
-  }
+  for (int64_t p = p_begin; p < p_end; p += tile_rows[tile_count++]) tile_rows[tile_count] = next_tile_rows(p_end - p);
   const int64_t kc_max = depth_chunk(k, kGatheredDepth);
   for (int64_t k0 = 0; k0 < k; k0 += kc_max) {
     GatheredTileProduct product;
@@ -436,7 +436,7 @@ void gathered_unit(const void* context, int64_t unit) {
     product.first = k0 == 0;
     for (int64_t t = 0, row = 0; t < tile_count; row += tile_rows[t++]) {
       product.prefetch_b = t == 0;  // the weight chunk's first reader: later tiles find it in L1
-      product.a_rows = rows_ptr[t];
+      product.a_rows = pixel_rows + row;
       product.rows = tile_rows[t];
       product.y = &sums[row][0];
       multiply_gathered_tile(product);
