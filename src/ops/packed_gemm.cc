@@ -215,7 +215,9 @@ constexpr std::array<MicroKernel, kTileRows + 1> kWideRowTileKernels =
 // The tile of multiply_gathered_tile(): A rows through R pointers and one
 // shared offset per step (the input pixels of a convolution at one channel and
 // kernel position), B a padded panel, Y a full 32-column tile buffer.
-template <int R, bool kPrefetchB>
+// kPrefetch: 0 none, 1 B ahead of its reads (prefetch_b), 2 the caller's next
+// B into L2 (prefetch_next).
+template <int R, int kPrefetch>
 __attribute__((target("avx512f"))) void gathered_kernel(const GatheredTileProduct& t) {
   __m512 acc[R][2];
 #pragma GCC unroll 16
@@ -225,10 +227,14 @@ __attribute__((target("avx512f"))) void gathered_kernel(const GatheredTileProduc
   for (int r = 0; r < R; ++r) rows[r] = t.a_rows[r];
   const float* b = t.b;
   const int32_t* offsets = t.a_offsets;
+  const char* next = reinterpret_cast<const char*>(t.prefetch_next);
+  const int64_t next_lines = t.prefetch_lines;
   for (int64_t p = 0; p < t.kc; ++p, b += kPanel) {
-    if constexpr (kPrefetchB) {
+    if constexpr (kPrefetch == 1) {
       __builtin_prefetch(b + kGatheredPrefetchSteps * kPanel, 0, 3);
       __builtin_prefetch(b + kGatheredPrefetchSteps * kPanel + 16, 0, 3);
+    } else if constexpr (kPrefetch == 2) {
+      if (p < next_lines) _mm_prefetch(next + p * 64, _MM_HINT_T1);
     }
     const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
     const int64_t offset = offsets[p];
@@ -252,13 +258,14 @@ __attribute__((target("avx512f"))) void gathered_kernel(const GatheredTileProduc
 }
 
 using GatheredKernel = void (*)(const GatheredTileProduct&);
-template <bool kPrefetchB, int... R>
+template <int kPrefetch, int... R>
 constexpr std::array<GatheredKernel, kTileRows + 1> gathered_kernels(std::integer_sequence<int, R...>) {
-  return {nullptr, gathered_kernel<R + 1, kPrefetchB>...};
+  return {nullptr, gathered_kernel<R + 1, kPrefetch>...};
 }
-constexpr std::array<GatheredKernel, kTileRows + 1> kGatheredKernels[2] = {
-    gathered_kernels<false>(std::make_integer_sequence<int, kTileRows>{}),
-    gathered_kernels<true>(std::make_integer_sequence<int, kTileRows>{})};
+constexpr std::array<GatheredKernel, kTileRows + 1> kGatheredKernels[3] = {
+    gathered_kernels<0>(std::make_integer_sequence<int, kTileRows>{}),
+    gathered_kernels<1>(std::make_integer_sequence<int, kTileRows>{}),
+    gathered_kernels<2>(std::make_integer_sequence<int, kTileRows>{})};
 
 #endif  // ONNX_MINI_HAVE_PACKED_GEMM
 
@@ -489,7 +496,7 @@ void PackedWeights::unpack_rows(float* a, int64_t lda) const {
 
 void multiply_gathered_tile(const GatheredTileProduct& t) {
 #if ONNX_MINI_HAVE_PACKED_GEMM
-  kGatheredKernels[t.prefetch_b ? 1 : 0][t.rows](t);
+  kGatheredKernels[t.prefetch_b ? 1 : t.prefetch_lines > 0 ? 2 : 0][t.rows](t);
 #else
   (void)t;  // needs supported(): never reached
 #endif

@@ -216,8 +216,11 @@ void multiply_row_tile(const RowTileProduct& product, const RegisterEpilogue& ep
 // y + r * ldy, every column written. first: Y starts from zero, else the sums
 // are added to it. prefetch_b: B is read for the first time here (it comes
 // from L3 or memory), so the kernel asks for it ahead of its reads; a caller
-// running more tiles against the same B sets it on the first only. Needs
-// supported(), 1 <= rows <= kMaxTileRows.
+// running more tiles against the same B sets it on the first only.
+// prefetch_next, when prefetch_b is not set: the kernel asks for the
+// prefetch_lines 64-byte lines from there into L2, one a depth step (so at
+// most kc of them): the caller's next B, fetched while this B is in L1.
+// Needs supported(), 1 <= rows <= kMaxTileRows.
 struct GatheredTileProduct {
   const float* const* a_rows = nullptr;
   const int32_t* a_offsets = nullptr;
@@ -227,6 +230,8 @@ struct GatheredTileProduct {
   int64_t ldy = 0;
   bool first = true;
   bool prefetch_b = false;
+  const float* prefetch_next = nullptr;
+  int64_t prefetch_lines = 0;
 };
 void multiply_gathered_tile(const GatheredTileProduct& product);
 
