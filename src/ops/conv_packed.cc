@@ -496,10 +496,10 @@ bool pointwise_wastes_lanes(const TensorInfo* x, const std::vector<int64_t>& str
 // for each B row's next values ahead (ops/packed_gemm.cc), and on 2 threads
 // each thread reads the rows of X it wrote (a copy reads every channel of its
 // pixels, half of them from the other core's cache). Whole models, batch 1,
-// six alternated rounds, 512 against the earlier 128: on 2 threads SqueezeNet
-// 0.98 (its 1x1 expands to 128, 192 and 256 channels 4-12 us faster each),
-// MobileNetV2 0.98 (24 -> 144 at 56x56 99 us against 122); on 1 thread the
-// same within noise, and MobileNetV2's 24 -> 144 alone 145 us against 176.
+// five to eight alternated rounds, 512 against the earlier 128: on 2 threads
+// SqueezeNet 0.98 (its 1x1 expands to 128, 192 and 256 channels 2-12 us
+// faster each), MobileNetV2 0.98 (24 -> 144 at 56x56 99 us against 122); on 1
+// thread 0.999 for both, and MobileNetV2's 24 -> 144 alone 145 us against 176.
 // SqueezeNet's 512 -> 1000 classifier keeps the copy: in place it took 561 us
 // against 509 on 2 threads.
 constexpr int64_t kPackMinChannels = 512;
@@ -605,22 +605,21 @@ void PackedConv::run_pointwise(const ConvGeometry& g, const ConvRunArgs& args) c
   // thread, six alternated rounds, twice). Blocks of 1 or 2 panels keep calls
   // of 32: its 256 -> 32 at 27x27 (2 panels) took 79 against 70 as 48 + 16 (a
   // 16-pixel call loads 8 weights for 8 multiply-adds).
-  const auto block_panels_for = [&](int64_t depth) {
+  const auto set_blocks = [&](int64_t depth) {
     int64_t block_panels = std::clamp<int64_t>(block_floats / (depth * kPanel), 1, panels);
     const bool wide = !job.packed && weights_->tile_rows() <= kWideTileMaxRows && block_panels >= 3;
     if (wide && block_panels < panels) block_panels -= block_panels % 3;
     job.call_cols = wide ? kWideTileCols : kPanel;
-    return block_panels;
+    job.block_panels = block_panels;
+    job.blocks = (panels + block_panels - 1) / block_panels;
   };
-  job.block_panels = block_panels_for(kc);
-  job.blocks = (panels + job.block_panels - 1) / job.block_panels;
+  set_blocks(kc);
   int64_t units = g.batch * g.group * job.blocks;
   const int64_t tiles = weights_->tiles_per_group(), want = kUnitsPerThread * threads_of(args.pool);
   const bool split = splits_depth(g, job.packed, units);
   job.chunk_depth = split ? depth_part_channels(g.in_channels) : kc;
   if (split) {  // blocks as large as the shallower depth chunk allows
-    job.block_panels = block_panels_for(job.chunk_depth);
-    job.blocks = (panels + job.block_panels - 1) / job.block_panels;
+    set_blocks(job.chunk_depth);
     units = g.batch * g.group * job.blocks;
   }
   if (split && threads_of(args.pool) > 1) {
