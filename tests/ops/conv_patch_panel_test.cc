@@ -96,11 +96,6 @@ std::optional<Tensor> run_form(Form form, const ConvCase& c, const Tensor& x, co
   return y;
 }
 
-Tensor run_panel(const ConvCase& c, const Tensor& x, const Tensor& w, const Tensor* b, const Tensor* z,
-                 const Epilogue& e, int threads) {
-  return *run_form(Form::kPatchPanel, c, x, w, b, z, e, threads);
-}
-
 // Runs the case on both forms, 1 and 2 threads: all match the reference, and
 // each form's two runs each other bit for bit (the work is split, never a
 // sum). Returns whether the phase-plane form took it.
