@@ -493,9 +493,9 @@ bool pointwise_wastes_lanes(const TensorInfo* x, const std::vector<int64_t>& str
 // Output channels per group from which the pointwise form at stride 1 copies
 // X's pixels into panels rather than reading them in place: each copied value
 // then feeds at least this many multiply-adds. In place, the micro-kernel asks
-// for each B row's next values ahead (ops/packed_gemm.cc), and on 2 threads
-// each thread reads the rows of X it wrote (a copy reads every channel of its
-// pixels, half of them from the other core's cache). Whole models, batch 1,
+// for each B row's next values ahead (ops/packed_gemm.cc), which it did not
+// when 128 was chosen; the copy is a pass over X before the product (why it
+// costs more on 2 threads than on 1 was not established). Whole models, batch 1,
 // five to eight alternated rounds, 512 against the earlier 128: on 2 threads
 // SqueezeNet 0.98 (its 1x1 expands to 128, 192 and 256 channels 2-12 us
 // faster each), MobileNetV2 0.98 (24 -> 144 at 56x56 99 us against 122); on 1
