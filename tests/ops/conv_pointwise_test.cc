@@ -2,7 +2,7 @@
 // against the double-precision reference of conv_reference.h, over the choices
 // that form makes: X read in place (fewer than 512 output channels per group)
 // or copied into pixel panels (ops/conv_pixel_panels.h: 512 or more, or any
-// stride); output images of 1..200 pixels, 49 (7x7), 169 (13x13) and 196
+// stride); output images of 1..529 pixels, 49 (7x7), 169 (13x13) and 196
 // (14x14) among them, with X's spatial sizes symbolic at load (then the
 // pointwise form runs whatever the size) and known (then small images go to
 // the gathered form); strides 2 and 3 on odd and even sizes, in 1-D, 2-D and
@@ -150,10 +150,14 @@ TEST_F(ConvPointwise, NanAndInfinity) {
   }
 }
 
-// One thread and two give the same bits on the copied and strided forms.
+// One thread and two give the same bits on the copied and strided forms, and
+// in place with 48-pixel calls: over two blocks (23x23), and with the depth
+// split in two parts (256 -> 16 at 14x14: 128-channel parts in 3-panel blocks).
 TEST_F(ConvPointwise, ThreadCountDoesNotChangeResults) {
   for (const ConvCase& c : {ConvCase{.x = {1, 24, 13, 13}, .out_channels = 520, .kernel = {1, 1}},
-                            ConvCase{.x = {1, 24, 28, 28}, .out_channels = 64, .kernel = {1, 1}, .strides = {2, 2}}}) {
+                            ConvCase{.x = {1, 24, 28, 28}, .out_channels = 64, .kernel = {1, 1}, .strides = {2, 2}},
+                            ConvCase{.x = {1, 37, 23, 23}, .out_channels = 13, .kernel = {1, 1}},
+                            ConvCase{.x = {1, 256, 14, 14}, .out_channels = 16, .kernel = {1, 1}}}) {
     SCOPED_TRACE(describe(c, {}));
     const Tensor x = random_tensor(c.x, 5), w = random_tensor(c.w_shape(), 6), b = random_tensor({c.out_channels}, 7);
     const Tensor one = run_conv_node(c, {.threads = 1}, x, w, b, Tensor()), two = run_conv_node(c, {.threads = 2}, x, w, b, Tensor());
