@@ -38,6 +38,21 @@ constexpr int64_t kMaxTwoEndedTasks = (int64_t{1} << 31) - 1;
 
 }  // namespace
 
+// A claim is a compare-and-swap on the line holding both ends, which the
+// other thread has just written: on this VM it took 0.1-0.2 us, and
+// MobileNetV2's depthwise layers (144 planes of ~0.5 us each, one claim per
+// plane) spent a tenth of each thread's time claiming. Taking a share of what
+// is left (guided self-scheduling) makes a few dozen claims of a dispatch
+// rather than one per task; the shares shrink as the ends meet and the last
+// claims are of one task, so the threads still finish together. 1 / (2 x
+// participants) of the rest: whole models at batch 1 on 2 threads, five
+// alternated rounds, SqueezeNet's sum of node times 0.95 of one task per
+// claim (3.08 against 3.24 ms), MobileNetV2 0.98 (six rounds), ResNet-18
+// 0.97 (four); a share of 1/2 measured 1.03 and 1/8 1.01 against 1/4.
+int64_t tasks_per_claim(int64_t remaining, int participants) {
+  return std::max<int64_t>(1, remaining / (2 * int64_t{participants}));
+}
+
 class ThreadPool::Impl {
  public:
   explicit Impl(int participants) : participants_(participants) {}
@@ -98,10 +113,15 @@ class ThreadPool::Impl {
     for (;;) {
       const uint64_t front = ends & 0xffffffffu, back = ends >> 32;
       if (front >= back) return;
-      const uint64_t taken = from_front ? front : back - 1;
-      const uint64_t rest = from_front ? ends + 1 : ends - (uint64_t{1} << 32);
+      const auto count = static_cast<uint64_t>(tasks_per_claim(static_cast<int64_t>(back - front), participants_));
+      const uint64_t rest = from_front ? ends + count : ends - (count << 32);
       if (ends_.compare_exchange_weak(ends, rest, std::memory_order_relaxed)) {
-        fn_(context_, static_cast<int64_t>(taken));
+        // In the order of this thread's end: the front ascending, the back descending.
+        if (from_front) {
+          for (uint64_t t = front; t < front + count; ++t) fn_(context_, static_cast<int64_t>(t));
+        } else {
+          for (uint64_t t = back; t-- > back - count;) fn_(context_, static_cast<int64_t>(t));
+        }
         ends = ends_.load(std::memory_order_relaxed);
       }
     }

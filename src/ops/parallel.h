@@ -6,9 +6,9 @@
 // and it never uses more than N threads.
 //
 // A dispatch hands out task indices from both ends of the range (the calling
-// thread from the front, the workers from the back; parallel.cc says why); the
-// calling thread works too, so a pool of 1 runs everything inline with no thread at
-// all. Workers start on the first dispatch of more than one task, so a session
+// thread from the front, the workers from the back; parallel.cc says why), a
+// shrinking share of the rest per claim (tasks_per_claim); the calling thread
+// works too, so a pool of 1 runs everything inline with no thread at all. Workers start on the first dispatch of more than one task, so a session
 // that never splits work never starts a thread. Idle workers spin for a short while (kSpin in parallel.cc) so the next
 // layer of the same run finds them awake, then sleep on a condition variable:
 // nothing burns CPU after a run.
@@ -47,6 +47,11 @@ class ThreadPool {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// How many tasks a thread takes at once from its end of a dispatch's range
+// when `remaining` are left (>= 1): a share of them, so a dispatch of many
+// small tasks makes few claims (parallel.cc says why and how large).
+int64_t tasks_per_claim(int64_t remaining, int participants);
 
 // On `pool`, or inline on the calling thread when pool is null (a kernel run
 // outside a session, e.g. by a test).

@@ -4,6 +4,7 @@
 // was given.
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <chrono>
@@ -59,6 +60,34 @@ TEST(Parallel, CallerTakesTasksFromTheFrontAndTheWorkerFromTheBack) {
   // Not asserted: a loaded machine may keep the worker off the CPU for a
   // whole dispatch. Printed so a run that never exercised the worker shows.
   if (worker_ran == 0) std::printf("note: the worker took no task in any round\n");
+}
+
+TEST(Parallel, AClaimTakesAShareOfTheRestAndTheLastClaimsOneTask) {
+  // A quarter of what is left on 2 threads, an eighth on 4; never none.
+  EXPECT_EQ(tasks_per_claim(144, 2), 36);
+  EXPECT_EQ(tasks_per_claim(144, 4), 18);
+  EXPECT_EQ(tasks_per_claim(7, 2), 1);
+  EXPECT_EQ(tasks_per_claim(1, 2), 1);
+  EXPECT_EQ(tasks_per_claim(1, 64), 1);
+  // Claims from the two ends in turn of 144 tasks (a depthwise layer's
+  // planes): every task claimed once, in 20-odd claims on 2 threads rather
+  // than 144 (more with more participants: smaller shares), and no claim
+  // near the meeting point larger than 4 tasks, so no thread is left with a
+  // long tail while the others wait.
+  for (int participants : {2, 3, 8}) {
+    int64_t front = 0, back = 144, claims = 0, largest_late = 0;
+    for (bool from_front = true; front < back; from_front = !from_front) {
+      const int64_t remaining = back - front, count = tasks_per_claim(remaining, participants);
+      ASSERT_GE(count, 1);
+      ASSERT_LE(count, remaining);
+      if (remaining <= 16) largest_late = std::max(largest_late, count);
+      (from_front ? front : back) += from_front ? count : -count;
+      ++claims;
+    }
+    EXPECT_EQ(front, back);
+    EXPECT_LE(claims, participants == 2 ? 30 : 72) << participants << " participants";
+    EXPECT_LE(largest_late, 4) << participants << " participants";
+  }
 }
 
 TEST(Parallel, ConcurrentDispatchesFromSeveralThreadsEachRunEveryTask) {
