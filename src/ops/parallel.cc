@@ -42,13 +42,15 @@ constexpr int64_t kMaxTwoEndedTasks = (int64_t{1} << 31) - 1;
 // other thread has just written: on this VM it took 0.1-0.2 us, and
 // MobileNetV2's depthwise layers (144 planes of ~0.5 us each, one claim per
 // plane) spent a tenth of each thread's time claiming. Taking a share of what
-// is left (guided self-scheduling) makes a few dozen claims of a dispatch
-// rather than one per task; the shares shrink as the ends meet and the last
-// claims are of one task, so the threads still finish together. 1 / (2 x
+// is left (guided self-scheduling) makes a few dozen claims at most in a
+// dispatch rather than one per task; the shares shrink as the ends meet and
+// the last claims are of one task, so the threads still finish together. 1 / (2 x
 // participants) of the rest: whole models at batch 1 on 2 threads, five
 // alternated rounds, SqueezeNet's sum of node times 0.95 of one task per
 // claim (3.08 against 3.24 ms), MobileNetV2 0.98 (six rounds), ResNet-18
-// 0.97 (four); a share of 1/2 measured 1.03 and 1/8 1.01 against 1/4.
+// 0.97 (four; old and new binaries later, six rounds: 0.999); a share of 1/2
+// measured 1.03 and 1/8 1.01 against 1/4. With 144 tasks on 2 threads taking
+// turns: 18 claims.
 int64_t tasks_per_claim(int64_t remaining, int participants) {
   return std::max<int64_t>(1, remaining / (2 * int64_t{participants}));
 }

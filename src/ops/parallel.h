@@ -8,10 +8,11 @@
 // A dispatch hands out task indices from both ends of the range (the calling
 // thread from the front, the workers from the back; parallel.cc says why), a
 // shrinking share of the rest per claim (tasks_per_claim); the calling thread
-// works too, so a pool of 1 runs everything inline with no thread at all. Workers start on the first dispatch of more than one task, so a session
-// that never splits work never starts a thread. Idle workers spin for a short while (kSpin in parallel.cc) so the next
-// layer of the same run finds them awake, then sleep on a condition variable:
-// nothing burns CPU after a run.
+// works too, so a pool of 1 runs everything inline with no thread at all.
+// Workers start on the first dispatch of more than one task, so a session that
+// never splits work never starts a thread. Idle workers spin for a short while
+// (kSpin in parallel.cc) so the next layer of the same run finds them awake,
+// then sleep on a condition variable: nothing burns CPU after a run.
 //
 // Several threads may dispatch on one pool at once (a later step runs one
 // session from many threads): one dispatch holds the workers, the others run
