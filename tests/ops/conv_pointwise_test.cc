@@ -65,7 +65,9 @@ TEST_F(ConvPointwise, PixelCountsInPlace) {
   std::vector<std::pair<int64_t, int64_t>> sides = kPixelCountSides;
   sides.push_back({23, 23});
   for (const auto& [h, w] : sides) {
-    for (bool symbolic : {false, true}) check({.x = {2, 37, h, w}, .out_channels = 13, .kernel = {1, 1}}, {.symbolic = symbolic});
+    for (bool symbolic : {false, true}) {
+      check({.x = {2, 37, h, w}, .out_channels = 13, .kernel = {1, 1}}, {.symbolic = symbolic});
+    }
   }
 }
 
@@ -75,7 +77,9 @@ TEST_F(ConvPointwise, PixelCountsInPlace) {
 // sanitizers (226 s of CI's 55-minute run with two images and a 23x23 case).
 TEST_F(ConvPointwise, PixelCountsCopied) {
   for (const auto& [h, w] : kPixelCountSides) {
-    for (bool symbolic : {false, true}) check({.x = {1, 37, h, w}, .out_channels = 520, .kernel = {1, 1}}, {.symbolic = symbolic});
+    for (bool symbolic : {false, true}) {
+      check({.x = {1, 37, h, w}, .out_channels = 520, .kernel = {1, 1}}, {.symbolic = symbolic});
+    }
   }
 }
 
