@@ -217,10 +217,10 @@ TEST_P(OneGemmAtBothLevels, GemmOnEveryPath) {
     expect_same_bits_at_both_levels({"transA" + at, "Gemm", {k, m}, {n, k}, {n}, true, true});
     expect_same_bits_at_both_levels({"transA [K,N]" + at, "Gemm", {k, m}, {k, n}, {1, n}, true, false});
     expect_same_bits_at_both_levels({"fed B" + at, "Gemm", {m, k}, {n, k}, {n}, false, true, 1, 1, false});
-    expect_same_bits_at_both_levels({"matmul" + at, "MatMul", {m, k}, {k, n}});
+    expect_same_bits_at_both_levels({"matmul" + at, "MatMul", {m, k}, {k, n}, {}});
     expect_same_bits_at_both_levels({"matmul+relu" + at, "MatMul", {m, k}, {k, n}, {}, false, false, 1, 1, true, true});
   }
-  expect_same_bits_at_both_levels({"matmul 3-D A", "MatMul", {2, 5, k}, {k, n}});
+  expect_same_bits_at_both_levels({"matmul 3-D A", "MatMul", {2, 5, k}, {k, n}, {}});
   expect_same_bits_at_both_levels({"empty reduction", "Gemm", {3, 0}, {0, 4}, {4}});
 }
 

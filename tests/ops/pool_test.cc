@@ -58,6 +58,12 @@ struct RefResult {
   Shape shape;
   std::vector<double> y;
   std::vector<int64_t> indices_row_major, indices_col_major;
+
+  static RefResult invalid() {
+    RefResult r;
+    r.valid = false;
+    return r;
+  }
 };
 
 RefResult reference_pool(const PoolCase& c, Kind kind, const std::vector<double>& x) {
@@ -66,7 +72,7 @@ RefResult reference_pool(const PoolCase& c, Kind kind, const std::vector<double>
   std::vector<RefAxis> ax;
   for (size_t a = 0; a < rank; ++a) {
     auto axis = ref_axis(c, a);
-    if (!axis) return {false};
+    if (!axis) return RefResult::invalid();
     ax.push_back(*axis);
   }
   r.shape = {c.in[0], c.in[1]};
@@ -106,7 +112,7 @@ RefResult reference_pool(const PoolCase& c, Kind kind, const std::vector<double>
           acc += kind == Kind::kLp ? std::pow(std::fabs(v), c.p) : v;
         }
       }
-      if (valid == 0 && !(kind == Kind::kAverage && c.count_include_pad) && kind != Kind::kLp) return {false};
+      if (valid == 0 && !(kind == Kind::kAverage && c.count_include_pad) && kind != Kind::kLp) return RefResult::invalid();
       if (kind == Kind::kAverage) acc /= static_cast<double>(c.count_include_pad ? padded : valid);
       if (kind == Kind::kLp) acc = std::pow(acc, 1.0 / c.p);
       r.y.push_back(acc);
@@ -340,7 +346,7 @@ TEST(Pool, LoadTimeValidationNamesTheNumbers) {
 }
 
 TEST(Pool, AutoPadSameAndValid) {
-  for (const std::string& mode : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
+  for (const std::string mode : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
     PoolCase c{{1, 2, 7, 6}, {3, 2}, {2, 3}, {1, 1}, {0, 0, 0, 0}, mode};
     const Tensor x = random_tensor(c.in, 4);
     for (Kind kind : {Kind::kMax, Kind::kAverage}) {
@@ -368,8 +374,13 @@ TEST(Pool, ShapeInferenceKeepsSymbolicBatch) {
   x.dtype = DataType::kFloat;
   x.has_shape = true;
   x.dims = {Dim{-1, "N"}, Dim{3, ""}, Dim{8, ""}, Dim{-1, "W"}};
-  NodeInfo node{.op_type = "MaxPool", .name = "pool1", .opset = 12, .since_version = 12, .attributes = &attrs,
-                .inputs = {&x}, .num_outputs = 2};
+  NodeInfo node;
+  node.op_type = "MaxPool";
+  node.name = "pool1";
+  node.opset = node.since_version = 12;
+  node.attributes = &attrs;
+  node.inputs = {&x};
+  node.num_outputs = 2;
   std::vector<TensorInfo> outs(2);
   ASSERT_TRUE(def->infer(node, outs).is_ok());
   ASSERT_EQ(outs[0].dims.size(), 4u);
@@ -381,8 +392,12 @@ TEST(Pool, ShapeInferenceKeepsSymbolicBatch) {
 
   const OpDef* global = default_registry().find("GlobalAveragePool", kOnnxDomain, 1);
   std::vector<TensorInfo> gout(1);
-  NodeInfo gnode{.op_type = "GlobalAveragePool", .opset = 1, .since_version = 1, .attributes = &attrs,
-                 .inputs = {&x}, .num_outputs = 1};
+  NodeInfo gnode;
+  gnode.op_type = "GlobalAveragePool";
+  gnode.opset = gnode.since_version = 1;
+  gnode.attributes = &attrs;
+  gnode.inputs = {&x};
+  gnode.num_outputs = 1;
   ASSERT_TRUE(global->infer(gnode, gout).is_ok());
   EXPECT_EQ(gout[0].dims[0].param, "N");
   EXPECT_EQ(gout[0].dims[3].value, 1);

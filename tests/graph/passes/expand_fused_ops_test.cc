@@ -89,7 +89,9 @@ TEST(ExpandFusedOps, TwoDimensionalFusedGemmBecomesGemmAndItsActivation) {
     b.output("Y");
     Graph expanded = expand_and_compare(b.build(), {{"X", random_tensor({4, 6}, 3, -2, 2)}});
     EXPECT_EQ(count_ops(expanded, "Gemm"), 1);
-    if (!act.op.empty()) EXPECT_EQ(count_ops(expanded, act.op), 1);
+    if (!act.op.empty()) {
+      EXPECT_EQ(count_ops(expanded, act.op), 1);
+    }
     EXPECT_EQ(expanded.num_live_nodes(), act.op.empty() ? 1u : 2u);
   }
 }
@@ -113,7 +115,9 @@ TEST(ExpandFusedOps, NoBiasBelowOpset11GetsAZeroBiasBecauseGemmNeedsOne) {
   Graph expanded = expand_and_compare(b.build(), {{"X", random_tensor({3, 4}, 8)}});
   for (size_t i = 0; i < expanded.num_node_slots(); ++i) {
     const Node& n = expanded.node(static_cast<NodeId>(i));
-    if (!n.removed && n.op_type == "Gemm") EXPECT_EQ(n.inputs.size(), 3u);
+    if (!n.removed && n.op_type == "Gemm") {
+      EXPECT_EQ(n.inputs.size(), 3u);
+    }
   }
 }
 
