@@ -308,7 +308,7 @@ TEST_P(ConvKernel, FusedEpilogues) {
       e.z = true;
       check(c, true, e);
     }
-    check(c, true, Epilogue{.z = true});  // Z alone, no activation
+    check(c, true, Epilogue{.activation = "", .z = true});  // Z alone, no activation
   }
 }
 

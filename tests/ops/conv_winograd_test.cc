@@ -271,9 +271,9 @@ TEST_F(WinogradConvTest, AppliesWhereItPays) {
   // Images known to be under 16 columns: only with 128 input channels or more.
   TensorInfo narrow = TensorInfo::of(DataType::kFloat, {1, 127, 13, 13});
   EXPECT_FALSE(WinogradConv::applies(random_tensor({256, 127, 3, 3}, 55), {}, &narrow));
-  narrow.dims[1] = Dim{.value = 128};
+  narrow.dims[1] = Dim{128, ""};
   EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 128, 3, 3}, 56), {}, &narrow));
-  narrow.dims[3] = Dim{.value = 16};
+  narrow.dims[3] = Dim{16, ""};
   EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 57), {}, &narrow));
   narrow.dims[3] = Dim{};  // unknown width
   EXPECT_TRUE(WinogradConv::applies(random_tensor({256, 64, 3, 3}, 58), {}, &narrow));

@@ -172,7 +172,9 @@ TEST(Parallel, EachPoolRunsTasksOnAtMostItsThreadCount) {
     }
     EXPECT_LE(static_cast<int>(seen.size()), pool->num_threads());
     EXPECT_TRUE(seen.count(std::this_thread::get_id())) << "the caller works too";
-    if (pool == &one) EXPECT_EQ(seen.size(), 1u) << "a pool of one runs everything on the caller";
+    if (pool == &one) {
+      EXPECT_EQ(seen.size(), 1u) << "a pool of one runs everything on the caller";
+    }
   }
 }
 

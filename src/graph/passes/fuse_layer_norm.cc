@@ -97,7 +97,8 @@ struct FuseLayerNorm {
     const Node& add = g.node(id);
     if (!is_op(add, "Add", kOnnxDomain, 7) || add.inputs.size() != 2) return std::nullopt;
     Match m;
-    NodeId mul_id = kNoId, div_id, sqrt_id, eps_id, var_id, pow_id, sub_id, mean_id;
+    NodeId mul_id = kNoId, div_id = kNoId, sqrt_id = kNoId, eps_id = kNoId, var_id = kNoId, pow_id = kNoId,
+           sub_id = kNoId, mean_id = kNoId;
     const Node* mul = nullptr;
     for (int side = 0; side < 2 && !mul; ++side) {
       mul = producer(g, add.inputs[side], "Mul", 7, &mul_id);

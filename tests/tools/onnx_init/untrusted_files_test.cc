@@ -154,7 +154,9 @@ TEST_F(UntrustedFiles, OutputOntoADeviceNodeIsRefusedAndTheNodeKept) {
                  << "AtomicFileTest.RefusesFoldersFifosAndDevicesAtTheTarget";
   }
   for (const std::string& command : {"mlp --layers 4,2 -o " + path("full"), "reinit " + path("m.onnx") + " -o " + path("full")}) {
-    if (command.rfind("reinit", 0) == 0) ASSERT_EQ(run_binary("mlp --layers 4,2 -o " + path("m.onnx")), 0);
+    if (command.rfind("reinit", 0) == 0) {
+      ASSERT_EQ(run_binary("mlp --layers 4,2 -o " + path("m.onnx")), 0);
+    }
     std::string err;
     EXPECT_EQ(run_binary(command, &err), 2) << command << ": " << err;
     EXPECT_NE(err.find("it is a device, not a regular file"), std::string::npos) << err;

@@ -71,7 +71,7 @@ TEST(CliOptionsTest, CheckWithInputIsAUsageError) {
 TEST(CliOptionsTest, RunOptionsBesideCheckInspectOrCheckAllAreUsageErrors) {
   const std::string model = relu_model("mode_conflicts");
   const std::string dir = testing::temp_dir("mode_conflicts_out");
-  for (const std::string& mode : {" --check", " --inspect"}) {
+  for (const std::string mode : {" --check", " --inspect"}) {
     for (const std::string& flag : {" --save-inputs " + dir + "/i", " --dump-all " + dir + "/d", " --output-dir " + dir + "/o",
                                    std::string(" --repeat 3"), std::string(" --stats"), std::string(" --profile")}) {
       CliResult r = run_cli(model + mode + flag);
