@@ -19,6 +19,8 @@ bool conv_node(const Graph& g, const Node& n) {
 
 }  // namespace
 
+bool is_float_conv(const Graph& g, const Node& n) { return conv_node(g, n); }
+
 bool is_plain_conv(const Graph& g, const Node& n) {
   if (!conv_node(g, n)) return false;
   if (n.op_type == "Conv") return true;

@@ -1,11 +1,15 @@
 // The checks the convolution rewrites share (FoldBatchNormalization,
-// FuseConvAdd, FuseConvActivation): which nodes count as a convolution whose
-// output may still take a bias, a skip tensor or an activation.
+// CropConvKernel, FuseConvAdd, FuseConvActivation): which nodes count as a
+// convolution, and which of them may still take a bias, a skip tensor or an
+// activation.
 #pragma once
 
 #include "graph/ir.h"
 
 namespace onnx_mini {
+
+// Conv (any version; no attributes beyond Conv's) or FusedConv, on float.
+bool is_float_conv(const Graph& g, const Node& n);
 
 // Conv (any version), or FusedConv with neither activation nor skip input Z,
 // on float: its output is the plain convolution plus bias.

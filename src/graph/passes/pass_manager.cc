@@ -43,6 +43,9 @@ std::vector<std::unique_ptr<Pass>> default_passes(int opt_level) {
   // A constant BatchNormalization disappears into the Conv or Gemm before it,
   // so that the activation after it can fuse too.
   passes.push_back(make_fold_batch_normalization());
+  // A kernel that overhangs a small input on every output pixel loses the taps
+  // that read only padding (the weight it streams shrinks with them).
+  passes.push_back(make_crop_conv_kernel());
   passes.push_back(make_fuse_gemm_activation());
   // The residual Add first, then the activation after it: relu(conv + skip).
   passes.push_back(make_fuse_conv_add());

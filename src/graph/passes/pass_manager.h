@@ -22,6 +22,7 @@ std::unique_ptr<Pass> make_fuse_attention();
 std::unique_ptr<Pass> make_fuse_gemm_activation();
 std::unique_ptr<Pass> make_fuse_softmax_cross_entropy();
 std::unique_ptr<Pass> make_fold_batch_normalization();
+std::unique_ptr<Pass> make_crop_conv_kernel();
 std::unique_ptr<Pass> make_fuse_conv_add();
 std::unique_ptr<Pass> make_fuse_conv_activation();
 
