@@ -65,13 +65,6 @@ std::optional<AxisCrop> crop_axis(int64_t in, int64_t k, int64_t s, int64_t d, i
   return c;
 }
 
-Attribute ints_attribute(std::vector<int64_t> v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-
 std::string dims_text(const std::vector<int64_t>& v) {
   std::string s;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -142,8 +135,8 @@ struct CropConvKernel {
 
     Fusion f = start_fusion(g, {m.conv}, n.op_type, n.domain, n.name);
     f.node.attrs = n.attrs;
-    f.node.attrs.set("kernel_shape", ints_attribute(kernel));
-    f.node.attrs.set("pads", ints_attribute(pads));
+    f.node.attrs.set("kernel_shape", Attribute::from_ints(kernel));
+    f.node.attrs.set("pads", Attribute::from_ints(pads));
     f.node.inputs = n.inputs;
     f.node.inputs[1] = add_constant(g, g.value(n.inputs[1]).name + "_cropped", std::move(cropped));
     std::string line = "cropped " + n.op_type + " " + quoted_name(g, n) + " kernel " + dims_text(old_kernel) + " -> " +

@@ -39,10 +39,7 @@ Result<ValueId> untransposed_weight(Graph& g, const Node& fused, std::vector<Nod
   }
   Node tr = make_node(g, "Transpose", kOnnxDomain, fused.name + "/transpose_B");
   if (!tr.def) return unsupported("Transpose is not defined at this opset");
-  Attribute perm;
-  perm.kind = Attribute::Kind::kInts;
-  perm.ints = {1, 0};
-  tr.attrs.set("perm", perm);
+  tr.attrs.set("perm", Attribute::from_ints({1, 0}));
   const ValueId out = add_intermediate(g, g.value(b).name + "_transposed");
   tr.inputs = {b};
   tr.outputs = {out};

@@ -47,10 +47,7 @@ Result<std::string> expand_layer_norm(Graph& g, NodeId id) {
       for (size_t i = 0; i < axes.size(); ++i) t.data<int64_t>()[i] = axes[i];
       inputs.push_back(add_constant(g, ln.name + "_axes", std::move(t)));
     } else {
-      Attribute ax;
-      ax.kind = Attribute::Kind::kInts;
-      ax.ints = axes;
-      a.set("axes", ax);
+      a.set("axes", Attribute::from_ints(axes));
     }
     return c.op("ReduceMean", std::move(inputs), out, std::move(a));
   };

@@ -19,6 +19,7 @@ namespace {
 struct CropCase {
   Shape x, w;
   std::vector<int64_t> pads, strides = {}, dilations = {};  // empty: the defaults
+  int64_t group = 1;
 };
 
 GraphBuilder conv_graph(const CropCase& c) {
@@ -27,6 +28,7 @@ GraphBuilder conv_graph(const CropCase& c) {
   std::map<std::string, Attribute> attrs = {{"pads", ints_attr(c.pads)}};
   if (!c.strides.empty()) attrs["strides"] = ints_attr(c.strides);
   if (!c.dilations.empty()) attrs["dilations"] = ints_attr(c.dilations);
+  if (c.group != 1) attrs["group"] = int_attr(c.group);
   b.node("Conv", {"X", "W", "B"}, {"Y"}, attrs, "conv1");
   b.output("Y");
   return b;
@@ -53,8 +55,9 @@ std::vector<float> slice_of(const Tensor& w, const std::vector<int64_t>& keep) {
 
 // Crops `c` to `kernel` with `pads`, the weight to the positions `keep` of each
 // kernel; the output is the original's (both without passes, each Y a sum of
-// up to 9 x C products of values in [-1, 1]: the kernels sum the kept products
-// in another order, a few ulps of that sum, bounded by 1e-5 per product).
+// at most C / group x kernel products of values in [-1, 1]: the kernels sum the
+// kept products in another order, a few ulps of that sum, bounded by 1e-5 per
+// product).
 void check_crop(const CropCase& c, const std::string& from, const std::string& to, const std::vector<int64_t>& kernel,
                 const std::vector<int64_t>& pads, const std::vector<int64_t>& keep) {
   Graph g = conv_graph(c).build();
@@ -70,7 +73,8 @@ void check_crop(const CropCase& c, const std::string& from, const std::string& t
   ASSERT_NE(w, nullptr);
   EXPECT_EQ(values_of<float>(*w), slice_of(*original.constant_value(only_conv(original).inputs[1]), keep));
   const std::vector<NamedTensor> feeds = {{"X", random_tensor(c.x, 3)}};
-  const double products = static_cast<double>(c.w[1]) * 9;
+  double products = 1;  // per output: C / group x the uncropped kernel
+  for (size_t i = 1; i < c.w.size(); ++i) products *= static_cast<double>(c.w[i]);
   const std::vector<NamedTensor> want = run_graph(original, feeds, 0), got = run_graph(g, feeds, 0);
   ASSERT_EQ(got.size(), 1u);
   ASSERT_EQ(want.size(), 1u);
@@ -106,6 +110,11 @@ TEST(CropConvKernel, AsymmetricPadsAndOneAxisOnly) {
 TEST(CropConvKernel, DilationKeepsOnlyTheReachedPosition) {
   // Dilation 2, pads 2, 1x1 input: only the centre lands on the input.
   check_crop({.x = {1, 3, 1, 1}, .w = {2, 3, 3, 3}, .pads = {2, 2, 2, 2}, .dilations = {2, 2}}, "3x3", "1x1", {1, 1},
+             {0, 0, 0, 0}, {4});
+}
+
+TEST(CropConvKernel, DepthwiseBecomesAPerChannelScale) {
+  check_crop({.x = {2, 6, 1, 1}, .w = {6, 1, 3, 3}, .pads = {1, 1, 1, 1}, .group = 6}, "3x3", "1x1", {1, 1},
              {0, 0, 0, 0}, {4});
 }
 
