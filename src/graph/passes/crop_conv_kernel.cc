@@ -17,7 +17,9 @@
 // zeros (0 x Inf would be NaN: such a weight stops the crop), so the sums lose
 // nothing but, where every kept product is -0 too, the sign of a zero sum.
 // Needs the input's spatial sizes at load (the session rejects other sizes
-// when they are declared) and explicit pads (auto_pad NOTSET).
+// when they are declared). SAME_UPPER and SAME_LOWER padding is made explicit
+// first (VALID has none, so nothing overhangs).
+#include <algorithm>
 #include <cmath>
 
 #include "graph/passes/conv_patterns.h"
@@ -33,6 +35,11 @@ namespace {
 struct AxisCrop {
   int64_t lo = 0, kernel = 0, pad_begin = 0, pad_end = 0;
 };
+
+// Sizes, strides, dilations and pads beyond this are left alone, so that no
+// product below can overflow (a model is untrusted; no real convolution
+// comes near).
+constexpr int64_t kMaxAxisValue = int64_t{1} << 24;
 
 // Output size of an axis, as Conv's shape inference computes it.
 int64_t outputs_of(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pb, int64_t pe) {
@@ -94,19 +101,26 @@ struct CropConvKernel {
     auto strides = n.attrs.get_ints("strides", std::vector<int64_t>(r, 1));
     auto dilations = n.attrs.get_ints("dilations", std::vector<int64_t>(r, 1));
     auto pads = n.attrs.get_ints("pads", std::vector<int64_t>(2 * r, 0));
-    if (!auto_pad.is_ok() || auto_pad.value() != "NOTSET" || !kernel.is_ok() || !strides.is_ok() ||
-        !dilations.is_ok() || !pads.is_ok() || strides.value().size() != r || dilations.value().size() != r ||
-        pads.value().size() != 2 * r) {
+    if (!auto_pad.is_ok() || !kernel.is_ok() || !strides.is_ok() || !dilations.is_ok() || !pads.is_ok() ||
+        strides.value().size() != r || dilations.value().size() != r || pads.value().size() != 2 * r) {
       return std::nullopt;  // anything else is the kernel's to run or to reject
     }
+    const std::string& mode = auto_pad.value();
+    if (mode != "NOTSET" && mode != "SAME_UPPER" && mode != "SAME_LOWER") return std::nullopt;
     Match m{id, {}};
     bool crops = false;
     for (size_t a = 0; a < r; ++a) {
       const int64_t in = x.dims[a + 2].value, k = w->dim(static_cast<int64_t>(a) + 2);
       const int64_t s = strides.value()[a], d = dilations.value()[a];
-      const int64_t pb = pads.value()[a], pe = pads.value()[a + r];
+      int64_t pb = pads.value()[a], pe = pads.value()[a + r];
       if (!x.dims[a + 2].known() || in <= 0 || s < 1 || d < 1 || pb < 0 || pe < 0) return std::nullopt;
+      if (std::max({in, k, s, d, pb, pe}) > kMaxAxisValue) return std::nullopt;
       if (!kernel.value().empty() && (kernel.value().size() != r || kernel.value()[a] != k)) return std::nullopt;
+      if (mode != "NOTSET") {  // ceil(in / s) outputs, the odd pad at the end (UPPER) or the start (LOWER)
+        const int64_t total = std::max<int64_t>(0, ((in + s - 1) / s - 1) * s + d * (k - 1) + 1 - in);
+        pb = mode == "SAME_UPPER" ? total / 2 : total - total / 2;
+        pe = total - pb;
+      }
       auto c = crop_axis(in, k, s, d, pb, pe);
       if (!c) return std::nullopt;
       crops = crops || c->kernel < k;
@@ -135,6 +149,7 @@ struct CropConvKernel {
 
     Fusion f = start_fusion(g, {m.conv}, n.op_type, n.domain, n.name);
     f.node.attrs = n.attrs;
+    f.node.attrs.erase("auto_pad");  // the pads are explicit now
     f.node.attrs.set("kernel_shape", Attribute::from_ints(kernel));
     f.node.attrs.set("pads", Attribute::from_ints(pads));
     f.node.inputs = n.inputs;

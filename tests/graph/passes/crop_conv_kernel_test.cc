@@ -4,8 +4,8 @@
 // the new kernel_shape, pads and weight (the original's slice), and that the
 // cropped graph computes what the original does without passes; the cases that
 // must not crop (every kernel position read by some output, a symbolic
-// spatial size, a fed weight, SAME padding, a dropped weight that is not
-// finite) keep the node.
+// spatial size, a fed weight, VALID padding, a dropped weight that is not
+// finite) keep the node. SAME padding is made explicit, then cropped.
 #include <cmath>
 #include <limits>
 #include <map>
@@ -155,12 +155,40 @@ TEST(CropConvKernel, FedWeightStays) {
   expect_no_crop(std::move(b), {{"X", random_tensor({1, 8, 1, 1}, 3)}, {"W", random_tensor({4, 8, 3, 3}, 1)}});
 }
 
-TEST(CropConvKernel, SamePaddingStays) {
+TEST(CropConvKernel, SamePaddingIsMadeExplicitThenCropped) {
+  // 3x3 at stride 2 on 2x2: one output, one padded row and column in all. SAME_UPPER puts it
+  // after (the output reads rows and columns 0..2: kernel positions 0 and 1 stay), SAME_LOWER
+  // before (-1..1: positions 1 and 2).
+  for (const auto& [mode, keep] : {std::pair<std::string, std::vector<int64_t>>{"SAME_UPPER", {0, 1, 3, 4}},
+                                   {"SAME_LOWER", {4, 5, 7, 8}}}) {
+    SCOPED_TRACE(mode);
+    GraphBuilder b(17);
+    b.input("X", DataType::kFloat, {1, 4, 2, 2}).initializer("W", random_tensor({5, 4, 3, 3}, 1));
+    b.node("Conv", {"X", "W"}, {"Y"}, {{"auto_pad", string_attr(mode)}, {"strides", ints_attr({2, 2})}}, "conv1");
+    b.output("Y");
+    Graph g = b.build();
+    const Graph original = g;
+    ASSERT_EQ(run_pass(g, make_crop_conv_kernel()).size(), 1u);
+    const Node& conv = only_conv(g);
+    EXPECT_FALSE(conv.attrs.has("auto_pad"));
+    EXPECT_EQ(conv.attrs.get_ints("kernel_shape").value(), (std::vector<int64_t>{2, 2}));
+    EXPECT_EQ(conv.attrs.get_ints("pads").value(), (std::vector<int64_t>{0, 0, 0, 0}));
+    EXPECT_EQ(values_of<float>(*g.constant_value(conv.inputs[1])),
+              slice_of(*original.constant_value(only_conv(original).inputs[1]), keep));
+    const std::vector<NamedTensor> feeds = {{"X", random_tensor({1, 4, 2, 2}, 3)}};
+    const std::vector<NamedTensor> want = run_graph(original, feeds, 0), got = run_graph(g, feeds, 0);
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_EQ(want.size(), 1u);
+    expect_close(got[0].tensor, want[0].tensor, {.atol = 1e-5 * 36, .rtol = 1e-5});  // 4 x 9 products
+  }
+}
+
+TEST(CropConvKernel, ValidPaddingStays) {
   GraphBuilder b(17);
-  b.input("X", DataType::kFloat, {1, 8, 1, 1}).initializer("W", random_tensor({4, 8, 3, 3}, 1));
-  b.node("Conv", {"X", "W"}, {"Y"}, {{"auto_pad", string_attr("SAME_UPPER")}}, "conv1");
+  b.input("X", DataType::kFloat, {1, 8, 3, 3}).initializer("W", random_tensor({4, 8, 3, 3}, 1));
+  b.node("Conv", {"X", "W"}, {"Y"}, {{"auto_pad", string_attr("VALID")}}, "conv1");
   b.output("Y");
-  expect_no_crop(std::move(b), {{"X", random_tensor({1, 8, 1, 1}, 3)}});
+  expect_no_crop(std::move(b), {{"X", random_tensor({1, 8, 3, 3}, 3)}});
 }
 
 TEST(CropConvKernel, NonFiniteDroppedWeightStaysAndStillGivesNaN) {
