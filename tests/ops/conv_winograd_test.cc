@@ -162,10 +162,13 @@ TEST_F(WinogradConvTest, ChannelsTilesAndBatches) {
   check(square({1, 48, 20, 28}, 20));              // two blocks of tile rows
   check(square({2, 256, 7, 7}, 24), {.threads = 2});  // depth 256, blocks across images
   // SqueezeNet 1.1's 13x13 layers at batch 1: one block, its output channels
-  // split into chunks of unequal row-tile counts (16 row tiles in 6 chunks on
-  // 3 threads, 22 in 4 on 2).
+  // split into a chunk per thread, of unequal row-tile counts where they do
+  // not divide (16 row tiles in 3 chunks on 3 threads, 11 in 2 on 2).
   check(square({1, 48, 13, 13}, 192), {.threads = 3});
   check(square({1, 64, 13, 13}, 256), {.threads = 2});
+  check(square({1, 64, 13, 13}, 132), {.threads = 2});
+  // Two blocks on 2 threads (ResNet-18's 14x14 layers): a block each, no chunks.
+  check(square({1, 256, 14, 14}, 40), {.threads = 2});
   // Few blocks on 2 threads, sized for the busiest thread's panels rather than
   // the most rows a block may take: 18 tile rows of 18 tiles in blocks of 10
   // and 8 (not 14 and 4), as SqueezeNet's 55x55 takes 8, 8, 8, 4 (not 9, 9, 9, 1).
