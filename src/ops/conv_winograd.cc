@@ -39,9 +39,9 @@ constexpr int64_t kProductFloats = int64_t{64} << 10;
 // 4 KiB apart and share one L1 set (8 ways), and the transforms, which touch
 // all 16 at once, evict their own lines.
 constexpr int64_t kSkew = 16;
-// Blocks per thread from which the threads split only blocks; below it the
+// Blocks per thread from which the threads split only blocks; with fewer the
 // output channels are split too (see tiling).
-constexpr int64_t kUnitsPerThread = 2;
+constexpr int64_t kMinBlocksPerThread = 2;
 // Blocks per thread from which a thin last block no longer matters.
 constexpr int64_t kFewBlocksPerThread = 4;
 
@@ -102,7 +102,7 @@ Tiling tiling(const ConvGeometry& g, int64_t row_tiles, int64_t threads) {
   // 43-51 us faster each on 2 threads (537 against 588 us; whole model node
   // sums 0.989, six alternated rounds), the 7x7 ones (one block, two chunks
   // rather than four) and SqueezeNet's 13x13 ones unchanged within noise.
-  const int64_t chunks = threads == 1 || t.blocks >= kUnitsPerThread * threads
+  const int64_t chunks = threads == 1 || t.blocks >= kMinBlocksPerThread * threads
                              ? 1
                              : std::min(row_tiles, threads / std::gcd(t.blocks, threads));
   t.row_tiles = row_tiles;
