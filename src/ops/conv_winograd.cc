@@ -99,8 +99,8 @@ Tiling tiling(const ConvGeometry& g, int64_t row_tiles, int64_t threads) {
   // ResNet-18's 14x14 layers (two blocks on 2 threads) the input's padding
   // and transform took 13 % of the 1-thread time and twice as much CPU time
   // on 2 threads with two chunks a block (perf). One chunk a block: those 3x3s
-  // 43-51 us faster each on 2 threads (537 against 588 us; whole model node
-  // sums 0.989, six alternated rounds), the 7x7 ones (one block, two chunks
+  // 62-75 us faster each on 2 threads (whole model node sums 0.971, old and
+  // new binaries, six alternated rounds), the 7x7 ones (one block, two chunks
   // rather than four) and SqueezeNet's 13x13 ones unchanged within noise.
   const int64_t chunks = threads == 1 || t.blocks >= kMinBlocksPerThread * threads
                              ? 1
