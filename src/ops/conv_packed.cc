@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstring>
 #include <vector>
 
 #include "ops/conv_patch_panel.h"
 #include "ops/conv_phase_planes.h"
 #include "ops/conv_pixel_panels.h"
+#include "ops/padded_row.h"
 #include "ops/parallel.h"
 #include "ops/scratch.h"
 #include "ops/simd_transpose.h"
@@ -242,19 +242,16 @@ ConvGeometry::Dims padded_dims(const ConvGeometry& g) {
 
 // Rows [r0, r1) of one padded plane (a row: one (depth, height) position of
 // the padded sizes), zero where they lie in the padding.
-void pad_rows(const ConvGeometry& g, const ConvGeometry::Dims& pd, const float* src, float* dst, int64_t r0,
-              int64_t r1) {
-  const size_t width = static_cast<size_t>(g.in[2]) * sizeof(float);
+ONNX_MINI_PADDED_ROW_TARGET void pad_rows(const ConvGeometry& g, const ConvGeometry::Dims& pd, const float* src,
+                                          float* dst, int64_t r0, int64_t r1) {
   for (int64_t r = r0; r < r1; ++r) {
     float* row = dst + r * pd[2];
     const int64_t d = r / pd[1] - g.pad_begin[0], h = r % pd[1] - g.pad_begin[1];
     if (d < 0 || d >= g.in[0] || h < 0 || h >= g.in[1]) {
-      std::memset(row, 0, static_cast<size_t>(pd[2]) * sizeof(float));
+      zero_row(row, pd[2]);
       continue;
     }
-    std::memset(row, 0, static_cast<size_t>(g.pad_begin[2]) * sizeof(float));
-    std::memcpy(row + g.pad_begin[2], src + (d * g.in[1] + h) * g.in[2], width);
-    std::memset(row + g.pad_begin[2] + g.in[2], 0, static_cast<size_t>(g.pad_end[2]) * sizeof(float));
+    zero_padded_row(row, g.pad_begin[2], src + (d * g.in[1] + h) * g.in[2], g.in[2], g.pad_end[2]);
   }
 }
 
