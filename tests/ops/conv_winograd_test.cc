@@ -173,6 +173,13 @@ TEST_F(WinogradConvTest, ChannelsTilesAndBatches) {
   // the most rows a block may take: 18 tile rows of 18 tiles in blocks of 10
   // and 8 (not 14 and 4), as SqueezeNet's 55x55 takes 8, 8, 8, 4 (not 9, 9, 9, 1).
   check(square({1, 16, 35, 35}, 32), {.threads = 2});
+  // Blocks that do not share out evenly among the threads (ResNet-18's 28x28
+  // layers: 7 blocks of 2 tile rows): the leftover ones split by output
+  // channels, a chunk per thread, between the whole blocks: 3 + (1 in 2) + 3
+  // on 2 threads, 2 + (1 in 3) + 4 on 3; 8 blocks on 3 threads, 2 + (2 in 3) + 4.
+  check(square({1, 128, 28, 28}, 40), {.threads = 2});
+  check(square({1, 128, 28, 28}, 40), {.threads = 3});
+  check(square({1, 128, 32, 32}, 40), {.threads = 3});
 }
 
 // Each epilogue form, with and without bias and skip tensor: in registers
@@ -234,11 +241,13 @@ TEST_F(WinogradConvTest, OverflowInsideTheTransformsIsSummedDirectly) {
 
 // Splitting the work over threads never splits a sum: the same bits.
 TEST_F(WinogradConvTest, ThreadCountDoesNotChangeResults) {
-  for (const ConvCase& c : {square({1, 32, 7, 7}, 64), square({3, 16, 20, 20}, 24)}) {
+  for (const ConvCase& c : {square({1, 32, 7, 7}, 64), square({3, 16, 20, 20}, 24), square({1, 128, 28, 28}, 40)}) {
     const Tensor x = random_tensor(c.x, 43), w = random_tensor(c.w_shape(), 44);
     const Tensor one = run_winograd(c, x, w, nullptr, nullptr, {.threads = 1});
-    const Tensor two = run_winograd(c, x, w, nullptr, nullptr, {.threads = 2});
-    EXPECT_EQ(values_of<float>(one), values_of<float>(two));
+    for (int threads : {2, 3}) {
+      const Tensor more = run_winograd(c, x, w, nullptr, nullptr, {.threads = threads});
+      EXPECT_EQ(values_of<float>(one), values_of<float>(more)) << threads << " threads";
+    }
   }
 }
 
