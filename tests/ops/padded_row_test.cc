@@ -18,22 +18,20 @@ bool cpu_runs_it() {
 #endif
 }
 
-// A source row of `width` floats whose last one ends a readable page and whose
-// first one starts one: a lane read past either end faults (SIGSEGV), so a
+// A source row of `width` floats whose last one ends a readable page, the
+// next page PROT_NONE: a lane read past the row's end faults (SIGSEGV), so a
 // load that is not masked off fails the test, not just a wrong value.
 class FencedRow {
  public:
-  explicit FencedRow(int64_t width) : page_(sysconf(_SC_PAGESIZE)) {
-    // [PROT_NONE page][data pages][PROT_NONE page]
+  explicit FencedRow(int64_t width) : page_(sysconf(_SC_PAGESIZE)), width_(width) {
+    // [data pages][PROT_NONE page]
     const size_t data_pages = (static_cast<size_t>(width) * sizeof(float) + page_ - 1) / page_ + 1;
-    bytes_ = (data_pages + 2) * page_;
+    bytes_ = (data_pages + 1) * page_;
     void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     EXPECT_NE(p, MAP_FAILED);
     base_ = static_cast<char*>(p);
-    mprotect(base_, page_, PROT_NONE);
-    mprotect(base_ + (data_pages + 1) * page_, page_, PROT_NONE);
-    end_ = reinterpret_cast<float*>(base_ + (data_pages + 1) * page_);
-    width_ = width;
+    EXPECT_EQ(mprotect(base_ + data_pages * page_, page_, PROT_NONE), 0);
+    end_ = reinterpret_cast<float*>(base_ + data_pages * page_);
     for (int64_t i = 0; i < width; ++i) data()[i] = 1.0f + static_cast<float>(i);
   }
   ~FencedRow() { munmap(base_, bytes_); }
@@ -41,16 +39,16 @@ class FencedRow {
 
  private:
   size_t page_, bytes_ = 0;
+  int64_t width_;
   char* base_ = nullptr;
   float* end_ = nullptr;
-  int64_t width_ = 0;
 };
 
 // Every split of a row into left padding, values and right padding up to a
-// few vectors each (the packed convolution's rows: 1 + 56 + 1 at ResNet-18's
-// 56x56, 1 + 13 + 1 at SqueezeNet's 13x13, Winograd's 1 + 56 + 31): each
-// value lands in place, each padding float is +0, and nothing before or after
-// the row is written.
+// few vectors each (the gathered form's rows: 1 + 56 + 1 at ResNet-18's
+// 56x56, 1 + 13 + 1 at SqueezeNet's 13x13; wider pads for larger kernels):
+// each value lands in place, each padding float is +0, and nothing before or
+// after the row is written.
 TEST(PaddedRow, CopiesTheRowBetweenZeros) {
   if (!cpu_runs_it()) GTEST_SKIP() << "needs AVX-512F";
   constexpr float kCanary = -7.5f;
