@@ -14,14 +14,6 @@ std::string list(const std::vector<int64_t>& v) {
 
 int64_t floor_div2(int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
 
-Result<AutoPad> parse_auto_pad(const std::string& s) {
-  if (s == "NOTSET") return AutoPad::kNotSet;
-  if (s == "SAME_UPPER") return AutoPad::kSameUpper;
-  if (s == "SAME_LOWER") return AutoPad::kSameLower;
-  if (s == "VALID") return AutoPad::kValid;
-  return invalid_model("attribute 'auto_pad' must be NOTSET, SAME_UPPER, SAME_LOWER or VALID, got '" + s + "'");
-}
-
 Status check_all(const std::vector<int64_t>& v, int64_t min, const char* name) {
   for (int64_t x : v) {
     if (x < min) return invalid_model(std::string("attribute '") + name + "' " + list(v) + " must hold values >= " + std::to_string(min));

@@ -25,10 +25,9 @@
 #include "core/attributes.h"
 #include "core/status.h"
 #include "core/tensor_info.h"
+#include "ops/window_geometry.h"  // AutoPad and its parser, shared with the pools
 
 namespace onnx_mini {
-
-enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
 
 // Spatial dimensions the kernels run: 1-D, 2-D and 3-D convolutions.
 inline constexpr int kMaxConvSpatial = 3;

@@ -33,19 +33,19 @@ Result<std::vector<int64_t>> read_list(const Attributes& attrs, const std::strin
   return v;
 }
 
-Result<AutoPad> parse_auto_pad(const std::string& s) {
-  if (s == "NOTSET") return AutoPad::kNotSet;
-  if (s == "SAME_UPPER") return AutoPad::kSameUpper;
-  if (s == "SAME_LOWER") return AutoPad::kSameLower;
-  if (s == "VALID") return AutoPad::kValid;
-  return invalid_model("attribute 'auto_pad' is '" + s + "', expected NOTSET, SAME_UPPER, SAME_LOWER or VALID");
-}
-
 int64_t floor_div(int64_t a, int64_t b) {  // b > 0
   return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
 }  // namespace
+
+Result<AutoPad> parse_auto_pad(const std::string& s) {
+  if (s == "NOTSET") return AutoPad::kNotSet;
+  if (s == "SAME_UPPER") return AutoPad::kSameUpper;
+  if (s == "SAME_LOWER") return AutoPad::kSameLower;
+  if (s == "VALID") return AutoPad::kValid;
+  return invalid_model("attribute 'auto_pad' must be NOTSET, SAME_UPPER, SAME_LOWER or VALID, got '" + s + "'");
+}
 
 int64_t AxisWindow::taps_within(int64_t o, int64_t lo, int64_t hi) const {
   const int64_t s = start(o);

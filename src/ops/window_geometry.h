@@ -34,7 +34,12 @@ namespace onnx_mini {
 // use 1 to 3): per-run geometry then lives in fixed arrays, never on the heap.
 inline constexpr int kMaxSpatialRank = 8;
 
+// Conv's and ConvTranspose's too (ops/conv_geometry.h).
 enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
+
+// The attribute's value: NOTSET, SAME_UPPER, SAME_LOWER or VALID (else an
+// error that lists them).
+Result<AutoPad> parse_auto_pad(const std::string& s);
 
 // One spatial axis for one input size.
 struct AxisWindow {

@@ -336,6 +336,12 @@ TEST(Pool, LoadTimeValidationNamesTheNumbers) {
   auto both = NodeModel("MaxPool", 12).feed(x).attr_ints("kernel_shape", {2, 2}).attr_string("auto_pad", "SAME_UPPER")
                   .attr_ints("pads", {1, 1, 1, 1}).run();
   EXPECT_FALSE(both.is_ok());
+  // The same parser and message as Conv's (ops/window_geometry.h).
+  auto same = NodeModel("AveragePool", 11).feed(x).attr_ints("kernel_shape", {2, 2}).attr_string("auto_pad", "SAME").run();
+  ASSERT_FALSE(same.is_ok());
+  EXPECT_NE(same.status().message().find("attribute 'auto_pad' must be NOTSET, SAME_UPPER, SAME_LOWER or VALID, got 'SAME'"),
+            std::string::npos)
+      << same.status().message();
   auto short_pads = NodeModel("MaxPool", 12).feed(x).attr_ints("kernel_shape", {2, 2}).attr_ints("pads", {1, 1}).run();
   ASSERT_FALSE(short_pads.is_ok());
   EXPECT_NE(short_pads.status().message().find("expected 4"), std::string::npos);
