@@ -3,29 +3,27 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/shape.h"
+#include "ops/numeric.h"
+
 namespace onnx_mini {
 namespace {
 
-std::string list(const std::vector<int64_t>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
-int64_t floor_div2(int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
-
 Status check_all(const std::vector<int64_t>& v, int64_t min, const char* name) {
   for (int64_t x : v) {
-    if (x < min) return invalid_model(std::string("attribute '") + name + "' " + list(v) + " must hold values >= " + std::to_string(min));
+    if (x < min) {
+      return invalid_model(std::string("attribute '") + name + "' " + shape_to_string(v) + " must hold values >= " +
+                           std::to_string(min));
+    }
   }
   return Status::ok();
 }
 
 Status check_length(const std::vector<int64_t>& v, size_t want, const char* name, int spatial) {
   if (v.empty() || v.size() == want) return Status::ok();
-  return invalid_model(std::string("attribute '") + name + "' " + list(v) + " has " + std::to_string(v.size()) +
-                       " values, expected " + std::to_string(want) + " for " + std::to_string(spatial) +
-                       " spatial dimension(s)");
+  return invalid_model(std::string("attribute '") + name + "' " + shape_to_string(v) + " has " +
+                       std::to_string(v.size()) + " values, expected " + std::to_string(want) + " for " +
+                       std::to_string(spatial) + " spatial dimension(s)");
 }
 
 // The attribute lists against the number of spatial dims (known once X or W has a rank).
@@ -102,9 +100,9 @@ Result<AxisResult> conv_transpose_axis(const ConvAttributes& a, const AxisAttrs&
   std::optional<int64_t> out = ax.output_size;
   if (!out && (a.auto_pad == AutoPad::kSameUpper || a.auto_pad == AutoPad::kSameLower)) out = in * ax.stride;
   if (out) {
-    if (*out < 1) return invalid_model("output_shape " + list(a.output_shape) + " must be positive");
+    if (*out < 1) return invalid_model("output_shape " + shape_to_string(a.output_shape) + " must be positive");
     const int64_t total = full + ax.output_padding - *out;
-    const int64_t half = floor_div2(total);
+    const int64_t half = floor_div(total, 2);
     if (a.auto_pad == AutoPad::kSameUpper) return AxisResult{*out, half, total - half};
     return AxisResult{*out, total - half, half};
   }
@@ -161,8 +159,9 @@ Result<int64_t> kernel_dim(const ConvAttributes& a, const KnownDims& d, int i) {
   const size_t k = static_cast<size_t>(i);
   if (!a.kernel_shape.empty()) {
     if (d.kernel[k] >= 0 && d.kernel[k] != a.kernel_shape[k]) {
-      return invalid_model("attribute 'kernel_shape' " + list(a.kernel_shape) + " disagrees with the weight's spatial size " +
-                           std::to_string(d.kernel[k]) + " along " + axis_name(i));
+      return invalid_model("attribute 'kernel_shape' " + shape_to_string(a.kernel_shape) +
+                           " disagrees with the weight's spatial size " + std::to_string(d.kernel[k]) + " along " +
+                           axis_name(i));
     }
     return a.kernel_shape[k];
   }
@@ -206,7 +205,7 @@ Result<ConvAttributes> ConvAttributes::parse(const Attributes& attrs, bool trans
   OM_RETURN_IF_ERROR(check_all(a.output_padding, 0, "output_padding"));
   // The spec forbids pads together with auto_pad; zeros say nothing and are accepted.
   if (a.auto_pad != AutoPad::kNotSet && std::any_of(a.pads.begin(), a.pads.end(), [](int64_t p) { return p != 0; })) {
-    return invalid_model("attribute 'pads' " + list(a.pads) + " cannot be used with auto_pad " + auto_pad);
+    return invalid_model("attribute 'pads' " + shape_to_string(a.pads) + " cannot be used with auto_pad " + auto_pad);
   }
   return a;
 }

@@ -38,6 +38,14 @@ template <typename T> T wrap_mul(T a, T b) {
 }
 template <typename T> T wrap_neg(T a) { return wrap_sub(T{0}, a); }
 
+// floor(a / b) for b > 0, every a (C++'s / truncates toward zero): window
+// and padding arithmetic, where a may be negative. No intermediate can
+// overflow (-((-a + b - 1) / b) did for a near INT64_MIN).
+inline int64_t floor_div(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return a % b != 0 && a < 0 ? q - 1 : q;
+}
+
 // Float -> integer: truncation toward zero as C does for values in range;
 // NaN gives 0 and values beyond the target's range saturate to its min/max
 // (C leaves both undefined). Float -> bool: nonzero (NaN included) is true.

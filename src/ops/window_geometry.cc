@@ -3,15 +3,10 @@
 #include <algorithm>
 
 #include "core/shape.h"
+#include "ops/numeric.h"
 
 namespace onnx_mini {
 namespace {
-
-std::string list_to_string(const std::vector<int64_t>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
 
 // An int list attribute of `count` entries, each in [min, kMaxTensorElements]
 // (larger values cannot describe a window over a tensor that fits in memory,
@@ -20,21 +15,17 @@ Result<std::vector<int64_t>> read_list(const Attributes& attrs, const std::strin
                                        int64_t fill) {
   OM_ASSIGN_OR_RETURN(std::vector<int64_t> v, attrs.get_ints(name, std::vector<int64_t>(count, fill)));
   if (v.size() != count) {
-    return invalid_model("attribute '" + name + "' " + list_to_string(v) + " has " + std::to_string(v.size()) +
+    return invalid_model("attribute '" + name + "' " + shape_to_string(v) + " has " + std::to_string(v.size()) +
                          " entries, expected " + std::to_string(count) + " (kernel_shape has " +
                          std::to_string(count / (name == "pads" ? 2 : 1)) + ")");
   }
   for (int64_t x : v) {
     if (x < min || x > kMaxTensorElements) {
-      return invalid_model("attribute '" + name + "' " + list_to_string(v) + ": " + std::to_string(x) +
+      return invalid_model("attribute '" + name + "' " + shape_to_string(v) + ": " + std::to_string(x) +
                            (x < min ? " is below " + std::to_string(min) : " is out of range"));
     }
   }
   return v;
-}
-
-int64_t floor_div(int64_t a, int64_t b) {  // b > 0
-  return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
 }  // namespace
@@ -84,7 +75,7 @@ Result<WindowAttributes> WindowAttributes::parse(const Attributes& attrs) {
   w.ceil_mode_ = ceil_mode == 1;
   const bool any_pad = std::any_of(w.pads_.begin(), w.pads_.end(), [](int64_t p) { return p != 0; });
   if (w.auto_pad_ != AutoPad::kNotSet && any_pad) {
-    return invalid_model("attribute 'pads' " + list_to_string(w.pads_) + " given with auto_pad '" + auto_pad +
+    return invalid_model("attribute 'pads' " + shape_to_string(w.pads_) + " given with auto_pad '" + auto_pad +
                          "': the two cannot be used together");
   }
   return w;
@@ -131,7 +122,7 @@ Result<AxisWindow> WindowAttributes::axis(int i, int64_t in) const {
 Result<WindowGeometry> WindowAttributes::geometry(std::span<const int64_t> in) const {
   if (in.size() != kernel_.size()) {
     return bad_input("input has " + std::to_string(in.size()) + " spatial dims but kernel_shape " +
-                     list_to_string(kernel_) + " has " + std::to_string(kernel_.size()));
+                     shape_to_string(kernel_) + " has " + std::to_string(kernel_.size()));
   }
   WindowGeometry g;
   g.rank = rank();
