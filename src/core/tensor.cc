@@ -89,6 +89,12 @@ std::string describe(const Tensor& t) { return dtype_name(t.dtype()) + shape_to_
 
 Buffer::~Buffer() { std::free(data_); }
 
+void Buffer::release() {
+  std::free(data_);
+  data_ = nullptr;
+  capacity_ = 0;
+}
+
 void Buffer::reserve(size_t bytes) {
   if (bytes <= capacity_ && data_) return;
   std::free(data_);

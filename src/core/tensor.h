@@ -71,6 +71,7 @@ class Buffer {
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
   void reserve(size_t bytes);  // keeps nothing of the old contents when it grows
+  void release();              // frees the memory; capacity 0
   void* data() { return data_; }
   size_t capacity() const { return capacity_; }
 

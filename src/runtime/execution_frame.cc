@@ -1,5 +1,6 @@
 #include "runtime/execution_frame.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -99,6 +100,13 @@ ExecutionFrame::ExecutionFrame(const ExecutionSteps& program) : program_(program
   unplaced_.resize(program.graph->num_values());
   slots_.resize(static_cast<size_t>(program.plan.num_slots));
   for (auto& s : slots_) s = std::make_shared<Buffer>();
+  output_slot_.resize(slots_.size());
+  for (ValueId v : program.graph->outputs()) {
+    const int slot = program.plan.value_slot[static_cast<size_t>(v)];
+    if (slot >= 0) output_slot_[static_cast<size_t>(slot)] = true;
+  }
+  block_ = std::make_shared<Buffer>();
+  block_offset_.assign(program.graph->num_values(), -1);
   unread_outputs_.resize(program.steps.size());
   scratch_.resize(program.steps.size());
   children_.resize(program.steps.size());
@@ -196,8 +204,16 @@ Result<Tensor*> ExecutionFrame::allocate_output(const Node& n, size_t step, int 
     values_[static_cast<size_t>(v)].rebind(dtype, shape, own->data(), own);
     return &values_[static_cast<size_t>(v)];
   }
-  std::shared_ptr<Buffer>& slot = slots_[static_cast<size_t>(program_.plan.value_slot[static_cast<size_t>(v)])];
   Tensor& target = values_[static_cast<size_t>(v)];
+  if (!g.value(v).is_graph_output) {
+    Result<uint8_t*> at = place_in_block(v, bytes);
+    if (!at.is_ok()) return at.status().with_context(output_name(g, n, i) + ": ");
+    if (*at) {
+      target.rebind(dtype, shape, *at, block_);
+      return &target;
+    }
+  }
+  std::shared_ptr<Buffer>& slot = slots_[static_cast<size_t>(program_.plan.value_slot[static_cast<size_t>(v)])];
   if (placed_in_run_[static_cast<size_t>(v)] == run_number_ && slot->capacity() < bytes) {
     // Growing would move the inputs placed in it: cannot happen when the
     // Concat's inputs have the sizes it checked.
@@ -237,15 +253,83 @@ Tensor* ExecutionFrame::place_in_concat(ValueId v, std::span<const int64_t> shap
   if (!total) return nullptr;
   const int64_t offset = p.axis_begin * *line;  // <= total
   if (offset % 64 != 0) return nullptr;
-  std::shared_ptr<Buffer>& slot = slots_[static_cast<size_t>(program_.plan.value_slot[static_cast<size_t>(p.whole)])];
   uint64_t& placed = placed_in_run_[static_cast<size_t>(p.whole)];
+  Tensor& target = values_[static_cast<size_t>(v)];
+  // In the block when the whole's place there (taken by its first input) is
+  // inside it; otherwise in its slot, as when the block has no size yet.
+  int64_t& whole_at = block_offset_[static_cast<size_t>(p.whole)];
+  if (whole_at < 0) whole_at = block_offsets_.place(*total);
+  if (whole_at >= 0) {
+    const int64_t size = block_offsets_.size_at(whole_at);
+    if (size < *total) return nullptr;
+    if (whole_at + size <= block_bytes()) {
+      placed = run_number_;
+      target.rebind(dtype, shape, static_cast<uint8_t*>(block_->data()) + whole_at + offset, block_);
+      return &target;
+    }
+  }
+  std::shared_ptr<Buffer>& slot = slots_[static_cast<size_t>(program_.plan.value_slot[static_cast<size_t>(p.whole)])];
   if (slot->capacity() < static_cast<size_t>(*total)) {
     if (placed == run_number_ || grow_within_limit(*slot, static_cast<size_t>(*total)) != 0) return nullptr;
   }
   placed = run_number_;
-  Tensor& target = values_[static_cast<size_t>(v)];
   target.rebind(dtype, shape, static_cast<uint8_t*>(slot->data()) + offset, slot);
   return &target;
+}
+
+Result<uint8_t*> ExecutionFrame::place_in_block(ValueId v, size_t bytes) {
+  int64_t& at = block_offset_[static_cast<size_t>(v)];
+  const auto need = static_cast<int64_t>(std::min(bytes, static_cast<size_t>(BlockOffsets::kMaxBytes) + 1));
+  if (at >= 0 && block_offsets_.size_at(at) < need) {
+    // Asked again in this run, larger: a new place, unless inputs of its
+    // Concat are already in the old one (cannot happen when they have the
+    // sizes it checked).
+    if (placed_in_run_[static_cast<size_t>(v)] == run_number_) {
+      return internal_error("larger than the inputs placed in it");
+    }
+    block_offsets_.release(at);
+    at = -1;
+  }
+  if (at < 0) at = block_offsets_.place(need);
+  if (at < 0 || at + block_offsets_.size_at(at) > block_bytes()) return nullptr;
+  return static_cast<uint8_t*>(block_->data()) + at;
+}
+
+void ExecutionFrame::unbind_intermediates() {
+  const Graph& g = *program_.graph;
+  for (size_t v = 0; v < g.num_values(); ++v) {
+    const Value& val = g.value(static_cast<ValueId>(v));
+    if (val.producer != kNoId && !val.is_graph_output) values_[v].reset();
+  }
+}
+
+// The block replaces the slots of the values that are no graph output: in a
+// run whose shapes were all seen before, every such value fits in it.
+void ExecutionFrame::grow_block() {
+  const int64_t need = block_offsets_.high_water();
+  block_offsets_.reset_high_water();
+  if (need <= block_bytes()) return;
+  int64_t freed = block_bytes();
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!output_slot_[i]) freed += static_cast<int64_t>(slots_[i]->capacity());
+  }
+  const int64_t total = reserved_bytes_ - freed + need;
+  if (total > program_.max_memory_bytes) return;  // the slots go on holding them
+  unbind_intermediates();
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!output_slot_[i]) slots_[i]->release();
+  }
+  block_->release();
+  block_->reserve(static_cast<size_t>(need));
+  reserved_bytes_ = total;
+}
+
+void ExecutionFrame::drop_block() {
+  block_offsets_.reset_high_water();
+  if (block_bytes() == 0) return;
+  unbind_intermediates();
+  reserved_bytes_ -= block_bytes();
+  block_->release();
 }
 
 // An optional output nobody reads, or a kernel's scratch: private to the step.
@@ -267,6 +351,8 @@ Status ExecutionFrame::run(RunObserver* observer) {
   observer_ = observer;
   subgraph_runs_ = 0;
   ++run_number_;
+  block_offsets_.clear();
+  std::fill(block_offset_.begin(), block_offset_.end(), -1);
   const Graph& g = *program_.graph;
   for (size_t s = 0; s < program_.steps.size(); ++s) {
     const ExecutionSteps::Step& step = program_.steps[s];
@@ -275,14 +361,23 @@ Status ExecutionFrame::run(RunObserver* observer) {
     auto start = observer ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status st = step.kernel->run(context);
     if (!step.subgraphs.empty()) unbind_children(s);
-    if (!st.is_ok()) return st.with_context(program_.where + n.describe() + ": ");
+    if (!st.is_ok()) {
+      if (st.code() == ErrorCode::kResourceLimit) drop_block();
+      return st.with_context(program_.where + n.describe() + ": ");
+    }
     if (observer) {
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       out_ptrs_.clear();
       for (ValueId out : n.outputs) out_ptrs_.push_back(out == kNoId ? nullptr : &values_[static_cast<size_t>(out)]);
       observer->after_node(n, out_ptrs_, secs);
     }
+    for (ValueId v : program_.plan.release_after[s]) {
+      int64_t& at = block_offset_[static_cast<size_t>(v)];
+      if (at >= 0) block_offsets_.release(at);
+      at = -1;
+    }
   }
+  grow_block();
   return Status::ok();
 }
 

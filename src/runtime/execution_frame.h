@@ -1,7 +1,8 @@
 // One run's mutable state. A session's compiled graph (the graph, the kernels,
 // their packed weights, the memory plan) is read-only once built; everything a
 // run writes lives in an ExecutionFrame: the tensor bound to each value (fed
-// inputs, initializer views, intermediates), the buffers of the memory plan,
+// inputs, initializer views, intermediates), the buffers of the memory plan
+// (its slots, and the block that replaces them after the first run),
 // each node's private scratch (KernelContext::scratch and the outputs nobody
 // reads). Concurrent runs of one session each hold a frame of their own, taken
 // from the session's pool of frames and given back after the run, so a
@@ -28,6 +29,7 @@
 #include "core/tensor.h"
 #include "graph/ir.h"
 #include "ops/kernel.h"
+#include "runtime/block_offsets.h"
 #include "runtime/plan.h"
 
 namespace onnx_mini {
@@ -74,13 +76,22 @@ class ExecutionFrame {
   // Kernels of this frame's runs see no thread pool (so they run on the calling
   // thread alone): for runs that are themselves tasks of the session's pool.
   void set_single_threaded(bool single) { single_threaded_ = single; }
+  // Values no graph output sits at offsets of one block (block_offsets.h);
+  // the first run, before the block has a size, puts them in the memory plan's
+  // slots, and so does a run whose values reach past the block's end (those
+  // values alone). After such a run the block grows to what the run reached,
+  // if that fits in max_memory_bytes with the slots the block replaces given
+  // up; after a run that failed on the limit, the frame gives the block up, so
+  // the next run needs no more than the slots alone.
   Status run(RunObserver* observer);
   // The child frame of subgraph `graph` of step `step`, created on first use.
   ExecutionFrame& child(size_t step, int graph);
-  // Bytes this frame's buffers hold: the memory plan's slots at their largest
-  // so far plus the nodes' scratch, plus those of its subgraphs' child frames
-  // (max_memory_bytes applies to each frame on its own).
+  // Bytes this frame's buffers hold: the block and the memory plan's slots at
+  // their largest so far plus the nodes' scratch, plus those of its subgraphs'
+  // child frames (max_memory_bytes applies to each frame on its own).
   int64_t reserved_bytes() const;
+  // The block's size: 0 until a run has shown what it needs (see run()).
+  int64_t block_bytes() const { return static_cast<int64_t>(block_->capacity()); }
 
  private:
   class Context;
@@ -96,6 +107,15 @@ class ExecutionFrame {
   // Value v (one the plan places: ExecutionPlan::placement) bound in its place
   // in its Concat's output, or null when this run's shapes rule that out.
   Tensor* place_in_concat(ValueId v, std::span<const int64_t> shape, DataType dtype);
+  // Value v's place in the block in this run (placed on the first call), or
+  // null when that place lies past the block's end (then v takes its slot).
+  Result<uint8_t*> place_in_block(ValueId v, size_t bytes);
+  // After a run: the block grown to the run's high-water mark (see run()).
+  void grow_block();
+  void drop_block();
+  // Unbinds every value a node makes that is no graph output: their buffers
+  // are about to go.
+  void unbind_intermediates();
   // Storage `index` of `list` (one step's scratch or unread outputs), grown to
   // fit; `what()` names it in an error (called on the error path only).
   template <typename What>
@@ -115,6 +135,10 @@ class ExecutionFrame {
   int64_t reserved_bytes_ = 0;
   std::vector<Tensor> values_;
   std::vector<std::shared_ptr<Buffer>> slots_;
+  std::vector<bool> output_slot_;  // per slot: holds a graph output (never in the block)
+  std::shared_ptr<Buffer> block_;
+  BlockOffsets block_offsets_;
+  std::vector<int64_t> block_offset_;  // per value: where it is in the block this run, or -1
   std::vector<ScratchList> unread_outputs_;  // per step, by output index
   std::vector<ScratchList> scratch_;         // per step, by KernelContext::scratch index
   std::vector<const Tensor*> out_ptrs_;               // for the observer

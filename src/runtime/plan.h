@@ -1,6 +1,10 @@
-// The memory plan: which intermediate values share a buffer. Computed once per
-// session from value lifetimes; buffers grow to the largest size a run needs and
-// are reused by every later run.
+// The memory plan: which intermediate values share a buffer (a slot), and the
+// step after which each value is dead. Computed once per session from value
+// lifetimes; buffers grow to the largest size a run needs and are reused by
+// every later run. After its first run a frame puts the values that are no
+// graph output at offsets of one block instead, worked out as the run goes
+// from the same lifetimes (runtime/block_offsets.h); the slots hold them in the
+// first run and whenever the block is too small (runtime/execution_frame.h).
 #pragma once
 
 #include <vector>

@@ -219,9 +219,10 @@ TEST(SessionTest, PlacedConcatInputsAreWrittenInPlaceForOneImageAndCopiedOtherwi
     ModelBuilder b = concat_of_two(axis);
     auto s = testing::make_session(b.model());
     ASSERT_TRUE(s.is_ok()) << s.status().message();
-    // One image, several images (the inputs get buffers of their own and the
-    // Concat copies), one image again (in place in a buffer that has grown).
-    for (int64_t n : {int64_t{1}, int64_t{3}, int64_t{1}}) {
+    // One image (in the Concat's slot), one image again (in its place in the
+    // frame's block), several images (the inputs get buffers of their own and
+    // the Concat copies), one image again (in place in a block that has grown).
+    for (int64_t n : {int64_t{1}, int64_t{1}, int64_t{3}, int64_t{1}}) {
       const Tensor x = testing::random_tensor({n, 4, 4}, static_cast<uint64_t>(7 + n + axis), -2.f, 2.f);
       OutputAddresses where;
       std::vector<Tensor> outputs;
