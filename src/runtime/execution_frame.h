@@ -76,7 +76,7 @@ class ExecutionFrame {
   // Kernels of this frame's runs see no thread pool (so they run on the calling
   // thread alone): for runs that are themselves tasks of the session's pool.
   void set_single_threaded(bool single) { single_threaded_ = single; }
-  // Values no graph output sits at offsets of one block (block_offsets.h);
+  // Values that are no graph output sit at offsets of one block (block_offsets.h);
   // the first run, before the block has a size, puts them in the memory plan's
   // slots, and so does a run whose values reach past the block's end (those
   // values alone). After such a run the block grows to what the run reached,
