@@ -28,6 +28,19 @@ class OutputAddresses : public RunObserver {
   std::map<std::string, const uint8_t*> at;
 };
 
+// Records the frame's reserved bytes after each node.
+class ReservedBytes : public RunObserver {
+ public:
+  explicit ReservedBytes(const ExecutionFrame& frame) : frame_(frame) {}
+  void after_node(const Node& node, const std::vector<const Tensor*>&, double) override {
+    at[node.name] = frame_.reserved_bytes();
+  }
+  std::map<std::string, int64_t> at;
+
+ private:
+  const ExecutionFrame& frame_;
+};
+
 // x -> r0 -> r1 -> r2 -> r3 (output), all Relu.
 Graph relu_chain() {
   GraphBuilder gb(13);
@@ -54,7 +67,7 @@ struct Compiled {
 };
 
 // Runs `frame` on x; checks the output is Relu(x) bit for bit.
-Status run_relu_chain(const Graph& g, ExecutionFrame& frame, const Tensor& x, OutputAddresses* where = nullptr) {
+Status run_relu_chain(const Graph& g, ExecutionFrame& frame, const Tensor& x, RunObserver* where = nullptr) {
   frame.value(g.find_value("x")) = x;
   Status st = frame.run(where);
   if (!st.is_ok()) return st;
@@ -91,12 +104,18 @@ TEST(ExecutionFrameBlock, LargerShapesLaterTakeSlotsOnceAndThenGrowTheBlock) {
   ASSERT_TRUE(run_relu_chain(c.g, frame, random_tensor({100}, 2, -1.f, 1.f)).is_ok());
   ASSERT_EQ(frame.block_bytes(), 896);
   // 1200 bytes each (1216 in the block): r0 does not fit in 896 and takes its
-  // slot, r1 after it too; r2 at offset 0 neither. The block grows after.
-  OutputAddresses where;
-  ASSERT_TRUE(run_relu_chain(c.g, frame, random_tensor({300}, 3, -1.f, 1.f), &where).is_ok());
-  EXPECT_NE(where.at["r1"], where.at["r0"] + 1216);
+  // slot, r1 after it too; r2 at offset 0 neither, it reuses r0's slot. Each
+  // slot grows beside the block (and r3's own from 400 bytes); the block grows
+  // after the run and the two slots are freed.
+  ReservedBytes reserved(frame);
+  ASSERT_TRUE(run_relu_chain(c.g, frame, random_tensor({300}, 3, -1.f, 1.f), &reserved).is_ok());
+  EXPECT_EQ(reserved.at["r0"], 896 + 400 + 1200);
+  EXPECT_EQ(reserved.at["r1"], 896 + 400 + 2 * 1200);
+  EXPECT_EQ(reserved.at["r2"], 896 + 400 + 2 * 1200);
+  EXPECT_EQ(reserved.at["r3"], 896 + 3 * 1200);
   EXPECT_EQ(frame.block_bytes(), 2 * 1216);
-  where.at.clear();
+  EXPECT_EQ(frame.reserved_bytes(), 2 * 1216 + 1200);
+  OutputAddresses where;
   ASSERT_TRUE(run_relu_chain(c.g, frame, random_tensor({300}, 4, -1.f, 1.f), &where).is_ok());
   EXPECT_EQ(where.at["r1"], where.at["r0"] + 1216);
   // Smaller again: the block holds them, it does not shrink.
