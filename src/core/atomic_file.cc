@@ -21,41 +21,74 @@ namespace {
 // lock-free atomics and plain char arrays: all a handler may touch. A slot is
 // armed only once its file exists, so the handler never removes a file this
 // process did not create.
+//
+// The creating thread blocks the cleanup signals from before it creates the
+// temporary until its slot is armed. A signal sent to the process meanwhile goes
+// to another thread (OpenBLAS's workers, a session's pool), whose handler would
+// find the new file unregistered and end the process with it left behind. So
+// the creator first marks its slot kCreating, and a handler that finds such a
+// slot leaves everything to the creator: it returns, and the creator, once its
+// slot is armed, raises the signal at itself (still blocked there: it is taken
+// as the block ends, by a handler that then finds the slot armed). The handler
+// records the signal before it looks at the slots and the creator marks its
+// slot before it looks for a signal (both sequentially consistent), so either
+// the handler sees kCreating or the creator sees the signal and creates nothing.
 constexpr int kSlots = 64;
-enum SlotState : int { kFree = 0, kFilling = 1, kArmed = 2 };
+enum SlotState : int { kFree = 0, kCreating = 1, kArmed = 2 };
 struct TempSlot {
   std::atomic<int> state{kFree};
   char path[PATH_MAX];
 };
 TempSlot g_slots[kSlots];
+std::atomic<int> g_pending_signal{0};
 static_assert(std::atomic<int>::is_always_lock_free, "the signal handler reads the slots' state");
 
-// A free slot holding `path`, armed; -1 when the table is full or the path too
-// long (the write goes on, unprotected from signals, rather than fail).
-int arm_slot(const std::string& path) {
-  if (path.size() >= PATH_MAX) return -1;
+// A free slot marked kCreating; -1 when the table is full (the write goes on,
+// unprotected from signals, rather than fail).
+int reserve_slot() {
   for (int i = 0; i < kSlots; ++i) {
     int expected = kFree;
-    if (!g_slots[i].state.compare_exchange_strong(expected, kFilling)) continue;
-    std::memcpy(g_slots[i].path, path.c_str(), path.size() + 1);
-    g_slots[i].state.store(kArmed, std::memory_order_release);
-    return i;
+    if (g_slots[i].state.compare_exchange_strong(expected, kCreating)) return i;
   }
   return -1;
 }
 
-void disarm_slot(int slot) {
-  if (slot >= 0) g_slots[slot].state.store(kFree, std::memory_order_release);
+// The reserved slot, now holding the created file `path`; a path too long to
+// hold frees it (-1: unprotected, as above).
+int arm_slot(int slot, const std::string& path) {
+  if (slot < 0) return -1;
+  if (path.size() >= PATH_MAX) {
+    g_slots[slot].state.store(kFree);
+    return -1;
+  }
+  std::memcpy(g_slots[slot].path, path.c_str(), path.size() + 1);
+  g_slots[slot].state.store(kArmed);
+  return slot;
+}
+
+void free_slot(int slot) {
+  if (slot >= 0) g_slots[slot].state.store(kFree);
 }
 
 extern "C" void remove_temporaries_and_reraise(int sig) {
   const int saved_errno = errno;
-  for (TempSlot& s : g_slots) {
-    if (s.state.load(std::memory_order_acquire) == kArmed) ::unlink(s.path);
+  g_pending_signal.store(sig);
+  for (const TempSlot& s : g_slots) {
+    if (s.state.load() == kCreating) {
+      errno = saved_errno;
+      return;  // its creator raises `sig` again once the slot is armed
+    }
   }
+  for (TempSlot& s : g_slots) {
+    if (s.state.load() == kArmed) ::unlink(s.path);
+  }
+  // The default action, then the signal again: blocked while this handler runs,
+  // it ends the process as soon as the handler returns.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  ::sigaction(sig, &default_action, nullptr);
   errno = saved_errno;
-  // SA_RESETHAND restored the default action; the signal is blocked while this
-  // handler runs, so it ends the process as soon as the handler returns.
   ::raise(sig);
 }
 
@@ -155,12 +188,23 @@ Result<AtomicFileWriter> AtomicFileWriter::create(const std::string& path, Atomi
   int fd = -1, slot = -1;
   {
     BlockCleanupSignals blocked;
+    slot = reserve_slot();
+    // A handler already ran: create nothing, and take the signal as the block ends.
+    if (const int sig = g_pending_signal.load()) {
+      free_slot(slot);
+      ::raise(sig);
+      return usage_error("cannot write '" + path + "': interrupted by signal " + std::to_string(sig));
+    }
     auto created = create_temporary(folder, temp);
     if (!created.is_ok()) {
+      free_slot(slot);
+      if (const int sig = g_pending_signal.load()) ::raise(sig);
       return created.status().with_context("cannot write '" + path + "': cannot create a file in '" + folder + "': ");
     }
     fd = created.value();
-    slot = arm_slot(temp);
+    slot = arm_slot(slot, temp);
+    // A handler that ran meanwhile left the signal to us.
+    if (const int sig = g_pending_signal.load()) ::raise(sig);
   }
   AtomicFileWriter writer(path, temp, fd, slot, options);
   if (existing_mode && ::fchmod(fd, *existing_mode) != 0) return writer.failed(errno);
@@ -188,7 +232,7 @@ void AtomicFileWriter::discard() {
   fd_ = -1;
   if (!temp_.empty()) ::unlink(temp_.c_str());
   temp_.clear();
-  disarm_slot(slot_);
+  free_slot(slot_);
   slot_ = -1;
 }
 
@@ -223,7 +267,7 @@ Status AtomicFileWriter::commit() {
     return status;
   }
   temp_.clear();
-  disarm_slot(slot_);
+  free_slot(slot_);
   slot_ = -1;
   if (options_.durable) {
     // The rename itself reaches the disk with the folder. Best effort: the new
@@ -250,7 +294,10 @@ void remove_temporaries_on_signals() {
     struct sigaction action {};
     action.sa_handler = remove_temporaries_and_reraise;
     sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESETHAND;
+    // Not SA_RESETHAND: a handler that leaves the signal to a creating thread
+    // must still be there when that thread raises it. SA_RESTART: the thread
+    // whose handler returned goes on with what it was waiting for.
+    action.sa_flags = SA_RESTART;
     ::sigaction(sig, &action, nullptr);
   }
 }
