@@ -10,10 +10,11 @@
 # downloaded) into BUILD_DIR/bench_models with bench/make_cnn_bench_models.py.
 #
 # Latency = median of RUNS runs of one inference, in milliseconds. Every row is
-# PAIRS interleaved rounds (ORT, onnx-mini, ORT, ...); each column is the median
-# of its PAIRS latencies and the ratio the median of the PAIRS per-round ratios
-# (onnx-mini / ORT: below 1.0 onnx-mini is faster). GFLOP/s = 2 x the
-# multiply-adds of every Conv and Gemm per image x batch / median latency.
+# PAIRS interleaved rounds (ORT then onnx-mini twice, onnx-mini then ORT twice,
+# ...); each column is the median of its PAIRS latencies and the ratio the
+# median of the PAIRS per-round ratios (onnx-mini / ORT: below 1.0 onnx-mini is
+# faster). GFLOP/s = 2 x the multiply-adds of every Conv and Gemm per image x
+# batch / median latency.
 # onnx-mini runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for that
 # command alone (OpenBLAS picks its kernels for the CPU, as on a user's machine;
 # its convolutions run on onnx-mini's packed GEMM, not OpenBLAS).
@@ -65,7 +66,8 @@ echo "openblas:  shell has OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENB
      "onnx-mini runs with both unset"
 echo "models:    torchvision 0.14, weights=None (seeded random init), eval mode, opset 13, float32;"
 echo "           224x224 input except resnet18_cifar (num_classes=10, 32x32) (bench/make_cnn_bench_models.py)"
-echo "rounds:    $PAIRS interleaved rounds per row; columns are medians over the rounds, ratios medians of per-round ratios"
+echo "rounds:    $PAIRS interleaved rounds per row, ORT first in rounds 1-2, 5-6, ..., onnx-mini in 3-4, 7-8, ...;"
+echo "           columns are medians over the rounds, ratios medians of per-round ratios"
 # This VM's CPUs are not equally fast and trade places over minutes (bench/README.md, 2026-12-04
 # morning): a 1-thread round runs both runtimes on the same CPU, the CPU changing by round.
 pin_cpus=0
@@ -85,11 +87,17 @@ for model in resnet18 mobilenet_v2 squeezenet1_1 resnet18_cifar; do
       for ((round = 0; round < PAIRS; ++round)); do
         PIN=()
         if [ "$threads" = 1 ] && [ "$pin_cpus" -gt 1 ]; then PIN=(taskset -c $((round % pin_cpus))); fi
+        # Which runtime goes first changes every two rounds (so each pinned CPU
+        # sees both orders): on this VM, which of two onnx-mini binaries ran first
+        # in alternated pairs moved their ratio by ~1 % (bench/README.md,
+        # 2026-12-06 late morning), as much as some changes did.
+        mini_first=$(((round / 2) % 2))
+        if [ $mini_first = 1 ]; then mini=$(mini_ms "$model" "$batch" "$threads" "$runs"); fi
         if [ $have_ort = 1 ]; then
           ort=$(ort_ms "$model" "$batch" "$threads" "$runs")
           ort_all+=" $ort"
         fi
-        mini=$(mini_ms "$model" "$batch" "$threads" "$runs")
+        if [ $mini_first = 0 ]; then mini=$(mini_ms "$model" "$batch" "$threads" "$runs"); fi
         mini_all+=" $mini"
         if [ $have_ort = 1 ]; then r_all+=" $(ratio "$mini" "$ort")"; fi
       done
