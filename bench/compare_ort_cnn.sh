@@ -88,9 +88,10 @@ for model in resnet18 mobilenet_v2 squeezenet1_1 resnet18_cifar; do
         PIN=()
         if [ "$threads" = 1 ] && [ "$pin_cpus" -gt 1 ]; then PIN=(taskset -c $((round % pin_cpus))); fi
         # Which runtime goes first changes every two rounds (so each pinned CPU
-        # sees both orders): on this VM, which of two onnx-mini binaries ran first
-        # in alternated pairs moved their ratio by ~1 % (bench/README.md,
-        # 2026-12-06 late morning), as much as some changes did.
+        # sees both orders). On this VM the order of two onnx-mini binaries in
+        # alternated pairs moved their ratio by ~1 % (bench/README.md, 2026-12-06
+        # late morning); between ORT and onnx-mini a check found none above the
+        # noise (2026-12-06 before noon), but a fixed order would hide one.
         mini_first=$(((round / 2) % 2))
         if [ $mini_first = 1 ]; then mini=$(mini_ms "$model" "$batch" "$threads" "$runs"); fi
         if [ $have_ort = 1 ]; then

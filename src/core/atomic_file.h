@@ -15,9 +15,10 @@
 // Interruptions: after remove_temporaries_on_signals(), SIGINT, SIGTERM and
 // SIGHUP remove every temporary still being written before the process ends,
 // whichever thread the signal lands on (one creating a temporary at that moment
-// finishes registering it first). SIGKILL (and a power cut) cannot be caught: they can leave a temporary,
-// `.onnx-mini-*.tmp`, in the target's folder; the target itself is then either
-// its old contents or the complete new file, never a mix.
+// finishes registering it first). SIGKILL (and a power cut) cannot be caught:
+// they can leave a temporary, `.onnx-mini-*.tmp`, in the target's folder; the
+// target itself is then either its old contents or the complete new file,
+// never a mix.
 #pragma once
 
 #include <string>

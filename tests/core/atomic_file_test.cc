@@ -198,11 +198,16 @@ TEST(AtomicFileSignalTest, ASignalTakenByAnotherThreadWhileATemporaryIsCreatedSt
     const pid_t pid = ::fork();
     if (pid == 0) {
       remove_temporaries_on_signals();
-      std::atomic<bool> stop{false};
-      std::thread spinner([&] {
-        while (!stop.load(std::memory_order_relaxed)) {
-        }
+      // A second thread for the signal to go to; it spins until the signal
+      // ends the process (an atomic add each pass: a loop without side
+      // effects would be undefined behaviour).
+      std::thread spinner([] {
+        std::atomic<uint64_t> passes{0};
+        for (;;) passes.fetch_add(1, std::memory_order_relaxed);
       });
+      // Each writer is discarded at once; a signal that finds this thread
+      // creating one ends the process when the creation is done (never
+      // through the _exit below).
       for (;;) {
         auto w = AtomicFileWriter::create(dir + "/out.bin");
         if (!w.is_ok()) ::_exit(3);
