@@ -30,6 +30,18 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {printf 
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
 
+# Whether onnx-mini runs before ORT in round $1 (from 0): ORT first in rounds 0-1,
+# 4-5, ..., onnx-mini in 2-3, 6-7, ... (every two rounds, so each CPU of a
+# round % 2 pinning sees both orders). On this VM the order of two onnx-mini
+# binaries in alternated pairs moved their ratio by ~1 % (bench/README.md,
+# 2026-12-06 late morning); between ORT and onnx-mini a check found none above
+# the noise (2026-12-06 before noon), but a fixed order would hide one.
+mini_goes_first() { [ $((($1 / 2) % 2)) = 1 ]; }
+
+# The same order in words, for the scripts' headers.
+# shellcheck disable=SC2034  # read by the scripts that source this file
+ORDER_NOTE="ORT first in rounds 1-2, 5-6, ..., onnx-mini in 3-4, 7-8, ..."
+
 print_date_and_machine() {
   echo "date:      $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "machine:   $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; load average:$(uptime | sed 's/.*load average://')"

@@ -11,7 +11,8 @@
 # and its columns are skipped, with a note, when that is not installed.
 #
 # Latency = median of many runs of one inference, in microseconds. Every row is
-# PAIRS interleaved rounds (ORT, onnx-mini env, onnx-mini auto, ORT, ...), so a
+# PAIRS interleaved rounds (ORT, onnx-mini env, onnx-mini auto; onnx-mini's two
+# first every other two rounds: compare_common.sh, mini_goes_first), so a
 # burst of load on this shared machine hits all three alike; each column is the
 # median of its PAIRS latencies and each ratio the median of the PAIRS per-round
 # ratios.
@@ -89,7 +90,8 @@ print_date_and_machine
 echo "openblas:  env = OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-<unset>};" \
      "auto = both unset for that command alone"
 echo "models:    Gemm(transB=1)+Relu MLPs, float32, batch symbolic (bench/make_bench_models.py; the 1024-wide one by onnx-init)"
-echo "rounds:    $PAIRS interleaved rounds per row; columns are medians over the rounds, ratios medians of per-round ratios"
+echo "rounds:    $PAIRS interleaved rounds per row, $ORDER_NOTE (env before auto);"
+echo "           columns are medians over the rounds, ratios medians of per-round ratios"
 measure_ort_overhead "$MODELS/identity.onnx"
 echo
 printf '%-19s %5s %3s | %10s | %10s %6s | %10s %6s\n' model batch thr "ORT" "mini env" ratio "mini auto" ratio
@@ -100,12 +102,18 @@ for model in 1024-4096-4096-1000 784-512-256-10 784-128-64-10 deep20x512; do
       runs=$(runs_for "$model" "$batch")
       ort_all="" env_all="" auto_all="" r_env_all="" r_auto_all=""
       for ((round = 0; round < PAIRS; ++round)); do
+        if mini_goes_first "$round"; then
+          env_us=$(mini_us "$model" "$batch" "$threads" "$runs")
+          auto_us=$(mini_us "$model" "$batch" "$threads" "$runs" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+        fi
         if [ $have_ort = 1 ]; then
           ort=$(ort_net_us "$MODELS/mlp_$model.onnx" "$batch" "$(width_of "$model")" "$threads" "$runs")
           ort_all+=" $ort"
         fi
-        env_us=$(mini_us "$model" "$batch" "$threads" "$runs")
-        auto_us=$(mini_us "$model" "$batch" "$threads" "$runs" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+        if ! mini_goes_first "$round"; then
+          env_us=$(mini_us "$model" "$batch" "$threads" "$runs")
+          auto_us=$(mini_us "$model" "$batch" "$threads" "$runs" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+        fi
         env_all+=" $env_us"
         auto_all+=" $auto_us"
         if [ $have_ort = 1 ]; then

@@ -66,7 +66,7 @@ echo "openblas:  shell has OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENB
      "onnx-mini runs with both unset"
 echo "models:    torchvision 0.14, weights=None (seeded random init), eval mode, opset 13, float32;"
 echo "           224x224 input except resnet18_cifar (num_classes=10, 32x32) (bench/make_cnn_bench_models.py)"
-echo "rounds:    $PAIRS interleaved rounds per row, ORT first in rounds 1-2, 5-6, ..., onnx-mini in 3-4, 7-8, ...;"
+echo "rounds:    $PAIRS interleaved rounds per row, $ORDER_NOTE;"
 echo "           columns are medians over the rounds, ratios medians of per-round ratios"
 # This VM's CPUs are not equally fast and trade places over minutes (bench/README.md, 2026-12-04
 # morning): a 1-thread round runs both runtimes on the same CPU, the CPU changing by round.
@@ -87,18 +87,12 @@ for model in resnet18 mobilenet_v2 squeezenet1_1 resnet18_cifar; do
       for ((round = 0; round < PAIRS; ++round)); do
         PIN=()
         if [ "$threads" = 1 ] && [ "$pin_cpus" -gt 1 ]; then PIN=(taskset -c $((round % pin_cpus))); fi
-        # Which runtime goes first changes every two rounds (so each pinned CPU
-        # sees both orders). On this VM the order of two onnx-mini binaries in
-        # alternated pairs moved their ratio by ~1 % (bench/README.md, 2026-12-06
-        # late morning); between ORT and onnx-mini a check found none above the
-        # noise (2026-12-06 before noon), but a fixed order would hide one.
-        mini_first=$(((round / 2) % 2))
-        if [ $mini_first = 1 ]; then mini=$(mini_ms "$model" "$batch" "$threads" "$runs"); fi
+        if mini_goes_first "$round"; then mini=$(mini_ms "$model" "$batch" "$threads" "$runs"); fi
         if [ $have_ort = 1 ]; then
           ort=$(ort_ms "$model" "$batch" "$threads" "$runs")
           ort_all+=" $ort"
         fi
-        if [ $mini_first = 0 ]; then mini=$(mini_ms "$model" "$batch" "$threads" "$runs"); fi
+        if ! mini_goes_first "$round"; then mini=$(mini_ms "$model" "$batch" "$threads" "$runs"); fi
         mini_all+=" $mini"
         if [ $have_ort = 1 ]; then r_all+=" $(ratio "$mini" "$ort")"; fi
       done

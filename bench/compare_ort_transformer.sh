@@ -7,7 +7,8 @@
 #
 #   bench/compare_ort_transformer.sh [BUILD_DIR] [PAIRS]   (defaults: build, 5)
 #
-# Every row is PAIRS interleaved rounds (ORT, onnx-mini, ORT, ...); columns are
+# Every row is PAIRS interleaved rounds (ORT then onnx-mini, or the other way
+# round every two rounds: compare_common.sh, mini_goes_first); columns are
 # medians over the rounds, the ratio (onnx-mini / ORT; below 1.0 onnx-mini is
 # faster) the median of per-round ratios. ORT times have the node binding's
 # per-call overhead (an Identity model's median) subtracted, as compare_ort.sh.
@@ -33,10 +34,14 @@ done
 
 runs_for() { case "$1" in 1) echo 200 ;; *) echo 30 ;; esac; }
 
+mini_us() {  # model batch threads runs
+  mini_run_us -- "$MODELS/$1.onnx" --dim batch="$2" --threads "$3" --repeat "$4"
+}
+
 echo "onnx-mini vs ONNX Runtime: transformer block latency (median, microseconds)"
 print_date_and_machine
 measure_ort_overhead "$MODELS/identity.onnx"
-echo "rounds:    $PAIRS interleaved pairs per row"
+echo "rounds:    $PAIRS interleaved pairs per row, $ORDER_NOTE"
 echo
 printf '%-19s %5s %3s | %10s | %10s %6s\n' model batch thr ORT onnx-mini ratio
 printf '%s\n' "------------------------------------------------------------"
@@ -46,8 +51,9 @@ for model in gpt_block_op13 encoder_layer_op17; do
       runs=$(runs_for "$batch")
       ort_all="" mini_all="" ratio_all=""
       for ((round = 0; round < PAIRS; ++round)); do
+        if mini_goes_first "$round"; then mini=$(mini_us "$model" "$batch" "$threads" "$runs"); fi
         ort=$(ort_net_us "$MODELS/$model.onnx" "$batch" 128x256 "$threads" "$runs")
-        mini=$(mini_run_us -- "$MODELS/$model.onnx" --dim batch="$batch" --threads "$threads" --repeat "$runs")
+        if ! mini_goes_first "$round"; then mini=$(mini_us "$model" "$batch" "$threads" "$runs"); fi
         ort_all+=" $ort" mini_all+=" $mini"
         ratio_all+=" $(ratio "$mini" "$ort")"
       done
