@@ -125,6 +125,55 @@ TEST(Concat, LargeCopiesSplitOverThreadsExactly) {
   }
 }
 
+// Large enough to be copied in tasks over the session's threads: the GPT
+// block's QKV split (three equal parts of the last axis), unequal parts of a
+// middle axis with an empty one, and fewer rows than tasks would want (a task
+// count capped by the rows). Both thread counts give the outputs exactly.
+TEST(Split, LargeCopiesSplitOverThreadsExactly) {
+  struct Case {
+    Shape x;
+    int64_t axis;
+    std::vector<int64_t> split;
+  };
+  const Case cases[] = {{{1, 128, 768}, -1, {256, 256, 256}},
+                        {{3, 17, 40, 40}, 1, {5, 0, 9, 3}},
+                        {{2, 70000}, 1, {1, 69998, 1}}};
+  uint64_t seed = 800;
+  for (const Case& c : cases) {
+    const Tensor x = random_tensor(c.x, seed++, -3.f, 3.f);
+    const int64_t axis = c.axis < 0 ? c.axis + static_cast<int64_t>(c.x.size()) : c.axis;
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= c.x[static_cast<size_t>(d)];
+    for (int64_t d = axis + 1; d < static_cast<int64_t>(c.x.size()); ++d) inner *= c.x[static_cast<size_t>(d)];
+    for (int threads : {1, 2, 3}) {
+      auto out = NodeModel("Split", 13)
+                     .feed(x)
+                     .feed(ints(c.split))
+                     .attr_int("axis", c.axis)
+                     .outputs(static_cast<int>(c.split.size()))
+                     .threads(threads)
+                     .run();
+      ASSERT_TRUE(out.is_ok()) << out.status().message();
+      int64_t start = 0;
+      for (size_t i = 0; i < c.split.size(); ++i) {
+        const Tensor& y = out.value()[i];
+        Shape expected_shape = c.x;
+        expected_shape[static_cast<size_t>(axis)] = c.split[i];
+        ASSERT_EQ(y.shape(), expected_shape) << "output " << i;
+        const int64_t row = c.split[i] * inner, in_row = c.x[static_cast<size_t>(axis)] * inner;
+        int64_t mismatches = 0;
+        for (int64_t o = 0; o < outer; ++o) {
+          for (int64_t j = 0; j < row; ++j) {
+            mismatches += y.data<float>()[o * row + j] != x.data<float>()[o * in_row + start * inner + j];
+          }
+        }
+        EXPECT_EQ(mismatches, 0) << "threads " << threads << ", output " << i;
+        start += c.split[i];
+      }
+    }
+  }
+}
+
 TEST(Split, AttributeBefore13InputAfterAndEqualParts) {
   Tensor x = random_tensor({2, 6}, 67, -3.f, 3.f);
   auto attr = NodeModel("Split", 11).feed(x).attr_int("axis", 1).attr_ints("split", {1, 5}).outputs(2).run();
