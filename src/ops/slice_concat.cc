@@ -391,67 +391,30 @@ class Split final : public Kernel {
     OM_ASSIGN_OR_RETURN(std::vector<int64_t> sizes,
                         split_sizes(x.dim(axis), given, has, ctx.num_outputs(), num_outputs_,
                                     from_input_ ? "input 'split'" : "attribute 'split'"));
-    int64_t outer = 1, inner = 1;
-    for (int64_t d = 0; d < axis; ++d) outer *= x.dim(d);
-    for (int64_t d = axis + 1; d < x.rank(); ++d) inner *= x.dim(d);
+    // Output i is the slice [start, start + sizes[i]) of the axis: a strided
+    // view of X, copied as Slice copies one (runs of whole rows, split over the
+    // session's threads from 64 KiB). Copied by one thread, the GPT block's
+    // Split of its QKV projection (3 x 128 KiB at batch 1) took 48-55 us on 2
+    // threads against 12 on 1, half of X in the other core's cache
+    // (bench/README.md, 2026-12-06 afternoon).
+    const std::vector<int64_t> strides = strides_of(x.shape());
     const size_t es = dtype_size(x.dtype());
-    SplitCopy copy{static_cast<const uint8_t*>(x.raw_data()), static_cast<size_t>(x.dim(axis) * inner) * es, outer,
-                   {}};
-    copy.parts.reserve(static_cast<size_t>(ctx.num_outputs()));
-    size_t col = 0;
+    const auto* src = static_cast<const uint8_t*>(x.raw_data());
+    int64_t start = 0;
     for (int i = 0; i < ctx.num_outputs(); ++i) {
       Shape s = x.shape();
       s[static_cast<size_t>(axis)] = sizes[static_cast<size_t>(i)];
       OM_ASSIGN_OR_RETURN(Tensor * y, ctx.output(i, s, x.dtype()));
-      const size_t row = static_cast<size_t>(sizes[static_cast<size_t>(i)] * inner) * es;
-      copy.parts.push_back({static_cast<uint8_t*>(y->raw_data()), row, col});
-      col += row;
+      const uint8_t* from = src + static_cast<size_t>(start * strides[static_cast<size_t>(axis)]) * es;
+      if (y->num_elements() > 0 && !copy_strided(from, s, strides.data(), es, y->raw_data(), ctx.thread_pool())) {
+        return unsupported("dtype " + dtype_name(x.dtype()));
+      }
+      start += sizes[static_cast<size_t>(i)];
     }
-    copy.run(x.byte_size() >= kParallelBytes ? ctx.thread_pool() : nullptr);
     return Status::ok();
   }
 
  private:
-  // Every output's rows, in tasks of about kTaskBytes spread over the session's
-  // threads once X is large, output by output: on 2 threads the calling thread
-  // takes the first outputs and the worker the last (the pool deals from both
-  // ends), as the threads of a GEMM that made X took its first and last columns.
-  // The GPT block's Split of its QKV projection (3 x 128 KiB at batch 1) took
-  // 55 us on 2 threads against 12 on 1 with one thread copying, half of X in the
-  // other core's cache (bench/README.md, 2026-12-06 afternoon).
-  static constexpr size_t kParallelBytes = size_t{64} << 10;
-  static constexpr size_t kTaskBytes = size_t{32} << 10;
-  struct SplitCopy {
-    struct Part {
-      uint8_t* dst;
-      size_t row, col;  // bytes of one of its rows; where its rows start in a row of X
-    };
-    const uint8_t* src;
-    size_t in_row;
-    int64_t outer;
-    std::vector<Part> parts;
-
-    void copy_rows(const Part& p, int64_t begin, int64_t end) const {
-      for (int64_t o = begin; o < end; ++o) {
-        std::memcpy(p.dst + static_cast<size_t>(o) * p.row, src + static_cast<size_t>(o) * in_row + p.col, p.row);
-      }
-    }
-    void run(ThreadPool* pool) const {
-      if (outer == 0) return;
-      // Blocks of rows per output, the same count for every output (a task
-      // finds its output by division).
-      const int64_t blocks =
-          pool ? std::clamp<int64_t>(static_cast<int64_t>(in_row * static_cast<size_t>(outer) / parts.size() / kTaskBytes),
-                                     1, outer)
-               : 1;
-      for_each_task(pool, static_cast<int64_t>(parts.size()) * blocks, [&](int64_t task) {
-        const Part& p = parts[static_cast<size_t>(task / blocks)];
-        const int64_t b = task % blocks;
-        if (p.row) copy_rows(p, outer * b / blocks, outer * (b + 1) / blocks);
-      });
-    }
-  };
-
   bool from_input_ = false, has_attr_ = false;
   int64_t axis_ = 0;
   int64_t num_outputs_ = 0;
