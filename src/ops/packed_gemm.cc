@@ -156,36 +156,86 @@ __attribute__((target("avx512f"))) void micro_kernel(const TileArgs& t) {
       }
     }
   }
+  // The epilogue, one term at a time over the whole tile: a test per term
+  // and call, not per vector (with K = 16, a 1x1 convolution's small depth,
+  // the per-vector tests took as long as the multiply-adds). Each element
+  // still gets act(alpha * sum + bias + row_bias + residual) in that order.
+  // The fields in locals: a store through a float* may alias the tile's
+  // arguments, and the compiler would reload them after each one.
   const RegisterEpilogue& e = *t.epilogue;
-  const bool last = t.last;
-  const __m512 scale = _mm512_set1_ps(t.alpha);
-  const bool scaled = last && t.alpha != 1.0f;
-  const bool add_bias = last && e.bias, add_row_bias = last && e.row_bias, add_residual = last && e.residual;
-  const bool relu = last && e.relu, clip = last && e.clip;
-  __m512 bias[V];
+  const bool last = t.last, first = t.first;
+  float* const y = t.y;
+  const int64_t ldy = t.ldy, ld_residual = e.ld_residual;
+  const float* const bias_row = e.bias;
+  const float* const row_bias = e.row_bias;
+  const float* const residual = e.residual;
+  if (!first) {
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 3
-  for (int v = 0; v < V; ++v) bias[v] = add_bias ? _mm512_maskz_loadu_ps(mask[v], e.bias + 16 * v) : __m512{};
-  const __m512 zero = _mm512_setzero_ps();
-  const __m512 lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
+      for (int v = 0; v < V; ++v) {
+        acc[r][v] = _mm512_add_ps(acc[r][v], _mm512_maskz_loadu_ps(mask[v], y + r * ldy + 16 * v));
+      }
+    }
+  }
+  if (last) {
+    if (t.alpha != 1.0f) {
+      const __m512 scale = _mm512_set1_ps(t.alpha);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 3
+        for (int v = 0; v < V; ++v) acc[r][v] = _mm512_mul_ps(acc[r][v], scale);
+      }
+    }
+    if (bias_row) {
+#pragma GCC unroll 3
+      for (int v = 0; v < V; ++v) {
+        const __m512 bias = _mm512_maskz_loadu_ps(mask[v], bias_row + 16 * v);
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) acc[r][v] = _mm512_add_ps(acc[r][v], bias);
+      }
+    }
+    if (row_bias) {
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const __m512 bias = _mm512_set1_ps(row_bias[r]);
+#pragma GCC unroll 3
+        for (int v = 0; v < V; ++v) acc[r][v] = _mm512_add_ps(acc[r][v], bias);
+      }
+    }
+    if (residual) {
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 3
+        for (int v = 0; v < V; ++v) {
+          acc[r][v] = _mm512_add_ps(acc[r][v], _mm512_maskz_loadu_ps(mask[v], residual + r * ld_residual + 16 * v));
+        }
+      }
+    }
+    // max(c, x) returns x when x is NaN (the second operand wins unordered)
+    // and max(0, -0) keeps -0 (0 > -0 is false): exactly ReluFn's x < 0 ? 0 : x,
+    // and Clip's NaN pass-through.
+    if (e.relu) {
+      const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 3
+        for (int v = 0; v < V; ++v) acc[r][v] = _mm512_max_ps(zero, acc[r][v]);
+      }
+    }
+    if (e.clip) {
+      const __m512 lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 3
+        for (int v = 0; v < V; ++v) acc[r][v] = _mm512_min_ps(hi, _mm512_max_ps(lo, acc[r][v]));
+      }
+    }
+  }
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
-    float* yr = t.y + r * t.ldy;
-    const __m512 row_bias = add_row_bias ? _mm512_set1_ps(e.row_bias[r]) : zero;
 #pragma GCC unroll 3
-    for (int v = 0; v < V; ++v) {
-      __m512 out = acc[r][v];
-      if (!t.first) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask[v], yr + 16 * v));
-      if (scaled) out = _mm512_mul_ps(out, scale);
-      if (add_bias) out = _mm512_add_ps(out, bias[v]);
-      if (add_row_bias) out = _mm512_add_ps(out, row_bias);
-      if (add_residual) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask[v], e.residual + r * e.ld_residual + 16 * v));
-      // max(c, x) returns x when x is NaN (the second operand wins unordered)
-      // and max(0, -0) keeps -0 (0 > -0 is false): exactly ReluFn's x < 0 ? 0 : x,
-      // and Clip's NaN pass-through.
-      if (relu) out = _mm512_max_ps(zero, out);
-      if (clip) out = _mm512_min_ps(hi, _mm512_max_ps(lo, out));
-      _mm512_mask_storeu_ps(yr + 16 * v, mask[v], out);
-    }
+    for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(y + r * ldy + 16 * v, mask[v], acc[r][v]);
   }
 }
 
