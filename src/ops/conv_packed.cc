@@ -348,6 +348,8 @@ __attribute__((target("avx512f"))) void store_transposed(const float* block, int
                                                          const RegisterEpilogue& e) {
   const __m512 zero = _mm512_setzero_ps();
   const __m512 lo = _mm512_set1_ps(e.clip_lo), hi = _mm512_set1_ps(e.clip_hi);
+  // In locals: a store through y may alias `e`, which would be reloaded after each.
+  const bool relu = e.relu, clip = e.clip;
   for (int64_t q = 0; q < pixels; q += 16) {
     const int64_t rows = std::min<int64_t>(16, pixels - q);
     const __mmask16 mask = static_cast<__mmask16>((uint32_t{1} << rows) - 1);
@@ -361,8 +363,8 @@ __attribute__((target("avx512f"))) void store_transposed(const float* block, int
         __m512 out = r[j];
         if (bias) out = _mm512_add_ps(out, _mm512_set1_ps(bias[half * 16 + j]));
         if (z) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(mask, z + at));
-        if (e.relu) out = _mm512_max_ps(zero, out);
-        if (e.clip) out = _mm512_min_ps(hi, _mm512_max_ps(lo, out));
+        if (relu) out = _mm512_max_ps(zero, out);
+        if (clip) out = _mm512_min_ps(hi, _mm512_max_ps(lo, out));
         _mm512_mask_storeu_ps(y + at, mask, out);
       }
     }
