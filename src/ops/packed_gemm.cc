@@ -295,15 +295,21 @@ __attribute__((target("avx512f"))) void gathered_kernel(const GatheredTileProduc
       acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
     }
   }
+  // In locals: a store through y may alias the tile's arguments, which the
+  // compiler would otherwise reload (and test) row by row.
+  float* const y = t.y;
+  const int64_t ldy = t.ldy;
+  if (!t.first) {
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(y + r * ldy));
+      acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(y + r * ldy + 16));
+    }
+  }
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
-    float* yr = t.y + r * t.ldy;
-    if (!t.first) {
-      acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(yr));
-      acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(yr + 16));
-    }
-    _mm512_storeu_ps(yr, acc[r][0]);
-    _mm512_storeu_ps(yr + 16, acc[r][1]);
+    _mm512_storeu_ps(y + r * ldy, acc[r][0]);
+    _mm512_storeu_ps(y + r * ldy + 16, acc[r][1]);
   }
 }
 
