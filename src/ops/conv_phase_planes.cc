@@ -222,11 +222,12 @@ __attribute__((target("avx512f,prfchw"))) void tap_kernel(const TapTile& t, cons
   __m512 bias[R];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) bias[r] = row_bias ? _mm512_set1_ps(row_bias[r]) : zero;
-  // act(sum + bias (+ z)): as the packed micro-kernel, max(0, x) keeps NaN
-  // and -0 (ReluFn's x < 0 ? 0 : x), Clip passes NaN through.
-  // Without a skip tensor the whole tile is finished once, in one pass per
-  // term, before the stores: tested per vector in the row runs, the epilogue
-  // was 29 % of the kernel's samples on SqueezeNet's stem (K = 27).
+  // Each output is act(sum + bias (+ z)); as in the packed micro-kernel,
+  // max(0, x) keeps NaN and -0 (ReluFn's x < 0 ? 0 : x) and Clip passes NaN
+  // through. Without a skip tensor the whole tile is finished here, one pass
+  // per term, and the row runs below only store it: tested per vector in the
+  // runs, the epilogue was 29 % of the kernel's samples on SqueezeNet's stem
+  // (K = 27). A skip tensor is read per run, at the run's output positions.
   if (!z) {
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
