@@ -19,7 +19,10 @@
 //   pixel's inputs in place through a pointer per pixel and one offset per
 //   (channel, kernel position), so there is no im2col buffer; padding is a
 //   zero border around a copy of the input (one pass over X, cheap beside the
-//   M * kernel multiply-adds each input value takes part in). W is packed as
+//   M * kernel multiply-adds each input value takes part in); a tile of
+//   output rows whose windows reach into the padding above or below the image
+//   leaves out the kernel rows that read only zeros (when every weight is
+//   finite). W is packed as
 //   the right operand (panels of 32 output channels, per group). A 12-pixel x
 //   32-channel tile is transposed in registers on its way into NCHW Y, with the
 //   epilogue.
@@ -81,6 +84,7 @@ class PackedConv {
 
   std::shared_ptr<const PackedWeights> weights_;
   Form form_ = Form::kGathered;
+  bool skip_padding_taps_ = false;  // gathered: W is finite, taps on the padding may be left out
 };
 
 }  // namespace onnx_mini

@@ -266,7 +266,9 @@ constexpr std::array<MicroKernel, kTileRows + 1> kWideRowTileKernels =
 // shared offset per step (the input pixels of a convolution at one channel and
 // kernel position), B a padded panel, Y a full 32-column tile buffer.
 // kPrefetch: 0 none, 1 B ahead of its reads (prefetch_b), 2 the caller's next
-// B into L2 (prefetch_next).
+// B into L2 (prefetch_next), 3 the steps in runs (run_steps; B ahead where
+// prefetch_b), 4 as 3 with the rows' pointers consecutive floats (a_rows[r] =
+// a_rows[0] + r: one register for them all, which the runs' count needs).
 template <int R, int kPrefetch>
 __attribute__((target("avx512f"))) void gathered_kernel(const GatheredTileProduct& t) {
   __m512 acc[R][2];
@@ -279,20 +281,37 @@ __attribute__((target("avx512f"))) void gathered_kernel(const GatheredTileProduc
   const int32_t* offsets = t.a_offsets;
   const char* next = reinterpret_cast<const char*>(t.prefetch_next);
   const int64_t next_lines = t.prefetch_lines;
+  const int64_t run_steps = t.run_steps, gap = t.run_gap;
+  int64_t run_left = t.run_left;
+  const bool prefetch_runs = t.prefetch_b;
   for (int64_t p = 0; p < t.kc; ++p, b += kPanel) {
     if constexpr (kPrefetch == 1) {
       __builtin_prefetch(b + kGatheredPrefetchSteps * kPanel, 0, 3);
       __builtin_prefetch(b + kGatheredPrefetchSteps * kPanel + 16, 0, 3);
     } else if constexpr (kPrefetch == 2) {
       if (p < next_lines) _mm_prefetch(next + p * 64, _MM_HINT_T1);
+    } else if constexpr (kPrefetch >= 3) {
+      // The rows a little further on in W's order (those left out too).
+      if (prefetch_runs) {
+        __builtin_prefetch(b + kGatheredPrefetchSteps * kPanel, 0, 3);
+        __builtin_prefetch(b + kGatheredPrefetchSteps * kPanel + 16, 0, 3);
+      }
     }
     const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-    const int64_t offset = offsets[p];
+    const int64_t offset = kPrefetch >= 3 ? *offsets : offsets[p];
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(rows[r][offset]);
+      const __m512 av = _mm512_set1_ps(kPrefetch == 4 ? rows[0][offset + r] : rows[r][offset]);
       acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+    }
+    if constexpr (kPrefetch >= 3) {
+      ++offsets;
+      if (--run_left == 0) {
+        offsets += gap;
+        b += gap * kPanel;
+        run_left = run_steps;
+      }
     }
   }
   // In locals: a store through y may alias the tile's arguments, which the
@@ -318,10 +337,12 @@ template <int kPrefetch, int... R>
 constexpr std::array<GatheredKernel, kTileRows + 1> gathered_kernels(std::integer_sequence<int, R...>) {
   return {nullptr, gathered_kernel<R + 1, kPrefetch>...};
 }
-constexpr std::array<GatheredKernel, kTileRows + 1> kGatheredKernels[3] = {
+constexpr std::array<GatheredKernel, kTileRows + 1> kGatheredKernels[5] = {
     gathered_kernels<0>(std::make_integer_sequence<int, kTileRows>{}),
     gathered_kernels<1>(std::make_integer_sequence<int, kTileRows>{}),
-    gathered_kernels<2>(std::make_integer_sequence<int, kTileRows>{})};
+    gathered_kernels<2>(std::make_integer_sequence<int, kTileRows>{}),
+    gathered_kernels<3>(std::make_integer_sequence<int, kTileRows>{}),
+    gathered_kernels<4>(std::make_integer_sequence<int, kTileRows>{})};
 
 #endif  // ONNX_MINI_HAVE_PACKED_GEMM
 
@@ -552,7 +573,8 @@ void PackedWeights::unpack_rows(float* a, int64_t lda) const {
 
 void multiply_gathered_tile(const GatheredTileProduct& t) {
 #if ONNX_MINI_HAVE_PACKED_GEMM
-  kGatheredKernels[t.prefetch_b ? 1 : t.prefetch_lines > 0 ? 2 : 0][t.rows](t);
+  const int kind = t.run_steps ? (t.a_rows_consecutive ? 4 : 3) : t.prefetch_b ? 1 : t.prefetch_lines > 0 ? 2 : 0;
+  kGatheredKernels[kind][t.rows](t);
 #else
   (void)t;  // needs supported(): never reached
 #endif

@@ -220,12 +220,18 @@ void multiply_row_tile(const RowTileProduct& product, const RegisterEpilogue& ep
 // prefetch_next, when prefetch_b is not set: the kernel asks for the
 // prefetch_lines 64-byte lines from there into L2, one a depth step (so at
 // most kc of them): the caller's next B, fetched while this B is in L1.
+// run_steps, when not 0: the depth steps are taken in runs of run_steps
+// with run_gap steps of A's offsets and B's rows left out between runs (the
+// first run run_left steps long), so a caller can leave out the taps a
+// tile's pixels read only padding through; kc counts the steps taken.
 // Needs supported(), 1 <= rows <= kMaxTileRows.
 struct GatheredTileProduct {
   const float* const* a_rows = nullptr;
   const int32_t* a_offsets = nullptr;
   int64_t rows = 0, kc = 0;
   const float* b = nullptr;
+  int64_t run_steps = 0, run_gap = 0, run_left = 0;
+  bool a_rows_consecutive = false;  // with run_steps: a_rows[r] == a_rows[0] + r for every r
   float* y = nullptr;
   int64_t ldy = 0;
   bool first = true;

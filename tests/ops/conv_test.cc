@@ -9,6 +9,7 @@
 // OpenBLAS im2col path other CPUs take stays tested here.
 #include <cmath>
 #include <functional>
+#include <limits>
 
 #include "tests/ops/conv_node.h"
 #include "tests/ops/conv_reference.h"
@@ -314,6 +315,101 @@ TEST_P(ConvKernel, FusedEpilogues) {
 
 // A session with one thread and one with two give the same bits: the work is
 // split, never the sums.
+// X with the case's padding of its two spatial axes written out as zeros, and
+// the case with none: the same convolution of the same values.
+std::pair<Tensor, ConvCase> padded_explicitly(const ConvCase& c, const Tensor& x) {
+  int64_t begin[2], end[2];
+  for (int i = 0; i < 2; ++i) {
+    int64_t out, pb;
+    c.axis(i, &out, &pb);
+    const int64_t in = c.x[static_cast<size_t>(i) + 2], dk = (c.kernel[static_cast<size_t>(i)] - 1) * c.dilation(i) + 1;
+    begin[i] = pb;
+    end[i] = std::max<int64_t>(0, (out - 1) * c.stride(i) + dk - in - pb);
+  }
+  const int64_t n = c.x[0], ch = c.x[1], h = c.x[2], w = c.x[3];
+  const int64_t ph = h + begin[0] + end[0], pw = w + begin[1] + end[1];
+  std::vector<float> values(static_cast<size_t>(n * ch * ph * pw), 0.0f);
+  const std::vector<float> src = values_of<float>(x);
+  for (int64_t p = 0; p < n * ch; ++p) {
+    for (int64_t r = 0; r < h; ++r) {
+      for (int64_t q = 0; q < w; ++q) {
+        values[static_cast<size_t>((p * ph + r + begin[0]) * pw + q + begin[1])] =
+            src[static_cast<size_t>((p * h + r) * w + q)];
+      }
+    }
+  }
+  ConvCase unpadded = c;
+  unpadded.x = {n, ch, ph, pw};
+  unpadded.pads = {};
+  unpadded.auto_pad = "NOTSET";
+  return {make_tensor<float>({n, ch, ph, pw}, values), unpadded};
+}
+
+// The gathered form leaves out the kernel rows of a tile's pixels that lie in
+// the padding above or below the image (ops/conv_packed.cc): the same
+// convolution on X padded beforehand, where every tap is taken, must give the
+// same bits (the products left out are zeros; the chunks of the sum are the
+// same). First and last rows of 13, 27 and 55 pixels (12 skipping + the rest),
+// depths over a chunk (576 = 3 x 192), images of 1, 2 and 3 rows and of two
+// wide rows (no row takes every tap), kernels of 5 rows (two kinds of rows at
+// each end), dilation, strides, rows wholly in the padding, asymmetric and
+// SAME padding, groups, two images, on one thread and two.
+TEST_P(ConvKernel, PaddingTapsLeftOutChangeNoBit) {
+  const std::vector<ConvCase> cases = {
+      {.x = {1, 64, 13, 13}, .out_channels = 40, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 16, 55, 55}, .out_channels = 64, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 32, 27, 27}, .out_channels = 33, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 8, 1, 1}, .out_channels = 40, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 8, 2, 2}, .out_channels = 40, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 8, 3, 3}, .out_channels = 40, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 8, 2, 100}, .out_channels = 20, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 6, 9, 10}, .out_channels = 7, .kernel = {5, 5}, .pads = {2, 2, 2, 2}},
+      {.x = {1, 4, 11, 12}, .out_channels = 9, .kernel = {3, 3}, .dilations = {2, 1}, .pads = {2, 1, 2, 1}},
+      {.x = {1, 4, 12, 12}, .out_channels = 9, .kernel = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 4, 8, 20}, .out_channels = 5, .kernel = {3, 3}, .pads = {3, 0, 4, 0}},
+      {.x = {1, 5, 10, 9}, .out_channels = 6, .kernel = {4, 3}, .pads = {0, 1, 3, 1}},
+      {.x = {1, 4, 9, 9}, .out_channels = 6, .kernel = {4, 4}, .auto_pad = "SAME_UPPER"},
+      {.x = {1, 6, 7, 8}, .out_channels = 9, .kernel = {3, 3}, .pads = {1, 1, 1, 1}, .group = 3},
+      {.x = {2, 8, 14, 14}, .out_channels = 12, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
+  };
+  for (const ConvCase& c : cases) {
+    SCOPED_TRACE(describe_case(c));
+    const Tensor x = random_tensor(c.x, 31), w = random_tensor(c.w_shape(), 32);
+    const auto [padded_x, unpadded] = padded_explicitly(c, x);
+    auto graph = [&w](const ConvCase& cc) {
+      GraphBuilder gb;
+      gb.input("X", DataType::kFloat, cc.x);
+      gb.initializer("W", w);
+      gb.node("Conv", {"X", "W"}, {"Y"}, conv_attrs(cc));
+      gb.output("Y");
+      return gb.build();
+    };
+    for (int threads : {1, 2}) {
+      const std::vector<float> skipping = first_output(graph(c), {{"X", x}}, threads, 0);
+      ASSERT_FALSE(skipping.empty());
+      EXPECT_EQ(skipping, first_output(graph(unpadded), {{"X", padded_x}}, threads, 0)) << threads << " threads";
+    }
+  }
+}
+
+// 0 x Inf on the padding is NaN (the ONNX reference multiplies the padding's
+// zeros): with an infinite weight in the first kernel row, the first output
+// row is NaN in that channel, and no tap is left out.
+TEST_P(ConvKernel, AnInfiniteWeightOnThePaddingStillGivesNaN) {
+  const ConvCase c{.x = {1, 16, 13, 13}, .out_channels = 40, .kernel = {3, 3}, .pads = {1, 1, 1, 1}};
+  Tensor w = random_tensor(c.w_shape(), 32);
+  w.data<float>()[1] = std::numeric_limits<float>::infinity();  // output channel 0, input channel 0, kernel row 0
+  GraphBuilder gb;
+  gb.input("X", DataType::kFloat, c.x);
+  gb.initializer("W", w);
+  gb.node("Conv", {"X", "W"}, {"Y"}, conv_attrs(c));
+  gb.output("Y");
+  const std::vector<float> y = first_output(gb.build(), {{"X", random_tensor(c.x, 31)}}, 1, 0);
+  ASSERT_EQ(y.size(), 40u * 13 * 13);
+  for (int64_t q = 0; q < 13; ++q) EXPECT_TRUE(std::isnan(y[static_cast<size_t>(q)])) << "column " << q;
+  EXPECT_FALSE(std::isnan(y[13 * 13]));  // output channel 1
+}
+
 TEST_P(ConvKernel, ThreadCountDoesNotChangeResults) {
   for (const ConvCase& c : {ConvCase{.x = {2, 8, 12, 12}, .out_channels = 40, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
                             ConvCase{.x = {1, 24, 7, 7}, .out_channels = 70, .kernel = {1, 1}}}) {
