@@ -495,10 +495,10 @@ void gathered_unit(const void* context, int64_t unit) {
   // Such a tile leaves out the kernel rows that read only zeros, as ORT's
   // NCHWc kernels do: a 3x3 with padding 1 at 13x13 has 5 % of its
   // multiply-adds there, 2.5 % at 27x27, 1.2 % at 55x55. SqueezeNet's 64 ->
-  // 256 3x3 at 13x13 cut out took 0.955-0.968 of its time (1 thread, pinned,
-  // 1000 runs, medians of six alternated rounds), the 27x27 and 55x55 ones
-  // 0.978-0.983 and 0.994-0.998, the whole model 0.990 on 1 thread and 0.987
-  // on 2 (eight rounds), ResNet-18 0.997 and 1.000.
+  // 256 3x3 at 13x13 cut out took 0.959-0.968 of its time (1 thread, pinned,
+  // 1000 runs, medians of alternated rounds), the 27x27 and 55x55 ones 0.983
+  // and 0.994, the whole model 0.990 on 1 thread and 0.987 on 2 (eight
+  // rounds), ResNet-18 0.997 and 1.000.
   int64_t tile_rows[kBlockPixels], tile_row[kBlockPixels], tile_steps[kBlockPixels];
   int tile_subset[kBlockPixels];
   int64_t tile_count = 0;
@@ -517,8 +517,8 @@ void gathered_unit(const void* context, int64_t unit) {
     }
     // A run that skips steps keeps whole tiles; the pixels past them (a
     // 13-pixel first row: 12 + 1) join the neighbouring run of every step
-    // rather than make a thin tile of their own (7 + 6 made the 13x13 layers
-    // gain half as much).
+    // rather than make thin tiles (7 + 6: SqueezeNet's 64 -> 256 3x3 at 13x13
+    // cut out took 1.017 of the time it takes this way, eight rounds).
     for (int i = 0; i < runs; ++i) {
       const int64_t rest = (bounds[i + 1] - bounds[i]) % kTileRows;
       if (run_subset[i] < 0 || rest == 0) continue;
