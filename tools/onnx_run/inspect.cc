@@ -73,11 +73,13 @@ double node_flops(const Graph& g, const Node& n) {
   const int64_t out = elements(g.value(n.outputs[0]).info);
   if (out < 0) return -1;
   const bool product = n.op_type == "MatMul" || n.op_type == "Gemm" || n.op_type == "FusedGemm";
-  if ((product || n.op_type == "Conv") && n.inputs.size() >= 2 && n.inputs[1] != kNoId) {
+  // FusedConv (a model saved with --save-optimized) takes Conv's X, W, B first.
+  const bool conv = n.op_type == "Conv" || n.op_type == "FusedConv";
+  if ((product || conv) && n.inputs.size() >= 2 && n.inputs[1] != kNoId) {
     const TensorInfo& w = g.value(n.inputs[1]).info;
     if (!w.has_shape || w.dims.empty()) return -1;
     int64_t k = 1;
-    if (n.op_type == "Conv") {
+    if (conv) {
       for (size_t i = 1; i < w.dims.size(); ++i) k *= w.dims[i].known() ? w.dims[i].value : 0;
     } else {
       const Attribute* t = n.attrs.find("transB");

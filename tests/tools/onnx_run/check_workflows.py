@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""onnx-run's workflows end to end: --inspect, --save-inputs, --dump-all,
---check-all, --json values and errors, --profile/--profile-file, --verbose,
+"""onnx-run's workflows end to end: --inspect (of an optimized model too), --save-inputs,
+--dump-all, --check-all, --json values and errors, --profile/--profile-file, --verbose,
 --repeat interrupted by SIGINT.
 
     check_workflows.py ONNX_RUN MODELS_DIR WORK_DIR
@@ -197,11 +197,36 @@ def check_repeat_interrupted(onnx_run, classifier):
            f"SIGINT during --repeat: exit {p.returncode}: {out} {err}")
 
 
+def check_inspect_fused_conv(onnx_run, models_dir, work):
+    # A model saved optimized holds FusedConv: its multiply-adds are the Conv's
+    # (2 per multiply-add: N x M x Ho x Wo x C/group x kernel), not one per output.
+    lenet = f"{models_dir}/cnn/lenet5/model.onnx"
+    optimized = f"{work}/lenet5_optimized.onnx"
+    code, out, err = run(onnx_run, lenet, "--save-optimized", optimized)
+    expect(code == 0, f"--save-optimized: exit {code}: {err}")
+    code, out, err = run(onnx_run, optimized, "--inspect", "--dim", "batch=2", "--json")
+    expect(code == 0, f"--inspect of the optimized LeNet: exit {code}: {err}")
+    r = json.loads(out) if code == 0 else {}
+    m = onnx.load(lenet)
+    w = weights(lenet)
+    shapes = {v.name: [2 if d.dim_param == "batch" else d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in onnx.shape_inference.infer_shapes(m).graph.value_info}
+    conv_flops = 0
+    for node in m.graph.node:
+        if node.op_type == "Conv":
+            y = shapes[node.output[0]]
+            conv_flops += 2 * int(np.prod(y)) * int(np.prod(w[node.input[1]].shape[1:]))
+    got = r.get("flops_by_op", {}).get("FusedConv", {})
+    expect(conv_flops > 0 and got.get("nodes") == 2 and got.get("flops") == conv_flops,
+           f"FusedConv FLOPs {got} want {conv_flops}")
+
+
 def main():
     onnx_run, models_dir, work = sys.argv[1:4]
     os.makedirs(work, exist_ok=True)
     classifier = f"{models_dir}/mlp_classifier/model.onnx"
     check_inspect(onnx_run, classifier, work)
+    check_inspect_fused_conv(onnx_run, models_dir, work)
     check_save_inputs_and_dump_all(onnx_run, classifier, work)
     check_check_all(onnx_run, models_dir, work)
     check_json(onnx_run, classifier)
