@@ -21,9 +21,20 @@ bool has_input(const onnx::NodeProto& node, int index) {
   return node.input_size() > index && !node.input(index).empty();
 }
 
+// The ONNX op whose inputs a node's are: its own, or for onnx-mini's fused ops
+// (in a model saved with onnx-run --save-optimized) the op they extend, whose
+// inputs and attributes they take first: FusedGemm Gemm's, FusedConv Conv's.
+std::string layer_op(const onnx::NodeProto& node) {
+  if (node.domain() == "com.onnx_mini") {
+    if (node.op_type() == "FusedGemm") return "Gemm";
+    if (node.op_type() == "FusedConv") return "Conv";
+  }
+  return node.op_type();
+}
+
 // The weight initializer of a layer-like node (Gemm, MatMul, Conv, ConvTranspose), or "".
 std::string layer_weight(const onnx::NodeProto& node, const std::set<std::string>& initializers) {
-  const std::string& op = node.op_type();
+  const std::string op = layer_op(node);
   if (op == "Gemm" || op == "MatMul") {
     if (has_input(node, 1) && initializers.count(node.input(1))) return node.input(1);
     if (has_input(node, 0) && initializers.count(node.input(0))) return node.input(0);
@@ -55,7 +66,7 @@ std::map<std::string, std::vector<TensorUse>> find_tensor_uses(const onnx::Graph
   };
 
   for (const auto& node : graph.node()) {
-    const std::string& op = node.op_type();
+    const std::string op = layer_op(node);
     if (op == "Gemm") {
       // Y = op(A) op(B) + C: B is [in, out] unless transB; A (a constant on the left) is
       // [out, in] unless transA.

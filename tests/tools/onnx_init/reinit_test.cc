@@ -93,6 +93,27 @@ TEST(Reinit, ConvUsesTheReceptiveField) {
   EXPECT_LE(max_abs(values_of(m, "b")), 1 / std::sqrt(72.0));
 }
 
+// onnx-mini's fused ops, in a model saved with onnx-run --save-optimized, hold
+// their weights as the ONNX op they extend: FusedConv as Conv, FusedGemm as Gemm.
+TEST(Reinit, FusedOpsOfAnOptimizedModelAreLayers) {
+  auto conv = one_layer("FusedConv", {16, 8, 3, 3}, 0, true, 16);
+  conv.mutable_graph()->mutable_node(0)->set_domain("com.onnx_mini");
+  ASSERT_TRUE(reinit_model(conv, kaiming_uniform_relu()).is_ok());
+  expect_uniform_bound(values_of(conv, "w"), std::sqrt(6.0 / (8 * 9)));
+  EXPECT_LE(max_abs(values_of(conv, "b")), 1 / std::sqrt(72.0));
+  EXPECT_GT(max_abs(values_of(conv, "b")), 0.0f);
+  auto gemm = one_layer("FusedGemm", {64, 900}, 0, true, 64);
+  auto* node = gemm.mutable_graph()->mutable_node(0);
+  node->set_domain("com.onnx_mini");
+  set_int_attr(*node, "transB", 1);
+  ASSERT_TRUE(reinit_model(gemm, kaiming_uniform_relu()).is_ok());
+  expect_uniform_bound(values_of(gemm, "w"), std::sqrt(6.0 / 900));
+  // The same op names in another domain are not ours: nothing to re-initialize.
+  auto other = one_layer("FusedConv", {16, 8, 3, 3}, 0, true, 16);
+  other.mutable_graph()->mutable_node(0)->set_domain("com.example");
+  EXPECT_FALSE(reinit_model(other, kaiming_uniform_relu()).is_ok());
+}
+
 TEST(Reinit, MatMulAddBiasIsFoundThroughTheProducer) {
   MlpOptions o;
   o.layers = {900, 64};
