@@ -467,47 +467,31 @@ void pixel_pointers(const ConvGeometry& g, const PaddedInput& in, const float* b
   }
 }
 
-void gathered_unit(const void* context, int64_t unit) {
-  const GatheredJob& job = *static_cast<const GatheredJob*>(context);
-  const ConvGeometry& g = *job.g;
-  const PackedWeights& w = *job.w;
-  const ConvRunArgs& args = *job.args;
-  const int64_t panel = unit % job.panels;
-  int64_t rest = unit / job.panels;
-  const int64_t block = rest % job.blocks;
-  rest /= job.blocks;
-  const int64_t group = rest % g.group, n = rest / g.group;
-  const int64_t P = g.out_pixels(), cg = g.in_group_channels(), mg = g.out_group_channels();
-  const int64_t k = cg * g.kernel_pixels();
-  const int64_t p_begin = block * kBlockPixels, p_end = std::min(P, p_begin + kBlockPixels);
-  const float* base = job.in.data + (n * g.in_channels + group * cg) * job.in.plane();
-  const int64_t col0 = panel * kPanel, cols = std::min(kPanel, mg - col0);
-  const float* b = w.group_panel(group, panel);
-  // The block's sums, pixel by pixel: tile t's rows follow tile t - 1's.
-  alignas(64) float sums[kBlockPixels][kPanel];
-  // The block's pixel pointers, worked out in one pass (its divisions once a
-  // block, not once a tile).
-  const float* pixel_rows[kBlockPixels];
-  pixel_pointers(g, job.in, base, p_begin, p_end - p_begin, pixel_rows);
-  // The tiles: their rows, first row in the block and, for a tile of output
-  // rows whose windows reach into the padding above or below the image
-  // (row_class), its subset of the steps and how many of them it has taken.
-  // Such a tile leaves out the kernel rows that read only zeros, as ORT's
-  // NCHWc kernels do: a 3x3 with padding 1 at 13x13 has 5 % of its
-  // multiply-adds there, 2.5 % at 27x27, 1.2 % at 55x55. SqueezeNet's 64 ->
+// The tiles of a block of pixels [p_begin, p_end): their rows, their first
+// row in the block, and the tap subset each takes (-1: every step).
+struct BlockTiles {
+  int64_t count = 0;
+  int64_t rows[kBlockPixels], first_row[kBlockPixels];
+  int subset[kBlockPixels];
+};
+
+BlockTiles block_tiles(const GatheredJob& job, int64_t p_begin, int64_t p_end) {
+  // A tile of output rows whose windows reach into the padding above or
+  // below the image (row_class) takes its subset of the steps, leaving out
+  // the kernel rows that read only zeros, as ORT's NCHWc kernels do: a 3x3
+  // with padding 1 at 13x13 has 5 % of its multiply-adds there, 2.5 % at
+  // 27x27, 1.2 % at 55x55. SqueezeNet's 64 ->
   // 256 3x3 at 13x13 cut out took 0.959-0.968 of its time (1 thread, pinned,
   // 1000 runs, medians of alternated rounds), the 27x27 and 55x55 ones 0.983
   // and 0.994, the whole model 0.990 on 1 thread and 0.987 on 2 (eight
   // rounds), ResNet-18 0.997 and 1.000.
-  int64_t tile_rows[kBlockPixels], tile_row[kBlockPixels], tile_steps[kBlockPixels];
-  int tile_subset[kBlockPixels];
-  int64_t tile_count = 0;
+  BlockTiles tiles;
   // The block in runs of pixels that take the same steps: [bounds[i], bounds[i + 1]) of run_subset[i].
   int64_t bounds[kBlockPixels + 1] = {p_begin, p_end};
   int run_subset[kBlockPixels] = {-1};
   int runs = 1;
   if (job.row_class) {
-    const int64_t wo = g.out[2];  // a 2-D image: pixel p is in output row p / Wo
+    const int64_t wo = job.g->out[2];  // a 2-D image: pixel p is in output row p / Wo
     runs = 0;
     for (int64_t p = p_begin; p < p_end; p = bounds[++runs]) {
       int64_t oh = p / wo;
@@ -545,14 +529,40 @@ void gathered_unit(const void* context, int64_t unit) {
   for (const bool skipping : {false, true}) {
     for (int i = 0; i < runs; ++i) {
       if ((run_subset[i] >= 0) != skipping) continue;
-      for (int64_t p = bounds[i]; p < bounds[i + 1]; p += tile_rows[tile_count++]) {
-        tile_subset[tile_count] = run_subset[i];
-        tile_steps[tile_count] = 0;
-        tile_row[tile_count] = p - p_begin;
-        tile_rows[tile_count] = next_tile_rows(bounds[i + 1] - p);
+      for (int64_t p = bounds[i]; p < bounds[i + 1]; p += tiles.rows[tiles.count++]) {
+        tiles.subset[tiles.count] = run_subset[i];
+        tiles.first_row[tiles.count] = p - p_begin;
+        tiles.rows[tiles.count] = next_tile_rows(bounds[i + 1] - p);
       }
     }
   }
+  return tiles;
+}
+
+void gathered_unit(const void* context, int64_t unit) {
+  const GatheredJob& job = *static_cast<const GatheredJob*>(context);
+  const ConvGeometry& g = *job.g;
+  const PackedWeights& w = *job.w;
+  const ConvRunArgs& args = *job.args;
+  const int64_t panel = unit % job.panels;
+  int64_t rest = unit / job.panels;
+  const int64_t block = rest % job.blocks;
+  rest /= job.blocks;
+  const int64_t group = rest % g.group, n = rest / g.group;
+  const int64_t P = g.out_pixels(), cg = g.in_group_channels(), mg = g.out_group_channels();
+  const int64_t k = cg * g.kernel_pixels();
+  const int64_t p_begin = block * kBlockPixels, p_end = std::min(P, p_begin + kBlockPixels);
+  const float* base = job.in.data + (n * g.in_channels + group * cg) * job.in.plane();
+  const int64_t col0 = panel * kPanel, cols = std::min(kPanel, mg - col0);
+  const float* b = w.group_panel(group, panel);
+  // The block's sums, pixel by pixel (pixel p_begin + i in row i).
+  alignas(64) float sums[kBlockPixels][kPanel];
+  // The block's pixel pointers, worked out in one pass (its divisions once a
+  // block, not once a tile).
+  const float* pixel_rows[kBlockPixels];
+  pixel_pointers(g, job.in, base, p_begin, p_end - p_begin, pixel_rows);
+  const BlockTiles tiles = block_tiles(job, p_begin, p_end);
+  int64_t tile_steps[kBlockPixels] = {};  // steps a skipping tile has taken so far
   const int64_t kc_max = depth_chunk(k, kGatheredDepth);
   for (int64_t k0 = 0; k0 < k; k0 += kc_max) {
     const int64_t k1 = std::min(k, k0 + kc_max);
@@ -571,9 +581,9 @@ void gathered_unit(const void* context, int64_t unit) {
     const int64_t next_k0 = k0 + kc_max;
     const int64_t next_lines = job.blocks == 1 && next_k0 < k ? std::min(kc_max, k - next_k0) * kPanel / 16 : 0;
     bool chunk_read = false;
-    for (int64_t t = 0; t < tile_count; ++t) {
+    for (int64_t t = 0; t < tiles.count; ++t) {
       product.run_steps = 0;
-      if (tile_subset[t] < 0) {
+      if (tiles.subset[t] < 0) {
         product.a_offsets = job.offsets + k0;
         product.b = b + k0 * kPanel;
         product.kc = k1 - k0;
@@ -584,7 +594,7 @@ void gathered_unit(const void* context, int64_t unit) {
         // This chunk's steps of the tile's subset: the same chunks as the
         // full sum (each chunk's sum starts from zero and is added to the
         // last), so the values are bit for bit those of every step.
-        const TapSubset& subset = job.subsets[tile_subset[t]];
+        const TapSubset& subset = job.subsets[tiles.subset[t]];
         const int64_t from = tile_steps[t], to = subset.position(k1);
         tile_steps[t] = to;
         if (to == from) continue;
@@ -594,22 +604,22 @@ void gathered_unit(const void* context, int64_t unit) {
         product.run_steps = subset.taken();
         product.run_gap = subset.per_channel() - subset.taken();
         product.run_left = subset.taken() - from % subset.taken();
-        product.a_rows_consecutive = g.stride[2] == 1 && (tile_row[t] + p_begin) % g.out[2] + tile_rows[t] <= g.out[2];
+        product.a_rows_consecutive = g.stride[2] == 1 && (tiles.first_row[t] + p_begin) % g.out[2] + tiles.rows[t] <= g.out[2];
         product.kc = to - from;
         product.first = from == 0;
         product.prefetch_b = !chunk_read;  // a block of skipping tiles only (a 1x1 image)
         chunk_read = true;
       }
       if (t > 0 && next_lines > 0) {
-        const int64_t first = next_lines * (t - 1) / (tile_count - 1), last = next_lines * t / (tile_count - 1);
+        const int64_t first = next_lines * (t - 1) / (tiles.count - 1), last = next_lines * t / (tiles.count - 1);
         product.prefetch_next = b + next_k0 * kPanel + first * 16;
         product.prefetch_lines = last - first;
       } else {
         product.prefetch_lines = 0;
       }
-      product.a_rows = pixel_rows + tile_row[t];
-      product.rows = tile_rows[t];
-      product.y = &sums[tile_row[t]][0];
+      product.a_rows = pixel_rows + tiles.first_row[t];
+      product.rows = tiles.rows[t];
+      product.y = &sums[tiles.first_row[t]][0];
       multiply_gathered_tile(product);
     }
   }
