@@ -207,6 +207,17 @@ TEST_F(ConvPatchPanel, Epilogues) {
       e.z = true;
       check(c, e);
     }
+    // Rows as wide as a call or wider (the phase planes store such calls per
+    // vector, one row break at most): 8 channels take 48-pixel calls, 12 take 32.
+    for (int64_t m : {8, 12}) {
+      for (int64_t out : {32, 47, 48, 60, 111}) {
+        const ConvCase c{.x = {1, 3, 6, 2 * out + 1}, .out_channels = m, .kernel = {3, 3}, .strides = {2, 2}};
+        e.z = false;
+        check(c, e);
+        e.z = true;
+        check(c, e);
+      }
+    }
   }
 }
 
