@@ -304,7 +304,8 @@ __attribute__((target("avx512f,prfchw"))) void tap_kernel(const TapTile& t, cons
         const __mmask16 m = second ? (hv == split ? split_mask : 0) : mask[hv];
         if (!m) continue;
         const int64_t o = r * ldy + (second ? split_offset : offset[hv]);
-        __m512 out = _mm512_add_ps(_mm512_add_ps(acc[r][hv], bias[r]), _mm512_maskz_loadu_ps(m, at(const_cast<float*>(z), o)));
+        const __m512 skip = _mm512_maskz_loadu_ps(m, at(const_cast<float*>(z), o));
+        __m512 out = _mm512_add_ps(_mm512_add_ps(acc[r][hv], bias[r]), skip);
         if (relu) out = _mm512_max_ps(zero, out);
         if (clip) out = _mm512_min_ps(hi, _mm512_max_ps(lo, out));
         _mm512_mask_storeu_ps(at(y, o), m, out);
