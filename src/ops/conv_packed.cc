@@ -1,11 +1,11 @@
 #include "ops/conv_packed.h"
 
 #include <algorithm>
-#include <limits>
 #include <array>
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "ops/conv_patch_panel.h"
@@ -58,6 +58,15 @@ constexpr int64_t kGatheredDepth = 192;
 constexpr int64_t kBlockPixels = 96;
 // Units each thread should get at least, so uneven unit times even out.
 constexpr int64_t kUnitsPerThread = 4;
+// Gathered units a thread keeps on 2 or more threads when a unit takes
+// several weight panels of its block (so that the threads end together to
+// within a small unit). A unit works out its block's pixel pointers and tile
+// plan once for all its panels: SqueezeNet's 3x3s at 55x55, 27x27 and 13x13
+// (2, 4 and 8 panels) cut out took 0.988, 0.987 and 0.981 of their time on 1
+// thread with every panel in one unit (six alternated rounds of 2000 runs);
+// whole SqueezeNet 0.993 on 1 thread and 0.994 on 2 (its 55x55 layers two
+// panels a unit there; eight rounds), ResNet-18 0.987 on 1 (four).
+constexpr int64_t kMinGatheredUnitsPerThread = 16;
 // The zero-bordered copy of X is split over the threads from this size (in
 // floats, 32 KiB): in bands of rows (one per thread and image, where the units
 // that read them split by pixels) or by channel planes (where the threads
@@ -362,6 +371,9 @@ struct GatheredJob {
   int64_t blocks, panels;
   RegisterEpilogue form;
   bool in_registers;
+  // Weight panels per unit, and units per block: a unit works out its
+  // block's pixel pointers and tile plan once for all its panels.
+  int64_t panels_per_unit = 1, panel_units = 1;
   // Output rows whose windows reach into the zero padding above or below the
   // image (2-D): the depth steps their taps in the image take, per class of
   // rows that share them (row_class[oh], -1 for rows that take every step).
@@ -567,8 +579,8 @@ void gathered_unit(const void* context, int64_t unit) {
   const ConvGeometry& g = *job.g;
   const PackedWeights& w = *job.w;
   const ConvRunArgs& args = *job.args;
-  const int64_t panel = unit % job.panels;
-  int64_t rest = unit / job.panels;
+  const int64_t panel_unit = unit % job.panel_units;
+  int64_t rest = unit / job.panel_units;
   const int64_t block = rest % job.blocks;
   rest /= job.blocks;
   const int64_t group = rest % g.group, n = rest / g.group;
@@ -576,82 +588,85 @@ void gathered_unit(const void* context, int64_t unit) {
   const int64_t k = cg * g.kernel_pixels();
   const int64_t p_begin = block * kBlockPixels, p_end = std::min(P, p_begin + kBlockPixels);
   const float* base = job.in.data + (n * g.in_channels + group * cg) * job.in.plane();
-  const int64_t col0 = panel * kPanel, cols = std::min(kPanel, mg - col0);
-  const float* b = w.group_panel(group, panel);
-  // The block's sums, pixel by pixel (pixel p_begin + i in row i).
+  // The block's sums for one panel, pixel by pixel (pixel p_begin + i in row i).
   alignas(64) float sums[kBlockPixels][kPanel];
   // The block's pixel pointers, worked out in one pass (its divisions once a
-  // block, not once a tile).
+  // unit, not once a tile), and its tiles, for every panel of the unit.
   const float* pixel_rows[kBlockPixels];
   pixel_pointers(g, job.in, base, p_begin, p_end - p_begin, pixel_rows);
   const BlockTiles tiles = block_tiles(job, p_begin, p_end);
-  int64_t tile_steps[kBlockPixels];  // steps a skipping tile has taken so far
-  std::fill_n(tile_steps, tiles.count, 0);
   const int64_t kc_max = depth_chunk(k, kGatheredDepth);
-  for (int64_t k0 = 0; k0 < k; k0 += kc_max) {
-    const int64_t k1 = std::min(k, k0 + kc_max);
-    GatheredTileProduct product;
-    product.ldy = kPanel;
-    // Where this unit is the only reader of its weight panel in the image
-    // (one pixel block: the weight streams from L3 or memory once per image),
-    // the next depth chunk of the panel, whose first tile would otherwise wait
-    // for it, is fetched into L2 while the later tiles run on this one (its
-    // lines shared out among them). ResNet-18's 512-channel 7x7 stage, 9.4 MB
-    // of weights for its 3x3s: 1231-1240 us against 1324-1336 each on 1
-    // thread, 716-720 against 752-766 on 2; the whole model 0.986 and 0.991
-    // (node sums, four alternated rounds). Where several blocks read the panel
-    // (the next chunk is in L2 already) the extra prefetches only took load
-    // slots: ResNet-18's stride-2 3x3s at 28x28 and 14x14 got 15-17 us slower.
-    const int64_t next_k0 = k0 + kc_max;
-    const int64_t next_lines = job.blocks == 1 && next_k0 < k ? std::min(kc_max, k - next_k0) * kPanel / 16 : 0;
-    bool chunk_read = false;
-    for (int64_t t = 0; t < tiles.count; ++t) {
-      product.run_steps = 0;
-      if (tiles.subset[t] < 0) {
-        product.a_offsets = job.offsets + k0;
-        product.b = b + k0 * kPanel;
-        product.kc = k1 - k0;
-        product.first = k0 == 0;
-        product.prefetch_b = !chunk_read;  // the weight chunk's first reader: later tiles find it in L1
-        chunk_read = true;
-      } else {
-        // This chunk's steps of the tile's subset: the same chunks as the
-        // full sum (each chunk's sum starts from zero and is added to the
-        // last), so the values are bit for bit those of every step.
-        const TapSubset& subset = job.subsets[tiles.subset[t]];
-        const int64_t from = tile_steps[t], to = subset.position(k1);
-        tile_steps[t] = to;
-        if (to == from) continue;
-        const int64_t step = subset.step(from);
-        product.a_offsets = job.offsets + step;
-        product.b = b + step * kPanel;
-        product.run_steps = subset.taken();
-        product.run_gap = subset.per_channel() - subset.taken();
-        product.run_left = subset.taken() - from % subset.taken();
-        product.a_rows_consecutive = g.stride[2] == 1 && (tiles.first_row[t] + p_begin) % g.out[2] + tiles.rows[t] <= g.out[2];
-        product.kc = to - from;
-        product.first = from == 0;
-        product.prefetch_b = !chunk_read;  // a block of skipping tiles only (a 1x1 image)
-        chunk_read = true;
+  const int64_t panel_end = std::min(job.panels, (panel_unit + 1) * job.panels_per_unit);
+  for (int64_t panel = panel_unit * job.panels_per_unit; panel < panel_end; ++panel) {
+    const int64_t col0 = panel * kPanel, cols = std::min(kPanel, mg - col0);
+    const float* b = w.group_panel(group, panel);
+    int64_t tile_steps[kBlockPixels];  // steps a skipping tile has taken so far
+    std::fill_n(tile_steps, tiles.count, 0);
+    for (int64_t k0 = 0; k0 < k; k0 += kc_max) {
+      const int64_t k1 = std::min(k, k0 + kc_max);
+      GatheredTileProduct product;
+      product.ldy = kPanel;
+      // Where this unit is the only reader of its weight panel in the image
+      // (one pixel block: the weight streams from L3 or memory once per image),
+      // the next depth chunk of the panel, whose first tile would otherwise wait
+      // for it, is fetched into L2 while the later tiles run on this one (its
+      // lines shared out among them). ResNet-18's 512-channel 7x7 stage, 9.4 MB
+      // of weights for its 3x3s: 1231-1240 us against 1324-1336 each on 1
+      // thread, 716-720 against 752-766 on 2; the whole model 0.986 and 0.991
+      // (node sums, four alternated rounds). Where several blocks read the panel
+      // (the next chunk is in L2 already) the extra prefetches only took load
+      // slots: ResNet-18's stride-2 3x3s at 28x28 and 14x14 got 15-17 us slower.
+      const int64_t next_k0 = k0 + kc_max;
+      const int64_t next_lines = job.blocks == 1 && next_k0 < k ? std::min(kc_max, k - next_k0) * kPanel / 16 : 0;
+      bool chunk_read = false;
+      for (int64_t t = 0; t < tiles.count; ++t) {
+        product.run_steps = 0;
+        if (tiles.subset[t] < 0) {
+          product.a_offsets = job.offsets + k0;
+          product.b = b + k0 * kPanel;
+          product.kc = k1 - k0;
+          product.first = k0 == 0;
+          product.prefetch_b = !chunk_read;  // the weight chunk's first reader: later tiles find it in L1
+          chunk_read = true;
+        } else {
+          // This chunk's steps of the tile's subset: the same chunks as the
+          // full sum (each chunk's sum starts from zero and is added to the
+          // last), so the values are bit for bit those of every step.
+          const TapSubset& subset = job.subsets[tiles.subset[t]];
+          const int64_t from = tile_steps[t], to = subset.position(k1);
+          tile_steps[t] = to;
+          if (to == from) continue;
+          const int64_t step = subset.step(from);
+          product.a_offsets = job.offsets + step;
+          product.b = b + step * kPanel;
+          product.run_steps = subset.taken();
+          product.run_gap = subset.per_channel() - subset.taken();
+          product.run_left = subset.taken() - from % subset.taken();
+          product.a_rows_consecutive = g.stride[2] == 1 && (tiles.first_row[t] + p_begin) % g.out[2] + tiles.rows[t] <= g.out[2];
+          product.kc = to - from;
+          product.first = from == 0;
+          product.prefetch_b = !chunk_read;  // a block of skipping tiles only (a 1x1 image)
+          chunk_read = true;
+        }
+        if (t > 0 && next_lines > 0) {
+          const int64_t first = next_lines * (t - 1) / (tiles.count - 1), last = next_lines * t / (tiles.count - 1);
+          product.prefetch_next = b + next_k0 * kPanel + first * 16;
+          product.prefetch_lines = last - first;
+        } else {
+          product.prefetch_lines = 0;
+        }
+        product.a_rows = pixel_rows + tiles.first_row[t];
+        product.rows = tiles.rows[t];
+        product.y = &sums[tiles.first_row[t]][0];
+        multiply_gathered_tile(product);
       }
-      if (t > 0 && next_lines > 0) {
-        const int64_t first = next_lines * (t - 1) / (tiles.count - 1), last = next_lines * t / (tiles.count - 1);
-        product.prefetch_next = b + next_k0 * kPanel + first * 16;
-        product.prefetch_lines = last - first;
-      } else {
-        product.prefetch_lines = 0;
-      }
-      product.a_rows = pixel_rows + tiles.first_row[t];
-      product.rows = tiles.rows[t];
-      product.y = &sums[tiles.first_row[t]][0];
-      multiply_gathered_tile(product);
     }
+    const int64_t ch0 = group * mg + col0, offset = (n * g.out_channels + ch0) * P + p_begin;
+    const RegisterEpilogue none;
+    store_transposed(&sums[0][0], p_end - p_begin, cols, args.y + offset, P, args.bias ? args.bias + ch0 : nullptr,
+                     args.z ? args.z + offset : nullptr, job.in_registers ? job.form : none);
+    if (!job.in_registers) args.epilogue->apply(args.y + offset, P, cols, p_end - p_begin, nullptr, nullptr, 0);
   }
-  const int64_t ch0 = group * mg + col0, offset = (n * g.out_channels + ch0) * P + p_begin;
-  const RegisterEpilogue none;
-  store_transposed(&sums[0][0], p_end - p_begin, cols, args.y + offset, P, args.bias ? args.bias + ch0 : nullptr,
-                   args.z ? args.z + offset : nullptr, job.in_registers ? job.form : none);
-  if (!job.in_registers) args.epilogue->apply(args.y + offset, P, cols, p_end - p_begin, nullptr, nullptr, 0);
 }
 
 // Whether the output image of a 1x1 convolution without padding on X (its
@@ -836,7 +851,14 @@ void PackedConv::run_gathered(const ConvGeometry& g, const ConvRunArgs& args) co
   job.blocks = (g.out_pixels() + kBlockPixels - 1) / kBlockPixels;
   job.panels = weights_->panels_per_group();
   job.in_registers = args.epilogue->register_form(&job.form);
-  for_each_task(args.pool, g.batch * g.group * job.blocks * job.panels, gathered_unit, &job);
+  // Every panel of a block in one unit on 1 thread; on more, as many panels
+  // per unit as leave kMinGatheredUnitsPerThread units a thread.
+  const int64_t threads = threads_of(args.pool), blocks = g.batch * g.group * job.blocks;
+  job.panels_per_unit = threads == 1 ? job.panels
+                                     : std::clamp<int64_t>(blocks * job.panels / (kMinGatheredUnitsPerThread * threads),
+                                                           1, job.panels);
+  job.panel_units = (job.panels + job.panels_per_unit - 1) / job.panels_per_unit;
+  for_each_task(args.pool, blocks * job.panel_units, gathered_unit, &job);
 }
 
 }  // namespace onnx_mini
