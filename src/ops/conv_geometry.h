@@ -71,6 +71,18 @@ struct ConvGeometry {
   static int slot(int spatial, int i) { return kMaxConvSpatial - spatial + i; }
 };
 
+// A convolution's work unit numbered image, group, pixel block, then a
+// last index (a chunk of W's row tiles or a range of its panels) fastest, so
+// that the calling thread, dealt units from the front, takes the top rows of
+// every image: unit = ((n * group + g) * blocks + block) * inner + i.
+struct ConvUnit {
+  int64_t n, group, block, inner;
+};
+inline ConvUnit conv_unit(int64_t unit, int64_t inner_count, int64_t blocks, int64_t groups) {
+  const int64_t block_index = unit / inner_count, image_group = block_index / blocks;
+  return {image_group / groups, image_group % groups, block_index % blocks, unit % inner_count};
+}
+
 // Geometry for X [N, C, ...] and W (both rank >= 3): Conv's W [M, C / group,
 // k...], or ConvTranspose's [C, M / group, k...] when attrs.transpose.
 // Allocates nothing (kernels call it on every run).

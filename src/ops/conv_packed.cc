@@ -168,11 +168,7 @@ void pointwise_tile(const PointwiseJob& job, int64_t n, int64_t group, int64_t t
 void pointwise_unit(const void* context, int64_t unit) {
   const PointwiseJob& job = *static_cast<const PointwiseJob*>(context);
   const ConvGeometry& g = *job.g;
-  const int64_t chunk = unit % job.tile_chunks;
-  int64_t rest = unit / job.tile_chunks;
-  const int64_t block = rest % job.blocks;
-  rest /= job.blocks;
-  const int64_t group = rest % g.group, n = rest / g.group;
+  const auto [n, group, block, chunk] = conv_unit(unit, job.tile_chunks, job.blocks, g.group);
   const int64_t panels = (g.out_pixels() + kPanel - 1) / kPanel;
   const int64_t panel_begin = block * job.block_panels, panel_end = std::min(panels, panel_begin + job.block_panels);
   const int64_t tile_begin = chunk * job.tiles_per_chunk;
@@ -579,11 +575,7 @@ void gathered_unit(const void* context, int64_t unit) {
   const ConvGeometry& g = *job.g;
   const PackedWeights& w = *job.w;
   const ConvRunArgs& args = *job.args;
-  const int64_t panel_unit = unit % job.panel_units;
-  int64_t rest = unit / job.panel_units;
-  const int64_t block = rest % job.blocks;
-  rest /= job.blocks;
-  const int64_t group = rest % g.group, n = rest / g.group;
+  const auto [n, group, block, panel_unit] = conv_unit(unit, job.panel_units, job.blocks, g.group);
   const int64_t P = g.out_pixels(), cg = g.in_group_channels(), mg = g.out_group_channels();
   const int64_t k = cg * g.kernel_pixels();
   const int64_t p_begin = block * kBlockPixels, p_end = std::min(P, p_begin + kBlockPixels);

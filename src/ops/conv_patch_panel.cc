@@ -211,11 +211,7 @@ void multiply_tile(const PanelJob& job, const float* panel, int64_t n, int64_t g
 void panel_unit(const void* context, int64_t unit) {
   const PanelJob& job = *static_cast<const PanelJob*>(context);
   const ConvGeometry& g = *job.g;
-  const int64_t chunk = unit % job.tile_chunks;
-  int64_t rest = unit / job.tile_chunks;
-  const int64_t block = rest % job.blocks;
-  rest /= job.blocks;
-  const int64_t group = rest % g.group, n = rest / g.group;
+  const auto [n, group, block, chunk] = conv_unit(unit, job.tile_chunks, job.blocks, g.group);
   const int64_t tile_begin = chunk * job.tiles_per_chunk;
   const int64_t tile_end = std::min(job.w->tiles_per_group(), tile_begin + job.tiles_per_chunk);
   const int64_t row_begin = block * job.rows_per_block;
