@@ -13,6 +13,7 @@
 #include "ops/conv_pixel_panels.h"
 #include "ops/padded_row.h"
 #include "ops/parallel.h"
+#include "ops/row_tile_tail.h"
 #include "ops/scratch.h"
 #include "ops/simd_transpose.h"
 
@@ -120,10 +121,31 @@ struct DepthRange {
   bool completes;
 };
 
-// One row tile of W against the pixel panels [panel_begin, panel_end) of X,
-// over one depth chunk [k0, k0 + kc) of `range`.
-void pointwise_tile(const PointwiseJob& job, int64_t n, int64_t group, int64_t t, int64_t panel_begin,
-                    int64_t panel_end, int64_t k0, int64_t kc, const DepthRange& range) {
+// The epilogue the micro-kernels apply to output rows from channel ch0 at
+// Y's element `offset`: bias and skip tensor from there, when it runs in
+// registers (else none: see apply_epilogue).
+RegisterEpilogue register_epilogue(const PointwiseJob& job, int64_t ch0, int64_t offset) {
+  RegisterEpilogue e = job.in_registers ? job.form : RegisterEpilogue{};
+  if (job.in_registers) {
+    const ConvRunArgs& args = *job.args;
+    if (args.bias) e.row_bias = args.bias + ch0;
+    if (args.z) e.residual = args.z + offset, e.ld_residual = job.g->out_pixels();
+  }
+  return e;
+}
+
+// The epilogue that does not run in registers, over finished output rows.
+void apply_epilogue(const PointwiseJob& job, int64_t ch0, int64_t offset, int64_t rows, int64_t cols) {
+  const ConvRunArgs& args = *job.args;
+  const int64_t P = job.g->out_pixels();
+  args.epilogue->apply(args.y + offset, P, rows, cols, args.bias ? args.bias + ch0 : nullptr,
+                       args.z ? args.z + offset : nullptr, P);
+}
+
+// One row tile of W against the pixels [col_begin, col_end) of X, over one
+// depth chunk [k0, k0 + kc) of `range`.
+void pointwise_tile(const PointwiseJob& job, int64_t n, int64_t group, int64_t t, int64_t col_begin, int64_t col_end,
+                    int64_t k0, int64_t kc, const DepthRange& range) {
   const ConvGeometry& g = *job.g;
   const PackedWeights& w = *job.w;
   const ConvRunArgs& args = *job.args;
@@ -142,22 +164,79 @@ void pointwise_tile(const PointwiseJob& job, int64_t n, int64_t group, int64_t t
   product.ldy = P;
   product.first = k0 == range.begin;
   product.last = last;
-  const int64_t col_end = std::min(P, panel_end * kPanel);
-  for (int64_t col0 = panel_begin * kPanel; col0 < col_end; col0 += job.call_cols) {
+  for (int64_t col0 = col_begin; col0 < col_end; col0 += job.call_cols) {
     const int64_t offset = (n * g.out_channels + ch0) * P + col0;
     product.cols = std::min(job.call_cols, col_end - col0);
     product.b = job.packed ? job.panels.panel(n, group, col0 / kPanel) + k0 * kPanel : x + col0;
     product.y = range.y + offset;
-    RegisterEpilogue e = job.in_registers ? job.form : RegisterEpilogue{};
-    if (job.in_registers) {
-      if (args.bias) e.row_bias = args.bias + ch0;
-      if (args.z) e.residual = args.z + offset, e.ld_residual = P;
-    }
-    multiply_row_tile(product, e);
-    if (last && !job.in_registers) {
-      args.epilogue->apply(args.y + offset, P, rows, product.cols, args.bias ? args.bias + ch0 : nullptr,
-                           args.z ? args.z + offset : nullptr, P);
-    }
+    multiply_row_tile(product, register_epilogue(job, ch0, offset));
+    if (last && !job.in_registers) apply_epilogue(job, ch0, offset, rows, product.cols);
+  }
+}
+
+// The pixels [begin, end) of a block that multiply_column_tail takes: those of
+// its last call, when there are at most kMaxColumnTailCols (169 pixels: 9
+// past five calls of 32). The rest go to pointwise_tile.
+int64_t column_tail(const PointwiseJob& job, int64_t begin, int64_t end) {
+  const int64_t rest = (end - begin) % job.call_cols;
+  return rest <= kMaxColumnTailCols ? rest : 0;
+}
+
+// Tiles per call of pointwise_column_tail: whole blocks of its rows, at least
+// 64 (tiles of 8 rows: 8; of 10: 6, two blocks of 30; of 12: 8, three of
+// 32), so the tiles are still in L1 or L2 from their pointwise_tile calls.
+int64_t column_tail_tiles(const PackedWeights& w) {
+  const int64_t T = w.tile_rows(), block = column_tail_block_rows(T);
+  int64_t tiles = 1;
+  while (tiles < w.tiles_per_group() && (tiles * T % block != 0 || tiles * T < 64)) ++tiles;
+  return tiles;
+}
+
+// Row tiles [tile_begin, tile_end) of W against the pixels [col0, col0 + cols)
+// of X, over one depth chunk [k0, k0 + kc) of `range`, with W's rows in the
+// lanes (see column_tail).
+void pointwise_column_tail(const PointwiseJob& job, int64_t n, int64_t group, int64_t tile_begin, int64_t tile_end,
+                           int64_t col0, int64_t cols, int64_t k0, int64_t kc, const DepthRange& range) {
+  const ConvGeometry& g = *job.g;
+  const PackedWeights& w = *job.w;
+  const ConvRunArgs& args = *job.args;
+  const int64_t P = g.out_pixels(), cg = g.in_group_channels(), mg = g.out_group_channels();
+  const int64_t T = w.tile_rows(), row0 = tile_begin * T, rows = std::min(tile_end * T, mg) - row0;
+  const int64_t ch0 = group * mg + row0, offset = (n * g.out_channels + ch0) * P + col0;
+  const bool last = k0 + kc == range.end && range.completes;
+  ColumnTailProduct product;
+  product.a = w.row_tile(group, tile_begin) + k0 * T;
+  product.tile_rows = T;
+  product.tile_stride = w.k() * T;
+  product.rows = rows;
+  product.kc = kc;
+  if (job.packed) {
+    product.b = job.panels.panel(n, group, col0 / kPanel) + k0 * kPanel + col0 % kPanel;
+    product.ldb = kPanel;
+  } else {
+    product.b = args.x + (n * g.in_channels + group * cg + k0) * P + col0;
+    product.ldb = P;
+  }
+  product.cols = cols;
+  product.y = range.y + offset;
+  product.ldy = P;
+  product.first = k0 == range.begin;
+  product.last = last;
+  multiply_column_tail(product, register_epilogue(job, ch0, offset));
+  if (last && !job.in_registers) apply_epilogue(job, ch0, offset, rows, cols);
+}
+
+// Row tiles [tile_begin, tile_end) of W against the pixels [col_begin, col_end)
+// over one depth chunk: pointwise_tile for all but the column tail, which
+// follows each run of column_tail_tiles tiles.
+void pointwise_tiles(const PointwiseJob& job, int64_t n, int64_t group, int64_t tile_begin, int64_t tile_end,
+                     int64_t col_begin, int64_t col_end, int64_t k0, int64_t kc, const DepthRange& range) {
+  const int64_t tail = column_tail(job, col_begin, col_end);
+  const int64_t run = tail > 0 ? column_tail_tiles(*job.w) : tile_end - tile_begin;
+  for (int64_t t0 = tile_begin; t0 < tile_end; t0 += run) {
+    const int64_t t1 = std::min(tile_end, t0 + run);
+    for (int64_t t = t0; t < t1; ++t) pointwise_tile(job, n, group, t, col_begin, col_end - tail, k0, kc, range);
+    if (tail > 0) pointwise_column_tail(job, n, group, t0, t1, col_end - tail, tail, k0, kc, range);
   }
 }
 
@@ -175,10 +254,9 @@ void pointwise_unit(const void* context, int64_t unit) {
   const int64_t tile_end = std::min(job.w->tiles_per_group(), tile_begin + job.tiles_per_chunk);
   const int64_t cg = g.in_group_channels(), kc_max = job.chunk_depth;
   const DepthRange all{0, cg, job.args->y, true};
+  const int64_t col_begin = panel_begin * kPanel, col_end = std::min(g.out_pixels(), panel_end * kPanel);
   for (int64_t k0 = 0; k0 < cg; k0 += kc_max) {
-    for (int64_t t = tile_begin; t < tile_end; ++t) {
-      pointwise_tile(job, n, group, t, panel_begin, panel_end, k0, std::min(kc_max, cg - k0), all);
-    }
+    pointwise_tiles(job, n, group, tile_begin, tile_end, col_begin, col_end, k0, std::min(kc_max, cg - k0), all);
   }
 }
 
@@ -195,9 +273,8 @@ void pointwise_part_unit(const void* context, int64_t unit) {
   const int64_t end = std::min(cg, begin + job.chunk_depth);
   float* y = part == 0 ? job.args->y : job.partials + (part - 1) * g.batch * g.out_channels * g.out_pixels();
   const DepthRange range{begin, end, y, false};
-  for (int64_t t = 0; t < job.w->tiles_per_group(); ++t) {
-    pointwise_tile(job, n, 0, t, panel_begin, panel_end, begin, end - begin, range);
-  }
+  const int64_t col_begin = panel_begin * kPanel, col_end = std::min(g.out_pixels(), panel_end * kPanel);
+  pointwise_tiles(job, n, 0, 0, job.w->tiles_per_group(), col_begin, col_end, begin, end - begin, range);
 }
 
 // Rows of Y per reduction unit of a depth split.
