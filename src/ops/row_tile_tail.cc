@@ -150,6 +150,7 @@ constexpr std::array<TailBlock, kMaxColumnTailCols + 1> kTailBlocks[2] = {
 OM_AVX512 void store_block(const ColumnTailProduct& t, const RegisterEpilogue& e, int64_t row0, int64_t row_end,
                            const float* sums) {
   const __mmask16 cols = static_cast<__mmask16>((uint32_t{1} << t.cols) - 1);
+  // The fields in locals, as the micro-kernel's: a store through y may alias them.
   const bool first = t.first, last = t.last;
   float* const y = t.y;
   const int64_t ldy = t.ldy, ld_residual = e.ld_residual;

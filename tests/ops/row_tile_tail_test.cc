@@ -6,23 +6,19 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "ops/packed_gemm.h"
 #include "ops/row_tile_tail.h"
+#include "tests/testutil/tensors.h"
 
 namespace onnx_mini {
 namespace {
 
 std::vector<float> random_vector(int64_t n, uint32_t seed) {
-  std::vector<float> v(static_cast<size_t>(n));
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (float& x : v) x = dist(gen);
-  return v;
+  return testing::values_of<float>(testing::random_tensor(Shape{n}, seed));
 }
 
 class ColumnTail : public ::testing::Test {
