@@ -6,10 +6,10 @@
 // that costs as much as 16, for every row tile of W. SqueezeNet's 512 -> 1000
 // classifier spent 10 % of its time there, its 512 -> 64 squeeze 13 %. Here
 // those columns are broadcast instead and 32 output channels fill the lanes:
-// each channel's vector is read from W's packed row tiles (two or three
-// masked loads a step, as a vector's 16 rows span two or three tiles), so no
-// second copy of W is needed, and the tiles are still in cache from the calls
-// that did the other columns.
+// each vector of 16 channels is read from W's packed row tiles (a load from
+// each of the two tiles its rows lie in, merged by a permute), so no second
+// copy of W is needed, and the tiles are still in cache from the calls that
+// did the other columns.
 //
 // Every element gets the same operations in the same order as from
 // multiply_row_tile (a fused multiply-add per depth step from zero, the
@@ -31,7 +31,8 @@ inline constexpr int64_t kMaxColumnTailCols = 12;
 // RowTileProduct: A rows [0, rows) of consecutive row tiles of a kRowTiles
 // weight, `a` pointing at depth k0 of the first (PackedWeights::row_tile(g,
 // t) + k0 * tile_rows), the next tile `tile_stride` floats further (its k *
-// tile_rows). B row p at b + p * ldb, `cols` floats of each readable; Y row r
+// tile_rows). Whole 16-float loads read rows next to the ones used, always
+// inside the weight's storage (never past it: see masked_steps). B row p at b + p * ldb, `cols` floats of each readable; Y row r
 // at y + r * ldy. first: Y starts from zero, else the sums are added to the
 // partial sums in y; last: the stored values are final and get `epilogue`
 // (its pointers at Y's origin). Needs PackedWeights::supported(), 1 <= cols
