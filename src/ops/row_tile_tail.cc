@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include "ops/lane_mask.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -149,7 +151,7 @@ constexpr std::array<TailBlock, kMaxColumnTailCols + 1> kTailBlocks[2] = {
 // chunk + column bias, + row bias, + residual, ReLU, Clip.
 OM_AVX512 void store_block(const ColumnTailProduct& t, const RegisterEpilogue& e, int64_t row0, int64_t row_end,
                            const float* sums) {
-  const __mmask16 cols = static_cast<__mmask16>((uint32_t{1} << t.cols) - 1);
+  const __mmask16 cols = lane_range_mask(0, t.cols);
   // The fields in locals, as the micro-kernel's: a store through y may alias them.
   const bool first = t.first, last = t.last;
   float* const y = t.y;
@@ -190,8 +192,8 @@ void run_block(const ColumnTailProduct& t, int64_t row0, int64_t row_end, float*
     const VectorSource s = vector_source(t, row0 + v * kLanes, row_end);
     src.offset[v][0] = s.offset[0];
     src.offset[v][1] = s.offset[1];
-    src.first[v] = static_cast<__mmask16>((uint32_t{1} << s.split) - 1);
-    src.second[v] = static_cast<__mmask16>(((uint32_t{1} << s.lanes) - 1) & ~src.first[v]);
+    src.first[v] = lane_range_mask(0, s.split);
+    src.second[v] = lane_range_mask(s.split, s.lanes);
     for (int l = 0; l < kLanes; ++l) src.index[v][l] = l < s.split ? l : kLanes + l;
   }
   kTailBlocks[V - 1][t.cols](t.a, &src, t.tile_rows, t.b, t.ldb, t.kc, sums);
