@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -68,13 +69,12 @@ constexpr int64_t kUnitsPerThread = 4;
 // whole SqueezeNet 0.993 on 1 thread and 0.994 on 2 (its 55x55 layers two
 // panels a unit there; eight rounds), ResNet-18 0.987 on 1 (four).
 constexpr int64_t kMinGatheredUnitsPerThread = 16;
-// The zero-bordered copy of X is split over the threads from this size (in
-// floats, 32 KiB): in bands of rows (one per thread and image, where the units
-// that read them split by pixels) or by channel planes (where the threads
-// split W's panels). Below 64 K floats the plane split made the copy on the
-// calling thread alone, the other waiting: ResNet-18's 512-channel 7x7 3x3
-// layers (41 K floats padded) took 857, 858 and 911 us on 2 threads against
-// 952, 919 and 946 with the split from 8 K (five alternated rounds).
+// The zero-bordered copy of a batch of at least one image per thread is split
+// over the threads by image from this size (in floats, 32 KiB). The threshold
+// was measured for the channel-plane split the copy of one image had before
+// (see own_padded_rows): from 64 K floats, ResNet-18's 512-channel 7x7 3x3
+// layers (41 K floats padded) took 952, 919 and 946 us on 2 threads against
+// 857, 858 and 911 from 8 K (five alternated rounds).
 constexpr int64_t kPadSplitFloats = int64_t{8} << 10;
 
 // Rows of the next tile of a band of `left` rows: full tiles, but never a thin
@@ -341,6 +341,18 @@ ONNX_MINI_PADDED_ROW_TARGET void pad_rows(const ConvGeometry& g, const ConvGeome
   }
 }
 
+// Whether each thread pads the rows its gathered units read into its own copy
+// of the image (own_padded_rows) rather than all threads reading one copy
+// made before the units: where the threads split an image's units among them.
+bool pads_own_rows(const ConvGeometry& g, ThreadPool* pool) {
+  const int64_t threads = threads_of(pool);
+  return pads(g) && threads > 1 && g.batch < threads;
+}
+
+// X with its zero border for every image, made before the units run (1
+// thread, or at least one image per thread): split by image over the threads,
+// as the units are (image-major, dealt from both ends), so each thread mostly
+// pads the images its own units read.
 PaddedInput padded_input(const ConvGeometry& g, const float* x, ThreadPool* pool) {
   if (!pads(g)) return {x, g.in};
   const ConvGeometry::Dims pd = padded_dims(g);
@@ -349,36 +361,10 @@ PaddedInput padded_input(const ConvGeometry& g, const float* x, ThreadPool* pool
   thread_local std::vector<float> buffer;
   if (buffer.size() < static_cast<size_t>(floats)) buffer.resize(static_cast<size_t>(floats));
   float* out = buffer.data();
-  const int64_t in_plane = g.in_pixels(), threads = threads_of(pool);
-  const int64_t blocks = (g.out_pixels() + kBlockPixels - 1) / kBlockPixels;
-  // Where the threads split the units by image, or by pixel blocks with
-  // several blocks each, the copy is split as those units are (image by
-  // image, rows in order, dealt from both ends): band b of every channel of
-  // an image, so a thread pads the rows its own units read next and finds
-  // them in its own cache. Split by channel planes (or padded on the calling
-  // thread alone), a thread read half or all of its input from the other
-  // core's: on 2 threads at batch 1, SqueezeNet's 3x3 expands at 55x55 took
-  // 215 and 246 us against 237 and 263 (--profile, medians of ten alternated
-  // rounds), 236 and 274 against 263 and 298 in another six.
-  const bool by_image = g.batch >= threads, by_blocks = blocks >= kUnitsPerThread * threads;
-  if (threads > 1 && (by_image || by_blocks) && floats >= kPadSplitFloats) {
-    const int64_t bands = std::clamp<int64_t>(threads / g.batch, 1, rows);
-    for_each_task(pool, g.batch * bands, [&](int64_t task) {
-      const int64_t n = task / bands, band = task % bands;
-      const int64_t r0 = rows * band / bands, r1 = rows * (band + 1) / bands;
-      for (int64_t c = 0; c < channels; ++c) {
-        const int64_t p = n * channels + c;
-        pad_rows(g, pd, x + p * in_plane, out + p * plane, r0, r1);
-      }
-    });
-    return {out, pd};
-  }
-  // Otherwise the threads split W's panels and each reads much or all of the
-  // image: by planes. (Bands on ResNet-18's 14x14 and
-  // 7x7 layers, three and one pixel blocks, measured 2-4 % slower on 2 threads,
-  // within this machine's noise but never faster.)
-  for_each_task(threads > 1 && floats >= kPadSplitFloats ? pool : nullptr, g.batch * channels,
-                [&](int64_t p) { pad_rows(g, pd, x + p * in_plane, out + p * plane, 0, rows); });
+  const int64_t in_plane = g.in_pixels();
+  for_each_task(floats >= kPadSplitFloats ? pool : nullptr, g.batch, [&](int64_t n) {
+    for (int64_t p = n * channels; p < (n + 1) * channels; ++p) pad_rows(g, pd, x + p * in_plane, out + p * plane, 0, rows);
+  });
   return {out, pd};
 }
 
@@ -452,7 +438,84 @@ struct GatheredJob {
   // rows that share them (row_class[oh], -1 for rows that take every step).
   const int16_t* row_class = nullptr;
   std::array<TapSubset, kMaxTapSubsets> subsets{};
+  // Whether each thread pads the rows its units read (own_padded_rows; in.data
+  // is null then), and which dispatch this is, so that a thread tells this
+  // dispatch's rows from those an earlier one left in its copy.
+  bool own_rows = false;
+  uint64_t dispatch = 0;
 };
+
+// A thread's zero-bordered copy of one image of X (ScratchSlot::kPaddedImage)
+// for a gathered dispatch: which rows of it are filled, per group and padded row.
+struct OwnPaddedRows {
+  uint64_t dispatch = 0;
+  int64_t image = -1;
+  std::vector<uint8_t> ready;
+};
+
+// The padded rows [r0, r1) of image n that the output pixels [p_begin, p_end)
+// read: exact for a block within one depth slice of a kernel one deep (1-D and
+// 2-D), whole depth slices otherwise.
+std::pair<int64_t, int64_t> padded_rows_read(const ConvGeometry& g, const ConvGeometry::Dims& pd, int64_t p_begin,
+                                             int64_t p_end) {
+  const int64_t hw = g.out[1] * g.out[2];
+  const int64_t od0 = p_begin / hw, od1 = (p_end - 1) / hw;
+  if (od0 == od1 && g.kernel[0] == 1) {
+    const int64_t oh0 = p_begin / g.out[2] % g.out[1], oh1 = (p_end - 1) / g.out[2] % g.out[1];
+    const int64_t slice = od0 * g.stride[0] * pd[1];
+    return {slice + oh0 * g.stride[1], slice + oh1 * g.stride[1] + (g.kernel[1] - 1) * g.dilation[1] + 1};
+  }
+  return {od0 * g.stride[0] * pd[1], (od1 * g.stride[0] + (g.kernel[0] - 1) * g.dilation[0] + 1) * pd[1]};
+}
+
+// The calling thread's padded copy of image n from group `group`'s first
+// channel on, every row that the output pixels [p_begin, p_end) read filled
+// (the rows no earlier unit of this dispatch on this thread filled).
+//
+// Where the threads split one image's units, each pads the rows its own units
+// read, in the units, rather than all of them reading one copy padded in a
+// dispatch of its own before: the rows a thread reads are then the ones it
+// wrote, while in one shared copy the threads' units and the copy's bands (or
+// planes) never matched exactly (the units are claimed at run time) and each
+// 3x3 layer read part of its input from the other core's cache, a line at a
+// time. SqueezeNet at batch 1 on 2 threads (--profile, three alternated rounds
+// of 500 runs, per node): its eight 3x3 expands 13-21 us faster each, 118 us
+// of a 3.1 ms node sum; whole model 0.951 (ten alternated rounds; about 0.99
+// in a phase of the machine where both ran at 2.1 ms rather than 2.7);
+// ResNet-18 and MobileNetV2 0.987 and 0.990 (six). A thread then pads the rows
+// at the boundary between the threads' units twice, and on a small image whose
+// units split W's panels the whole image. On 1 thread, where one copy is made
+// in one pass, SqueezeNet took 1.007 of its time this way (six rounds; `perf`,
+// 1.2 % more samples over 1000 runs), so one copy stays there, as with an
+// image per thread, where each thread already pads only its own images.
+const float* own_padded_rows(const GatheredJob& job, int64_t n, int64_t group, int64_t p_begin, int64_t p_end) {
+  const ConvGeometry& g = *job.g;
+  const ConvGeometry::Dims& pd = job.in.dims;
+  const int64_t plane = job.in.plane(), rows = pd[0] * pd[1], cg = g.in_group_channels();
+  // The same size for every unit of a dispatch, so the storage moves (and its
+  // rows are lost) only at a thread's first unit of one, which resets `ready`.
+  float* data = thread_scratch(ScratchSlot::kPaddedImage, g.in_channels * plane);
+  thread_local OwnPaddedRows mine;
+  if (mine.dispatch != job.dispatch || mine.image != n) {
+    mine.dispatch = job.dispatch, mine.image = n;
+    mine.ready.assign(static_cast<size_t>(g.group * rows), 0);
+  }
+  const auto [r0, r1] = padded_rows_read(g, pd, p_begin, p_end);
+  uint8_t* ready = mine.ready.data() + group * rows;
+  float* out = data + group * cg * plane;
+  const float* x = job.args->x + (n * g.in_channels + group * cg) * g.in_pixels();
+  for (int64_t r = r0; r < r1;) {
+    if (ready[r]) {
+      ++r;
+      continue;
+    }
+    int64_t e = r;
+    while (e < r1 && !ready[e]) ready[e++] = 1;
+    for (int64_t c = 0; c < cg; ++c) pad_rows(g, pd, x + c * g.in_pixels(), out + c * plane, r, e);
+    r = e;
+  }
+  return out;
+}
 
 // The kernel rows [lo, hi) whose taps read the image (not its zero padding)
 // for output row `oh` of a 2-D convolution; all of them where none does (a
@@ -656,7 +719,8 @@ void gathered_unit(const void* context, int64_t unit) {
   const int64_t P = g.out_pixels(), cg = g.in_group_channels(), mg = g.out_group_channels();
   const int64_t k = cg * g.kernel_pixels();
   const int64_t p_begin = block * kBlockPixels, p_end = std::min(P, p_begin + kBlockPixels);
-  const float* base = job.in.data + (n * g.in_channels + group * cg) * job.in.plane();
+  const float* base = job.own_rows ? own_padded_rows(job, n, group, p_begin, p_end)
+                                   : job.in.data + (n * g.in_channels + group * cg) * job.in.plane();
   // The block's sums for one panel, pixel by pixel (pixel p_begin + i in row i).
   alignas(64) float sums[kBlockPixels][kPanel];
   // The block's pixel pointers, worked out in one pass (its divisions once a
@@ -914,7 +978,15 @@ void PackedConv::run_pointwise(const ConvGeometry& g, const ConvRunArgs& args) c
 }
 
 void PackedConv::run_gathered(const ConvGeometry& g, const ConvRunArgs& args) const {
-  GatheredJob job{&g, weights_.get(), &args, padded_input(g, args.x, args.pool), nullptr, 0, 0, {}, false};
+  static std::atomic<uint64_t> dispatches{0};
+  GatheredJob job{&g, weights_.get(), &args, {}, nullptr, 0, 0, {}, false};
+  if (pads_own_rows(g, args.pool)) {
+    job.in = {nullptr, padded_dims(g)};
+    job.own_rows = true;
+    job.dispatch = ++dispatches;
+  } else {
+    job.in = padded_input(g, args.x, args.pool);
+  }
   job.offsets = kernel_offsets(g, job.in);
   if (skip_padding_taps_) job.row_class = tap_subsets(g, job.subsets);
   job.blocks = (g.out_pixels() + kBlockPixels - 1) / kBlockPixels;

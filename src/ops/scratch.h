@@ -18,6 +18,7 @@ enum class ScratchSlot {
   kPhasePlanes,  // an image split into phase planes, shared by a dispatch's threads (ops/conv_phase_planes.h)
   kWinogradPatches, kWinogradV, kWinogradM,  // a Winograd unit's padded rows, B^T d B, U V (ops/conv_winograd.h)
   kDepthwiseBlock,  // 16 channels of a depthwise plane, channel-blocked (ops/conv_depthwise_blocked.h)
+  kPaddedImage,     // a gathered convolution unit's zero-bordered rows of one image (ops/conv_packed.cc)
   kDepthPartials,   // a depth-split 1x1 convolution's partial sums, shared by a dispatch's threads (ops/conv_packed.h)
   kCount
 };

@@ -50,18 +50,19 @@ std::string describe_case(const ConvCase& c) {
 }
 
 // Runs the case through a session (-O0, so the node runs as built) and
-// compares with the reference. Threads: the session's default (every CPU).
-void check(const ConvCase& c, bool constant_w, const Epilogue& e = {}, int threads = 0) {
+// compares with the reference, `runs` times with a new X each time (so a
+// kernel that kept anything of X from one run to the next would fail).
+// Threads: the session's default (every CPU).
+void check(const ConvCase& c, bool constant_w, const Epilogue& e = {}, int threads = 0, int runs = 1) {
   SCOPED_TRACE(describe_case(c) + (constant_w ? " constant W" : " fed W") + " act=" + e.activation +
                (e.z ? " +Z" : ""));
-  const Tensor x = random_tensor(c.x, 21);
   const Tensor w = random_tensor(c.w_shape(), 22);
   const Tensor b = random_tensor({c.out_channels}, 23);
   const Tensor z = random_tensor(c.y_shape(), 24);
   const bool fused = !e.activation.empty() || e.z;
   GraphBuilder gb;
   gb.input("X", DataType::kFloat, c.x);
-  std::vector<NamedTensor> feeds = {{"X", x}};
+  std::vector<NamedTensor> feeds = {{"X", Tensor()}};
   if (constant_w) {
     gb.initializer("W", w);
   } else {
@@ -87,15 +88,20 @@ void check(const ConvCase& c, bool constant_w, const Epilogue& e = {}, int threa
   opts.threads = threads;
   auto session = Session::from_graph(gb.build(), opts);
   ASSERT_TRUE(session.is_ok()) << session.status().message();
-  auto out = session.value()->run(feeds);
-  ASSERT_TRUE(out.is_ok()) << out.status().message();
-  const Tensor want = reference_conv(c, x, w, c.bias ? &b : nullptr, e.z ? &z : nullptr, e.fn);
   int64_t k = c.x[1] / c.group;
   for (int64_t kd : c.kernel) k *= kd;
-  // Float sums of k products of values in [-1, 1), in another order than the
-  // reference's: the rounding grows like sqrt(k) * 2^-24 * sum |x w|; 1e-5 * k
-  // bounds it with a wide margin at these sizes (as the GEMM tests do).
-  expect_close(out.value()[0].tensor, want, {.atol = 1e-5 * static_cast<double>(k) + 1e-6, .rtol = 1e-5});
+  for (int run = 0; run < runs; ++run) {
+    SCOPED_TRACE("run " + std::to_string(run));
+    const Tensor x = random_tensor(c.x, 21 + 100 * static_cast<uint64_t>(run));
+    feeds[0].tensor = x;
+    auto out = session.value()->run(feeds);
+    ASSERT_TRUE(out.is_ok()) << out.status().message();
+    const Tensor want = reference_conv(c, x, w, c.bias ? &b : nullptr, e.z ? &z : nullptr, e.fn);
+    // Float sums of k products of values in [-1, 1), in another order than the
+    // reference's: the rounding grows like sqrt(k) * 2^-24 * sum |x w|; 1e-5 * k
+    // bounds it with a wide margin at these sizes (as the GEMM tests do).
+    expect_close(out.value()[0].tensor, want, {.atol = 1e-5 * static_cast<double>(k) + 1e-6, .rtol = 1e-5});
+  }
 }
 
 void check_both(const ConvCase& c, const Epilogue& e = {}) {
@@ -209,25 +215,30 @@ TEST_P(ConvKernel, TilingBoundaries) {
   check_both({.x = {1, 8, 9, 9}, .out_channels = 16, .kernel = {1, 1}, .strides = {2, 2}});
 }
 
-// The zero-bordered copy of X split over two threads: in bands of rows (from
-// 8 K floats up, with at least 8 pixel blocks of 96 per image or an image per
-// thread): batch 1 (a band of every channel per thread), batch 3 (an image
-// per band), asymmetric pads on both axes, a row count that does not halve,
-// 3-D, whose rows are (depth, height) pairs; by planes (also from 8 K floats,
-// on small images whose units split W's panels: 256 x 16 x 16 and 64 x 15 x 15).
+// The zero-bordered copy of X on two threads. At batch 1 each thread pads the
+// rows its own units read (own_padded_rows in ops/conv_packed.cc): asymmetric
+// pads on both axes, strides, dilations, a 5x3 kernel, 3-D (whose rows are
+// (depth, height) pairs), 1-D, groups, and small images whose units split W's
+// panels (256 x 14 x 14, 64 x 13 x 13), so a thread pads the whole image. At
+// batch 2 and 3 one copy padded image by image before the units. Each session
+// runs twice with a new X: a row a thread left from the first run, or one
+// past the rows it padded, would give the second run's sums wrong values.
 TEST_P(ConvKernel, PaddedCopySplitOverThreads) {
   const std::vector<ConvCase> cases = {
       {.x = {1, 8, 30, 30}, .out_channels = 20, .kernel = {3, 3}, .pads = {2, 1, 0, 3}},
+      {.x = {1, 8, 20, 21}, .out_channels = 9, .kernel = {3, 3}, .strides = {2, 1}, .pads = {1, 1, 1, 1}},
       {.x = {3, 8, 20, 21}, .out_channels = 9, .kernel = {3, 3}, .strides = {2, 1}, .pads = {1, 1, 1, 1}},
+      {.x = {1, 8, 25, 27}, .out_channels = 12, .kernel = {3, 3}, .dilations = {3, 2}, .pads = {3, 2, 3, 2}},
       {.x = {1, 8, 31, 33}, .out_channels = 7, .kernel = {5, 3}, .pads = {0, 2, 4, 1}},
+      {.x = {2, 8, 31, 33}, .out_channels = 7, .kernel = {5, 3}, .strides = {2, 2}, .pads = {0, 2, 4, 1}},
       {.x = {1, 8, 6, 12, 12}, .out_channels = 5, .kernel = {3, 3, 3}, .pads = {1, 0, 2, 0, 1, 1}},
+      {.x = {1, 8, 1000}, .out_channels = 6, .kernel = {5}, .pads = {2, 3}},
+      {.x = {1, 16, 24, 24}, .out_channels = 12, .kernel = {3, 3}, .pads = {1, 1, 1, 1}, .group = 4},
       {.x = {1, 256, 14, 14}, .out_channels = 8, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
       {.x = {1, 64, 13, 13}, .out_channels = 8, .kernel = {3, 3}, .pads = {1, 1, 1, 1}},
   };
-  // Two threads first: a row the split missed would otherwise still hold the
-  // one-thread run's copy of the same image.
   for (const ConvCase& c : cases) {
-    for (int threads : {2, 1}) check(c, true, {}, threads);
+    for (int threads : {2, 1}) check(c, true, {}, threads, 2);
   }
 }
 
