@@ -363,7 +363,9 @@ PaddedInput padded_input(const ConvGeometry& g, const float* x, ThreadPool* pool
   float* out = buffer.data();
   const int64_t in_plane = g.in_pixels();
   for_each_task(floats >= kPadSplitFloats ? pool : nullptr, g.batch, [&](int64_t n) {
-    for (int64_t p = n * channels; p < (n + 1) * channels; ++p) pad_rows(g, pd, x + p * in_plane, out + p * plane, 0, rows);
+    for (int64_t p = n * channels; p < (n + 1) * channels; ++p) {
+      pad_rows(g, pd, x + p * in_plane, out + p * plane, 0, rows);
+    }
   });
   return {out, pd};
 }
