@@ -93,22 +93,39 @@ void fill_tap_offsets(const ConvGeometry& g, PlaneLayout& l) {
 constexpr int64_t kSplitLanes = 16;
 
 #if ONNX_MINI_HAVE_PHASE_PLANES
-// out[q] = row[2 * q] for q in [q, q_end) in steps of 16 (row[2 * q + 31]
-// readable for every step taken); returns the first q not done.
-__attribute__((target("avx512f"))) int64_t split_even(const float* row, int64_t q, int64_t q_end, float* out) {
+// even[q] = row[2 * q], odd[q] = row[2 * q + 1] for q in [q, q_end) in steps
+// of 16 (row[2 * q + 31] readable for every step taken): both column phases
+// from one read of the row. Returns the first q not done.
+__attribute__((target("avx512f"))) int64_t split_even_odd(const float* row, int64_t q, int64_t q_end, float* even_out,
+                                                          float* odd_out) {
   const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   for (; q + kSplitLanes <= q_end; q += kSplitLanes) {
     const __m512 lo = _mm512_loadu_ps(row + 2 * q), hi = _mm512_loadu_ps(row + 2 * q + 16);
-    _mm512_storeu_ps(out + q, _mm512_permutex2var_ps(lo, even, hi));
+    _mm512_storeu_ps(even_out + q, _mm512_permutex2var_ps(lo, even, hi));
+    _mm512_storeu_ps(odd_out + q, _mm512_permutex2var_ps(lo, odd, hi));
   }
   return q;
 }
 #else
-int64_t split_even(const float*, int64_t q, int64_t, float*) { return q; }
+int64_t split_even_odd(const float*, int64_t q, int64_t, float*, float*) { return q; }
 #endif
 
+// Plane columns [q_lo, q_hi) of one plane row hold input columns first + 2q
+// (the others padding); the vector pass has made [done_lo, done_hi) already
+// (empty when done_hi <= done_lo): the rest one value at a time, and zeros.
+void finish_phase_row(const float* src, int64_t first, int64_t q_lo, int64_t q_hi, int64_t done_lo, int64_t done_hi,
+                      int64_t ws, float* out) {
+  std::fill(out, out + q_lo, 0.0f);
+  if (done_hi <= done_lo) done_lo = done_hi = q_hi;
+  for (int64_t q = q_lo; q < done_lo; ++q) out[q] = src[first + 2 * q];
+  for (int64_t q = done_hi; q < q_hi; ++q) out[q] = src[first + 2 * q];
+  std::fill(out + q_hi, out + ws, 0.0f);
+}
+
 // Rows [r0, r1) of plane (c, ph, pw) of image x: row r, column q = padded
-// input (r * sh + ph, q * sw + pw), zero in the padding.
+// input (r * sh + ph, q * sw + pw), zero in the padding. Column stride 2 (the
+// stems) takes split_channel_stride2 instead.
 void split_plane(const ConvGeometry& g, const PlaneLayout& l, const float* x, int64_t plane, int64_t r0, int64_t r1,
                  float* planes) {
   const int64_t pw = plane % l.sw, ph = plane / l.sw % l.sh, c = plane / (l.sw * l.sh);
@@ -130,11 +147,54 @@ void split_plane(const ConvGeometry& g, const PlaneLayout& l, const float* x, in
     if (l.sw == 1) {
       std::memcpy(out + q_lo, src + first + q_lo, static_cast<size_t>(q_hi - q_lo) * sizeof(float));
     } else {
-      int64_t q = q_lo;
-      if (l.sw == 2) q = split_even(src + first, q_lo, std::min(q_hi, (width - first) / 2), out);
-      for (; q < q_hi; ++q) out[q] = src[first + q * l.sw];
+      for (int64_t q = q_lo; q < q_hi; ++q) out[q] = src[first + q * l.sw];
     }
     std::fill(out + q_hi, out + l.ws, 0.0f);
+  }
+}
+
+// Rows [r0, r1) of the planes (c, ph, 0) and (c, ph, 1) of every row phase
+// ph, at column stride 2: each input row is read once, in order, and gives
+// both column phases (plane (c, ph, pw) column q is padded input column
+// 2q + pw). Made one plane at a time, every row was read twice and each plane
+// read every sh-th row, from memory in a model (the image comes in cold):
+// the stems in the models, `--profile`, alternated rounds, us: SqueezeNet's
+// 310-336 -> 294-318 on 1 thread and 200-208 -> 183-189 on 2, MobileNetV2's
+// 211-227 -> 190-200 and 136-152 -> 122-129, ResNet-18's 1355-1363 ->
+// 1338-1349 on 1 thread.
+void split_channel_stride2(const ConvGeometry& g, const PlaneLayout& l, const float* x, int64_t c, int64_t r0,
+                           int64_t r1, float* planes) {
+  const int64_t height = g.in[1], width = g.in[2], pad = g.pad_begin[2];
+  const float* channel = x + c * height * width;
+  // Per column phase: input column first + 2q for plane column q, in the row for q in [q_lo, q_hi).
+  int64_t first[2], q_lo[2], q_hi[2];
+  for (int64_t pw = 0; pw < 2; ++pw) {
+    first[pw] = pw - pad;
+    q_lo[pw] = first[pw] >= 0 ? 0 : std::min(l.ws, (-first[pw] + 1) / 2);
+    q_hi[pw] = width - first[pw] <= 0 ? 0 : std::clamp((width - first[pw] + 1) / 2, q_lo[pw], l.ws);
+  }
+  // The vector pass reads input columns first[0] + 2q .. + 31 for both
+  // phases at once, for q where both planes' columns q .. q + 15 are in
+  // [q_lo, q_hi): so are the 32 columns read (q_lo[0] puts first[0] + 2q at
+  // or past the row's start, q_hi[1] first[0] + 2q + 31 before its end).
+  const int64_t v_lo = std::max(q_lo[0], q_lo[1]);
+  const int64_t v_end = std::min(q_hi[0], q_hi[1]);
+  for (int64_t r = r0; r < r1; ++r) {
+    for (int64_t ph = 0; ph < l.sh; ++ph) {
+      const int64_t ih = r * l.sh + ph - g.pad_begin[1];
+      float* out[2];
+      for (int64_t pw = 0; pw < 2; ++pw) out[pw] = planes + ((c * l.sh + ph) * 2 + pw) * l.plane_floats() + r * l.ws;
+      if (ih < 0 || ih >= height) {
+        std::fill(out[0], out[0] + l.ws, 0.0f);
+        std::fill(out[1], out[1] + l.ws, 0.0f);
+        continue;
+      }
+      const float* src = channel + ih * width;
+      const int64_t v_hi = v_lo < v_end ? split_even_odd(src + first[0], v_lo, v_end, out[0], out[1]) : v_lo;
+      for (int64_t pw = 0; pw < 2; ++pw) {
+        finish_phase_row(src, first[pw], q_lo[pw], q_hi[pw], v_lo, v_hi, l.ws, out[pw]);
+      }
+    }
   }
 }
 
@@ -147,6 +207,7 @@ struct PlaneJob {
   float* planes = nullptr;  // the current image's: written by the split, read by the units
   int64_t image = 0;
   int64_t bands = 1;        // bands of plane rows the split makes, one per thread
+  bool by_channel = false;  // the split's tasks make every plane of a channel (column stride 2)
   int64_t panel_width = 0;  // pixels per micro-kernel call
   int64_t panels = 0, panels_per_block = 0, blocks = 0, tile_chunks = 1, tiles_per_chunk = 0;
 };
@@ -359,9 +420,16 @@ constexpr std::array<TapKernel, kTileRows + 1> kTapKernels3 = tap_kernels<3>(std
 void split_task(const void* context, int64_t task) {
   const PlaneJob& job = *static_cast<const PlaneJob*>(context);
   const ConvGeometry& g = *job.g;
-  const int64_t planes = g.in_channels * job.l->sh * job.l->sw, band = task / planes, hs = job.l->hs;
-  split_plane(g, *job.l, job.args->x + job.image * g.in_channels * g.in_pixels(), task % planes,
-              hs * band / job.bands, hs * (band + 1) / job.bands, job.planes);
+  const float* x = job.args->x + job.image * g.in_channels * g.in_pixels();
+  const int64_t hs = job.l->hs;
+  if (job.by_channel) {
+    const int64_t band = task / g.in_channels;
+    split_channel_stride2(g, *job.l, x, task % g.in_channels, hs * band / job.bands, hs * (band + 1) / job.bands,
+                          job.planes);
+    return;
+  }
+  const int64_t planes = g.in_channels * job.l->sh * job.l->sw, band = task / planes;
+  split_plane(g, *job.l, x, task % planes, hs * band / job.bands, hs * (band + 1) / job.bands, job.planes);
 }
 
 // A unit: a block of panels of the current image, a chunk of W's row tiles.
@@ -446,6 +514,7 @@ void run_phase_planes(const ConvGeometry& g, const PackedWeights& w, const ConvR
   job.tiles_per_chunk = (tiles + job.tile_chunks - 1) / job.tile_chunks;
   job.tile_chunks = (tiles + job.tiles_per_chunk - 1) / job.tiles_per_chunk;
   const int64_t plane_count = g.in_channels * l.sh * l.sw;
+  job.by_channel = l.sw == 2;
   for (job.image = 0; job.image < g.batch; ++job.image) {
     // Small inputs are split on the calling thread: a dispatch costs more.
     // Split over the threads, each makes a band of rows of every plane: the
@@ -455,7 +524,8 @@ void run_phase_planes(const ConvGeometry& g, const PackedWeights& w, const ConvR
     // (six alternated rounds), MobileNetV2's 158 against 165 (four).
     const bool split_over_threads = planes_floats >= (int64_t{1} << 15) && args.pool;
     job.bands = split_over_threads ? args.pool->num_threads() : 1;
-    for_each_task(split_over_threads ? args.pool : nullptr, plane_count * job.bands, split_task, &job);
+    const int64_t split_tasks = job.by_channel ? g.in_channels : plane_count;
+    for_each_task(split_over_threads ? args.pool : nullptr, split_tasks * job.bands, split_task, &job);
     for_each_task(args.pool, job.blocks * job.tile_chunks, plane_unit, &job);
   }
 }

@@ -177,6 +177,24 @@ TEST_F(ConvPatchPanel, OutputWidths) {
   }
 }
 
+// At column stride 2 each input row is read once into both column phases' planes
+// (split_channel_stride2): 32 columns a step where both phases' columns lie in
+// the row, the rest one at a time. Left pads 0-3 (the first column of each
+// phase moves), widths at and around multiples of 32, row strides 1 and 2,
+// bottom and right pads.
+TEST_F(ConvPatchPanel, PhasePlanesColumnStrideTwo) {
+  for (int64_t left = 0; left <= 3; ++left) {
+    for (int64_t width : {31, 32, 33, 34, 63, 64, 65, 97, 224}) {
+      for (int64_t row_stride : {1, 2}) {
+        // 7 wide only where its 3 extra plane columns are within the 15 % the form allows.
+        const int64_t kernel = left == 3 && width >= 63 ? 7 : 3;
+        EXPECT_TRUE(check({.x = {1, 2, 6, width}, .out_channels = 8, .kernel = {kernel, kernel},
+                           .strides = {row_stride, 2}, .pads = {left % 2, left, 1, (width + left) % 3}}));
+      }
+    }
+  }
+}
+
 // Output channels below one tile, at 8..12-row tiles and past several, with
 // and without bias; batches and groups.
 TEST_F(ConvPatchPanel, ChannelsBatchesAndGroups) {
