@@ -207,7 +207,6 @@ struct PlaneJob {
   float* planes = nullptr;  // the current image's: written by the split, read by the units
   int64_t image = 0;
   int64_t bands = 1;        // bands of plane rows the split makes, one per thread
-  bool by_channel = false;  // the split's tasks make every plane of a channel (column stride 2)
   int64_t panel_width = 0;  // pixels per micro-kernel call
   int64_t panels = 0, panels_per_block = 0, blocks = 0, tile_chunks = 1, tiles_per_chunk = 0;
 };
@@ -422,7 +421,7 @@ void split_task(const void* context, int64_t task) {
   const ConvGeometry& g = *job.g;
   const float* x = job.args->x + job.image * g.in_channels * g.in_pixels();
   const int64_t hs = job.l->hs;
-  if (job.by_channel) {
+  if (job.l->sw == 2) {  // a task per (band, channel): every plane of the channel
     const int64_t band = task / g.in_channels;
     split_channel_stride2(g, *job.l, x, task % g.in_channels, hs * band / job.bands, hs * (band + 1) / job.bands,
                           job.planes);
@@ -514,7 +513,6 @@ void run_phase_planes(const ConvGeometry& g, const PackedWeights& w, const ConvR
   job.tiles_per_chunk = (tiles + job.tile_chunks - 1) / job.tile_chunks;
   job.tile_chunks = (tiles + job.tiles_per_chunk - 1) / job.tiles_per_chunk;
   const int64_t plane_count = g.in_channels * l.sh * l.sw;
-  job.by_channel = l.sw == 2;
   for (job.image = 0; job.image < g.batch; ++job.image) {
     // Small inputs are split on the calling thread: a dispatch costs more.
     // Split over the threads, each makes a band of rows of every plane: the
@@ -524,7 +522,7 @@ void run_phase_planes(const ConvGeometry& g, const PackedWeights& w, const ConvR
     // (six alternated rounds), MobileNetV2's 158 against 165 (four).
     const bool split_over_threads = planes_floats >= (int64_t{1} << 15) && args.pool;
     job.bands = split_over_threads ? args.pool->num_threads() : 1;
-    const int64_t split_tasks = job.by_channel ? g.in_channels : plane_count;
+    const int64_t split_tasks = l.sw == 2 ? g.in_channels : plane_count;
     for_each_task(split_over_threads ? args.pool : nullptr, split_tasks * job.bands, split_task, &job);
     for_each_task(args.pool, job.blocks * job.tile_chunks, plane_unit, &job);
   }
