@@ -93,33 +93,34 @@ void fill_tap_offsets(const ConvGeometry& g, PlaneLayout& l) {
 constexpr int64_t kSplitLanes = 16;
 
 #if ONNX_MINI_HAVE_PHASE_PLANES
-// even[q] = row[2 * q], odd[q] = row[2 * q + 1] for q in [q, q_end) in steps
-// of 16 (row[2 * q + 31] readable for every step taken): both column phases
-// from one read of the row. Returns the first q not done.
-__attribute__((target("avx512f"))) int64_t split_even_odd(const float* row, int64_t q, int64_t q_end, float* even_out,
-                                                          float* odd_out) {
+// even[q] = row[first + 2 * q], odd[q] = row[first + 2 * q + 1] for q in
+// [q, q_end) in steps of 16 (row[first + 2 * q .. + 31] in the row for every
+// step taken): both column phases from one read of the row. Returns the first
+// q not done (q itself when no step fits).
+__attribute__((target("avx512f"))) int64_t split_even_odd(const float* row, int64_t first, int64_t q, int64_t q_end,
+                                                          float* even_out, float* odd_out) {
   const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   for (; q + kSplitLanes <= q_end; q += kSplitLanes) {
-    const __m512 lo = _mm512_loadu_ps(row + 2 * q), hi = _mm512_loadu_ps(row + 2 * q + 16);
+    const __m512 lo = _mm512_loadu_ps(row + first + 2 * q), hi = _mm512_loadu_ps(row + first + 2 * q + 16);
     _mm512_storeu_ps(even_out + q, _mm512_permutex2var_ps(lo, even, hi));
     _mm512_storeu_ps(odd_out + q, _mm512_permutex2var_ps(lo, odd, hi));
   }
   return q;
 }
 #else
-int64_t split_even_odd(const float*, int64_t q, int64_t, float*, float*) { return q; }
+int64_t split_even_odd(const float*, int64_t, int64_t q, int64_t, float*, float*) { return q; }
 #endif
 
 // Plane columns [q_lo, q_hi) of one plane row hold input columns first + 2q
 // (the others padding); the vector pass has made [done_lo, done_hi) already
-// (empty when done_hi <= done_lo): the rest one value at a time, and zeros.
+// (possibly nothing, done_hi == done_lo; the loops clamp it to [q_lo, q_hi)):
+// the rest one value at a time, and zeros.
 void finish_phase_row(const float* src, int64_t first, int64_t q_lo, int64_t q_hi, int64_t done_lo, int64_t done_hi,
                       int64_t ws, float* out) {
   std::fill(out, out + q_lo, 0.0f);
-  if (done_hi <= done_lo) done_lo = done_hi = q_hi;
-  for (int64_t q = q_lo; q < done_lo; ++q) out[q] = src[first + 2 * q];
-  for (int64_t q = done_hi; q < q_hi; ++q) out[q] = src[first + 2 * q];
+  for (int64_t q = q_lo; q < std::min(done_lo, q_hi); ++q) out[q] = src[first + 2 * q];
+  for (int64_t q = std::max(done_hi, q_lo); q < q_hi; ++q) out[q] = src[first + 2 * q];
   std::fill(out + q_hi, out + ws, 0.0f);
 }
 
@@ -190,7 +191,7 @@ void split_channel_stride2(const ConvGeometry& g, const PlaneLayout& l, const fl
         continue;
       }
       const float* src = channel + ih * width;
-      const int64_t v_hi = v_lo < v_end ? split_even_odd(src + first[0], v_lo, v_end, out[0], out[1]) : v_lo;
+      const int64_t v_hi = split_even_odd(src, first[0], v_lo, v_end, out[0], out[1]);
       for (int64_t pw = 0; pw < 2; ++pw) {
         finish_phase_row(src, first[pw], q_lo[pw], q_hi[pw], v_lo, v_hi, l.ws, out[pw]);
       }
