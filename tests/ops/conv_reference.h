@@ -90,11 +90,7 @@ inline Tensor reference_conv(const ConvCase& c, const Tensor& x, const Tensor& w
   const float* wd = w.data<float>();
   std::vector<int64_t> o(ys.size());
   for (int64_t i = 0; i < y.num_elements(); ++i) {
-    int64_t rest = i;
-    for (size_t d = ys.size(); d-- > 0;) {
-      o[d] = rest % ys[d];
-      rest /= ys[d];
-    }
+    unravel(i, ys, o);
     const int64_t n = o[0], m = o[1], group = m / mg;
     double acc = b ? b->data<float>()[m] : 0.0;
     for (int64_t ci = 0; ci < cg; ++ci) {

@@ -37,12 +37,16 @@ std::vector<T> values_of(const Tensor& t) {
 Tensor random_tensor(const Shape& shape, uint64_t seed, float lo = -1.f, float hi = 1.f);
 
 // Multi-index helpers for naive references.
-inline std::vector<int64_t> unravel(int64_t i, const Shape& s) {
-  std::vector<int64_t> c(s.size());
+// Into c (of s.size() entries), so that a loop over many indices allocates nothing.
+inline void unravel(int64_t i, const Shape& s, std::vector<int64_t>& c) {
   for (size_t d = s.size(); d-- > 0;) {
     c[d] = i % s[d];
     i /= s[d];
   }
+}
+inline std::vector<int64_t> unravel(int64_t i, const Shape& s) {
+  std::vector<int64_t> c(s.size());
+  unravel(i, s, c);
   return c;
 }
 inline int64_t ravel(const std::vector<int64_t>& c, const Shape& s) {
