@@ -13,8 +13,8 @@
 // also at batch 1 on 2 threads) the 1x1s of small images and of stride 2,
 // ResNet-18's 3x3s of large weights and MobileNetV2's remaining depthwise
 // shapes, and the other 3x3 stride-1 layers of ResNet-18 and SqueezeNet (the
-// label says which). The 3x3 stride-1 shapes run on Winograd
-// (ONNX_MINI_WINOGRAD=0: the gathered form), also at batch 8 on 2 threads.
+// label says which). The 3x3 stride-1 shapes run on Winograd (ONNX_MINI_WINOGRAD=2:
+// F(2x2) only; 0: the gathered form), also at batch 8 on 2 threads.
 // The baseline runs on one thread (OpenBLAS is held at one thread here, as in
 // the runtime). Counter GFLOP/s = 2 *
 // multiply-adds / real time: on a loaded machine compare the CPU column too

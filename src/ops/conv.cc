@@ -14,8 +14,9 @@
 // known at load):
 // - depthwise (one input and one output channel per group): ops/conv_depthwise.h;
 // - a constant 3x3 weight at stride 1 (one group, 2-D, 16+ channels each
-//   way, an image of 7+ pixels each way): Winograd F(2x2, 3x3) on the packed
-//   micro-kernel, ops/conv_winograd.h;
+//   way, an image of 8+ pixels each way): Winograd F(4x4, 3x3), or F(2x2,
+//   3x3) on images under 12 pixels, on the packed micro-kernel,
+//   ops/conv_winograd.h (WinogradConv::out_tile_for says where);
 // - another constant weight: the packed kernel, ops/conv_packed.h (1x1:
 //   pointwise GEMM, X in place or in pixel panels; few input channels per
 //   group: patch panels, ops/conv_patch_panel.h, or phase planes,
@@ -72,9 +73,9 @@ class ConvKernel final : public Kernel {
       return Status::ok();  // W read at run time
     }
     w_shape_ = constant->shape();
-    if (WinogradConv::applies(*constant, attrs_, node.input(0))) {
+    if (const int64_t out_tile = WinogradConv::out_tile_for(*constant, attrs_, node.input(0))) {
       winograd_ = std::make_unique<WinogradConv>();
-      return winograd_->init(*constant);
+      return winograd_->init(*constant, out_tile);
     }
     packed_ = std::make_unique<PackedConv>();
     return packed_->init(node, *constant, attrs_);
