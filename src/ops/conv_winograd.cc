@@ -275,19 +275,22 @@ __attribute__((target("avx512f"))) inline void store_positions(float* v, const P
   }
 }
 
+// The even and odd floats of the 32 in a, b (a first).
+__attribute__((target("avx512f"))) inline void deinterleave(__m512 a, __m512 b, __m512& even, __m512& odd) {
+  even = _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+  odd = _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
+}
+
 // F(2x2): 16 tiles per vector, a patch row's four values per tile are the
 // even and odd floats of 32 read at 2 * tile and at 2 * tile + 2.
 //   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
 __attribute__((target("avx512f"))) void transform_patch_2x2(const float* patch_rows, int64_t row, __m512 out[16]) {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   __m512 h[4][4];  // d B per patch row i
   for (int i = 0; i < 4; ++i) {
     const float* p = patch_rows + i * row;
-    const __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
-    const __m512 a2 = _mm512_loadu_ps(p + 2), b2 = _mm512_loadu_ps(p + 18);
-    const __m512 d0 = _mm512_permutex2var_ps(a, even, b), d1 = _mm512_permutex2var_ps(a, odd, b);
-    const __m512 d2 = _mm512_permutex2var_ps(a2, even, b2), d3 = _mm512_permutex2var_ps(a2, odd, b2);
+    __m512 d0, d1, d2, d3;
+    deinterleave(_mm512_loadu_ps(p), _mm512_loadu_ps(p + 16), d0, d1);
+    deinterleave(_mm512_loadu_ps(p + 2), _mm512_loadu_ps(p + 18), d2, d3);
     h[i][0] = _mm512_sub_ps(d0, d2);
     h[i][1] = _mm512_add_ps(d1, d2);
     h[i][2] = _mm512_sub_ps(d2, d1);
@@ -326,20 +329,14 @@ __attribute__((target("avx512f"))) inline void input_rows_4x4(const __m512 x[6],
 // even/odd selection, j = 4 and 5 those of j = 0 and 1 one tile on (the last
 // lane's from floats 64 and 65).
 __attribute__((target("avx512f"))) void transform_patch_4x4(const float* patch_rows, int64_t row, __m512 out[36]) {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   __m512 h[6][6];  // d B per patch row i
   for (int i = 0; i < 6; ++i) {
     const float* p = patch_rows + i * row;
-    const __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
-    const __m512 c = _mm512_loadu_ps(p + 32), e = _mm512_loadu_ps(p + 48);
-    const __m512 even_ab = _mm512_permutex2var_ps(a, even, b), odd_ab = _mm512_permutex2var_ps(a, odd, b);
-    const __m512 even_ce = _mm512_permutex2var_ps(c, even, e), odd_ce = _mm512_permutex2var_ps(c, odd, e);
-    __m512 d[6];
-    d[0] = _mm512_permutex2var_ps(even_ab, even, even_ce);
-    d[2] = _mm512_permutex2var_ps(even_ab, odd, even_ce);
-    d[1] = _mm512_permutex2var_ps(odd_ab, even, odd_ce);
-    d[3] = _mm512_permutex2var_ps(odd_ab, odd, odd_ce);
+    __m512 even_lo, odd_lo, even_hi, odd_hi, d[6];  // lo, hi: floats 0-31 and 32-63
+    deinterleave(_mm512_loadu_ps(p), _mm512_loadu_ps(p + 16), even_lo, odd_lo);
+    deinterleave(_mm512_loadu_ps(p + 32), _mm512_loadu_ps(p + 48), even_hi, odd_hi);
+    deinterleave(even_lo, even_hi, d[0], d[2]);
+    deinterleave(odd_lo, odd_hi, d[1], d[3]);
     d[4] = _mm512_castsi512_ps(
         _mm512_alignr_epi32(_mm512_castps_si512(_mm512_set1_ps(p[64])), _mm512_castps_si512(d[0]), 1));
     d[5] = _mm512_castsi512_ps(

@@ -5,8 +5,9 @@
 // counts around the micro-kernel's row tiles and panels, batches whose tile
 // rows share a block, one and two threads, every epilogue form (bias, skip
 // tensor, ReLU/Clip in registers, other activations after), NaN, Inf and an
-// overflow inside the transforms. Then the hook: which convolutions a session
-// runs on it, and ONNX_MINI_WINOGRAD=0.
+// overflow inside the transforms, and the transformed weight itself. Then the
+// hook: which convolutions a session runs in which form, and
+// ONNX_MINI_WINOGRAD=2 and =0.
 #include <cmath>
 #include <functional>
 #include <limits>
