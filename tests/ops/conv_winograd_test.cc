@@ -54,13 +54,14 @@ double max_abs(const Tensor& t) {
 // entry of S is at most C * wmax * xmax * (max_i (|A^T| q)_i)^2.
 // - F(2x2): r = (1, 3/2, 3/2, 1), s = (2, 2, 2, 2), |A^T| q = (8, 8): S <=
 //   64 C wmax xmax; V takes 3 roundings on a path (4 terms of +-d), Y 3 (9
-//   terms), so k = 1 + 3 + 3 + 1 = 8 (about 7x the direct form's worst case
-//   gamma(9C) * 9C * wmax * xmax).
+//   terms), so k = 1 + 3 + 3 + 1 = 8. Against the direct form's worst case
+//   gamma(9C) * 9C * wmax * xmax: about 7x at C = 1, 64/81 for large C (the
+//   direct sum's 9C serial roundings then dominate).
 // - F(4x4): r = (1/4, 1/2, 1/2, 7/24, 7/24, 1), s = (10, 10, 10, 6, 6, 10),
 //   q = (5/2, 5, 5, 7/4, 7/4, 10), |A^T| q = (16, 17, 24, 48): S <= 2304 C
 //   wmax xmax; V takes at most 2 roundings a pass (fused multiply-adds of
-//   integer coefficients), Y at most 3 a pass, so k = 1 + 4 + 6 = 11 (about
-//   28x the direct form's worst case: the larger transforms' price).
+//   integer coefficients), Y at most 3 a pass, so k = 1 + 4 + 6 = 11: 36x
+//   F(2x2)'s bound for large C, 2304/81 (about 28x) the direct form's.
 // The epilogue adds bias and Z (each add rounds once, relative to the
 // operands' magnitudes) and applies an activation with slope at most 1,
 // which does not grow the error.
